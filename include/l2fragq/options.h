@@ -1,0 +1,55 @@
+/* Command-line options: parsed into one struct, validated, no side effects. */
+#ifndef L2FRAGQ_OPTIONS_H
+#define L2FRAGQ_OPTIONS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "l2fragq/rewrite.h"
+
+#define L2FQ_MAX_THREADS 64
+#define L2FQ_MAX_BATCH 64
+#define L2FQ_DEFAULT_BATCH 16
+#define L2FQ_DEFAULT_RCVBUF (8u << 20)
+
+/* Process exit codes, documented in the README and the man page. */
+enum l2fq_exit {
+	L2FQ_EXIT_OK = 0,
+	L2FQ_EXIT_FAILURE = 1,    /* runtime error: I/O, netlink, capture file */
+	L2FQ_EXIT_USAGE = 2,      /* bad option or argument */
+	L2FQ_EXIT_PERMISSION = 3, /* missing CAP_NET_ADMIN */
+	L2FQ_EXIT_NO_KERNEL = 4,  /* kernel lacks nfnetlink_queue */
+	L2FQ_EXIT_QUEUE_BUSY = 5, /* a queue is bound by another process */
+};
+
+enum l2fq_mode { L2FQ_MODE_DAEMON, L2FQ_MODE_OFFLINE };
+
+struct l2fq_options {
+	enum l2fq_mode mode;
+	uint16_t queue;          /* first queue number */
+	unsigned threads;        /* one worker and one queue each */
+	unsigned batch;          /* packets per receive and per verdict send */
+	uint32_t rcvbuf;         /* socket receive buffer, bytes */
+	uint32_t queue_maxlen;   /* 0: leave the kernel default (1024) */
+	int fail_open;           /* accept instead of drop when the queue is full */
+	unsigned stats_interval; /* seconds; 0 = only on SIGUSR1 and at exit */
+	const char *read_path;   /* offline input, "-" = stdin */
+	const char *write_path;  /* offline output, "-" = stdout, NULL = judge only */
+	struct l2fq_rule rule;   /* the peers */
+};
+
+enum l2fq_parse_result {
+	L2FQ_PARSE_OK,
+	L2FQ_PARSE_HELP,
+	L2FQ_PARSE_VERSION,
+	L2FQ_PARSE_ERROR, /* err holds one line naming the option */
+};
+
+/* Parses argv into opts (defaults first). Does not print; err gets the reason. */
+enum l2fq_parse_result l2fq_options_parse(int argc, char **argv, struct l2fq_options *opts,
+					  char *err, size_t errlen);
+
+/* The --help text. */
+const char *l2fq_options_usage(void);
+
+#endif

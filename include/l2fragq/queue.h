@@ -1,0 +1,61 @@
+/* One NFQUEUE queue: its netlink socket, its receive/verdict loop and its
+ * counters. A worker thread owns exactly one; nothing here is shared except the
+ * read-only rule and the atomic ID generator. */
+#ifndef L2FRAGQ_QUEUE_H
+#define L2FRAGQ_QUEUE_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "l2fragq/rewrite.h"
+#include "l2fragq/stats.h"
+
+struct mnl_socket;
+struct l2fq_queue_buffers;
+
+struct l2fq_queue_config {
+	uint16_t queue;
+	unsigned batch;        /* packets per recvmmsg and per verdict sendmsg */
+	uint32_t rcvbuf;       /* bytes */
+	uint32_t queue_maxlen; /* 0 = kernel default */
+	int fail_open;
+};
+
+struct l2fq_queue {
+	struct l2fq_stats stats; /* first: keeps it on its own cache lines */
+	struct l2fq_queue_config cfg;
+	struct mnl_socket *nl;
+	uint32_t portid;
+	size_t send_limit; /* largest datagram the socket accepts */
+	const struct l2fq_rule *rule;
+	struct l2fq_idgen *ids;
+	struct l2fq_queue_buffers *bufs;
+	char error[256]; /* why the loop stopped, if it failed */
+};
+
+/* Opens a socket and binds the queue. Returns an enum l2fq_exit value; on
+ * failure msg holds one line naming the cause and the fix. */
+int l2fq_queue_open(struct l2fq_queue *q, const struct l2fq_queue_config *cfg,
+		    const struct l2fq_rule *rule, struct l2fq_idgen *ids, char *msg, size_t msglen);
+
+/* Receives and answers packets until *stop is set (interrupt the blocking
+ * receive with a signal), then answers what is already queued to the socket.
+ * Returns 0, or -1 on a fatal socket error (q->error says which). */
+int l2fq_queue_run(struct l2fq_queue *q, const atomic_int *stop);
+
+/* Unbinds the queue (the kernel drops what is still queued to us; with
+ * `bypass` on the rule new packets are accepted) and closes the socket. */
+void l2fq_queue_close(struct l2fq_queue *q);
+
+/* The kernel's own counters for a queue in this network namespace, from
+ * /proc/net/netfilter/nfnetlink_queue. Returns 0, or -1 if the queue is not listed. */
+struct l2fq_kernel_queue_info {
+	uint32_t portid;
+	uint32_t waiting;      /* packets queued, not yet answered */
+	uint32_t queue_dropped; /* dropped because the queue was full */
+	uint32_t user_dropped;  /* dropped because our socket buffer was full */
+};
+int l2fq_kernel_queue_info(uint16_t queue, struct l2fq_kernel_queue_info *info);
+
+#endif

@@ -1,0 +1,53 @@
+/* Counters: each worker owns one set and is its only writer; readers sum them. */
+#ifndef L2FRAGQ_STATS_H
+#define L2FRAGQ_STATS_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "l2fragq/rewrite.h"
+
+enum l2fq_counter {
+	/* The first L2FQ_REASON_COUNT slots mirror enum l2fq_reason. */
+	L2FQ_CNT_PACKETS = L2FQ_REASON_COUNT, /* packets seen */
+	L2FQ_CNT_LINK_NOT_IPV4,  /* offline: frame carries no IPv4 */
+	L2FQ_CNT_LINK_TRUNCATED, /* offline: link header cut short */
+	L2FQ_CNT_LINK_UNKNOWN,   /* offline: link type not decoded, copied */
+	L2FQ_CNT_NFQ_TRUNCATED,  /* daemon: kernel sent less than the packet */
+	L2FQ_CNT_VERDICT_ERRORS, /* daemon: verdicts the kernel refused */
+	L2FQ_CNT_OVERRUNS,       /* daemon: ENOBUFS, socket buffer overflowed */
+	L2FQ_CNT_BATCHES,        /* daemon: receive calls that returned packets */
+	L2FQ_COUNTER_COUNT
+};
+
+/* Padded to cache lines so workers never share one. */
+struct l2fq_stats {
+	_Alignas(64) _Atomic uint64_t v[L2FQ_COUNTER_COUNT];
+};
+
+const char *l2fq_counter_name(enum l2fq_counter c);
+
+/* Single writer: a relaxed load + store is cheaper than an atomic add. */
+static inline void l2fq_stats_add(struct l2fq_stats *s, enum l2fq_counter c, uint64_t n)
+{
+	atomic_store_explicit(&s->v[c],
+			      atomic_load_explicit(&s->v[c], memory_order_relaxed) + n,
+			      memory_order_relaxed);
+}
+
+static inline uint64_t l2fq_stats_get(const struct l2fq_stats *s, enum l2fq_counter c)
+{
+	return atomic_load_explicit(&s->v[c], memory_order_relaxed);
+}
+
+void l2fq_stats_clear(struct l2fq_stats *s);
+
+/* out += each of in[0..n-1]. */
+void l2fq_stats_sum(struct l2fq_stats *out, const struct l2fq_stats *in, size_t n);
+
+/* One line: "packets=N rewritten=N <every non-zero other counter>=N". */
+size_t l2fq_stats_format(const struct l2fq_stats *s, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,205 @@
+#include "l2fragq/daemon.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "l2fragq/queue.h"
+#include "l2fragq/stats.h"
+
+/* Wakes a worker out of its blocking receive; the handler itself does nothing. */
+#define WAKE_SIGNAL SIGUSR2
+
+struct worker {
+	struct l2fq_queue queue; /* first: cache-line aligned counters */
+	pthread_t thread;
+	const atomic_int *stop;
+	atomic_int done;
+	int failed;
+};
+
+static void on_wake(int sig)
+{
+	(void)sig;
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+
+	if (l2fq_queue_run(&w->queue, w->stop) != 0)
+		w->failed = 1;
+	atomic_store(&w->done, 1);
+	return NULL;
+}
+
+static uint64_t random_seed(void)
+{
+	uint64_t seed = 0;
+
+	if (getrandom(&seed, sizeof(seed), 0) != (ssize_t)sizeof(seed)) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		seed = (uint64_t)ts.tv_nsec ^ (uint64_t)ts.tv_sec << 20;
+	}
+	return seed ? seed : 1;
+}
+
+static void print_stats(const char *label, struct worker *workers, unsigned n)
+{
+	struct l2fq_stats total;
+	char line[1024];
+	size_t used;
+	uint64_t kq = 0, ku = 0;
+	unsigned i;
+
+	l2fq_stats_clear(&total);
+	for (i = 0; i < n; i++) {
+		struct l2fq_kernel_queue_info info;
+
+		l2fq_stats_sum(&total, &workers[i].queue.stats, 1);
+		if (l2fq_kernel_queue_info(workers[i].queue.cfg.queue, &info) == 0) {
+			kq += info.queue_dropped;
+			ku += info.user_dropped;
+		}
+	}
+	used = l2fq_stats_format(&total, line, sizeof(line));
+	/* Kernel-side losses: queue full (queue_dropped) or our socket buffer
+	 * full (user_dropped), from /proc/net/netfilter/nfnetlink_queue. */
+	used += (size_t)snprintf(line + used, sizeof(line) - used,
+				 " kernel-queue-dropped=%llu kernel-user-dropped=%llu",
+				 (unsigned long long)kq, (unsigned long long)ku);
+	if (n > 1) {
+		for (i = 0; i < n && used < sizeof(line); i++)
+			used += (size_t)snprintf(line + used, sizeof(line) - used, "%s%u:%llu",
+						 i ? "," : " per-queue-packets=",
+						 (unsigned)workers[i].queue.cfg.queue,
+						 (unsigned long long)l2fq_stats_get(
+							 &workers[i].queue.stats, L2FQ_CNT_PACKETS));
+	}
+	fprintf(stderr, "l2fragq: %s: %s\n", label, line);
+}
+
+static void stop_workers(struct worker *workers, unsigned started, atomic_int *stop)
+{
+	struct timespec pause = { 0, 20 * 1000 * 1000 };
+	unsigned i;
+
+	atomic_store(stop, 1);
+	for (i = 0; i < started; i++) {
+		/* Repeat the wake-up: a signal that lands just before the worker
+		 * enters recvmmsg would otherwise be lost. */
+		while (!atomic_load(&workers[i].done)) {
+			pthread_kill(workers[i].thread, WAKE_SIGNAL);
+			nanosleep(&pause, NULL);
+		}
+		pthread_join(workers[i].thread, NULL);
+	}
+}
+
+static int any_worker_failed(struct worker *workers, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (atomic_load(&workers[i].done) && workers[i].failed)
+			return 1;
+	return 0;
+}
+
+int l2fq_daemon_run(const struct l2fq_options *opts)
+{
+	static struct l2fq_idgen ids;
+	struct sigaction wake = { .sa_handler = on_wake }; /* no SA_RESTART: EINTR */
+	struct worker *workers;
+	atomic_int stop = 0;
+	sigset_t wait_set, old_set;
+	unsigned i, started = 0;
+	int rc = L2FQ_EXIT_OK;
+	char msg[512];
+	time_t next_stats;
+
+	workers = calloc(opts->threads, sizeof(*workers));
+	if (!workers) {
+		fprintf(stderr, "l2fragq: out of memory\n");
+		return L2FQ_EXIT_FAILURE;
+	}
+	l2fq_idgen_init(&ids, random_seed());
+	for (i = 0; i < opts->threads; i++) {
+		struct l2fq_queue_config cfg = {
+			.queue = (uint16_t)(opts->queue + i),
+			.batch = opts->batch,
+			.rcvbuf = opts->rcvbuf,
+			.queue_maxlen = opts->queue_maxlen,
+			.fail_open = opts->fail_open,
+		};
+
+		rc = l2fq_queue_open(&workers[i].queue, &cfg, &opts->rule, &ids, msg, sizeof(msg));
+		if (rc != L2FQ_EXIT_OK) {
+			fprintf(stderr, "l2fragq: %s\n", msg);
+			for (unsigned j = 0; j <= i; j++)
+				l2fq_queue_close(&workers[j].queue);
+			free(workers);
+			return rc;
+		}
+	}
+
+	/* Signals for the process go to the main thread only (sigtimedwait);
+	 * workers inherit this mask and get only the wake signal. */
+	sigemptyset(&wait_set);
+	sigaddset(&wait_set, SIGINT);
+	sigaddset(&wait_set, SIGTERM);
+	sigaddset(&wait_set, SIGUSR1);
+	sigaddset(&wait_set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &wait_set, &old_set);
+	sigaction(WAKE_SIGNAL, &wake, NULL);
+
+	for (i = 0; i < opts->threads; i++) {
+		workers[i].stop = &stop;
+		if (pthread_create(&workers[i].thread, NULL, worker_main, &workers[i]) != 0) {
+			fprintf(stderr, "l2fragq: cannot start worker thread %u: %s\n", i,
+				strerror(errno));
+			rc = L2FQ_EXIT_FAILURE;
+			break;
+		}
+		started++;
+	}
+	if (rc == L2FQ_EXIT_OK)
+		fprintf(stderr, "l2fragq %s: bound queue%s %u..%u, %u peer%s, batch %u\n", L2FQ_VERSION,
+			opts->threads > 1 ? "s" : "", (unsigned)opts->queue,
+			(unsigned)(opts->queue + opts->threads - 1), opts->rule.npeers,
+			opts->rule.npeers == 1 ? "" : "s", opts->batch);
+
+	next_stats = opts->stats_interval ? time(NULL) + opts->stats_interval : 0;
+	while (rc == L2FQ_EXIT_OK) {
+		struct timespec timeout = { 1, 0 };
+		int sig = sigtimedwait(&wait_set, NULL, &timeout);
+
+		if (sig == SIGINT || sig == SIGTERM)
+			break;
+		if (sig == SIGUSR1)
+			print_stats("stats", workers, opts->threads);
+		if (next_stats && time(NULL) >= next_stats) {
+			print_stats("stats", workers, opts->threads);
+			next_stats += opts->stats_interval;
+		}
+		if (any_worker_failed(workers, started)) {
+			for (i = 0; i < started; i++)
+				if (workers[i].failed)
+					fprintf(stderr, "l2fragq: %s\n", workers[i].queue.error);
+			rc = L2FQ_EXIT_FAILURE;
+		}
+	}
+
+	stop_workers(workers, started, &stop);
+	print_stats("totals", workers, opts->threads);
+	for (i = 0; i < opts->threads; i++)
+		l2fq_queue_close(&workers[i].queue);
+	free(workers);
+	pthread_sigmask(SIG_SETMASK, &old_set, NULL);
+	return rc;
+}

@@ -1,0 +1,252 @@
+#include "l2fragq/options.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum {
+	OPT_PEER = 256,
+	OPT_RCVBUF,
+	OPT_QUEUE_MAXLEN,
+	OPT_FAIL_OPEN,
+	OPT_STATS_INTERVAL,
+	OPT_BATCH,
+};
+
+static const struct option long_options[] = {
+	{ "queue", required_argument, NULL, 'q' },
+	{ "threads", required_argument, NULL, 't' },
+	{ "peer", required_argument, NULL, OPT_PEER },
+	{ "rcvbuf", required_argument, NULL, OPT_RCVBUF },
+	{ "queue-maxlen", required_argument, NULL, OPT_QUEUE_MAXLEN },
+	{ "fail-open", no_argument, NULL, OPT_FAIL_OPEN },
+	{ "stats-interval", required_argument, NULL, OPT_STATS_INTERVAL },
+	{ "batch", required_argument, NULL, OPT_BATCH },
+	{ "read", required_argument, NULL, 'r' },
+	{ "write", required_argument, NULL, 'w' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static const char short_options[] = ":q:t:r:w:hV";
+
+static const char usage_text[] =
+	"Usage: l2fragq [OPTIONS]                 run as NFQUEUE daemon\n"
+	"       l2fragq -r IN [-w OUT] [OPTIONS]   rewrite a capture file\n"
+	"\n"
+	"Clears DF on outer IPv4 GRE packets (gretap over a smaller-MTU path) so the\n"
+	"kernel can fragment them; gives an ID to those with ID 0. Everything else is\n"
+	"passed unchanged and counted.\n"
+	"\n"
+	"Daemon:\n"
+	"  -q, --queue N           first queue number (default 0)\n"
+	"  -t, --threads N         worker threads; binds queues N..N+threads-1 (default 1)\n"
+	"      --batch N           packets per receive/verdict call, 1..64 (default 16;\n"
+	"                          1 is the one-packet-per-syscall naive mode)\n"
+	"      --rcvbuf BYTES      netlink receive buffer, K/M/G suffix (default 8M)\n"
+	"      --queue-maxlen N    kernel queue length (default: kernel's, 1024)\n"
+	"      --fail-open         when a queue is full, kernel accepts packets unchanged\n"
+	"                          instead of dropping them\n"
+	"      --stats-interval S  print counters every S seconds (default 0: only on\n"
+	"                          SIGUSR1 and at exit)\n"
+	"Offline:\n"
+	"  -r, --read FILE         read pcap or pcapng FILE ('-' for stdin)\n"
+	"  -w, --write FILE        write pcap FILE ('-' for stdout); without -w only the\n"
+	"                          summary is printed\n"
+	"Both:\n"
+	"      --peer ADDR[/LEN]   only rewrite GRE to this IPv4 peer or prefix;\n"
+	"                          repeatable (default: any destination)\n"
+	"  -h, --help              show this help\n"
+	"  -V, --version           show the version\n"
+	"\n"
+	"Exit status: 0 ok, 1 runtime error, 2 bad usage, 3 missing CAP_NET_ADMIN,\n"
+	"4 kernel lacks nfnetlink_queue, 5 queue bound by another process.\n";
+
+const char *l2fq_options_usage(void)
+{
+	return usage_text;
+}
+
+static enum l2fq_parse_result fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return L2FQ_PARSE_ERROR;
+}
+
+/* Whole-string unsigned decimal within [min, max]. */
+static int parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out)
+{
+	char *end;
+	unsigned long v;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end != '\0' || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* Decimal with an optional K, M or G (powers of 1024). */
+static int parse_size(const char *s, unsigned long min, unsigned long max, unsigned long *out)
+{
+	char *end;
+	unsigned long long v;
+	unsigned shift = 0;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno)
+		return -1;
+	switch (*end) {
+	case 'k': case 'K': shift = 10; end++; break;
+	case 'm': case 'M': shift = 20; end++; break;
+	case 'g': case 'G': shift = 30; end++; break;
+	default: break;
+	}
+	if (*end != '\0' || v > (max >> shift))
+		return -1;
+	v <<= shift;
+	if (v < min)
+		return -1;
+	*out = (unsigned long)v;
+	return 0;
+}
+
+static void set_defaults(struct l2fq_options *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->mode = L2FQ_MODE_DAEMON;
+	o->queue = 0;
+	o->threads = 1;
+	o->batch = L2FQ_DEFAULT_BATCH;
+	o->rcvbuf = L2FQ_DEFAULT_RCVBUF;
+}
+
+/* The name of the option at argv[optind-1], as the user typed it. */
+static const char *typed(char **argv, int index)
+{
+	return index > 0 ? argv[index - 1] : "?";
+}
+
+enum l2fq_parse_result l2fq_options_parse(int argc, char **argv, struct l2fq_options *o,
+					  char *err, size_t errlen)
+{
+	int daemon_only_seen = 0;
+	const char *daemon_only_name = NULL;
+	unsigned long v;
+	int c;
+
+	set_defaults(o);
+	if (errlen)
+		err[0] = '\0';
+	optind = 0; /* glibc: full re-initialisation, so parsing can run again */
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, short_options, long_options, NULL)) != -1) {
+		const char *arg = optarg;
+
+		switch (c) {
+		case 'q':
+			if (parse_uint(arg, 0, 65535, &v))
+				return fail(err, errlen, "--queue: '%s' is not a queue number 0..65535", arg);
+			o->queue = (uint16_t)v;
+			daemon_only_seen = 1;
+			daemon_only_name = "--queue";
+			break;
+		case 't':
+			if (parse_uint(arg, 1, L2FQ_MAX_THREADS, &v))
+				return fail(err, errlen, "--threads: '%s' is not a number 1..%d", arg,
+					    L2FQ_MAX_THREADS);
+			o->threads = (unsigned)v;
+			daemon_only_seen = 1;
+			daemon_only_name = "--threads";
+			break;
+		case OPT_BATCH:
+			if (parse_uint(arg, 1, L2FQ_MAX_BATCH, &v))
+				return fail(err, errlen, "--batch: '%s' is not a number 1..%d", arg,
+					    L2FQ_MAX_BATCH);
+			o->batch = (unsigned)v;
+			daemon_only_seen = 1;
+			daemon_only_name = "--batch";
+			break;
+		case OPT_RCVBUF:
+			if (parse_size(arg, 64u << 10, 1ul << 30, &v))
+				return fail(err, errlen,
+					    "--rcvbuf: '%s' is not a size 64K..1G (suffix K, M or G)", arg);
+			o->rcvbuf = (uint32_t)v;
+			daemon_only_seen = 1;
+			daemon_only_name = "--rcvbuf";
+			break;
+		case OPT_QUEUE_MAXLEN:
+			if (parse_uint(arg, 1, 1u << 24, &v))
+				return fail(err, errlen, "--queue-maxlen: '%s' is not a number 1..16777216",
+					    arg);
+			o->queue_maxlen = (uint32_t)v;
+			daemon_only_seen = 1;
+			daemon_only_name = "--queue-maxlen";
+			break;
+		case OPT_FAIL_OPEN:
+			o->fail_open = 1;
+			daemon_only_seen = 1;
+			daemon_only_name = "--fail-open";
+			break;
+		case OPT_STATS_INTERVAL:
+			if (parse_uint(arg, 0, 86400, &v))
+				return fail(err, errlen, "--stats-interval: '%s' is not seconds 0..86400",
+					    arg);
+			o->stats_interval = (unsigned)v;
+			break;
+		case OPT_PEER:
+			if (o->rule.npeers == L2FQ_MAX_PEERS)
+				return fail(err, errlen, "--peer: more than %d peers", L2FQ_MAX_PEERS);
+			if (l2fq_peer_parse(arg, &o->rule.peers[o->rule.npeers]))
+				return fail(err, errlen,
+					    "--peer: '%s' is not an IPv4 address or ADDR/LEN (LEN 0..32)",
+					    arg);
+			o->rule.npeers++;
+			break;
+		case 'r':
+			o->read_path = arg;
+			break;
+		case 'w':
+			o->write_path = arg;
+			break;
+		case 'h':
+			return L2FQ_PARSE_HELP;
+		case 'V':
+			return L2FQ_PARSE_VERSION;
+		case ':':
+			return fail(err, errlen, "%s: needs an argument", typed(argv, optind));
+		default:
+			if (optopt)
+				return fail(err, errlen, "-%c: unknown option (see --help)", optopt);
+			return fail(err, errlen, "%s: unknown option (see --help)", typed(argv, optind));
+		}
+	}
+	if (optind < argc)
+		return fail(err, errlen, "'%s': unexpected argument (see --help)", argv[optind]);
+	if (o->write_path && !o->read_path)
+		return fail(err, errlen, "--write: needs --read FILE");
+	if (o->read_path) {
+		o->mode = L2FQ_MODE_OFFLINE;
+		if (daemon_only_seen)
+			return fail(err, errlen, "%s: only for the daemon, not with --read",
+				    daemon_only_name);
+	}
+	if ((unsigned long)o->queue + o->threads - 1 > 65535)
+		return fail(err, errlen, "--threads: queues %u..%lu exceed 65535", (unsigned)o->queue,
+			    (unsigned long)o->queue + o->threads - 1);
+	return L2FQ_PARSE_OK;
+}

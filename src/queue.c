@@ -1,0 +1,465 @@
+#include "l2fragq/queue.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <libmnl/libmnl.h>
+#include <libnetfilter_queue/libnetfilter_queue.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nfnetlink_queue.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "l2fragq/options.h"
+
+/* One received datagram holds one packet of at most 0xffff bytes (the copy
+ * range) plus the netlink header and the metadata attributes. */
+#define RX_BUF_SIZE (0xffff + 4096)
+/* nlmsghdr + nfgenmsg + verdict attribute + payload attribute header. */
+#define VERDICT_HDR_SIZE 64
+#define WANT_SNDBUF (4u << 20)
+
+struct verdict_slot {
+	char hdr[VERDICT_HDR_SIZE];
+};
+
+struct l2fq_queue_buffers {
+	struct mmsghdr rx_msgs[L2FQ_MAX_BATCH];
+	struct iovec rx_iov[L2FQ_MAX_BATCH];
+	struct verdict_slot slots[L2FQ_MAX_BATCH];
+	struct iovec tx_iov[3 * L2FQ_MAX_BATCH];
+	unsigned tx_count; /* verdicts in tx_iov */
+	unsigned tx_iovs;
+	size_t tx_bytes;
+	char *rx_data; /* batch * RX_BUF_SIZE */
+};
+
+static const char zero_pad[MNL_ALIGNTO];
+
+static int set_int_sockopt(int fd, int level, int name, int value)
+{
+	return setsockopt(fd, level, name, &value, sizeof(value));
+}
+
+/* SO_*BUFFORCE ignores the sysctl caps (needs CAP_NET_ADMIN, which we have);
+ * fall back to the capped variant. */
+static void size_socket_buffers(struct l2fq_queue *q, int fd)
+{
+	int value = 0;
+	socklen_t len = sizeof(value);
+
+	if (set_int_sockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, (int)q->cfg.rcvbuf) != 0)
+		set_int_sockopt(fd, SOL_SOCKET, SO_RCVBUF, (int)q->cfg.rcvbuf);
+	if (set_int_sockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, (int)WANT_SNDBUF) != 0)
+		set_int_sockopt(fd, SOL_SOCKET, SO_SNDBUF, (int)WANT_SNDBUF);
+	/* Netlink refuses a datagram larger than the send buffer less 32 bytes. */
+	if (getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &value, &len) != 0 || value < 2 * RX_BUF_SIZE)
+		value = 2 * RX_BUF_SIZE;
+	q->send_limit = (size_t)value - 1024;
+}
+
+static void handle_packet(struct l2fq_queue *q, const struct nlmsghdr *nlh);
+static void tx_flush(struct l2fq_queue *q);
+
+/* Sends config messages (seq 1..count, all with NLM_F_ACK) in one datagram and
+ * collects each one's result into err[seq-1] (0 or a positive errno). A packet
+ * may be queued to us before the last ack: it is answered, not lost. */
+static int config_exchange(struct l2fq_queue *q, const char *msgs, size_t len, int *err,
+			   unsigned count)
+{
+	char buf[RX_BUF_SIZE];
+	unsigned acked = 0, i;
+
+	for (i = 0; i < count; i++)
+		err[i] = -1;
+	if (mnl_socket_sendto(q->nl, msgs, len) < 0)
+		return -errno;
+	while (acked < count) {
+		const struct nlmsghdr *nlh = (const struct nlmsghdr *)buf;
+		ssize_t n = mnl_socket_recvfrom(q->nl, buf, sizeof(buf));
+		int remaining = (int)n;
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		for (; mnl_nlmsg_ok(nlh, remaining); nlh = mnl_nlmsg_next(nlh, &remaining)) {
+			if (nlh->nlmsg_type == NLMSG_ERROR) {
+				const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
+
+				if (nlh->nlmsg_seq >= 1 && nlh->nlmsg_seq <= count &&
+				    err[nlh->nlmsg_seq - 1] == -1) {
+					err[nlh->nlmsg_seq - 1] = -e->error;
+					acked++;
+				}
+			} else if ((nlh->nlmsg_type >> 8) == NFNL_SUBSYS_QUEUE &&
+				   (nlh->nlmsg_type & 0xff) == NFQNL_MSG_PACKET) {
+				handle_packet(q, nlh);
+			}
+		}
+		tx_flush(q);
+	}
+	return 0;
+}
+
+static struct nlmsghdr *config_msg(char *buf, uint16_t queue, uint32_t seq)
+{
+	struct nlmsghdr *nlh = nfq_nlmsg_put(buf, NFQNL_MSG_CONFIG, queue);
+
+	nlh->nlmsg_seq = seq;
+	return nlh;
+}
+
+static int queue_listed_by_other(uint16_t queue, uint32_t our_portid, uint32_t *other)
+{
+	struct l2fq_kernel_queue_info info;
+
+	if (l2fq_kernel_queue_info(queue, &info) != 0 || info.portid == our_portid)
+		return 0;
+	*other = info.portid;
+	return 1;
+}
+
+static int explain_bind_error(struct l2fq_queue *q, int err, char *msg, size_t msglen)
+{
+	uint32_t other = 0;
+
+	if (err == EPERM && queue_listed_by_other(q->cfg.queue, q->portid, &other)) {
+		snprintf(msg, msglen,
+			 "queue %u is already bound by another process (netlink portid %u, "
+			 "see /proc/net/netfilter/nfnetlink_queue): stop it or choose another --queue",
+			 q->cfg.queue, other);
+		return L2FQ_EXIT_QUEUE_BUSY;
+	}
+	if (err == EPERM) {
+		snprintf(msg, msglen,
+			 "binding queue %u needs CAP_NET_ADMIN: run as root or grant it "
+			 "(e.g. AmbientCapabilities=CAP_NET_ADMIN in the systemd unit)",
+			 q->cfg.queue);
+		return L2FQ_EXIT_PERMISSION;
+	}
+	if (err == EINVAL || err == EOPNOTSUPP || err == ENOENT) {
+		snprintf(msg, msglen,
+			 "the kernel has no nfnetlink_queue (%s): run 'modprobe nfnetlink_queue' or "
+			 "build with CONFIG_NETFILTER_NETLINK_QUEUE",
+			 strerror(err));
+		return L2FQ_EXIT_NO_KERNEL;
+	}
+	snprintf(msg, msglen, "binding queue %u failed: %s", q->cfg.queue, strerror(err));
+	return L2FQ_EXIT_FAILURE;
+}
+
+int l2fq_queue_open(struct l2fq_queue *q, const struct l2fq_queue_config *cfg,
+		    const struct l2fq_rule *rule, struct l2fq_idgen *ids, char *msg, size_t msglen)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh;
+	size_t first_len;
+	uint32_t flags;
+	int err, fd, errs[2];
+	unsigned i;
+
+	memset(q, 0, sizeof(*q));
+	l2fq_stats_clear(&q->stats);
+	q->cfg = *cfg;
+	q->rule = rule;
+	q->ids = ids;
+	q->bufs = calloc(1, sizeof(*q->bufs));
+	if (q->bufs)
+		q->bufs->rx_data = malloc((size_t)cfg->batch * RX_BUF_SIZE);
+	if (!q->bufs || !q->bufs->rx_data) {
+		snprintf(msg, msglen, "queue %u: out of memory", cfg->queue);
+		return L2FQ_EXIT_FAILURE;
+	}
+	for (i = 0; i < cfg->batch; i++) {
+		q->bufs->rx_iov[i].iov_base = q->bufs->rx_data + (size_t)i * RX_BUF_SIZE;
+		q->bufs->rx_iov[i].iov_len = RX_BUF_SIZE;
+		q->bufs->rx_msgs[i].msg_hdr.msg_iov = &q->bufs->rx_iov[i];
+		q->bufs->rx_msgs[i].msg_hdr.msg_iovlen = 1;
+	}
+
+	q->nl = mnl_socket_open(NETLINK_NETFILTER);
+	if (!q->nl) {
+		err = errno;
+		if (err == EPROTONOSUPPORT || err == EAFNOSUPPORT) {
+			snprintf(msg, msglen,
+				 "the kernel has no nfnetlink (%s): load nfnetlink and "
+				 "nfnetlink_queue (modprobe nfnetlink_queue)", strerror(err));
+			return L2FQ_EXIT_NO_KERNEL;
+		}
+		snprintf(msg, msglen, "cannot open a netfilter netlink socket: %s", strerror(err));
+		return L2FQ_EXIT_FAILURE;
+	}
+	if (mnl_socket_bind(q->nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		snprintf(msg, msglen, "cannot bind the netlink socket: %s", strerror(errno));
+		return L2FQ_EXIT_FAILURE;
+	}
+	q->portid = mnl_socket_get_portid(q->nl);
+	fd = mnl_socket_get_fd(q->nl);
+	/* Under overload the kernel drops and counts (user_dropped); an ENOBUFS
+	 * error would only tell us what the counter already says. */
+	set_int_sockopt(fd, SOL_NETLINK, NETLINK_NO_ENOBUFS, 1);
+	size_socket_buffers(q, fd);
+
+	/* Bind, then copy mode, range, flags and length, in one datagram. */
+	nlh = config_msg(buf, cfg->queue, 1);
+	nlh->nlmsg_flags |= NLM_F_ACK;
+	nfq_nlmsg_cfg_put_cmd(nlh, AF_INET, NFQNL_CFG_CMD_BIND);
+	first_len = nlh->nlmsg_len;
+	nlh = config_msg(buf + first_len, cfg->queue, 2);
+	nlh->nlmsg_flags |= NLM_F_ACK;
+	if (cfg->queue_maxlen)
+		nfq_nlmsg_cfg_put_qmaxlen(nlh, cfg->queue_maxlen);
+	/* No NFQA_CFG_F_GSO: the kernel must segment and finish checksums before
+	 * queueing, or mangled GSO packets leave inner checksums unfinished
+	 * (kernel-facts.md: measured to stall TCP). */
+	flags = cfg->fail_open ? NFQA_CFG_F_FAIL_OPEN : 0;
+	mnl_attr_put_u32(nlh, NFQA_CFG_FLAGS, htonl(flags));
+	mnl_attr_put_u32(nlh, NFQA_CFG_MASK, htonl(NFQA_CFG_F_FAIL_OPEN | NFQA_CFG_F_GSO));
+	nfq_nlmsg_cfg_put_params(nlh, NFQNL_COPY_PACKET, 0xffff);
+	err = config_exchange(q, buf, first_len + nlh->nlmsg_len, errs, 2);
+	if (err) {
+		snprintf(msg, msglen, "queue %u: netlink request failed: %s", cfg->queue,
+			 strerror(-err));
+		return L2FQ_EXIT_FAILURE;
+	}
+	if (errs[0])
+		return explain_bind_error(q, errs[0], msg, msglen);
+	if (errs[1]) {
+		snprintf(msg, msglen, "configuring queue %u failed: %s", cfg->queue,
+			 strerror(errs[1]));
+		return L2FQ_EXIT_FAILURE;
+	}
+	return L2FQ_EXIT_OK;
+}
+
+static void tx_add(struct l2fq_queue_buffers *b, void *base, size_t len)
+{
+	b->tx_iov[b->tx_iovs].iov_base = base;
+	b->tx_iov[b->tx_iovs].iov_len = len;
+	b->tx_iovs++;
+	b->tx_bytes += len;
+}
+
+static ssize_t tx_sendmsg(int fd, struct iovec *iov, size_t iovs)
+{
+	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
+	struct msghdr mh = {
+		.msg_name = &kernel,
+		.msg_namelen = sizeof(kernel),
+		.msg_iov = iov,
+		.msg_iovlen = iovs,
+	};
+	ssize_t n;
+
+	do
+		n = sendmsg(fd, &mh, 0);
+	while (n < 0 && errno == EINTR);
+	return n;
+}
+
+/* Sends the collected verdicts in one datagram. If the kernel refuses the
+ * datagram, each verdict is retried alone so one bad message cannot strand the
+ * packets of the whole batch in the queue. */
+static void tx_flush(struct l2fq_queue *q)
+{
+	struct l2fq_queue_buffers *b = q->bufs;
+	int fd = mnl_socket_get_fd(q->nl);
+	unsigned i = 0;
+
+	if (b->tx_count == 0)
+		return;
+	if (tx_sendmsg(fd, b->tx_iov, b->tx_iovs) < 0) {
+		while (i < b->tx_iovs) {
+			/* A verdict is its header iovec plus, when mangled, payload + pad. */
+			struct nlmsghdr *nlh = b->tx_iov[i].iov_base;
+			size_t n = 1, len = b->tx_iov[i].iov_len;
+
+			while (len < nlh->nlmsg_len && i + n < b->tx_iovs)
+				len += b->tx_iov[i + n++].iov_len;
+			if (tx_sendmsg(fd, &b->tx_iov[i], n) < 0)
+				l2fq_stats_add(&q->stats, L2FQ_CNT_VERDICT_ERRORS, 1);
+			i += (unsigned)n;
+		}
+	}
+	b->tx_count = 0;
+	b->tx_iovs = 0;
+	b->tx_bytes = 0;
+}
+
+static void add_verdict(struct l2fq_queue *q, uint32_t id, void *payload, size_t len)
+{
+	struct l2fq_queue_buffers *b = q->bufs;
+	size_t need = VERDICT_HDR_SIZE + (payload ? MNL_ALIGN(len) : 0);
+	struct nlmsghdr *nlh;
+
+	if (b->tx_count == L2FQ_MAX_BATCH || b->tx_bytes + need > q->send_limit)
+		tx_flush(q);
+	nlh = nfq_nlmsg_put(b->slots[b->tx_count].hdr, NFQNL_MSG_VERDICT, q->cfg.queue);
+	nfq_nlmsg_verdict_put(nlh, (int)id, NF_ACCEPT);
+	if (payload) {
+		/* The payload stays in the receive buffer: the iovec points at it. */
+		struct nlattr *attr = mnl_nlmsg_get_payload_tail(nlh);
+		size_t head;
+
+		attr->nla_type = NFQA_PAYLOAD;
+		attr->nla_len = (uint16_t)(MNL_ATTR_HDRLEN + len);
+		head = nlh->nlmsg_len + MNL_ATTR_HDRLEN;
+		nlh->nlmsg_len = (uint32_t)(head + MNL_ALIGN(len));
+		tx_add(b, nlh, head);
+		tx_add(b, payload, len);
+		if (MNL_ALIGN(len) != len)
+			tx_add(b, (void *)zero_pad, MNL_ALIGN(len) - len);
+	} else {
+		tx_add(b, nlh, nlh->nlmsg_len);
+	}
+	b->tx_count++;
+}
+
+static void handle_packet(struct l2fq_queue *q, const struct nlmsghdr *nlh)
+{
+	struct nlattr *attr[NFQA_MAX + 1] = { NULL };
+	struct nfqnl_msg_packet_hdr *ph;
+	enum l2fq_reason reason;
+	uint8_t *payload;
+	size_t len, wirelen;
+
+	if (nfq_nlmsg_parse(nlh, attr) < 0 || !attr[NFQA_PACKET_HDR]) {
+		l2fq_stats_add(&q->stats, L2FQ_CNT_VERDICT_ERRORS, 1);
+		return;
+	}
+	ph = mnl_attr_get_payload(attr[NFQA_PACKET_HDR]);
+	l2fq_stats_add(&q->stats, L2FQ_CNT_PACKETS, 1);
+	if (!attr[NFQA_PAYLOAD]) {
+		add_verdict(q, ntohl(ph->packet_id), NULL, 0);
+		l2fq_stats_add(&q->stats, (enum l2fq_counter)L2FQ_PASS_TRUNCATED, 1);
+		return;
+	}
+	payload = mnl_attr_get_payload(attr[NFQA_PAYLOAD]);
+	len = mnl_attr_get_payload_len(attr[NFQA_PAYLOAD]);
+	wirelen = attr[NFQA_CAP_LEN] ? ntohl(mnl_attr_get_u32(attr[NFQA_CAP_LEN])) : len;
+	if (wirelen > len) {
+		/* A mangled verdict replaces the whole packet: never return a part. */
+		add_verdict(q, ntohl(ph->packet_id), NULL, 0);
+		l2fq_stats_add(&q->stats, L2FQ_CNT_NFQ_TRUNCATED, 1);
+		return;
+	}
+	reason = l2fq_rewrite(payload, len, len, q->rule, q->ids);
+	l2fq_stats_add(&q->stats, (enum l2fq_counter)reason, 1);
+	add_verdict(q, ntohl(ph->packet_id), reason == L2FQ_REWRITTEN ? payload : NULL, len);
+}
+
+static void handle_datagram(struct l2fq_queue *q, const char *buf, size_t len)
+{
+	const struct nlmsghdr *nlh = (const struct nlmsghdr *)buf;
+	int remaining = (int)len;
+
+	for (; mnl_nlmsg_ok(nlh, remaining); nlh = mnl_nlmsg_next(nlh, &remaining)) {
+		if (nlh->nlmsg_type == NLMSG_ERROR) {
+			const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
+
+			/* Errors come back for verdicts the kernel refused. */
+			if (nlh->nlmsg_len >= mnl_nlmsg_size(sizeof(*e)) && e->error != 0)
+				l2fq_stats_add(&q->stats, L2FQ_CNT_VERDICT_ERRORS, 1);
+			continue;
+		}
+		if ((nlh->nlmsg_type & 0xff) == NFQNL_MSG_PACKET &&
+		    (nlh->nlmsg_type >> 8) == NFNL_SUBSYS_QUEUE)
+			handle_packet(q, nlh);
+	}
+}
+
+/* One receive of up to batch datagrams, then one send of their verdicts.
+ * Returns the number received, 0 if interrupted or nothing waiting, -1 on a
+ * fatal error. */
+static int receive_batch(struct l2fq_queue *q, int flags)
+{
+	struct l2fq_queue_buffers *b = q->bufs;
+	int fd = mnl_socket_get_fd(q->nl);
+	int n, i;
+
+	for (i = 0; i < (int)q->cfg.batch; i++)
+		b->rx_msgs[i].msg_hdr.msg_flags = 0;
+	n = recvmmsg(fd, b->rx_msgs, q->cfg.batch, flags, NULL);
+	if (n < 0) {
+		if (errno == EINTR || errno == EAGAIN)
+			return 0;
+		if (errno == ENOBUFS) {
+			l2fq_stats_add(&q->stats, L2FQ_CNT_OVERRUNS, 1);
+			return 0;
+		}
+		snprintf(q->error, sizeof(q->error), "queue %u: receive failed: %s", q->cfg.queue,
+			 strerror(errno));
+		return -1;
+	}
+	l2fq_stats_add(&q->stats, L2FQ_CNT_BATCHES, 1);
+	for (i = 0; i < n; i++) {
+		if (b->rx_msgs[i].msg_hdr.msg_flags & MSG_TRUNC) {
+			l2fq_stats_add(&q->stats, L2FQ_CNT_NFQ_TRUNCATED, 1);
+			continue;
+		}
+		handle_datagram(q, b->rx_iov[i].iov_base, b->rx_msgs[i].msg_len);
+	}
+	tx_flush(q);
+	return n;
+}
+
+int l2fq_queue_run(struct l2fq_queue *q, const atomic_int *stop)
+{
+	while (!atomic_load_explicit(stop, memory_order_relaxed)) {
+		/* MSG_WAITFORONE: block for the first datagram, then take what is
+		 * already there without waiting for a full batch. */
+		if (receive_batch(q, MSG_WAITFORONE) < 0)
+			return -1;
+	}
+	/* Answer what already reached our socket before we unbind. */
+	while (receive_batch(q, MSG_DONTWAIT) > 0)
+		;
+	return 0;
+}
+
+void l2fq_queue_close(struct l2fq_queue *q)
+{
+	if (q->nl) {
+		char buf[MNL_SOCKET_BUFFER_SIZE];
+		struct nlmsghdr *nlh = config_msg(buf, q->cfg.queue, 3);
+
+		nfq_nlmsg_cfg_put_cmd(nlh, AF_INET, NFQNL_CFG_CMD_UNBIND);
+		mnl_socket_sendto(q->nl, nlh, nlh->nlmsg_len);
+		mnl_socket_close(q->nl);
+		q->nl = NULL;
+	}
+	if (q->bufs) {
+		free(q->bufs->rx_data);
+		free(q->bufs);
+		q->bufs = NULL;
+	}
+}
+
+int l2fq_kernel_queue_info(uint16_t queue, struct l2fq_kernel_queue_info *info)
+{
+	FILE *f = fopen("/proc/net/netfilter/nfnetlink_queue", "r");
+	unsigned qnum, portid, waiting, mode, range, qdrop, udrop;
+	char line[256];
+	int found = -1;
+
+	if (!f)
+		return -1;
+	/* Columns: queue portid waiting copy_mode copy_range queue_dropped
+	 * user_dropped id_sequence 1 */
+	while (found && fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%u %u %u %u %u %u %u", &qnum, &portid, &waiting, &mode, &range,
+			   &qdrop, &udrop) == 7 && qnum == queue) {
+			info->portid = portid;
+			info->waiting = waiting;
+			info->queue_dropped = qdrop;
+			info->user_dropped = udrop;
+			found = 0;
+		}
+	}
+	fclose(f);
+	return found;
+}

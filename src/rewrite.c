@@ -1,0 +1,206 @@
+#include "l2fragq/rewrite.h"
+
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define IP_PROTO_GRE 47
+#define GRE_MIN_HEADER 4
+#define FRAG_DF 0x4000u
+#define FRAG_MF 0x2000u
+#define FRAG_OFFSET_MASK 0x1fffu
+
+/* IPv4 header field offsets (RFC 791). */
+enum { OFF_VER_IHL = 0, OFF_TOT_LEN = 2, OFF_ID = 4, OFF_FRAG = 6,
+       OFF_PROTO = 9, OFF_CHECK = 10, OFF_SADDR = 12, OFF_DADDR = 16 };
+
+static const char *const reason_names[L2FQ_REASON_COUNT] = {
+	[L2FQ_REWRITTEN] = "rewritten",
+	[L2FQ_PASS_NOT_IPV4] = "not-ipv4",
+	[L2FQ_PASS_TRUNCATED] = "truncated",
+	[L2FQ_PASS_BAD_IHL] = "bad-ihl",
+	[L2FQ_PASS_BAD_CHECKSUM] = "bad-checksum",
+	[L2FQ_PASS_NOT_GRE] = "not-gre",
+	[L2FQ_PASS_BAD_LENGTH] = "bad-length",
+	[L2FQ_PASS_FRAGMENT] = "fragment",
+	[L2FQ_PASS_DF_CLEAR] = "df-clear",
+	[L2FQ_PASS_PEER_MISMATCH] = "peer-mismatch",
+};
+
+const char *l2fq_reason_name(enum l2fq_reason reason)
+{
+	if ((unsigned)reason >= L2FQ_REASON_COUNT)
+		return "unknown";
+	return reason_names[reason];
+}
+
+/* Fields are read and written through memcpy: the packet may sit at any
+ * alignment (pcap records, netlink attributes). Values stay in network order. */
+static uint16_t load16(const uint8_t *p)
+{
+	uint16_t v;
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+static void store16(uint8_t *p, uint16_t v)
+{
+	memcpy(p, &v, sizeof(v));
+}
+
+static uint32_t load32(const uint8_t *p)
+{
+	uint32_t v;
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+uint16_t l2fq_ip_checksum(const uint8_t *hdr, size_t len)
+{
+	uint32_t sum = 0;
+	size_t i;
+
+	for (i = 0; i + 1 < len; i += 2)
+		sum += load16(hdr + i);
+	if (len & 1) {
+		uint8_t last[2] = { hdr[len - 1], 0 };
+		sum += load16(last);
+	}
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+uint16_t l2fq_checksum_update16(uint16_t check, uint16_t old_word, uint16_t new_word)
+{
+	uint32_t sum = (uint16_t)~check;
+
+	sum += (uint16_t)~old_word;
+	sum += new_word;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+int l2fq_peer_parse(const char *text, struct l2fq_peer *peer)
+{
+	char addr[INET_ADDRSTRLEN];
+	const char *slash = strchr(text, '/');
+	size_t addrlen = slash ? (size_t)(slash - text) : strlen(text);
+	unsigned long prefix = 32;
+	struct in_addr in;
+
+	if (addrlen == 0 || addrlen >= sizeof(addr))
+		return -1;
+	memcpy(addr, text, addrlen);
+	addr[addrlen] = '\0';
+	if (inet_pton(AF_INET, addr, &in) != 1)
+		return -1;
+	if (slash) {
+		char *end;
+
+		if (slash[1] < '0' || slash[1] > '9')
+			return -1;
+		prefix = strtoul(slash + 1, &end, 10);
+		if (*end != '\0' || prefix > 32)
+			return -1;
+	}
+	peer->mask = prefix == 0 ? 0 : htonl(0xffffffffu << (32 - prefix));
+	peer->addr = in.s_addr & peer->mask;
+	return 0;
+}
+
+static int destination_is_peer(const struct l2fq_rule *rule, uint32_t daddr)
+{
+	unsigned i;
+
+	if (rule == NULL || rule->npeers == 0)
+		return 1;
+	for (i = 0; i < rule->npeers; i++)
+		if ((daddr & rule->peers[i].mask) == rule->peers[i].addr)
+			return 1;
+	return 0;
+}
+
+/* splitmix64 finaliser: a fixed, well-mixed function of the seed. */
+static uint64_t mix64(uint64_t x)
+{
+	x += 0x9e3779b97f4a7c15ull;
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+	x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+	return x ^ (x >> 31);
+}
+
+void l2fq_idgen_init(struct l2fq_idgen *ids, uint64_t seed)
+{
+	unsigned i;
+
+	ids->hash_key = seed ? (uint32_t)mix64(seed) : 0;
+	for (i = 0; i < L2FQ_ID_BUCKETS; i++)
+		atomic_init(&ids->counters[i], seed ? (uint32_t)mix64(seed + i + 1) : 0);
+}
+
+static unsigned bucket_of(const struct l2fq_idgen *ids, uint32_t saddr, uint32_t daddr)
+{
+	uint64_t h = ((uint64_t)ntohl(saddr) << 32 | ntohl(daddr)) ^ ids->hash_key;
+
+	return (unsigned)(mix64(h) % L2FQ_ID_BUCKETS);
+}
+
+uint16_t l2fq_idgen_next(struct l2fq_idgen *ids, uint32_t saddr, uint32_t daddr)
+{
+	_Atomic uint32_t *counter = &ids->counters[bucket_of(ids, saddr, daddr)];
+	uint16_t id;
+
+	/* Relaxed is enough: only uniqueness of the returned values matters. */
+	do
+		id = (uint16_t)(atomic_fetch_add_explicit(counter, 1, memory_order_relaxed) + 1);
+	while (id == 0);
+	return htons(id);
+}
+
+enum l2fq_reason l2fq_rewrite(uint8_t *pkt, size_t caplen, size_t wirelen,
+			      const struct l2fq_rule *rule, struct l2fq_idgen *ids)
+{
+	size_t hdrlen, totlen;
+	uint16_t frag_be, frag, new_frag_be, id_be, check;
+
+	if (wirelen < caplen)
+		wirelen = caplen;
+	if (caplen < 1 || (pkt[OFF_VER_IHL] >> 4) != 4)
+		return L2FQ_PASS_NOT_IPV4;
+	hdrlen = (size_t)(pkt[OFF_VER_IHL] & 0x0f) * 4;
+	if (hdrlen < 20)
+		return L2FQ_PASS_BAD_IHL;
+	if (caplen < hdrlen)
+		return L2FQ_PASS_TRUNCATED;
+	if (l2fq_ip_checksum(pkt, hdrlen) != 0)
+		return L2FQ_PASS_BAD_CHECKSUM;
+	if (pkt[OFF_PROTO] != IP_PROTO_GRE)
+		return L2FQ_PASS_NOT_GRE;
+	totlen = ntohs(load16(pkt + OFF_TOT_LEN));
+	if (totlen < hdrlen + GRE_MIN_HEADER || totlen > wirelen)
+		return L2FQ_PASS_BAD_LENGTH;
+	frag_be = load16(pkt + OFF_FRAG);
+	frag = ntohs(frag_be);
+	if ((frag & FRAG_MF) || (frag & FRAG_OFFSET_MASK))
+		return L2FQ_PASS_FRAGMENT;
+	if (!(frag & FRAG_DF))
+		return L2FQ_PASS_DF_CLEAR;
+	if (!destination_is_peer(rule, load32(pkt + OFF_DADDR)))
+		return L2FQ_PASS_PEER_MISMATCH;
+
+	check = load16(pkt + OFF_CHECK);
+	new_frag_be = htons(frag & ~FRAG_DF);
+	store16(pkt + OFF_FRAG, new_frag_be);
+	check = l2fq_checksum_update16(check, frag_be, new_frag_be);
+	id_be = load16(pkt + OFF_ID);
+	if (id_be == 0) {
+		uint16_t new_id = l2fq_idgen_next(ids, load32(pkt + OFF_SADDR),
+						  load32(pkt + OFF_DADDR));
+		store16(pkt + OFF_ID, new_id);
+		check = l2fq_checksum_update16(check, 0, new_id);
+	}
+	store16(pkt + OFF_CHECK, check);
+	return L2FQ_REWRITTEN;
+}

@@ -6,27 +6,11 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
+. scripts/lib/setup.sh
 
-if [ "$(id -u)" -ne 0 ]; then
-	echo "scripts/test.sh: run as root (the tests create network namespaces and bind NFQUEUE queues): sudo scripts/test.sh" >&2
-	exit 2
-fi
+l2fq_require_root scripts/test.sh "the tests create network namespaces and bind NFQUEUE queues"
+l2fq_install_deps
 
-packages=(build-essential cmake pkg-config libnetfilter-queue-dev libmnl-dev
-	libnfnetlink-dev libpcap-dev libcmocka-dev iptables nftables iproute2
-	python3 tcpdump procps)
-missing=()
-for p in "${packages[@]}"; do
-	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-	echo "== installing: ${missing[*]}"
-	export DEBIAN_FRONTEND=noninteractive
-	apt-get update -qq
-	apt-get install -y -qq --no-install-recommends "${missing[@]}"
-fi
-
-jobs=$(nproc)
 status=0
 for variant in release asan; do
 	dir="$here/build-test-$variant"
@@ -35,8 +19,7 @@ for variant in release asan; do
 	asan) flags=(-DCMAKE_BUILD_TYPE=Debug -DL2FQ_SANITIZE=ON) ;;
 	esac
 	echo "== build ($variant)"
-	cmake -S "$here" -B "$dir" "${flags[@]}" >/dev/null
-	cmake --build "$dir" -j "$jobs"
+	l2fq_build "$here" "$dir" "${flags[@]}"
 	echo "== test ($variant)"
 	# halt_on_error: a sanitizer report fails the test instead of scrolling by.
 	if ! (cd "$dir" && ASAN_OPTIONS=halt_on_error=1:detect_leaks=1 \

@@ -278,22 +278,24 @@ def cmd_check(a):
             continue
         # The fragments on the wire: those with this ID and from this source.
         # The first one also carries our tag, which pins the ID down.
-        firsts = [e for e in evs if e["ev"] == "wire" and e["tag"] == p["tag"]]
-        if not firsts:
+        wire = [e for e in evs if e["ev"] == "wire"]
+        starts = [i for i, e in enumerate(wire) if e["tag"] == p["tag"]]
+        if not starts:
             c.check(False, "%s%s first fragment seen on the wire" % (pfx, p["name"]))
             continue
-        fid = firsts[0]["id"]
-        frags = [e for e in evs if e["ev"] == "wire" and e["id"] == fid
-                 and e["src"] == firsts[0]["src"] and (e["mf"] or e["off"] > 0)]
-        # Only the fragments of this datagram: contiguous offsets from 0.
-        frags.sort(key=lambda e: e["off"])
-        chain, nxt = [], 0
-        for e in frags:
-            if e["off"] == nxt:
-                chain.append(e)
-                nxt = e["off"] + e["plen"]
-                if not e["mf"]:
-                    break
+        first = wire[starts[0]]
+        fid = first["id"]
+        # Follow this datagram's fragments in capture order from its first one
+        # (IDs may repeat across datagrams, e.g. with a constant-ID fixer):
+        # same ID and source, each one starting where the previous ended.
+        chain, nxt = [first], first["plen"]
+        if first["mf"]:
+            for e in wire[starts[0] + 1:]:
+                if e["id"] == fid and e["src"] == first["src"] and e["off"] == nxt:
+                    chain.append(e)
+                    nxt += e["plen"]
+                    if not e["mf"]:
+                        break
         complete = bool(chain) and not chain[-1]["mf"] and nxt == p["gre_len"]
         c.check(len(chain) >= 2 and complete,
                 "%s%s went out as %d fragments covering %d/%d bytes"

@@ -141,6 +141,25 @@ static const char *typed(char **argv, int index)
 	return index > 0 ? argv[index - 1] : "?";
 }
 
+/* glibc reports "--flag=value" for a flag and an unknown option alike; the
+ * message names what was typed either way. */
+static enum l2fq_parse_result unknown_option(char **argv, int index, char *err, size_t errlen)
+{
+	const char *t = typed(argv, index);
+	size_t namelen = strcspn(t, "=");
+
+	if (strncmp(t, "--", 2) == 0 && t[namelen] == '=') {
+		for (const struct option *o = long_options; o->name; o++)
+			if (strlen(o->name) == namelen - 2 && strncmp(o->name, t + 2, namelen - 2) == 0)
+				return fail(err, errlen, "--%s: takes no value", o->name);
+	}
+	if (strncmp(t, "--", 2) == 0)
+		return fail(err, errlen, "%.*s: unknown option (see --help)", (int)namelen, t);
+	if (optopt > 0 && optopt < 128)
+		return fail(err, errlen, "-%c: unknown option (see --help)", optopt);
+	return fail(err, errlen, "%s: unknown option (see --help)", t);
+}
+
 enum l2fq_parse_result l2fq_options_parse(int argc, char **argv, struct l2fq_options *o,
 					  char *err, size_t errlen)
 {
@@ -207,6 +226,8 @@ enum l2fq_parse_result l2fq_options_parse(int argc, char **argv, struct l2fq_opt
 				return fail(err, errlen, "--stats-interval: '%s' is not seconds 0..86400",
 					    arg);
 			o->stats_interval = (unsigned)v;
+			daemon_only_seen = 1;
+			daemon_only_name = "--stats-interval";
 			break;
 		case OPT_PEER:
 			if (o->rule.npeers == L2FQ_MAX_PEERS)
@@ -230,9 +251,7 @@ enum l2fq_parse_result l2fq_options_parse(int argc, char **argv, struct l2fq_opt
 		case ':':
 			return fail(err, errlen, "%s: needs an argument", typed(argv, optind));
 		default:
-			if (optopt)
-				return fail(err, errlen, "-%c: unknown option (see --help)", optopt);
-			return fail(err, errlen, "%s: unknown option (see --help)", typed(argv, optind));
+			return unknown_option(argv, optind, err, errlen);
 		}
 	}
 	if (optind < argc)

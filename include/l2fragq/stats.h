@@ -47,7 +47,8 @@ void l2fq_stats_clear(struct l2fq_stats *s);
 /* out += each of in[0..n-1]. */
 void l2fq_stats_sum(struct l2fq_stats *out, const struct l2fq_stats *in, size_t n);
 
-/* One line: "packets=N rewritten=N <every non-zero other counter>=N". */
+/* One line: "packets=N rewritten=N <every other non-zero counter>=N"; the
+ * internal "batches" counter is left out. */
 size_t l2fq_stats_format(const struct l2fq_stats *s, char *buf, size_t len);
 
 #endif

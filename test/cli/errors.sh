@@ -1,2 +1,122 @@
-#!/bin/sh
-exit 0
+#!/bin/bash
+# Command-line behaviour of the l2fragq binary: usage errors, --help, --version
+# and a runtime error. Usage: errors.sh PATH/TO/l2fragq
+set -u
+
+bin=${1:?usage: errors.sh L2FRAGQ_BINARY}
+here=$(cd "$(dirname "$0")" && pwd)
+options_c=$here/../../src/options.c
+
+passed=0
+failed=0
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+ok() { passed=$((passed + 1)); echo "ok   $*"; }
+bad() { failed=$((failed + 1)); echo "FAIL $*"; }
+
+# run ARGS...: sets rc, out (stdout) and err (stderr) of one invocation.
+run() {
+	timeout 20 "$bin" "$@" >"$tmp/out" 2>"$tmp/err" </dev/null
+	rc=$?
+	out=$(cat "$tmp/out")
+	err=$(cat "$tmp/err")
+}
+
+# line_count FILE: number of lines, counting an unterminated last line.
+line_count() {
+	awk 'END { print NR }' "$1"
+}
+
+# usage_error NAME ARGS...: exit 2, nothing on stdout, one stderr line naming NAME.
+usage_error() {
+	local name=$1 what
+	shift
+	what="usage error: $*"
+	run "$@"
+	if [ "$rc" -ne 2 ]; then
+		bad "$what: exit $rc, want 2 (stderr: $err)"
+	elif [ -n "$out" ]; then
+		bad "$what: wrote to stdout: $out"
+	elif [ "$(line_count "$tmp/err")" -ne 1 ]; then
+		bad "$what: $(line_count "$tmp/err") lines on stderr, want 1: $err"
+	elif [[ "$err" != *"$name"* ]]; then
+		bad "$what: stderr does not name '$name': $err"
+	else
+		ok "$what -> $err"
+	fi
+}
+
+[ -x "$bin" ] || { echo "FAIL $bin is not an executable"; echo "0 passed, 1 failed"; exit 1; }
+
+usage_error --threads --threads 0
+usage_error --threads -t 65
+usage_error --queue --queue 70000
+usage_error --peer --peer 1.2.3.4/40
+usage_error --peer --peer 300.1.1.1
+usage_error --rcvbuf --rcvbuf 1T
+usage_error --batch --batch 0
+usage_error --bogus --bogus
+usage_error -r -r
+usage_error --read --read
+usage_error stray stray
+usage_error stray --threads 2 stray
+usage_error --write --write "$tmp/out.pcap"
+usage_error --threads --threads 2 --read /nonexistent.pcap
+usage_error --threads -r /nonexistent.pcap -t 2
+usage_error --fail-open -r /nonexistent.pcap --fail-open
+usage_error --threads --queue 65535 --threads 2
+
+# --help: exit 0 and every long option of the long_options table.
+run --help
+if [ "$rc" -ne 0 ]; then
+	bad "--help: exit $rc, want 0"
+elif [ -z "$out" ]; then
+	bad "--help: nothing on stdout"
+else
+	ok "--help exits 0"
+fi
+longs=$(sed -n '/long_options\[\] *= *{/,/^};/p' "$options_c" |
+	grep -o '{ *"[a-z][a-z0-9-]*"' | grep -o '[a-z][a-z0-9-]*')
+if [ "$(echo "$longs" | grep -c .)" -lt 10 ]; then
+	bad "could not read the long_options table from $options_c"
+fi
+for name in $longs; do
+	if grep -Eq -- "--$name([^a-z0-9-]|$)" "$tmp/out"; then
+		ok "--help lists --$name"
+	else
+		bad "--help does not list --$name"
+	fi
+done
+run -h
+if [ "$rc" -eq 0 ] && [ "$out" = "$(timeout 20 "$bin" --help)" ]; then
+	ok "-h prints the same as --help"
+else
+	bad "-h: exit $rc or output differs from --help"
+fi
+
+# --version: exit 0, one line "l2fragq X.Y.Z".
+for v in --version -V; do
+	run "$v"
+	if [ "$rc" -eq 0 ] && [ "$(line_count "$tmp/out")" -eq 1 ] &&
+		[[ "$out" =~ ^l2fragq\ [0-9]+\.[0-9]+\.[0-9]+$ ]]; then
+		ok "$v -> $out"
+	else
+		bad "$v: exit $rc, stdout '$out', want 'l2fragq X.Y.Z'"
+	fi
+done
+
+# Runtime error: a missing input file is exit 1 and one line naming it.
+run -r /nonexistent.pcap -w "$tmp/x.pcap"
+if [ "$rc" -ne 1 ]; then
+	bad "missing input: exit $rc, want 1 (stderr: $err)"
+elif [ "$(line_count "$tmp/err")" -ne 1 ]; then
+	bad "missing input: $(line_count "$tmp/err") lines on stderr, want 1: $err"
+elif [[ "$err" != *"/nonexistent.pcap"* ]]; then
+	bad "missing input: stderr does not name the file: $err"
+else
+	ok "missing input -> $err"
+fi
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -9,6 +9,10 @@
 #include <sys/random.h>
 #include <time.h>
 
+#include "l2fragq/atomic_file.h"
+#include "l2fragq/metrics.h"
+#include "l2fragq/notify.h"
+#include "l2fragq/privdrop.h"
 #include "l2fragq/queue.h"
 #include "l2fragq/stats.h"
 
@@ -86,6 +90,35 @@ static void print_stats(const char *label, struct worker *workers, unsigned n)
 	fprintf(stderr, "l2fragq: %s: %s\n", label, line);
 }
 
+static void write_metrics(const char *path, struct worker *workers, unsigned n)
+{
+	static char text[256 * 1024];
+	struct l2fq_metrics_queue q[L2FQ_MAX_THREADS];
+	static int warned;
+	size_t len;
+	int err;
+
+	for (unsigned i = 0; i < n; i++) {
+		struct l2fq_kernel_queue_info info;
+
+		q[i].queue = workers[i].queue.cfg.queue;
+		q[i].stats = &workers[i].queue.stats;
+		q[i].have_kernel = l2fq_kernel_queue_info(q[i].queue, &info) == 0;
+		q[i].queue_dropped = q[i].have_kernel ? info.queue_dropped : 0;
+		q[i].user_dropped = q[i].have_kernel ? info.user_dropped : 0;
+	}
+	len = l2fq_metrics_format(text, sizeof(text), q, n);
+	/* 0644: node_exporter reads it as another user. */
+	err = len >= sizeof(text) ? -ENOSPC : l2fq_write_file_atomic(path, text, len, 0644);
+	/* Say it once: a full disk must not flood the log every interval. */
+	if (err && !warned) {
+		fprintf(stderr, "l2fragq: --metrics-file %s: cannot write: %s\n", path, strerror(-err));
+		warned = 1;
+	} else if (!err) {
+		warned = 0;
+	}
+}
+
 static void stop_workers(struct worker *workers, unsigned started, atomic_int *stop)
 {
 	struct timespec pause = { 0, 20 * 1000 * 1000 };
@@ -121,8 +154,17 @@ int l2fq_daemon_run(const struct l2fq_options *opts)
 	unsigned i, started = 0;
 	int rc = L2FQ_EXIT_OK;
 	char msg[512];
-	time_t next_stats;
+	struct l2fq_user user = { 0, 0 };
+	time_t next_stats, next_metrics;
+	unsigned metrics_interval;
 
+	if (opts->user) {
+		rc = l2fq_resolve_user(opts->user, &user, msg, sizeof(msg));
+		if (rc != L2FQ_EXIT_OK) {
+			fprintf(stderr, "l2fragq: %s\n", msg);
+			return rc;
+		}
+	}
 	workers = calloc(opts->threads, sizeof(*workers));
 	if (!workers) {
 		fprintf(stderr, "l2fragq: out of memory\n");
@@ -143,6 +185,17 @@ int l2fq_daemon_run(const struct l2fq_options *opts)
 			fprintf(stderr, "l2fragq: %s\n", msg);
 			for (unsigned j = 0; j <= i; j++)
 				l2fq_queue_close(&workers[j].queue);
+			free(workers);
+			return rc;
+		}
+	}
+
+	if (opts->user) {
+		rc = l2fq_drop_privileges(&user, msg, sizeof(msg));
+		if (rc != L2FQ_EXIT_OK) {
+			fprintf(stderr, "l2fragq: %s\n", msg);
+			for (i = 0; i < opts->threads; i++)
+				l2fq_queue_close(&workers[i].queue);
 			free(workers);
 			return rc;
 		}
@@ -174,7 +227,16 @@ int l2fq_daemon_run(const struct l2fq_options *opts)
 			(unsigned)(opts->queue + opts->threads - 1), opts->rule.npeers,
 			opts->rule.npeers == 1 ? "" : "s", opts->batch);
 
+	if (rc == L2FQ_EXIT_OK) {
+		snprintf(msg, sizeof(msg), "READY=1\nSTATUS=bound queues %u..%u",
+			 (unsigned)opts->queue, (unsigned)(opts->queue + opts->threads - 1));
+		l2fq_notify(msg);
+		if (opts->metrics_file)
+			write_metrics(opts->metrics_file, workers, opts->threads);
+	}
 	next_stats = opts->stats_interval ? time(NULL) + opts->stats_interval : 0;
+	metrics_interval = opts->stats_interval ? opts->stats_interval : L2FQ_DEFAULT_METRICS_INTERVAL;
+	next_metrics = opts->metrics_file ? time(NULL) + metrics_interval : 0;
 	while (rc == L2FQ_EXIT_OK) {
 		struct timespec timeout = { 1, 0 };
 		int sig = sigtimedwait(&wait_set, NULL, &timeout);
@@ -187,6 +249,10 @@ int l2fq_daemon_run(const struct l2fq_options *opts)
 			print_stats("stats", workers, opts->threads);
 			next_stats += opts->stats_interval;
 		}
+		if (next_metrics && time(NULL) >= next_metrics) {
+			write_metrics(opts->metrics_file, workers, opts->threads);
+			next_metrics += metrics_interval;
+		}
 		if (any_worker_failed(workers, started)) {
 			for (i = 0; i < started; i++)
 				if (workers[i].failed)
@@ -195,8 +261,18 @@ int l2fq_daemon_run(const struct l2fq_options *opts)
 		}
 	}
 
+	l2fq_notify("STOPPING=1");
 	stop_workers(workers, started, &stop);
 	print_stats("totals", workers, opts->threads);
+	if (opts->threads > 1)
+		for (i = 0; i < opts->threads; i++) {
+			char label[32];
+
+			snprintf(label, sizeof(label), "queue %u", (unsigned)workers[i].queue.cfg.queue);
+			print_stats(label, &workers[i], 1);
+		}
+	if (opts->metrics_file)
+		write_metrics(opts->metrics_file, workers, opts->threads);
 	for (i = 0; i < opts->threads; i++)
 		l2fq_queue_close(&workers[i].queue);
 	free(workers);

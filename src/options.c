@@ -14,17 +14,23 @@ enum {
 	OPT_FAIL_OPEN,
 	OPT_STATS_INTERVAL,
 	OPT_BATCH,
+	OPT_USER,
+	OPT_METRICS_FILE,
+	OPT_QUEUES,
 };
 
 static const struct option long_options[] = {
 	{ "queue", required_argument, NULL, 'q' },
 	{ "threads", required_argument, NULL, 't' },
+	{ "queues", required_argument, NULL, OPT_QUEUES },
 	{ "peer", required_argument, NULL, OPT_PEER },
 	{ "rcvbuf", required_argument, NULL, OPT_RCVBUF },
 	{ "queue-maxlen", required_argument, NULL, OPT_QUEUE_MAXLEN },
 	{ "fail-open", no_argument, NULL, OPT_FAIL_OPEN },
 	{ "stats-interval", required_argument, NULL, OPT_STATS_INTERVAL },
 	{ "batch", required_argument, NULL, OPT_BATCH },
+	{ "user", required_argument, NULL, OPT_USER },
+	{ "metrics-file", required_argument, NULL, OPT_METRICS_FILE },
 	{ "read", required_argument, NULL, 'r' },
 	{ "write", required_argument, NULL, 'w' },
 	{ "help", no_argument, NULL, 'h' },
@@ -45,6 +51,7 @@ static const char usage_text[] =
 	"Daemon:\n"
 	"  -q, --queue N           first queue number (default 0)\n"
 	"  -t, --threads N         worker threads; binds queues N..N+threads-1 (default 1)\n"
+	"      --queues A-B        same as --queue A --threads B-A+1 (nft 'fanout to A-B')\n"
 	"      --batch N           packets per receive/verdict call, 1..64 (default 16;\n"
 	"                          1 is the one-packet-per-syscall naive mode)\n"
 	"      --rcvbuf BYTES      netlink receive buffer, K/M/G suffix (default 8M)\n"
@@ -53,6 +60,9 @@ static const char usage_text[] =
 	"                          instead of dropping them\n"
 	"      --stats-interval S  print counters every S seconds (default 0: only on\n"
 	"                          SIGUSR1 and at exit)\n"
+	"      --metrics-file PATH write Prometheus metrics to PATH (atomically) every\n"
+	"                          stats interval, or every 15 s without one\n"
+	"      --user NAME         after binding, run as NAME keeping only CAP_NET_ADMIN\n"
 	"Offline:\n"
 	"  -r, --read FILE         read pcap or pcapng FILE ('-' for stdin)\n"
 	"  -w, --write FILE        write pcap FILE ('-' for stdout); without -w only the\n"
@@ -192,6 +202,26 @@ enum l2fq_parse_result l2fq_options_parse(int argc, char **argv, struct l2fq_opt
 			daemon_only_seen = 1;
 			daemon_only_name = "--threads";
 			break;
+		case OPT_QUEUES: {
+			const char *dash = strchr(arg, '-');
+			unsigned long last;
+			char first[8];
+
+			if (!dash || (size_t)(dash - arg) >= sizeof(first))
+				return fail(err, errlen, "--queues: '%s' is not a range A-B", arg);
+			memcpy(first, arg, (size_t)(dash - arg));
+			first[dash - arg] = '\0';
+			if (parse_uint(first, 0, 65535, &v) || parse_uint(dash + 1, 0, 65535, &last) ||
+			    last < v || last - v + 1 > L2FQ_MAX_THREADS)
+				return fail(err, errlen,
+					    "--queues: '%s' is not a range A-B of 1..%d queues within 0..65535",
+					    arg, L2FQ_MAX_THREADS);
+			o->queue = (uint16_t)v;
+			o->threads = (unsigned)(last - v + 1);
+			daemon_only_seen = 1;
+			daemon_only_name = "--queues";
+			break;
+		}
 		case OPT_BATCH:
 			if (parse_uint(arg, 1, L2FQ_MAX_BATCH, &v))
 				return fail(err, errlen, "--batch: '%s' is not a number 1..%d", arg,
@@ -228,6 +258,20 @@ enum l2fq_parse_result l2fq_options_parse(int argc, char **argv, struct l2fq_opt
 			o->stats_interval = (unsigned)v;
 			daemon_only_seen = 1;
 			daemon_only_name = "--stats-interval";
+			break;
+		case OPT_USER:
+			if (*arg == '\0')
+				return fail(err, errlen, "--user: needs a user name");
+			o->user = arg;
+			daemon_only_seen = 1;
+			daemon_only_name = "--user";
+			break;
+		case OPT_METRICS_FILE:
+			if (*arg == '\0')
+				return fail(err, errlen, "--metrics-file: needs a path");
+			o->metrics_file = arg;
+			daemon_only_seen = 1;
+			daemon_only_name = "--metrics-file";
 			break;
 		case OPT_PEER:
 			if (o->rule.npeers == L2FQ_MAX_PEERS)

@@ -11,6 +11,8 @@
 #define L2FQ_MAX_BATCH 64
 #define L2FQ_DEFAULT_BATCH 16
 #define L2FQ_DEFAULT_RCVBUF (8u << 20)
+/* Metrics are rewritten every --stats-interval, or this often without one. */
+#define L2FQ_DEFAULT_METRICS_INTERVAL 15
 
 /* Process exit codes, documented in the README and the man page. */
 enum l2fq_exit {
@@ -33,6 +35,8 @@ struct l2fq_options {
 	uint32_t queue_maxlen;   /* 0: leave the kernel default (1024) */
 	int fail_open;           /* accept instead of drop when the queue is full */
 	unsigned stats_interval; /* seconds; 0 = only on SIGUSR1 and at exit */
+	const char *user;         /* drop to this user after binding, keep CAP_NET_ADMIN */
+	const char *metrics_file; /* Prometheus textfile, rewritten every interval */
 	const char *read_path;   /* offline input, "-" = stdin */
 	const char *write_path;  /* offline output, "-" = stdout, NULL = judge only */
 	struct l2fq_rule rule;   /* the peers */

@@ -597,6 +597,43 @@ static void parse_after_early_stop_starts_fresh(void **state)
 	assert_ok(parse_none());
 }
 
+/* ---- operations options --------------------------------------------------- */
+
+static void queues_range_sets_queue_and_threads(void **state)
+{
+	(void)state;
+	assert_ok(PARSE("--queues", "0-3"));
+	assert_int_equal(opts.queue, 0);
+	assert_int_equal(opts.threads, 4);
+	assert_ok(PARSE("--queues", "100-100"));
+	assert_int_equal(opts.queue, 100);
+	assert_int_equal(opts.threads, 1);
+	assert_ok(PARSE("--queues", "65472-65535"));
+	assert_int_equal(opts.threads, 64);
+}
+
+static void queues_bad_ranges_rejected(void **state)
+{
+	const char *bad[] = { "3-1", "0-64", "5", "x-1", "1-", "-1", "0-65536", "1--2", "" };
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_error_naming(PARSE("--queues", bad[i]), "--queues");
+}
+
+static void user_and_metrics_file_are_daemon_options(void **state)
+{
+	(void)state;
+	assert_ok(PARSE("--user", "nobody", "--metrics-file", "/run/l2fragq.prom"));
+	assert_string_equal(opts.user, "nobody");
+	assert_string_equal(opts.metrics_file, "/run/l2fragq.prom");
+	assert_error_naming(PARSE("--user", ""), "--user");
+	assert_error_naming(PARSE("--metrics-file", ""), "--metrics-file");
+	assert_error_naming(PARSE("-r", "in.pcap", "--user", "nobody"), "--user");
+	assert_error_naming(PARSE("-r", "in.pcap", "--metrics-file", "m"), "--metrics-file");
+	assert_error_naming(PARSE("-r", "in.pcap", "--queues", "0-1"), "--queues");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -643,6 +680,9 @@ int main(void)
 		cmocka_unit_test(success_leaves_error_empty),
 		cmocka_unit_test(parse_twice_same_arguments),
 		cmocka_unit_test(parse_after_early_stop_starts_fresh),
+		cmocka_unit_test(queues_range_sets_queue_and_threads),
+		cmocka_unit_test(queues_bad_ranges_rejected),
+		cmocka_unit_test(user_and_metrics_file_are_daemon_options),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,23 @@
+/* Prometheus text exposition of the counters, for node_exporter's textfile
+ * collector. */
+#ifndef L2FRAGQ_METRICS_H
+#define L2FRAGQ_METRICS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "l2fragq/stats.h"
+
+struct l2fq_metrics_queue {
+	uint16_t queue;
+	const struct l2fq_stats *stats;
+	int have_kernel;        /* kernel counters below are valid */
+	uint64_t queue_dropped; /* /proc/net/netfilter/nfnetlink_queue */
+	uint64_t user_dropped;
+};
+
+/* Formats every metric for n queues into buf. Returns the length it needed
+ * (like snprintf): a result >= len means buf was too small. */
+size_t l2fq_metrics_format(char *buf, size_t len, const struct l2fq_metrics_queue *q, size_t n);
+
+#endif

@@ -1,0 +1,70 @@
+#include "l2fragq/metrics.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+
+struct out {
+	char *buf;
+	size_t len, used;
+};
+
+static void emit(struct out *o, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(o->used < o->len ? o->buf + o->used : NULL,
+		      o->used < o->len ? o->len - o->used : 0, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		o->used += (size_t)n;
+}
+
+static void per_queue(struct out *o, const struct l2fq_metrics_queue *q, size_t n,
+		      const char *name, enum l2fq_counter c)
+{
+	for (size_t i = 0; i < n; i++)
+		emit(o, "%s{queue=\"%u\"} %llu\n", name, (unsigned)q[i].queue,
+		     (unsigned long long)l2fq_stats_get(q[i].stats, c));
+}
+
+size_t l2fq_metrics_format(char *buf, size_t len, const struct l2fq_metrics_queue *q, size_t n)
+{
+	struct out o = { buf, len, 0 };
+
+	if (len)
+		buf[0] = '\0';
+	emit(&o, "# HELP l2fragq_packets_total Packets judged, by queue and result "
+		 "(rewritten or the reason they passed unchanged).\n"
+		 "# TYPE l2fragq_packets_total counter\n");
+	for (size_t i = 0; i < n; i++)
+		for (int r = 0; r < L2FQ_REASON_COUNT; r++)
+			emit(&o, "l2fragq_packets_total{queue=\"%u\",result=\"%s\"} %llu\n",
+			     (unsigned)q[i].queue, l2fq_reason_name((enum l2fq_reason)r),
+			     (unsigned long long)l2fq_stats_get(q[i].stats, (enum l2fq_counter)r));
+	emit(&o, "# HELP l2fragq_received_total Packets received from the kernel queue.\n"
+		 "# TYPE l2fragq_received_total counter\n");
+	per_queue(&o, q, n, "l2fragq_received_total", L2FQ_CNT_PACKETS);
+	emit(&o, "# HELP l2fragq_queue_truncated_total Packets the kernel sent incomplete; "
+		 "passed unchanged.\n# TYPE l2fragq_queue_truncated_total counter\n");
+	per_queue(&o, q, n, "l2fragq_queue_truncated_total", L2FQ_CNT_NFQ_TRUNCATED);
+	emit(&o, "# HELP l2fragq_verdict_errors_total Verdicts the kernel refused.\n"
+		 "# TYPE l2fragq_verdict_errors_total counter\n");
+	per_queue(&o, q, n, "l2fragq_verdict_errors_total", L2FQ_CNT_VERDICT_ERRORS);
+	emit(&o, "# HELP l2fragq_overruns_total Receive buffer overruns reported to the daemon.\n"
+		 "# TYPE l2fragq_overruns_total counter\n");
+	per_queue(&o, q, n, "l2fragq_overruns_total", L2FQ_CNT_OVERRUNS);
+	emit(&o, "# HELP l2fragq_kernel_dropped_total Packets the kernel dropped for this queue "
+		 "(queue_full: queue at maxlen; socket_full: receive buffer full).\n"
+		 "# TYPE l2fragq_kernel_dropped_total counter\n");
+	for (size_t i = 0; i < n; i++) {
+		if (!q[i].have_kernel)
+			continue;
+		emit(&o, "l2fragq_kernel_dropped_total{queue=\"%u\",reason=\"queue_full\"} %llu\n",
+		     (unsigned)q[i].queue, (unsigned long long)q[i].queue_dropped);
+		emit(&o, "l2fragq_kernel_dropped_total{queue=\"%u\",reason=\"socket_full\"} %llu\n",
+		     (unsigned)q[i].queue, (unsigned long long)q[i].user_dropped);
+	}
+	return o.used;
+}

@@ -1,0 +1,112 @@
+/* Unit tests for the Prometheus text format of the counters. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <string.h>
+
+#include "l2fragq/metrics.h"
+
+static struct l2fq_stats s0, s1;
+
+static void fill(void)
+{
+	l2fq_stats_clear(&s0);
+	l2fq_stats_clear(&s1);
+	l2fq_stats_add(&s0, L2FQ_CNT_PACKETS, 10);
+	l2fq_stats_add(&s0, (enum l2fq_counter)L2FQ_REWRITTEN, 7);
+	l2fq_stats_add(&s0, (enum l2fq_counter)L2FQ_PASS_DF_CLEAR, 3);
+	l2fq_stats_add(&s1, L2FQ_CNT_PACKETS, 5);
+	l2fq_stats_add(&s1, L2FQ_CNT_VERDICT_ERRORS, 2);
+}
+
+static void lists_every_result_per_queue(void **state)
+{
+	static char buf[64 * 1024];
+	struct l2fq_metrics_queue q[2] = {
+		{ .queue = 0, .stats = &s0, .have_kernel = 1, .queue_dropped = 4, .user_dropped = 9 },
+		{ .queue = 1, .stats = &s1 },
+	};
+	char line[128];
+
+	(void)state;
+	fill();
+	assert_true(l2fq_metrics_format(buf, sizeof(buf), q, 2) < sizeof(buf));
+	assert_non_null(strstr(buf, "\nl2fragq_packets_total{queue=\"0\",result=\"rewritten\"} 7\n"));
+	assert_non_null(strstr(buf, "\nl2fragq_packets_total{queue=\"0\",result=\"df-clear\"} 3\n"));
+	assert_non_null(strstr(buf, "\nl2fragq_packets_total{queue=\"1\",result=\"rewritten\"} 0\n"));
+	assert_non_null(strstr(buf, "\nl2fragq_received_total{queue=\"0\"} 10\n"));
+	assert_non_null(strstr(buf, "\nl2fragq_received_total{queue=\"1\"} 5\n"));
+	assert_non_null(strstr(buf, "\nl2fragq_verdict_errors_total{queue=\"1\"} 2\n"));
+	assert_non_null(strstr(buf, "{queue=\"0\",reason=\"queue_full\"} 4\n"));
+	assert_non_null(strstr(buf, "{queue=\"0\",reason=\"socket_full\"} 9\n"));
+	/* No kernel numbers for queue 1: no invented zeros. */
+	assert_null(strstr(buf, "l2fragq_kernel_dropped_total{queue=\"1\""));
+	for (int r = 0; r < L2FQ_REASON_COUNT; r++) {
+		snprintf(line, sizeof(line), "l2fragq_packets_total{queue=\"1\",result=\"%s\"} ",
+			 l2fq_reason_name((enum l2fq_reason)r));
+		assert_non_null(strstr(buf, line));
+	}
+}
+
+/* Every metric family has HELP and TYPE before its first sample. */
+static void families_are_declared_before_samples(void **state)
+{
+	static char buf[64 * 1024];
+	struct l2fq_metrics_queue q[1] = { { .queue = 3, .stats = &s0, .have_kernel = 1 } };
+	char *save = NULL, *ln;
+	char declared[16][64];
+	int ndeclared = 0;
+
+	(void)state;
+	fill();
+	l2fq_metrics_format(buf, sizeof(buf), q, 1);
+	for (ln = strtok_r(buf, "\n", &save); ln; ln = strtok_r(NULL, "\n", &save)) {
+		char name[64];
+
+		if (strncmp(ln, "# TYPE ", 7) == 0) {
+			assert_int_equal(sscanf(ln + 7, "%63s", declared[ndeclared]), 1);
+			assert_non_null(strstr(ln, " counter"));
+			ndeclared++;
+			continue;
+		}
+		if (ln[0] == '#')
+			continue;
+		assert_int_equal(sscanf(ln, "%63[^{ ]", name), 1);
+		int found = 0;
+		for (int i = 0; i < ndeclared; i++)
+			found |= strcmp(declared[i], name) == 0;
+		assert_true(found);
+	}
+	assert_int_equal(ndeclared, 6);
+}
+
+static void reports_needed_size_when_short(void **state)
+{
+	static char big[64 * 1024];
+	char small[100];
+	struct l2fq_metrics_queue q[1] = { { .queue = 0, .stats = &s0 } };
+	size_t need;
+
+	(void)state;
+	fill();
+	need = l2fq_metrics_format(big, sizeof(big), q, 1);
+	memset(small, 'X', sizeof(small));
+	assert_int_equal(l2fq_metrics_format(small, sizeof(small), q, 1), need);
+	assert_int_equal(small[sizeof(small) - 1], '\0');
+	assert_int_equal(strncmp(small, big, sizeof(small) - 1), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(lists_every_result_per_queue),
+		cmocka_unit_test(families_are_declared_before_samples),
+		cmocka_unit_test(reports_needed_size_when_short),
+	};
+
+	return cmocka_run_group_tests_name("metrics", tests, NULL, NULL);
+}

@@ -52,6 +52,14 @@ static void size_socket_buffers(struct l2fq_queue *q, int fd)
 
 	if (set_int_sockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, (int)q->cfg.rcvbuf) != 0)
 		set_int_sockopt(fd, SOL_SOCKET, SO_RCVBUF, (int)q->cfg.rcvbuf);
+	/* The kernel reports twice what was granted (bookkeeping overhead). */
+	if (getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &value, &len) == 0 &&
+	    (uint32_t)value / 2 < q->cfg.rcvbuf)
+		fprintf(stderr,
+			"l2fragq: queue %u: receive buffer is %d bytes, not the %u asked for: "
+			"raise net.core.rmem_max or run with CAP_NET_ADMIN\n",
+			q->cfg.queue, value / 2, q->cfg.rcvbuf);
+	len = sizeof(value);
 	if (set_int_sockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, (int)WANT_SNDBUF) != 0)
 		set_int_sockopt(fd, SOL_SOCKET, SO_SNDBUF, (int)WANT_SNDBUF);
 	/* Netlink refuses a datagram larger than the send buffer less 32 bytes. */
@@ -334,8 +342,9 @@ static void handle_packet(struct l2fq_queue *q, const struct nlmsghdr *nlh)
 	ph = mnl_attr_get_payload(attr[NFQA_PACKET_HDR]);
 	l2fq_stats_add(&q->stats, L2FQ_CNT_PACKETS, 1);
 	if (!attr[NFQA_PAYLOAD]) {
+		/* Only before our copy mode is set (see l2fq_queue_open). */
 		add_verdict(q, ntohl(ph->packet_id), NULL, 0);
-		l2fq_stats_add(&q->stats, (enum l2fq_counter)L2FQ_PASS_TRUNCATED, 1);
+		l2fq_stats_add(&q->stats, L2FQ_CNT_NFQ_TRUNCATED, 1);
 		return;
 	}
 	payload = mnl_attr_get_payload(attr[NFQA_PAYLOAD]);

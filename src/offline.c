@@ -93,17 +93,20 @@ static int output_open(struct output *out, const char *path, int dlt, int snaple
 		out->dumper = pcap_dump_fopen(out->dead, stdout);
 	} else {
 		char *dircopy = strdup(path);
+		const char *dir;
 		size_t len;
 
 		if (!dircopy)
 			return -1;
-		len = strlen(dirname(dircopy)) + strlen("/.l2fragq.XXXXXX") + 1;
+		/* dirname() may return a static "." instead of editing its argument. */
+		dir = dirname(dircopy);
+		len = strlen(dir) + strlen("/.l2fragq.XXXXXX") + 1;
 		out->tmp_path = malloc(len);
 		if (!out->tmp_path) {
 			free(dircopy);
 			return -1;
 		}
-		snprintf(out->tmp_path, len, "%s/.l2fragq.XXXXXX", dircopy);
+		snprintf(out->tmp_path, len, "%s/.l2fragq.XXXXXX", dir);
 		free(dircopy);
 		fd = mkstemp(out->tmp_path);
 		if (fd < 0) {
@@ -177,13 +180,16 @@ int l2fq_offline_run(const struct l2fq_options *opts, struct l2fq_stats *stats)
 	const u_char *data;
 	uint8_t *frame = NULL;
 	size_t frame_cap = 0;
-	int dlt, rc, ok = 1;
+	int dlt, rc, micro, ok = 1;
 	char line[512];
 	pcap_t *in;
 
 	l2fq_idgen_init(&ids, 0);
-	in = pcap_open_offline_with_tstamp_precision(opts->read_path, PCAP_TSTAMP_PRECISION_NANO,
-						     errbuf);
+	/* Read timestamps in the precision they will be written with. */
+	micro = input_is_micro_pcap(opts->read_path);
+	in = pcap_open_offline_with_tstamp_precision(
+		opts->read_path, micro ? PCAP_TSTAMP_PRECISION_MICRO : PCAP_TSTAMP_PRECISION_NANO,
+		errbuf);
 	if (!in) {
 		/* libpcap names the file in some messages and not in others. */
 		if (strncmp(errbuf, opts->read_path, strlen(opts->read_path)) == 0)
@@ -194,8 +200,7 @@ int l2fq_offline_run(const struct l2fq_options *opts, struct l2fq_stats *stats)
 	}
 	dlt = pcap_datalink(in);
 	if (opts->write_path &&
-	    output_open(&out, opts->write_path, dlt, pcap_snapshot(in),
-			input_is_micro_pcap(opts->read_path)) != 0) {
+	    output_open(&out, opts->write_path, dlt, pcap_snapshot(in), micro) != 0) {
 		output_close(&out, 0);
 		pcap_close(in);
 		return L2FQ_EXIT_FAILURE;

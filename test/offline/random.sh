@@ -1,2 +1,22 @@
-#!/bin/sh
-exit 0
+#!/usr/bin/env bash
+# Random captures against the Python model: test/offline/random.sh L2FRAGQ_BINARY
+#
+# Environment: L2FQ_RANDOM_SEED (default: the time; printed first, so a
+# failure can be replayed), L2FQ_RANDOM_CASES (default 30), L2FQ_RANDOM_KEEP=DIR
+# (keep the inputs of failing captures). See random_check.py. Ends with
+# "N passed, M failed"; exits non-zero on any failure.
+set -euo pipefail
+
+if [ $# -ne 1 ]; then
+	echo "usage: $0 L2FRAGQ_BINARY" >&2
+	exit 2
+fi
+bin=$1
+case $bin in /*) ;; *) bin=$PWD/$bin ;; esac
+if [ ! -x "$bin" ]; then
+	echo "random: $bin is not an executable" >&2
+	exit 2
+fi
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+export PYTHONDONTWRITEBYTECODE=1
+exec python3 "$here/random_check.py" "$bin"

@@ -6,6 +6,7 @@
 #include <libnetfilter_queue/libnetfilter_queue.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nfnetlink_queue.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,7 @@
 /* nlmsghdr + nfgenmsg + verdict attribute + payload attribute header. */
 #define VERDICT_HDR_SIZE 64
 #define WANT_SNDBUF (4u << 20)
+#define CONFIG_ACK_TIMEOUT_MS 5000
 
 struct verdict_slot {
 	char hdr[VERDICT_HDR_SIZE];
@@ -53,12 +55,8 @@ static void size_socket_buffers(struct l2fq_queue *q, int fd)
 	if (set_int_sockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, (int)q->cfg.rcvbuf) != 0)
 		set_int_sockopt(fd, SOL_SOCKET, SO_RCVBUF, (int)q->cfg.rcvbuf);
 	/* The kernel reports twice what was granted (bookkeeping overhead). */
-	if (getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &value, &len) == 0 &&
-	    (uint32_t)value / 2 < q->cfg.rcvbuf)
-		fprintf(stderr,
-			"l2fragq: queue %u: receive buffer is %d bytes, not the %u asked for: "
-			"raise net.core.rmem_max or run with CAP_NET_ADMIN\n",
-			q->cfg.queue, value / 2, q->cfg.rcvbuf);
+	if (getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &value, &len) == 0)
+		q->rcvbuf_granted = (uint32_t)value / 2;
 	len = sizeof(value);
 	if (set_int_sockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, (int)WANT_SNDBUF) != 0)
 		set_int_sockopt(fd, SOL_SOCKET, SO_SNDBUF, (int)WANT_SNDBUF);
@@ -86,14 +84,26 @@ static int config_exchange(struct l2fq_queue *q, const char *msgs, size_t len, i
 		return -errno;
 	while (acked < count) {
 		const struct nlmsghdr *nlh = (const struct nlmsghdr *)buf;
-		ssize_t n = mnl_socket_recvfrom(q->nl, buf, sizeof(buf));
-		int remaining = (int)n;
+		struct pollfd pfd = { .fd = mnl_socket_get_fd(q->nl), .events = POLLIN };
+		ssize_t n;
+		int remaining;
 
+		/* A kernel that refuses the first message (e.g. EPERM for lack of
+		 * CAP_NET_ADMIN) acks only that one and drops the rest. */
+		for (i = 0; i < count; i++)
+			if (err[i] > 0)
+				return 0;
+		n = poll(&pfd, 1, CONFIG_ACK_TIMEOUT_MS);
+		if (n == 0)
+			return -ETIMEDOUT;
+		if (n > 0)
+			n = mnl_socket_recvfrom(q->nl, buf, sizeof(buf));
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			return -errno;
 		}
+		remaining = (int)n;
 		for (; mnl_nlmsg_ok(nlh, remaining); nlh = mnl_nlmsg_next(nlh, &remaining)) {
 			if (nlh->nlmsg_type == NLMSG_ERROR) {
 				const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
@@ -235,12 +245,17 @@ int l2fq_queue_open(struct l2fq_queue *q, const struct l2fq_queue_config *cfg,
 		return L2FQ_EXIT_FAILURE;
 	}
 	if (errs[0])
-		return explain_bind_error(q, errs[0], msg, msglen);
+		return explain_bind_error(q, errs[0] > 0 ? errs[0] : ETIMEDOUT, msg, msglen);
 	if (errs[1]) {
 		snprintf(msg, msglen, "configuring queue %u failed: %s", cfg->queue,
-			 strerror(errs[1]));
+			 strerror(errs[1] > 0 ? errs[1] : ETIMEDOUT));
 		return L2FQ_EXIT_FAILURE;
 	}
+	if (q->rcvbuf_granted < cfg->rcvbuf)
+		fprintf(stderr,
+			"l2fragq: queue %u: receive buffer is %u bytes, not the %u asked for: "
+			"raise net.core.rmem_max\n",
+			cfg->queue, q->rcvbuf_granted, cfg->rcvbuf);
 	return L2FQ_EXIT_OK;
 }
 

@@ -27,7 +27,8 @@ struct l2fq_queue {
 	struct l2fq_queue_config cfg;
 	struct mnl_socket *nl;
 	uint32_t portid;
-	size_t send_limit; /* largest datagram the socket accepts */
+	size_t send_limit;       /* largest datagram the socket accepts */
+	uint32_t rcvbuf_granted; /* what the kernel gave for cfg.rcvbuf */
 	const struct l2fq_rule *rule;
 	struct l2fq_idgen *ids;
 	struct l2fq_queue_buffers *bufs;

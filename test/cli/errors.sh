@@ -118,5 +118,40 @@ else
 	ok "missing input -> $err"
 fi
 
+# Kernel-side refusals, each in a private network namespace (nothing on the
+# host is bound): exit code and one line that says what to do.
+if [ "$(id -u)" -ne 0 ]; then
+	bad "queue refusals: must run as root to create network namespaces"
+else
+	# No CAP_NET_ADMIN: exit 3 naming the capability.
+	timeout 20 unshare -n setpriv --reuid=nobody --regid=nogroup --clear-groups \
+		--inh-caps=-all --bounding-set=-all "$bin" --queue 1 >"$tmp/out" 2>"$tmp/err" </dev/null
+	rc=$?
+	err=$(cat "$tmp/err")
+	if [ "$rc" -eq 3 ] && [ "$(line_count "$tmp/err")" -eq 1 ] && [[ "$err" == *CAP_NET_ADMIN* ]]; then
+		ok "no CAP_NET_ADMIN -> exit 3: $err"
+	else
+		bad "no CAP_NET_ADMIN: exit $rc, want 3 and one line naming CAP_NET_ADMIN: $err"
+	fi
+	# A queue bound by another process: exit 5 naming the queue and its owner.
+	timeout 20 unshare -n bash -c '
+		"$1" --queue 4 2>/dev/null & holder=$!
+		for _ in $(seq 50); do
+			awk "\$1 == 4 { f = 1 } END { exit !f }" /proc/net/netfilter/nfnetlink_queue && break
+			sleep 0.1
+		done
+		"$1" --queue 3 --threads 2; rc=$?
+		kill $holder; wait $holder
+		exit $rc' _ "$bin" >"$tmp/out" 2>"$tmp/err" </dev/null
+	rc=$?
+	err=$(cat "$tmp/err")
+	if [ "$rc" -eq 5 ] && [ "$(line_count "$tmp/err")" -eq 1 ] &&
+		[[ "$err" == *"queue 4 is already bound by another process"* ]]; then
+		ok "busy queue -> exit 5: $err"
+	else
+		bad "busy queue: exit $rc, want 5 and one line naming queue 4: $err"
+	fi
+fi
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -29,6 +29,13 @@ for variant in release asan; do
 	fi
 done
 
+# Full-kernel stage: the host kernel lacks gretap, WireGuard and nft queue, so
+# these run under QEMU (test/vm/README.md).
+echo "== full-kernel VM harness"
+if ! test/vm/setup-vm-deps.sh || ! test/vm/selftest.sh; then
+	status=1
+fi
+
 if [ $status -ne 0 ]; then
 	echo "scripts/test.sh: FAILED" >&2
 else

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "l2fragq/atomic_file.h"
 #include "l2fragq/metrics.h"
@@ -221,6 +222,10 @@ int l2fq_daemon_run(const struct l2fq_options *opts)
 		}
 		started++;
 	}
+	if (rc == L2FQ_EXIT_OK && (long)opts->threads > sysconf(_SC_NPROCESSORS_ONLN))
+		fprintf(stderr, "l2fragq: %u threads on %ld CPUs: with 'fanout' the kernel picks the "
+			"queue by CPU, so queues past the CPU count stay idle\n", opts->threads,
+			sysconf(_SC_NPROCESSORS_ONLN));
 	if (rc == L2FQ_EXIT_OK)
 		fprintf(stderr, "l2fragq %s: bound queue%s %u..%u, %u peer%s, batch %u\n", L2FQ_VERSION,
 			opts->threads > 1 ? "s" : "", (unsigned)opts->queue,

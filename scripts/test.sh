@@ -35,6 +35,11 @@ echo "== full-kernel VM harness"
 if ! test/vm/setup-vm-deps.sh || ! test/vm/selftest.sh; then
 	status=1
 fi
+echo "== end-to-end on a full kernel (test/vm/e2e)"
+test/vm/e2e/run.sh "$here/build-test-release/l2fragq" || status=1
+
+echo "== fuzzing, 30 s per harness"
+scripts/fuzz.sh 30 || status=1
 
 if [ $status -ne 0 ]; then
 	echo "scripts/test.sh: FAILED" >&2

@@ -8,6 +8,7 @@ struct out {
 	size_t len, used;
 };
 
+__attribute__((format(printf, 2, 3)))
 static void emit(struct out *o, const char *fmt, ...)
 {
 	va_list ap;

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <libgen.h>
 #include <pcap/pcap.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,11 +22,13 @@
 static int input_is_micro_pcap(const char *path)
 {
 	unsigned char m[4];
+	struct stat st;
 	uint32_t magic;
 	FILE *f;
 	size_t n;
 
-	if (strcmp(path, "-") == 0)
+	/* Peeking would consume a pipe's bytes: only regular files are peeked. */
+	if (strcmp(path, "-") == 0 || stat(path, &st) != 0 || !S_ISREG(st.st_mode))
 		return 0;
 	f = fopen(path, "rb");
 	if (!f)
@@ -76,8 +79,20 @@ struct output {
 	const char *final_path;
 };
 
+/* The temporary output, removed if a signal ends the run (see l2fq_offline_run). */
+static const char *volatile pending_tmp;
+
+static void remove_pending_and_exit(int sig)
+{
+	if (pending_tmp)
+		unlink(pending_tmp);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
 static int output_open(struct output *out, const char *path, int dlt, int snaplen, int micro)
 {
+	struct stat st;
 	FILE *f;
 	int fd;
 
@@ -91,6 +106,17 @@ static int output_open(struct output *out, const char *path, int dlt, int snaple
 	}
 	if (strcmp(path, "-") == 0) {
 		out->dumper = pcap_dump_fopen(out->dead, stdout);
+	} else if (stat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+		/* A device, FIFO or pipe is written in place, never replaced. */
+		f = fopen(path, "wb");
+		if (!f) {
+			fprintf(stderr, "l2fragq: %s: cannot open the output: %s\n", path,
+				strerror(errno));
+			return -1;
+		}
+		out->dumper = pcap_dump_fopen(out->dead, f);
+		if (!out->dumper)
+			fclose(f);
 	} else {
 		char *dircopy = strdup(path);
 		const char *dir;
@@ -123,6 +149,10 @@ static int output_open(struct output *out, const char *path, int dlt, int snaple
 			umask(mask);
 			(void)fchmod(fd, 0666 & ~mask);
 		}
+		pending_tmp = out->tmp_path;
+		signal(SIGINT, remove_pending_and_exit);
+		signal(SIGTERM, remove_pending_and_exit);
+		signal(SIGHUP, remove_pending_and_exit);
 		f = fdopen(fd, "wb");
 		if (!f) {
 			close(fd);
@@ -144,14 +174,16 @@ static int output_close(struct output *out, int success)
 	int rc = 0;
 
 	if (out->dumper) {
-		if (pcap_dump_flush(out->dumper) != 0) {
+		errno = 0;
+		if (success && pcap_dump_flush(out->dumper) != 0) {
 			fprintf(stderr, "l2fragq: %s: write failed: %s\n", out->final_path,
 				strerror(errno));
 			rc = -1;
 		}
 		/* pcap_dump_close cannot report an fclose error: check the stream first. */
-		if (ferror(pcap_dump_file(out->dumper))) {
-			fprintf(stderr, "l2fragq: %s: write failed\n", out->final_path);
+		if (success && rc == 0 && ferror(pcap_dump_file(out->dumper))) {
+			fprintf(stderr, "l2fragq: %s: write failed: %s\n", out->final_path,
+				strerror(errno ? errno : EIO));
 			rc = -1;
 		}
 		pcap_dump_close(out->dumper);
@@ -164,6 +196,7 @@ static int output_close(struct output *out, int success)
 		}
 		if (!success || rc != 0)
 			unlink(out->tmp_path);
+		pending_tmp = NULL;
 		free(out->tmp_path);
 	}
 	if (out->dead)
@@ -225,8 +258,16 @@ int l2fq_offline_run(const struct l2fq_options *opts, struct l2fq_stats *stats)
 		}
 		memcpy(frame, data, h->caplen);
 		judge_frame(dlt, frame, h, &opts->rule, &ids, stats);
-		if (out.dumper)
+		if (out.dumper) {
 			pcap_dump((u_char *)out.dumper, h, frame);
+			/* Report the cause now: errno is gone by the time we close. */
+			if (ferror(pcap_dump_file(out.dumper))) {
+				fprintf(stderr, "l2fragq: %s: write failed: %s\n", opts->write_path,
+					strerror(errno ? errno : EIO));
+				ok = 0;
+				break;
+			}
+		}
 	}
 	if (ok && rc == PCAP_ERROR) {
 		fprintf(stderr, "l2fragq: %s: %s (after %llu packets)\n", opts->read_path,

@@ -81,6 +81,7 @@ const char *l2fq_options_usage(void)
 	return usage_text;
 }
 
+__attribute__((format(printf, 3, 4)))
 static enum l2fq_parse_result fail(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
@@ -88,6 +89,10 @@ static enum l2fq_parse_result fail(char *err, size_t errlen, const char *fmt, ..
 	va_start(ap, fmt);
 	vsnprintf(err, errlen, fmt, ap);
 	va_end(ap);
+	/* Arguments are echoed: keep the message on one printable line. */
+	for (char *c = err; errlen && *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			*c = '?';
 	return L2FQ_PARSE_ERROR;
 }
 

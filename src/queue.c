@@ -17,7 +17,8 @@
 
 /* One received datagram holds one packet of at most 0xffff bytes (the copy
  * range) plus the netlink header and the metadata attributes. */
-#define RX_BUF_SIZE (0xffff + 4096)
+/* Rounded to 8 so every buffer of the batch starts aligned for nlmsghdr. */
+#define RX_BUF_SIZE ((0xffff + 4096 + 7) & ~7)
 /* nlmsghdr + nfgenmsg + verdict attribute + payload attribute header. */
 #define VERDICT_HDR_SIZE 64
 #define WANT_SNDBUF (4u << 20)
@@ -222,6 +223,7 @@ int l2fq_queue_open(struct l2fq_queue *q, const struct l2fq_queue_config *cfg,
 	set_int_sockopt(fd, SOL_NETLINK, NETLINK_NO_ENOBUFS, 1);
 	size_socket_buffers(q, fd);
 
+	memset(buf, 0, sizeof(buf)); /* libmnl leaves attribute padding unset */
 	/* Bind, then copy mode, range, flags and length, in one datagram. */
 	nlh = config_msg(buf, cfg->queue, 1);
 	nlh->nlmsg_flags |= NLM_F_ACK;

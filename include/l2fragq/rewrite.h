@@ -7,7 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Why a packet was rewritten or passed. Order is the order the checks run in. */
+/* Why a packet was rewritten or passed (checks run: version, IHL, captured
+ * header, checksum, protocol, length, fragment, DF, peer). */
 enum l2fq_reason {
 	L2FQ_REWRITTEN = 0,
 	L2FQ_PASS_NOT_IPV4,      /* empty, or IP version is not 4 */

@@ -1,0 +1,416 @@
+#!/usr/bin/env bash
+# The end-to-end checks, run as root inside the full-kernel guest by
+# test/vm/e2e/run.sh (or on any host whose kernel has gretap and WireGuard):
+# the seed topology of test/vm/net/seed.sh, every hypervisor set up by
+# scripts/l2fragq-net. Prints "PASS name" / "FAIL name" / "INFO ..." lines and
+# the measured matrix; exits non-zero on any FAIL.
+#
+# Usage: test/vm/e2e/guest.sh L2FRAGQ_BINARY
+set -uo pipefail
+
+bin=${1:?usage: guest.sh L2FRAGQ_BINARY}
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../../.." && pwd)
+# shellcheck source=test/vm/net/seed.sh
+. "$root/test/vm/net/seed.sh"
+
+work=$(mktemp -d /tmp/l2fq-e2e.XXXXXX)
+seed_init l2e- "$work" "$root" "$bin"
+cleanup() {
+	seed_down
+	rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+npass=0 nfail=0
+t_start=$(date +%s.%N)
+since() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
+pass() { echo "PASS $*"; npass=$((npass + 1)); }
+fail() { echo "FAIL $*"; nfail=$((nfail + 1)); }
+check() { # NAME CMD...: PASS if CMD succeeds
+	local name=$1
+	shift
+	if "$@"; then pass "$name"; else fail "$name"; fi
+}
+section() { echo "== $* (t=$(since "$t_start")s)"; }
+diff_ok() { # NAME A B: files equal, else FAIL with the diff
+	if diff -u "$2" "$3" >"$work/diff" 2>&1; then
+		pass "$1"
+	else
+		fail "$1"
+		head -n 40 "$work/diff" | sed 's/^/    /'
+	fi
+}
+
+# ------------------------------------------------------------------ 0. kernel
+section "prerequisites (kernel $(uname -r))"
+prereq=1
+for m in ip_gre wireguard bridge veth nf_tables; do
+	[ -d "/sys/module/$m" ] || modprobe -q "$m" || { fail "kernel module $m available"; prereq=0; }
+done
+for t in python3 wg nft iptables-save ip bridge; do
+	command -v "$t" >/dev/null || { fail "tool $t installed"; prereq=0; }
+done
+[ -x "$bin" ] || { fail "l2fragq binary $bin is executable"; prereq=0; }
+if [ $prereq = 0 ]; then
+	echo "guest totals: $npass PASS, $nfail FAIL"
+	exit 1
+fi
+pass "prerequisites: gretap, kernel WireGuard, nf_tables, tools, $bin"
+
+# ------------------------------------------------------------------ topology
+section "seed topology"
+if ! seed_up >"$work/seed.log" 2>&1; then
+	fail "seed topology builds"
+	sed 's/^/    /' "$work/seed.log"
+	echo "guest totals: $npass PASS, $nfail FAIL"
+	exit 1
+fi
+pass "seed topology: inet, hyp1 (vm11 vm12), hyp2 (vm21 vm22)"
+seed_snapshot hyp1 >"$work/hyp1.before"
+seed_snapshot hyp2 >"$work/hyp2.before"
+
+# ------------------------------------------------------------------ config errors
+section "configuration errors"
+seed_conf 1 auto 2
+seed_conf 2 auto 1
+good=$work/hyp1.conf
+if out=$(seed_net 1 check 2>&1); then
+	pass "check accepts the generated config (exit 0) and says what up would do: $(grep '^DF strategy' <<<"$out" | cut -c1-60)"
+else
+	fail "check on the generated config: $out"
+fi
+# bad_conf: the broken line must be named, exit 2, one line, nothing changed
+# (compared below).
+bad_conf() { # NAME SED-EXPRESSION LINE
+	local name=$1 expr=$2 f=$work/bad.conf line rc err
+	sed -e "$expr" "$good" >"$f"
+	line=$3 # the line the error must name
+	for cmd in up check; do
+		err=$(ip netns exec "$(seed_ns hyp1)" "$L2S_NET" -c "$f" "$cmd" 2>&1 >/dev/null)
+		rc=$?
+		if [ $rc -eq 2 ] && [ "$(printf '%s\n' "$err" | wc -l)" -eq 1 ] && [[ $err == "l2fragq-net: $f:$line: "* ]]; then
+			pass "bad config, $name: $cmd exits 2 with one line naming line $line"
+		else
+			fail "bad config, $name: $cmd: exit $rc (want 2), want one line 'l2fragq-net: $f:$line: ...', got: $err"
+		fi
+	done
+}
+ln=$(grep -n '^address = ' "$good" | head -n 1 | cut -d: -f1)
+bad_conf "bad local address" "s/^address = 203.0.113.1\$/address = 203.0.113.256/" "$ln"
+ln=$(grep -n '^public-key' "$good" | head -n 1 | cut -d: -f1)
+bad_conf "unknown peer field" "${ln}a allowed-ips = 0.0.0.0/0" "$((ln + 1))"
+bad_conf "missing peer key (names the [peer] line)" "/^public-key/d" "$(grep -n '^\[peer' "$good" | cut -d: -f1)"
+bad_conf "private key file missing" "s|^private-key-file = .*|private-key-file = $work/no-such.key|" \
+	"$(grep -n '^private-key-file' "$good" | cut -d: -f1)"
+ln=$(grep -n '^endpoint' "$good" | cut -d: -f1)
+bad_conf "bad endpoint port" "s/^endpoint = \(.*\):51820/endpoint = \1:99999/" "$ln"
+bad_conf "peer address equals ours" "s/^address = 203.0.113.2\$/address = 203.0.113.1/" \
+	"$(grep -n '^address = 203.0.113.2' "$good" | cut -d: -f1)"
+bad_conf "unknown df-strategy" "s/^df-strategy = .*/df-strategy = magic/" "$(grep -n '^df-strategy' "$good" | cut -d: -f1)"
+bad_conf "line without '='" "s/^bridge = br-vm/bridge br-vm/" "$(grep -n '^bridge' "$good" | cut -d: -f1)"
+ls /run/l2fragq/*.state >/dev/null 2>&1 && fail "bad configs left a state file" || pass "bad configs left no state file"
+seed_snapshot hyp1 >"$work/hyp1.after-bad"
+diff_ok "bad configs changed nothing in hyp1 (links, addresses, routes, nft, iptables, sysctls)" "$work/hyp1.before" "$work/hyp1.after-bad"
+
+# A failing up (here l2fragq dies at start, after the bridge rules, WireGuard
+# and the queue rule were made) must undo itself.
+seed_conf 1 l2fragq 2 l2fragq=/bin/false
+out=$(seed_net 1 up 2>&1)
+rc=$?
+seed_snapshot hyp1 >"$work/hyp1.after-failed-up"
+if [ $rc -eq 1 ] && [[ $out == *"l2fragq exited at start"* ]] && [[ $out == *"undoing"* ]]; then
+	pass "up with an l2fragq that dies at start fails (exit 1) and says why"
+else
+	fail "up with a dying l2fragq: exit $rc: $out"
+fi
+diff_ok "the failed up left hyp1 as before" "$work/hyp1.before" "$work/hyp1.after-failed-up"
+
+# ------------------------------------------------------------------ DF matrix
+# Row: NAME | df-strategy | extra config for hyp1 | for hyp2 | expected small df1 df0 v6 tcp
+# (expected: ok, fail, info = measured and shown, not asserted, - = not run:
+# the kernel table's pmtudisc rows fail TCP; the time goes to the rows that matter)
+rows=(
+	"pmtudisc, no fixer|none|tunnel-pmtudisc=on|tunnel-pmtudisc=on|ok fail fail fail -"
+	"pmtudisc + l2fragq|l2fragq|tunnel-pmtudisc=on|tunnel-pmtudisc=on|ok fail ok fail -"
+	"nopmtudisc, no fixer|none|||ok fail ok ok fail"
+	"nopmtudisc + l2fragq|l2fragq|queue-backend=iptables||ok fail ok ok info"
+	"nopmtudisc + nft DF-clear|nft|||ok fail ok ok info"
+	"nopmtudisc ignore-df (kernel)|kernel|||ok ok ok ok ok"
+	"auto (ignore-df + l2fragq)|auto|||ok ok ok ok ok"
+)
+cols=(small df1 df0 v6 tcp)
+declare -A got=() want=() extra=()
+measure() { # ROW TCP?: runs the checks from vm11 to vm21
+	local r=$1
+	seed_ping vm11 192.0.2.21 && got[$r.small]=ok || got[$r.small]=fail
+	seed_ping vm11 2001:db8:2::21 >/dev/null # neighbour discovery first
+	seed_ping vm11 192.0.2.21 -M "do" -s 1472 && got[$r.df1]=ok || got[$r.df1]=fail
+	seed_ping vm11 192.0.2.21 -M dont -s 1472 && got[$r.df0]=ok || got[$r.df0]=fail
+	seed_ping vm11 2001:db8:2::21 -s 1452 && got[$r.v6]=ok || got[$r.v6]=fail
+	[ "$2" != - ] || return 0
+	if seed_tcp 11 21 16777216; then got[$r.tcp]=ok; else got[$r.tcp]=fail; fi
+	extra[$r.tcp]=$SEED_TCP_MSG
+}
+ri=0
+for row in "${rows[@]}"; do
+	IFS='|' read -r name strat x1 x2 exp <<<"$row"
+	ri=$((ri + 1))
+	section "DF matrix row $ri: $name"
+	# shellcheck disable=SC2086 # x1, x2: zero or one KEY=VALUE
+	seed_conf 1 "$strat" 2 $x1
+	# shellcheck disable=SC2086
+	seed_conf 2 "$strat" 1 $x2
+	seed_net 1 up >"$work/up1.log" 2>&1 & p1=$!
+	seed_net 2 up >"$work/up2.log" 2>&1 & p2=$!
+	wait $p1; rc1=$?
+	wait $p2; rc2=$?
+	if [ $rc1 -ne 0 ] || [ $rc2 -ne 0 ]; then
+		fail "[$name] up on hyp1 and hyp2 (exit $rc1, $rc2)"
+		sed 's/^/    /' "$work/up1.log" "$work/up2.log"
+		seed_net 1 down >/dev/null 2>&1
+		seed_net 2 down >/dev/null 2>&1
+		continue
+	fi
+	pass "[$name] up on hyp1 and hyp2"
+	read -r -a e <<<"$exp"
+	measure "$ri" "${e[4]}"
+	for i in "${!cols[@]}"; do
+		c=${cols[$i]}
+		want[$ri.$c]=${e[$i]}
+		if [ "${e[$i]}" = - ]; then
+			continue
+		elif [ "${e[$i]}" = info ]; then
+			echo "INFO [$name] ${c}: ${got[$ri.$c]} (measured; kernel table from 6.12: ok) ${extra[$ri.$c]:-}"
+		elif [ "${got[$ri.$c]}" = "${e[$i]}" ]; then
+			pass "[$name] $c: ${got[$ri.$c]} as the kernel table says ${extra[$ri.$c]:+($(cut -c1-120 <<<"${extra[$ri.$c]}"))}"
+		else
+			fail "[$name] $c: ${got[$ri.$c]}, kernel table says ${e[$i]} ${extra[$ri.$c]:-}"
+		fi
+	done
+	st1=$(seed_net 1 status 2>&1)
+	st1rc=$?
+	st2=$(seed_net 2 status 2>&1)
+	c1=$(sed -n 's/^l2fragq counters: //p' <<<"$st1")
+	c2=$(sed -n 's/^l2fragq counters: //p' <<<"$st2")
+	cnt() { tr ' ' '\n' <<<"$1" | sed -n "s/^$2=//p" | head -n 1; }
+	got[$ri.l2fq]="${c1:+hyp1 rewritten=$(cnt "$c1" rewritten) of $(cnt "$c1" packets)}"
+	case $strat in
+	l2fragq)
+		r1=$(cnt "$c1" rewritten) r2=$(cnt "$c2" rewritten)
+		[ "${r1:-0}" -gt 0 ] && pass "[$name] l2fragq on hyp1 rewrote packets ($x1${x1:+, }rewritten=$r1)" ||
+			{ fail "[$name] l2fragq on hyp1 rewrote nothing: $c1"; printf '%s\n' "$st1" | sed 's/^/    /'; }
+		[ "${r2:-0}" -gt 0 ] && pass "[$name] l2fragq on hyp2 rewrote packets (rewritten=$r2)" ||
+			fail "[$name] l2fragq on hyp2 rewrote nothing: $c2"
+		;;
+	auto)
+		r1=$(cnt "$c1" rewritten) k1=$(cnt "$c1" packets)
+		[ "${k1:-0}" -gt 0 ] && [ "${r1:-x}" = 0 ] &&
+			pass "[$name] the queue rule hands GRE to l2fragq (packets=$k1) and ignore-df leaves nothing to rewrite (rewritten=0)" ||
+			fail "[$name] l2fragq counters on hyp1: $c1 (want packets>0, rewritten=0)"
+		grep -q '^DF strategy: kernel+l2fragq' <<<"$st1" && [ $st1rc -eq 0 ] &&
+			pass "[$name] status: exit 0, strategy kernel+l2fragq, with the reason" ||
+			{ fail "[$name] status (exit $st1rc)"; printf '%s\n' "$st1" | sed 's/^/    /'; }
+		;;
+	esac
+	if [ "$strat" = auto ]; then
+		pid_before=$(grep '^daemon ' "/run/l2fragq/$(seed_ns hyp1).state" | cut -d' ' -f2)
+		out=$(seed_net 1 up 2>&1)
+		rc=$?
+		pid_after=$(grep '^daemon ' "/run/l2fragq/$(seed_ns hyp1).state" | cut -d' ' -f2)
+		[ $rc -eq 0 ] && [[ $out == *"already up"* ]] && [ "$pid_before" = "$pid_after" ] &&
+			pass "up twice: the second says 'already up', exit 0, same l2fragq pid" ||
+			fail "up twice: exit $rc, '$out', pid $pid_before -> $pid_after"
+		break # auto stays up for the checks below
+	fi
+	seed_net 1 down >/dev/null 2>&1 || fail "[$name] down on hyp1"
+	seed_net 2 down >/dev/null 2>&1 || fail "[$name] down on hyp2"
+	seed_snapshot hyp1 >"$work/hyp1.after"
+	diff_ok "[$name] down leaves hyp1 as before up" "$work/hyp1.before" "$work/hyp1.after"
+	if [ "$ri" -eq 4 ]; then # the iptables row: hyp2 used nft, compare it as well
+		seed_snapshot hyp2 >"$work/hyp2.after"
+		diff_ok "[$name] down leaves hyp2 as before up" "$work/hyp2.before" "$work/hyp2.after"
+	fi
+done
+
+# ------------------------------------------------------------------ invisibility
+section "hypervisors invisible to the VMs (auto)"
+declare -A hc0=()
+for n in 1 2; do hc0[$n]=$(seed_host_counters "$n" | tr '\n' ' '); done
+all_vm_ll=
+for vm in 11 12 21 22; do
+	all_vm_ll+=" $(inns "vm$vm" ip -6 -o addr show dev eth0 scope link | awk '{ sub("/.*", "", $4); print $4 }')"
+done
+for vm in 11 12 21 22; do
+	seed_scan "vm$vm" 1 2 >"$work/scan.$vm"
+	ntg=$(wc -l <"$work/scan.$vm")
+	if [ -z "$SEED_SCAN_ANSWERED" ] && [ "$ntg" -ge 6 ]; then
+		pass "vm$vm: none of $ntg hypervisor/underlay addresses answers ping, TCP, ARP or ND"
+	else
+		fail "vm$vm: hypervisor addresses answered:"
+		sed 's/^/    /' <<<"${SEED_SCAN_ANSWERED:-(only $ntg targets)}"
+	fi
+done
+# Positive control: the same probes find a VM at the other site.
+ctl=$(inns vm11 python3 "$L2S_PROBE" scan --iface eth0 --wait 2 192.0.2.21 \
+	"$(inns vm21 ip -6 -o addr show dev eth0 scope link | awk '{ sub("/.*", "", $4); print $4 }')")
+[ "$(grep -c 'ping=yes tcp=yes neigh=yes' <<<"$ctl")" -eq 2 ] &&
+	pass "control: the same probes get answers from vm21 (IPv4 and link-local)" ||
+	{ fail "control: probes of vm21 from vm11"; sed 's/^/    /' <<<"$ctl"; }
+for n in 1 2; do
+	hc1=$(seed_host_counters "$n" | tr '\n' ' ')
+	[ "${hc0[$n]}" = "$hc1" ] &&
+		pass "hyp$n host stack saw none of it (echo, TCP, NS, forwarding counters unchanged: $hc1)" ||
+		fail "hyp$n host stack counters moved: ${hc0[$n]} -> $hc1"
+	nb=$(inns "hyp$n" ip neigh show | grep -cE '192\.0\.2\.|2001:db8:2:|52:54:00')
+	[ "$nb" -eq 0 ] && pass "hyp$n learned no VM neighbour (no ARP/ND processed)" ||
+		{ fail "hyp$n has VM neighbour entries"; inns "hyp$n" ip neigh show | sed 's/^/    /'; }
+done
+for vm in 11 21; do
+	resp=$(inns "vm$vm" python3 "$L2S_PROBE" mcast-ping --iface eth0 --wait 2.5)
+	bad="" missing=""
+	for a in $resp; do [[ " $all_vm_ll " == *" $a "* ]] || bad+=" $a"; done
+	for a in $all_vm_ll; do [[ " $(echo $resp) " == *" $a "* ]] || missing+=" $a"; done
+	[ -z "$bad" ] && [ -z "$missing" ] &&
+		pass "vm$vm: ping ff02::1 answered by exactly the 4 VMs ($(wc -w <<<"$resp") responders)" ||
+		fail "vm$vm: ping ff02::1: non-VM responders:${bad:- none}; VMs missing:${missing:- none}"
+done
+
+# ------------------------------------------------------------------ migration
+section "migration: vm12 from hyp1 to hyp2"
+seed_ping vm11 192.0.2.12 && seed_ping vm21 192.0.2.12 || fail "vm12 reachable before the move"
+mac0=$(inns vm12 cat /sys/class/net/eth0/address)
+addr0=$(inns vm12 ip -o addr show dev eth0 | awk '{ print $4 }' | sort | tr '\n' ' ')
+if seed_migrate 12 1 2; then
+	inns vm12 python3 "$L2S_PROBE" garp --iface eth0 --ip 192.0.2.12 --count 1
+	t0=$(date +%s.%N)
+	ok11=0 ok21=0
+	for i in $(seq 10); do
+		[ $ok11 = 1 ] || { inns vm11 ping -n -q -c 1 -W 0.2 192.0.2.12 >/dev/null 2>&1 && ok11=1; }
+		[ $ok21 = 1 ] || { inns vm21 ping -n -q -c 1 -W 0.2 192.0.2.12 >/dev/null 2>&1 && ok21=1; }
+		[ $ok11 = 1 ] && [ $ok21 = 1 ] && break
+		awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { exit !(b - a > 2) }' && break
+	done
+	dt=$(since "$t0")
+	[ $ok11 = 1 ] && [ $ok21 = 1 ] && awk -v t="$dt" 'BEGIN { exit !(t <= 2.0) }' &&
+		pass "after its gratuitous ARP, vm11 and vm21 reach vm12 again within 2 s (${dt}s)" ||
+		fail "after the move: vm11 reaches vm12: $ok11, vm21: $ok21, after ${dt}s (limit 2 s)"
+	[ "$(inns vm12 cat /sys/class/net/eth0/address)" = "$mac0" ] &&
+		[ "$(inns vm12 ip -o addr show dev eth0 | awk '{ print $4 }' | sort | tr '\n' ' ')" = "$addr0" ] &&
+		pass "vm12 kept its MAC ($mac0) and addresses" || fail "vm12 changed MAC or addresses"
+	seed_ping vm12 2001:db8:2::11 && pass "vm12 reaches vm11 over IPv6 from its new site" || fail "vm12 to vm11 over IPv6 after the move"
+else
+	fail "moving vm12's link to hyp2"
+fi
+
+# ------------------------------------------------------------------ three sites
+section "three sites: hyp3 joins (bridge made by l2fragq-net, wireguard-go)"
+if seed_add_hyp 3 nobridge >"$work/hyp3.log" 2>&1; then
+	if command -v wireguard-go >/dev/null; then
+		wg3=userspace
+	else
+		wg3=kernel
+		echo "INFO wireguard-go is not installed: hyp3 uses kernel WireGuard, the userspace path goes untested"
+	fi
+	seed_conf 3 auto "1 2" wireguard=$wg3 wg-interface=l2fq-wg3
+	seed_conf 1 auto "2 3"
+	seed_conf 2 auto "1 3"
+	seed_net 1 up >"$work/up1.log" 2>&1 & p1=$!
+	seed_net 2 up >"$work/up2.log" 2>&1 & p2=$!
+	seed_net 3 up >"$work/up3.log" 2>&1 & p3=$!
+	wait $p1; rc1=$?
+	wait $p2; rc2=$?
+	wait $p3; rc3=$?
+	if [ $rc1 -eq 0 ] && [ $rc2 -eq 0 ] && [ $rc3 -eq 0 ]; then
+		pass "up with the third peer: hyp1 and hyp2 re-applied a changed config, hyp3 up"
+	else
+		fail "three-site up: exit $rc1 $rc2 $rc3"
+		sed 's/^/    /' "$work/up1.log" "$work/up2.log" "$work/up3.log"
+	fi
+	grep -q 'configuration changed' "$work/up1.log" && pass "up on a changed config says so and re-applies" ||
+		fail "hyp1 up did not report the changed config: $(cat "$work/up1.log")"
+	if [ $wg3 = userspace ]; then
+		grep -q 'wireguard-go' "$work/up3.log" && pass "hyp3 says it uses wireguard-go" || fail "hyp3 did not say wireguard-go"
+	fi
+	seed_add_vm 3 31 >>"$work/hyp3.log" 2>&1 || fail "plugging vm31 into hyp3's bridge"
+	for pair in "31 192.0.2.11" "31 192.0.2.21" "11 192.0.2.31" "21 192.0.2.31"; do
+		read -r from dst <<<"$pair"
+		seed_ping "vm$from" "$dst" && pass "vm$from reaches $dst" || fail "vm$from reaches $dst"
+	done
+	seed_ping vm31 192.0.2.11 -M "do" -s 1472 && pass "1500-byte DF ping vm31 -> vm11 (hyp3: $wg3 WireGuard)" ||
+		fail "1500-byte DF ping vm31 -> vm11"
+	st=$(seed_net 1 status 2>&1)
+	[ "$(grep -c 'tunnel port, isolated' <<<"$st")" -eq 2 ] && pass "hyp1 status: two tunnel ports, both isolated" ||
+		{ fail "hyp1 status: isolated tunnel ports"; printf '%s\n' "$st" | sed 's/^/    /'; }
+	for sender in 11 21 31; do
+		tag=b$sender$RANDOM
+		lpids=()
+		for vm in 11 12 21 22 31; do
+			rm -f "$work/ready.$vm"
+			inns "vm$vm" timeout 40 python3 "$L2S_PROBE" bcast-listen --iface eth0 --tag "$tag" \
+				--ready "$work/ready.$vm" --until "$work/sent.$tag" --seconds 30 >"$work/bc.$vm" 2>&1 &
+			lpids+=($!)
+		done
+		for i in $(seq 100); do
+			n=0
+			for vm in 11 12 21 22 31; do [ -s "$work/ready.$vm" ] && n=$((n + 1)); done
+			[ $n -eq 5 ] && break
+			sleep 0.1
+		done
+		inns "vm$sender" python3 "$L2S_PROBE" bcast-send --iface eth0 --tag "$tag" --count 20
+		: >"$work/sent.$tag" # listeners stop 1 s after this
+		wait "${lpids[@]}"
+		res=
+		okb=1
+		for vm in 11 12 21 22 31; do
+			r=$(cat "$work/bc.$vm")
+			if [ "$vm" = "$sender" ]; then
+				[ "$r" = "incoming 0 distinct 0" ] || okb=0
+			else
+				[ "$r" = "incoming 20 distinct 20" ] || okb=0
+			fi
+			res+=" vm$vm: ${r#incoming }"
+		done
+		[ $okb = 1 ] && pass "broadcast from vm$sender: every other VM got each of 20 frames exactly once, none came back" ||
+			fail "broadcast from vm$sender:$res"
+	done
+else
+	fail "adding hyp3"
+	sed 's/^/    /' "$work/hyp3.log"
+fi
+
+# ------------------------------------------------------------------ all down
+section "down everywhere"
+for n in 1 2 3; do
+	seed_net "$n" down >/dev/null 2>&1 || fail "down on hyp$n"
+done
+left=$(inns hyp3 ip -o link show | awk '{ sub(":$", "", $2); sub("@.*", "", $2); print $2 }' | grep -E '^(gt-|l2fq-wg3$|br-vm$)' | tr '\n' ' ')
+rules=$(inns hyp3 nft list ruleset)
+[ -z "$left" ] && [ -z "$rules" ] && ! pgrep -f 'wireguard-go -f l2fq-wg3' >/dev/null &&
+	pass "hyp3 after down: no gretap, WireGuard, bridge (it was made by up), nft rule or wireguard-go left" ||
+	fail "hyp3 after down: links left: ${left:-none}; nft: ${rules:-empty}"
+ls /run/l2fragq/*.state >/dev/null 2>&1 && fail "state files left in /run/l2fragq" || pass "no state file left"
+pgrep -f "^$bin" >/dev/null && fail "an l2fragq process is still running" || pass "no l2fragq process left"
+
+# ------------------------------------------------------------------ matrix
+echo
+echo "Measured on kernel $(uname -r) (vm11 -> vm21; ok / fail; '!' = differs from the kernel table, '~' = not asserted):"
+printf '%-32s %-6s %-6s %-6s %-6s %-6s %s\n' "gretap flags + DF fixer" small df1 df0 v6 tcp "l2fragq (hyp1)"
+ri=0
+for row in "${rows[@]}"; do
+	IFS='|' read -r name strat x1 x2 exp <<<"$row"
+	ri=$((ri + 1))
+	line=$(printf '%-32s' "$name")
+	for c in "${cols[@]}"; do
+		v=${got[$ri.$c]:--}
+		w=${want[$ri.$c]:-}
+		if [ "$w" = info ]; then v="$v~"; elif [ -n "$w" ] && [ "$w" != - ] && [ "$v" != "$w" ]; then v="$v!"; fi
+		line+=$(printf ' %-6s' "$v")
+	done
+	echo "$line ${got[$ri.l2fq]:--}"
+done
+echo "(small: 56-byte ping; df1/df0: 1500-byte IPv4 ping with/without DF; v6: 1500-byte IPv6 ping; tcp: 16 MiB, sha256 equal)"
+echo "e2e guest time: $(since "$t_start")s"
+echo "guest totals: $npass PASS, $nfail FAIL"
+[ "$nfail" -eq 0 ]

@@ -1,0 +1,278 @@
+# shellcheck shell=bash
+# shellcheck disable=SC2034 # SEED_* results are read by the callers
+# The seed topology in network namespaces, for scripts/demo.sh and the
+# end-to-end tests (test/vm/e2e/). Every "hypervisor" namespace is set up by
+# scripts/l2fragq-net itself (the code real hosts run). Needs a kernel with
+# gretap and WireGuard (test/vm/run-in-vm.sh provides one). Source it.
+#
+#   vm11 vm12          vm21 vm22          vm31            fake VMs: eth0, MAC 52:54:00:00:00:XY,
+#     \   /              \   /              |             192.0.2.XY/24, 2001:db8:2::XY/64
+#    br-vm              br-vm             br-vm          (bridge made here in hyp1, hyp2, as
+#     hyp1 ----------- inet ----------- hyp2            libvirt would; by l2fragq-net in hyp3)
+#       \______________  |  ______________/
+#                       hyp3
+#   hypN underlay "ul" 198.51.100.(64(N-1)+1)/26, router side .(64(N-1)+62)
+#   hypN tunnel (WireGuard) address 203.0.113.N, WireGuard MTU 1420,
+#   gretap gt-hypM (MTU 1500) per peer. Documentation addresses only.
+#
+#   seed_init PREFIX WORKDIR ROOT L2FRAGQ   names, paths; call first
+#   seed_up                          inet, hyp1, hyp2 (with br-vm), vm11 vm12 vm21 vm22
+#   seed_add_hyp N [nobridge]        another hypervisor on the router
+#   seed_add_vm N XY                 fake VM XY plugged into hypN's br-vm
+#   seed_conf N STRATEGY "PEERS" [KEY=VALUE...]  writes WORK/hypN.conf
+#   seed_net N up|down|status|check  scripts/l2fragq-net inside hypN
+#   seed_down                        l2fragq-net down everywhere, namespaces gone
+#   seed_ns NAME                     the full namespace name of hyp1, vm11 ...
+#   inns NAME CMD...                 run CMD in namespace NAME (short name)
+#   seed_ping VM DST [PING ARGS]     any echo reply within ~1.5 s?
+#   seed_tcp FROM TO BYTES [PORT]    timed TCP transfer; SEED_TCP_MSG says how it went
+#   seed_counters N                  l2fragq's counter line of hypN (from status)
+#   seed_migrate XY FROM TO          re-plug a VM's link into another hypervisor's bridge
+
+L2S_HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
+seed_init() { # PREFIX WORKDIR ROOT L2FRAGQ
+	L2S_P=$1 L2S_WORK=$2 L2S_ROOT=$3 L2S_BIN=$4
+	L2S_NET=$L2S_ROOT/scripts/l2fragq-net
+	L2S_PROBE=$L2S_HERE/probe.py
+	L2S_NSES=()
+	L2S_PIDS=()
+	mkdir -p "$L2S_WORK"
+}
+
+seed_ns() { echo "$L2S_P$1"; }
+inns() { local n=$1; shift; ip netns exec "$L2S_P$n" "$@"; }
+seed_ul() { echo "198.51.100.$((64 * ($1 - 1) + 1))"; }
+seed_rt() { echo "198.51.100.$((64 * ($1 - 1) + 62))"; }
+seed_tun() { echo "203.0.113.$1"; }
+seed_vm_ip() { echo "192.0.2.$1"; }
+seed_vm_ip6() { echo "2001:db8:2::$1"; }
+seed_vm_mac() { echo "52:54:00:00:00:$1"; }
+
+_seed_addns() {
+	ip netns add "$L2S_P$1" || return 1
+	L2S_NSES+=("$1")
+	ip -n "$L2S_P$1" link set dev lo up
+}
+
+seed_up() {
+	_seed_addns inet || return 1
+	inns inet sysctl -qw net.ipv4.ip_forward=1
+	seed_add_hyp 1 || return 1
+	seed_add_hyp 2 || return 1
+	local xy
+	for xy in 11 12 21 22; do seed_add_vm "${xy:0:1}" "$xy" || return 1; done
+}
+
+seed_add_hyp() { # N [nobridge]
+	local n=$1 bridge=${2:-bridge} ns=hyp$1
+	_seed_addns "$ns" || return 1
+	ip -n "$L2S_P$ns" -batch - <<-EOF || return 1
+		link add name ul type veth peer name h$n netns ${L2S_P}inet
+		addr add $(seed_ul "$n")/26 dev ul
+		link set dev ul up
+		route add default via $(seed_rt "$n")
+	EOF
+	ip -n "$L2S_P"inet -batch - <<-EOF || return 1
+		addr add $(seed_rt "$n")/26 dev h$n
+		link set dev h$n up
+	EOF
+	if [ "$bridge" = bridge ]; then
+		# As a hypervisor's VM bridge comes: IPv6 link-local and all.
+		ip -n "$L2S_P$ns" link add name br-vm type bridge || return 1
+		ip -n "$L2S_P$ns" link set dev br-vm up || return 1
+	fi
+	(umask 077 && wg genkey >"$L2S_WORK/hyp$n.key") || return 1
+	wg pubkey <"$L2S_WORK/hyp$n.key" >"$L2S_WORK/hyp$n.pub"
+}
+
+seed_add_vm() { # N XY: fake VM vmXY on hypN
+	local n=$1 xy=$2 ns=vm$2
+	_seed_addns "$ns" || return 1
+	echo 0 | inns "$ns" tee /proc/sys/net/ipv6/conf/default/accept_dad >/dev/null
+	ip -n "$L2S_P"hyp"$n" link add name "vm$xy" type veth peer name eth0 netns "$L2S_P$ns" || return 1
+	ip -n "$L2S_P$ns" -batch - <<-EOF || return 1
+		link set dev eth0 address $(seed_vm_mac "$xy")
+		addr add $(seed_vm_ip "$xy")/24 dev eth0
+		addr add $(seed_vm_ip6 "$xy")/64 dev eth0 nodad
+		link set dev eth0 up
+	EOF
+	_seed_plug "$n" "vm$xy"
+}
+
+_seed_plug() { # N PORT: the hypervisor side of a VM link into hypN's bridge
+	ip -n "$L2S_P"hyp"$1" -batch - <<-EOF
+		link set dev $2 master br-vm
+		link set dev $2 up
+	EOF
+}
+
+seed_conf() { # N STRATEGY "PEER NUMBERS" [KEY=VALUE...] (KEY=VALUE replaces a default)
+	local n=$1 s=$2 peers=$3 kv k m
+	shift 3
+	local -A cfg=([name]="${L2S_P}hyp$n" [private-key-file]="$L2S_WORK/hyp$n.key" [listen-port]=51820
+		[address]="$(seed_tun "$n")" [bridge]=br-vm [df-strategy]="$s" [l2fragq]="$L2S_BIN"
+		[log-file]="$L2S_WORK/hyp$n.log" [queues]=0-1)
+	local order=(name private-key-file listen-port address bridge df-strategy l2fragq log-file queues)
+	for kv in "$@"; do
+		k=${kv%%=*}
+		[ -n "${cfg[$k]+x}" ] || order+=("$k")
+		cfg[$k]=${kv#*=}
+	done
+	{
+		echo "# hyp$n of the seed topology (test/vm/net/seed.sh)"
+		echo "[local]"
+		for k in "${order[@]}"; do echo "$k = ${cfg[$k]}"; done
+		for m in $peers; do
+			echo
+			echo "[peer hyp$m]"
+			echo "public-key = $(cat "$L2S_WORK/hyp$m.pub")"
+			echo "endpoint = $(seed_ul "$m"):51820"
+			echo "address = $(seed_tun "$m")"
+		done
+	} >"$L2S_WORK/hyp$n.conf"
+}
+
+seed_net() { # N COMMAND
+	ip netns exec "$L2S_P"hyp"$1" "$L2S_NET" -c "$L2S_WORK/hyp$1.conf" "$2"
+}
+
+seed_down() {
+	local ns n pid
+	for pid in "${L2S_PIDS[@]}"; do kill "$pid" 2>/dev/null; done
+	for ns in "${L2S_NSES[@]}"; do
+		case $ns in
+		hyp*)
+			n=${ns#hyp}
+			[ -f "$L2S_WORK/hyp$n.conf" ] && seed_net "$n" down >/dev/null 2>&1
+			;;
+		esac
+	done
+	for ns in "${L2S_NSES[@]}"; do ip netns del "$L2S_P$ns" 2>/dev/null; done
+	L2S_NSES=()
+	return 0
+}
+
+# ------------------------------------------------------------------ checks
+
+seed_ping() { # VM DST [PING ARGS]: some echo reply came back
+	local vm=$1 dst=$2
+	shift 2
+	inns "$vm" ping -n -q -c 2 -i 0.3 -W 1 "$@" "$dst" >/dev/null 2>&1
+}
+
+# seed_tcp FROM TO BYTES [PORT]: BYTES over TCP from vmFROM to vmTO, whose
+# sha256 must match; no progress for 4 s or 40 s in all is a failure.
+seed_tcp() {
+	local from=$1 to=$2 bytes=$3 port=${4:-5001} ready out_r out_s rpid i
+	ready=$L2S_WORK/tcp-ready.$$.$RANDOM
+	out_r=$L2S_WORK/tcp-recv.out
+	rm -f "$ready" "$out_r"
+	timeout 50 ip netns exec "$L2S_P"vm"$to" python3 "$L2S_PROBE" tcp-recv --port "$port" \
+		--ready "$ready" --timeout 45 --stall 6 >"$out_r" 2>&1 &
+	rpid=$!
+	for i in $(seq 100); do [ -s "$ready" ] && break; sleep 0.1; done
+	out_s=$(timeout 50 ip netns exec "$L2S_P"vm"$from" python3 "$L2S_PROBE" tcp-send \
+		--host "$(seed_vm_ip "$to")" --port "$port" --bytes "$bytes" --stall 4 --deadline 40 2>&1)
+	local rc=$?
+	[ $rc -eq 0 ] || kill "$rpid" 2>/dev/null
+	wait "$rpid" 2>/dev/null
+	rm -f "$ready"
+	local sha_s sha_r
+	sha_s=$(sed -n 's/.*sha256 \([0-9a-f]*\).*/\1/p' <<<"$out_s")
+	sha_r=$(sed -n 's/.*sha256 \([0-9a-f]*\).*/\1/p' "$out_r" 2>/dev/null)
+	SEED_TCP_SECS=$(sed -n 's/.* secs \([0-9.]*\).*/\1/p' <<<"$out_s")
+	if [ $rc -eq 0 ] && [ -n "$sha_s" ] && [ "$sha_s" = "$sha_r" ]; then
+		SEED_TCP_MSG="$bytes bytes in ${SEED_TCP_SECS}s, sha256 equal"
+		return 0
+	fi
+	SEED_TCP_MSG="sender: $(tr '\n' ' ' <<<"$out_s") receiver: $(tr '\n' ' ' <"$out_r" 2>/dev/null)"
+	return 1
+}
+
+seed_counters() { # N: "packets=... rewritten=..." or empty
+	seed_net "$1" status 2>/dev/null | sed -n 's/^l2fragq counters: //p'
+}
+seed_counter() { # N NAME: one counter's value (0 when absent)
+	local v
+	v=$(seed_counters "$1" | tr ' ' '\n' | sed -n "s/^$2=//p")
+	echo "${v:-0}"
+}
+
+seed_migrate() { # XY FROM TO: move vmXY's link from hypFROM's bridge to hypTO's
+	local xy=$1 from=$2 to=$3
+	ip -n "$L2S_P"hyp"$from" link set dev "vm$xy" netns "$L2S_P"hyp"$to" || return 1
+	_seed_plug "$to" "vm$xy"
+}
+
+# Every address of hypN (all interfaces but lo; IPv6 link-local included).
+seed_hyp_addrs() {
+	inns "hyp$1" ip -o addr show | awk '$2 != "lo" { sub("/.*", "", $4); print $4 }'
+}
+seed_bridge_mac() { inns "hyp$1" cat /sys/class/net/br-vm/address; }
+
+# seed_scan VM N...: probes every address of hypervisors N... (and the routers
+# behind them, through the bridge MAC as a gateway) from vmVM with ping, TCP,
+# ARP/ND. Prints the probe lines; SEED_SCAN_ANSWERED = lines with an answer.
+seed_scan() {
+	local vm=$1 n a mac targets=() batch=
+	shift
+	for n in "$@"; do
+		mac=$(seed_bridge_mac "$n")
+		for a in $(seed_hyp_addrs "$n") $(seed_rt "$n"); do
+			targets+=("$a")
+			case $a in
+			*:*) batch+="neigh replace $a lladdr $mac dev eth0 nud permanent"$'\n' ;;
+			*) batch+="route replace $a/32 dev eth0"$'\n'"neigh replace $a lladdr $mac dev eth0 nud permanent"$'\n' ;;
+			esac
+		done
+	done
+	printf '%s' "$batch" | ip -n "$L2S_P$vm" -batch - 2>/dev/null
+	SEED_SCAN_OUT=$(inns "$vm" python3 "$L2S_PROBE" scan --iface eth0 --wait 2 "${targets[@]}")
+	# Put the VM back as it was.
+	printf '%s' "$batch" | sed -e 's/^route replace \([^ ]*\) .*/route del \1 dev eth0/' \
+		-e 's/^neigh replace \([^ ]*\) lladdr [^ ]* dev eth0 .*/neigh del \1 dev eth0/' |
+		ip -n "$L2S_P$vm" -force -batch - >/dev/null 2>&1
+	SEED_SCAN_ANSWERED=$(grep -E '=yes' <<<"$SEED_SCAN_OUT")
+	printf '%s\n' "$SEED_SCAN_OUT"
+}
+
+# Counters of the host stack of hypN that move if a VM's packet reaches it.
+seed_host_counters() {
+	inns "hyp$1" awk '
+		FILENAME ~ /snmp6/ { if ($1 == "Icmp6InEchos" || $1 == "Icmp6InNeighborSolicits" || $1 == "Ip6OutForwDatagrams") print $1 "=" $2; next }
+		$1 == "Ip:" || $1 == "Icmp:" || $1 == "Tcp:" {
+			if (!(($1) in hdr)) { hdr[$1] = $0; next }
+			split(hdr[$1], h); for (i = 2; i <= NF; i++)
+				if (h[i] == "ForwDatagrams" || h[i] == "InEchos" || h[i] == "InSegs") print $1 h[i] "=" $i
+		}' /proc/net/snmp /proc/net/snmp6
+}
+
+# seed_snapshot NS: what `down` must leave as it found it, in namespace NS:
+# links (timers blanked), addresses, routes, nft ruleset, iptables-save,
+# net.* sysctls.
+seed_snapshot() {
+	local ns=$1 i
+	# IPv6 addresses (and their local routes) settle after DAD: wait for it.
+	for i in $(seq 50); do
+		inns "$ns" ip -6 addr show | grep -q tentative || break
+		sleep 0.1
+	done
+	{
+		echo "## ip -d link"
+		inns "$ns" ip -d link show | sed -E 's/(hello|tcn|topology_change|gc|hold|message_age|forward_delay)_timer +[0-9.]+/\1_timer -/g'
+		echo "## ip addr"
+		inns "$ns" ip addr show | sed -E 's/ tentative//'
+		echo "## ip route"
+		# (sorted: the order of routes with equal prefixes is insertion order)
+		inns "$ns" ip route show table all | sort
+		inns "$ns" ip -6 route show table all | sort
+		echo "## nft list ruleset"
+		inns "$ns" nft list ruleset
+		echo "## iptables-save"
+		inns "$ns" iptables-save 2>/dev/null | grep -v '^#' | sed -E 's/\[[0-9]+:[0-9]+\]/[]/'
+		echo "## sysctl net.*"
+		inns "$ns" sysctl -a --pattern '^net\.' 2>/dev/null |
+			grep -vE '^net\.netfilter\.nf_conntrack_count|^net\.ipv6\.conf\.[^.]+\.stable_secret'
+	}
+}

@@ -30,6 +30,21 @@ static void per_queue(struct out *o, const struct l2fq_metrics_queue *q, size_t 
 		     (unsigned long long)l2fq_stats_get(q[i].stats, c));
 }
 
+/* Counters exported once per queue, in this order. */
+struct family {
+	const char *name, *help;
+	enum l2fq_counter counter;
+};
+
+static const struct family per_queue_families[] = {
+	{ "l2fragq_received_total", "Packets received from the kernel queue.", L2FQ_CNT_PACKETS },
+	{ "l2fragq_queue_truncated_total",
+	  "Packets the kernel sent incomplete; passed unchanged.", L2FQ_CNT_NFQ_TRUNCATED },
+	{ "l2fragq_verdict_errors_total", "Verdicts the kernel refused.", L2FQ_CNT_VERDICT_ERRORS },
+	{ "l2fragq_overruns_total", "Receive buffer overruns reported to the daemon.",
+	  L2FQ_CNT_OVERRUNS },
+};
+
 size_t l2fq_metrics_format(char *buf, size_t len, const struct l2fq_metrics_queue *q, size_t n)
 {
 	struct out o = { buf, len, 0 };
@@ -44,18 +59,12 @@ size_t l2fq_metrics_format(char *buf, size_t len, const struct l2fq_metrics_queu
 			emit(&o, "l2fragq_packets_total{queue=\"%u\",result=\"%s\"} %llu\n",
 			     (unsigned)q[i].queue, l2fq_reason_name((enum l2fq_reason)r),
 			     (unsigned long long)l2fq_stats_get(q[i].stats, (enum l2fq_counter)r));
-	emit(&o, "# HELP l2fragq_received_total Packets received from the kernel queue.\n"
-		 "# TYPE l2fragq_received_total counter\n");
-	per_queue(&o, q, n, "l2fragq_received_total", L2FQ_CNT_PACKETS);
-	emit(&o, "# HELP l2fragq_queue_truncated_total Packets the kernel sent incomplete; "
-		 "passed unchanged.\n# TYPE l2fragq_queue_truncated_total counter\n");
-	per_queue(&o, q, n, "l2fragq_queue_truncated_total", L2FQ_CNT_NFQ_TRUNCATED);
-	emit(&o, "# HELP l2fragq_verdict_errors_total Verdicts the kernel refused.\n"
-		 "# TYPE l2fragq_verdict_errors_total counter\n");
-	per_queue(&o, q, n, "l2fragq_verdict_errors_total", L2FQ_CNT_VERDICT_ERRORS);
-	emit(&o, "# HELP l2fragq_overruns_total Receive buffer overruns reported to the daemon.\n"
-		 "# TYPE l2fragq_overruns_total counter\n");
-	per_queue(&o, q, n, "l2fragq_overruns_total", L2FQ_CNT_OVERRUNS);
+	for (size_t f = 0; f < sizeof(per_queue_families) / sizeof(per_queue_families[0]); f++) {
+		const struct family *fam = &per_queue_families[f];
+
+		emit(&o, "# HELP %s %s\n# TYPE %s counter\n", fam->name, fam->help, fam->name);
+		per_queue(&o, q, n, fam->name, fam->counter);
+	}
 	emit(&o, "# HELP l2fragq_kernel_dropped_total Packets the kernel dropped for this queue "
 		 "(queue_full: queue at maxlen; socket_full: receive buffer full).\n"
 		 "# TYPE l2fragq_kernel_dropped_total counter\n");

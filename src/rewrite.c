@@ -71,6 +71,27 @@ uint16_t l2fq_ip_checksum(const uint8_t *hdr, size_t len)
 	return (uint16_t)~sum;
 }
 
+/* One's complement sum of an IPv4 header as 32-bit words (IHL*4 is a
+ * multiple of 4), folded to 16 bits: 0xffff for a header whose checksum
+ * verifies. The sum is byte-order independent (RFC 1071), so no swaps. This is
+ * the per-packet check, so it adds words, not bytes. */
+static uint32_t header_sum16(const uint8_t *hdr, size_t len)
+{
+	uint64_t sum;
+	size_t i;
+
+	/* Unrolled for the usual option-less header. */
+	sum = (uint64_t)load32(hdr) + load32(hdr + 4) + load32(hdr + 8) + load32(hdr + 12) +
+	      load32(hdr + 16);
+	for (i = 20; i < len; i += 4)
+		sum += load32(hdr + i);
+	/* Below 2^36: split into 16-bit pieces, then two folds. */
+	sum = (sum & 0xffff) + ((sum >> 16) & 0xffff) + (sum >> 32);
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return (uint32_t)sum;
+}
+
 uint16_t l2fq_checksum_update16(uint16_t check, uint16_t old_word, uint16_t new_word)
 {
 	uint32_t sum = (uint16_t)~check;
@@ -163,7 +184,8 @@ enum l2fq_reason l2fq_rewrite(uint8_t *pkt, size_t caplen, size_t wirelen,
 			      const struct l2fq_rule *rule, struct l2fq_idgen *ids)
 {
 	size_t hdrlen, totlen;
-	uint16_t frag_be, frag, new_frag_be, id_be, check;
+	uint16_t frag_be, frag, new_frag_be, id_be;
+	uint32_t sum;
 
 	if (wirelen < caplen)
 		wirelen = caplen;
@@ -174,7 +196,7 @@ enum l2fq_reason l2fq_rewrite(uint8_t *pkt, size_t caplen, size_t wirelen,
 		return L2FQ_PASS_BAD_IHL;
 	if (caplen < hdrlen)
 		return L2FQ_PASS_TRUNCATED;
-	if (l2fq_ip_checksum(pkt, hdrlen) != 0)
+	if (header_sum16(pkt, hdrlen) != 0xffff)
 		return L2FQ_PASS_BAD_CHECKSUM;
 	if (pkt[OFF_PROTO] != IP_PROTO_GRE)
 		return L2FQ_PASS_NOT_GRE;
@@ -190,17 +212,20 @@ enum l2fq_reason l2fq_rewrite(uint8_t *pkt, size_t caplen, size_t wirelen,
 	if (!destination_is_peer(rule, load32(pkt + OFF_DADDR)))
 		return L2FQ_PASS_PEER_MISMATCH;
 
-	check = load16(pkt + OFF_CHECK);
+	/* RFC 1624 eqn. 3 for both edited words at once: ~HC + ~m + m' ... */
 	new_frag_be = htons(frag & ~FRAG_DF);
 	store16(pkt + OFF_FRAG, new_frag_be);
-	check = l2fq_checksum_update16(check, frag_be, new_frag_be);
+	sum = (uint16_t)~load16(pkt + OFF_CHECK) + (uint16_t)~frag_be + (uint32_t)new_frag_be;
 	id_be = load16(pkt + OFF_ID);
 	if (id_be == 0) {
 		uint16_t new_id = l2fq_idgen_next(ids, load32(pkt + OFF_SADDR),
 						  load32(pkt + OFF_DADDR));
 		store16(pkt + OFF_ID, new_id);
-		check = l2fq_checksum_update16(check, 0, new_id);
+		sum += 0xffffu + new_id; /* ~0 + m' */
 	}
-	store16(pkt + OFF_CHECK, check);
+	/* At most five 16-bit terms: two folds always suffice. */
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	store16(pkt + OFF_CHECK, (uint16_t)~sum);
 	return L2FQ_REWRITTEN;
 }

@@ -179,6 +179,7 @@ int l2fq_daemon_run(const struct l2fq_options *opts)
 			.rcvbuf = opts->rcvbuf,
 			.queue_maxlen = opts->queue_maxlen,
 			.fail_open = opts->fail_open,
+			.gso = opts->gso,
 		};
 
 		rc = l2fq_queue_open(&workers[i].queue, &cfg, &opts->rule, &ids, msg, sizeof(msg));

@@ -43,6 +43,14 @@ static const struct family per_queue_families[] = {
 	{ "l2fragq_verdict_errors_total", "Verdicts the kernel refused.", L2FQ_CNT_VERDICT_ERRORS },
 	{ "l2fragq_overruns_total", "Receive buffer overruns reported to the daemon.",
 	  L2FQ_CNT_OVERRUNS },
+	{ "l2fragq_gso_packets_total", "Whole GSO packets received (--gso).",
+	  L2FQ_CNT_GSO_PACKETS },
+	{ "l2fragq_checksum_completed_total",
+	  "Partial inner checksums finished before the verdict (--gso).",
+	  L2FQ_CNT_CSUM_COMPLETED },
+	{ "l2fragq_checksum_unsupported_total",
+	  "Partial inner checksums that could not be finished: passed unchanged (--gso).",
+	  L2FQ_CNT_CSUM_UNSUPPORTED },
 };
 
 size_t l2fq_metrics_format(char *buf, size_t len, const struct l2fq_metrics_queue *q, size_t n)

@@ -17,6 +17,7 @@ enum {
 	OPT_USER,
 	OPT_METRICS_FILE,
 	OPT_QUEUES,
+	OPT_GSO,
 };
 
 static const struct option long_options[] = {
@@ -27,6 +28,7 @@ static const struct option long_options[] = {
 	{ "rcvbuf", required_argument, NULL, OPT_RCVBUF },
 	{ "queue-maxlen", required_argument, NULL, OPT_QUEUE_MAXLEN },
 	{ "fail-open", no_argument, NULL, OPT_FAIL_OPEN },
+	{ "gso", no_argument, NULL, OPT_GSO },
 	{ "stats-interval", required_argument, NULL, OPT_STATS_INTERVAL },
 	{ "batch", required_argument, NULL, OPT_BATCH },
 	{ "user", required_argument, NULL, OPT_USER },
@@ -54,10 +56,14 @@ static const char usage_text[] =
 	"      --queues A-B        same as --queue A --threads B-A+1 (nft 'fanout to A-B')\n"
 	"      --batch N           packets per receive/verdict call, 1..64 (default 16;\n"
 	"                          1 is the one-packet-per-syscall naive mode)\n"
-	"      --rcvbuf BYTES      netlink receive buffer, K/M/G suffix (default 8M)\n"
-	"      --queue-maxlen N    kernel queue length (default: kernel's, 1024)\n"
+	"      --rcvbuf BYTES      netlink receive buffer, K/M/G suffix (default 16M)\n"
+	"      --queue-maxlen N    kernel queue length, packets (default 4096; the\n"
+	"                          kernel's own default is 1024)\n"
 	"      --fail-open         when a queue is full, kernel accepts packets unchanged\n"
 	"                          instead of dropping them\n"
+	"      --gso               experimental: one queue round trip per GSO packet\n"
+	"                          (NFQA_CFG_F_GSO); finishes partial inner TCP/UDP\n"
+	"                          checksums before returning a packet\n"
 	"      --stats-interval S  print counters every S seconds (default 0: only on\n"
 	"                          SIGUSR1 and at exit)\n"
 	"      --metrics-file PATH write Prometheus metrics to PATH (atomically) every\n"
@@ -148,6 +154,7 @@ static void set_defaults(struct l2fq_options *o)
 	o->threads = 1;
 	o->batch = L2FQ_DEFAULT_BATCH;
 	o->rcvbuf = L2FQ_DEFAULT_RCVBUF;
+	o->queue_maxlen = L2FQ_DEFAULT_QUEUE_MAXLEN;
 }
 
 /* The name of the option at argv[optind-1], as the user typed it. */
@@ -255,6 +262,11 @@ enum l2fq_parse_result l2fq_options_parse(int argc, char **argv, struct l2fq_opt
 			o->fail_open = 1;
 			daemon_only_seen = 1;
 			daemon_only_name = "--fail-open";
+			break;
+		case OPT_GSO:
+			o->gso = 1;
+			daemon_only_seen = 1;
+			daemon_only_name = "--gso";
 			break;
 		case OPT_STATS_INTERVAL:
 			if (parse_uint(arg, 0, 86400, &v))

@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "l2fragq/l4csum.h"
 #include "l2fragq/options.h"
 
 /* One received datagram holds one packet of at most 0xffff bytes (the copy
@@ -233,10 +234,14 @@ int l2fq_queue_open(struct l2fq_queue *q, const struct l2fq_queue_config *cfg,
 	nlh->nlmsg_flags |= NLM_F_ACK;
 	if (cfg->queue_maxlen)
 		nfq_nlmsg_cfg_put_qmaxlen(nlh, cfg->queue_maxlen);
-	/* No NFQA_CFG_F_GSO: the kernel must segment and finish checksums before
-	 * queueing, or mangled GSO packets leave inner checksums unfinished
-	 * (kernel-facts.md: measured to stall TCP). */
+	/* Without NFQA_CFG_F_GSO the kernel segments GSO packets and finishes
+	 * partial checksums before queueing. With it (--gso) packets may come
+	 * CHECKSUM_PARTIAL, and a verdict with a payload makes them
+	 * CHECKSUM_NONE (nfqnl_mangle): handle_packet() finishes the inner
+	 * checksum first (see finish_checksum). */
 	flags = cfg->fail_open ? NFQA_CFG_F_FAIL_OPEN : 0;
+	if (cfg->gso)
+		flags |= NFQA_CFG_F_GSO;
 	mnl_attr_put_u32(nlh, NFQA_CFG_FLAGS, htonl(flags));
 	mnl_attr_put_u32(nlh, NFQA_CFG_MASK, htonl(NFQA_CFG_F_FAIL_OPEN | NFQA_CFG_F_GSO));
 	nfq_nlmsg_cfg_put_params(nlh, NFQNL_COPY_PACKET, 0xffff);
@@ -344,6 +349,34 @@ static void add_verdict(struct l2fq_queue *q, uint32_t id, void *payload, size_t
 	b->tx_count++;
 }
 
+/* --gso: a packet the kernel flagged NFQA_SKB_CSUMNOTREADY is about to be
+ * returned with a payload, which makes it CHECKSUM_NONE, so its inner checksum
+ * must be final or left for the kernel to redo. Returns 1 if the packet may be
+ * returned, 0 if it must pass unchanged (it then stays CHECKSUM_PARTIAL and
+ * keeps DF). */
+static int finish_checksum(struct l2fq_queue *q, uint8_t *pkt, size_t len, uint32_t info)
+{
+	struct l2fq_l4loc loc;
+
+	if (info & NFQA_SKB_GSO) {
+		/* tcp4_gso_segment() and tcp6_gso_segment() set the pseudo-header
+		 * sum up again when the skb is no longer CHECKSUM_PARTIAL, so a
+		 * GSO TCP packet is left as it is (its field still holds that
+		 * sum). UDP GSO (__udp_gso_segment) derives each segment's
+		 * checksum from the partial sum with CHECKSUM_PARTIAL assumed:
+		 * not returned. */
+		if (l2fq_l4csum_locate(pkt, len, &loc) == L2FQ_L4CSUM_OK && loc.proto == 6) {
+			l2fq_stats_add(&q->stats, L2FQ_CNT_CSUM_LEFT_TO_GSO, 1);
+			return 1;
+		}
+		return 0;
+	}
+	if (l2fq_l4csum_complete(pkt, len) != L2FQ_L4CSUM_OK)
+		return 0;
+	l2fq_stats_add(&q->stats, L2FQ_CNT_CSUM_COMPLETED, 1);
+	return 1;
+}
+
 static void handle_packet(struct l2fq_queue *q, const struct nlmsghdr *nlh)
 {
 	struct nlattr *attr[NFQA_MAX + 1] = { NULL };
@@ -374,6 +407,20 @@ static void handle_packet(struct l2fq_queue *q, const struct nlmsghdr *nlh)
 		return;
 	}
 	reason = l2fq_rewrite(payload, len, len, q->rule, q->ids);
+	if (q->cfg.gso && attr[NFQA_SKB_INFO]) {
+		uint32_t info = ntohl(mnl_attr_get_u32(attr[NFQA_SKB_INFO]));
+
+		if (info & NFQA_SKB_GSO)
+			l2fq_stats_add(&q->stats, L2FQ_CNT_GSO_PACKETS, 1);
+		if (info & NFQA_SKB_CSUMNOTREADY) {
+			l2fq_stats_add(&q->stats, L2FQ_CNT_CSUM_PARTIAL, 1);
+			if (reason == L2FQ_REWRITTEN && !finish_checksum(q, payload, len, info)) {
+				l2fq_stats_add(&q->stats, L2FQ_CNT_CSUM_UNSUPPORTED, 1);
+				add_verdict(q, ntohl(ph->packet_id), NULL, 0);
+				return;
+			}
+		}
+	}
 	l2fq_stats_add(&q->stats, (enum l2fq_counter)reason, 1);
 	add_verdict(q, ntohl(ph->packet_id), reason == L2FQ_REWRITTEN ? payload : NULL, len);
 }

@@ -11,6 +11,11 @@ static const char *const extra_names[] = {
 	[L2FQ_CNT_VERDICT_ERRORS - L2FQ_REASON_COUNT] = "verdict-errors",
 	[L2FQ_CNT_OVERRUNS - L2FQ_REASON_COUNT] = "overruns",
 	[L2FQ_CNT_BATCHES - L2FQ_REASON_COUNT] = "batches",
+	[L2FQ_CNT_GSO_PACKETS - L2FQ_REASON_COUNT] = "gso-packets",
+	[L2FQ_CNT_CSUM_PARTIAL - L2FQ_REASON_COUNT] = "csum-partial",
+	[L2FQ_CNT_CSUM_COMPLETED - L2FQ_REASON_COUNT] = "csum-completed",
+	[L2FQ_CNT_CSUM_LEFT_TO_GSO - L2FQ_REASON_COUNT] = "csum-left-to-gso",
+	[L2FQ_CNT_CSUM_UNSUPPORTED - L2FQ_REASON_COUNT] = "csum-unsupported",
 };
 
 const char *l2fq_counter_name(enum l2fq_counter c)

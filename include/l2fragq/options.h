@@ -10,7 +10,12 @@
 #define L2FQ_MAX_THREADS 64
 #define L2FQ_MAX_BATCH 64
 #define L2FQ_DEFAULT_BATCH 16
-#define L2FQ_DEFAULT_RCVBUF (8u << 20)
+/* Sized together: the queue holds what arrives while a worker is off the CPU
+ * (4096 packets: ~25 ms at 160k packets/s; the kernel's 1024 overflowed in
+ * scripts/bench.sh), and the socket must hold a full queue of 1538-byte
+ * packets (~3 KB each in socket accounting). */
+#define L2FQ_DEFAULT_QUEUE_MAXLEN 4096u
+#define L2FQ_DEFAULT_RCVBUF (16u << 20)
 /* Metrics are rewritten every --stats-interval, or this often without one. */
 #define L2FQ_DEFAULT_METRICS_INTERVAL 15
 
@@ -32,8 +37,9 @@ struct l2fq_options {
 	unsigned threads;        /* one worker and one queue each */
 	unsigned batch;          /* packets per receive and per verdict send */
 	uint32_t rcvbuf;         /* socket receive buffer, bytes */
-	uint32_t queue_maxlen;   /* 0: leave the kernel default (1024) */
+	uint32_t queue_maxlen;   /* kernel queue length, packets */
 	int fail_open;           /* accept instead of drop when the queue is full */
+	int gso;                 /* NFQA_CFG_F_GSO (experimental, --gso) */
 	unsigned stats_interval; /* seconds; 0 = only on SIGUSR1 and at exit */
 	const char *user;         /* drop to this user after binding, keep CAP_NET_ADMIN */
 	const char *metrics_file; /* Prometheus textfile, rewritten every interval */

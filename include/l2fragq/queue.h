@@ -20,7 +20,9 @@ struct l2fq_queue_config {
 	uint32_t rcvbuf;       /* bytes */
 	uint32_t queue_maxlen; /* 0 = kernel default */
 	int fail_open;
+	int gso; /* NFQA_CFG_F_GSO: whole GSO packets, partial checksums finished here */
 };
+
 
 struct l2fq_queue {
 	struct l2fq_stats stats; /* first: keeps it on its own cache lines */

@@ -19,6 +19,12 @@ enum l2fq_counter {
 	L2FQ_CNT_VERDICT_ERRORS, /* daemon: verdicts the kernel refused */
 	L2FQ_CNT_OVERRUNS,       /* daemon: ENOBUFS, socket buffer overflowed */
 	L2FQ_CNT_BATCHES,        /* daemon: receive calls that returned packets */
+	/* --gso only (NFQA_CFG_F_GSO): */
+	L2FQ_CNT_GSO_PACKETS,      /* whole GSO packets received */
+	L2FQ_CNT_CSUM_PARTIAL,     /* inner checksum not finished (CSUMNOTREADY) */
+	L2FQ_CNT_CSUM_COMPLETED,   /* ... finished here before the verdict */
+	L2FQ_CNT_CSUM_LEFT_TO_GSO, /* ... GSO TCP: redone by the kernel's segmentation */
+	L2FQ_CNT_CSUM_UNSUPPORTED, /* ... cannot be finished: passed unchanged, DF kept */
 	L2FQ_COUNTER_COUNT
 };
 

@@ -65,8 +65,8 @@ static void check_ok(const struct l2fq_options *o, char **strings, int argc)
 	if (o->mode == L2FQ_MODE_OFFLINE) {
 		/* Daemon-only options are refused with --read: defaults remain. */
 		REQUIRE(o->queue == 0 && o->threads == 1 && o->batch == L2FQ_DEFAULT_BATCH);
-		REQUIRE(o->rcvbuf == L2FQ_DEFAULT_RCVBUF && o->queue_maxlen == 0);
-		REQUIRE(!o->fail_open && o->stats_interval == 0);
+		REQUIRE(o->rcvbuf == L2FQ_DEFAULT_RCVBUF && o->queue_maxlen == L2FQ_DEFAULT_QUEUE_MAXLEN);
+		REQUIRE(!o->fail_open && !o->gso && o->stats_interval == 0);
 		REQUIRE(o->user == NULL && o->metrics_file == NULL);
 	}
 	REQUIRE(o->read_path == NULL || points_into_argv(o->read_path, strings, argc));

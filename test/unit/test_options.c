@@ -68,8 +68,8 @@ static void defaults_without_arguments(void **state)
 	assert_int_equal(opts.batch, L2FQ_DEFAULT_BATCH);
 	assert_int_equal(opts.batch, 16);
 	assert_int_equal(opts.rcvbuf, L2FQ_DEFAULT_RCVBUF);
-	assert_int_equal(opts.rcvbuf, 8u << 20);
-	assert_int_equal(opts.queue_maxlen, 0);
+	assert_int_equal(opts.rcvbuf, 16u << 20);
+	assert_int_equal(opts.queue_maxlen, 4096);
 	assert_int_equal(opts.fail_open, 0);
 	assert_int_equal(opts.stats_interval, 0);
 	assert_null(opts.read_path);

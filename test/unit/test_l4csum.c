@@ -1,0 +1,454 @@
+/* Unit tests for the inner checksum completion (--gso): packets built with a
+ * known-correct inner TCP/UDP checksum, the field replaced by the pseudo-header
+ * sum as the kernel leaves it for CHECKSUM_PARTIAL, and the function must
+ * restore the correct value and touch nothing else. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <string.h>
+
+#include "l2fragq/l4csum.h"
+
+#define PKT_MAX 4096
+
+struct pkt {
+	uint8_t b[PKT_MAX];
+	size_t len;
+	size_t l4;      /* inner transport header offset */
+	size_t l4len;   /* inner transport length */
+	size_t csum;    /* checksum field offset */
+	size_t gre;     /* GRE header offset */
+	uint32_t pseudo; /* unfolded pseudo-header sum */
+};
+
+struct spec {
+	int v6;
+	uint8_t proto; /* 6 or 17 */
+	size_t payload;
+	unsigned vlans;
+	uint16_t gre_flags; /* C 0x8000, K 0x2000, S 0x1000 */
+	size_t pad;         /* Ethernet padding after the inner IP packet */
+	int hbh;            /* IPv6 hop-by-hop options header (8 bytes) */
+};
+
+static void put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static uint16_t get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+/* Reference Internet checksum, written apart from the code under test:
+ * pairs of bytes into a 32-bit sum, folded at the end. */
+static uint32_t ref_sum(uint32_t sum, const uint8_t *p, size_t len)
+{
+	while (len > 1) {
+		sum += (uint32_t)p[0] << 8 | p[1];
+		p += 2;
+		len -= 2;
+	}
+	if (len)
+		sum += (uint32_t)p[0] << 8;
+	return sum;
+}
+
+static uint16_t ref_fold(uint32_t sum)
+{
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)sum;
+}
+
+static void ip4_header_checksum(uint8_t *h)
+{
+	put16(h + 10, 0);
+	put16(h + 10, (uint16_t)~ref_fold(ref_sum(0, h, 20)));
+}
+
+/* Builds outer IPv4 + GRE + Ethernet [+ tags] + inner IP + TCP/UDP + payload
+ * with a correct inner checksum (and a correct GRE checksum if flagged). */
+static void build(struct pkt *p, const struct spec *s)
+{
+	size_t off, ip, l3len, ext = s->hbh ? 8 : 0;
+	uint32_t sum;
+
+	memset(p, 0, sizeof(*p));
+	/* outer IPv4, DF set, proto GRE */
+	p->b[0] = 0x45;
+	put16(p->b + 4, 0x1234);
+	put16(p->b + 6, 0x4000);
+	p->b[8] = 64;
+	p->b[9] = 47;
+	memcpy(p->b + 12, (uint8_t[]){ 203, 0, 113, 1 }, 4);
+	memcpy(p->b + 16, (uint8_t[]){ 203, 0, 113, 2 }, 4);
+	p->gre = off = 20;
+	put16(p->b + off, s->gre_flags);
+	put16(p->b + off + 2, 0x6558);
+	off += 4;
+	if (s->gre_flags & 0x8000)
+		off += 4; /* checksum + reserved, filled in last */
+	if (s->gre_flags & 0x2000) {
+		memcpy(p->b + off, (uint8_t[]){ 0, 0, 0, 42 }, 4);
+		off += 4;
+	}
+	if (s->gre_flags & 0x1000) {
+		memcpy(p->b + off, (uint8_t[]){ 0, 0, 1, 7 }, 4);
+		off += 4;
+	}
+	/* inner Ethernet */
+	memcpy(p->b + off, (uint8_t[]){ 0x52, 0x54, 0, 0, 0, 0x21, 0x52, 0x54, 0, 0, 0, 0x11 }, 12);
+	off += 12;
+	for (unsigned i = 0; i < s->vlans; i++) {
+		put16(p->b + off, i == 0 && s->vlans > 1 ? 0x88a8 : 0x8100);
+		put16(p->b + off + 2, (uint16_t)(100 + i));
+		off += 4;
+	}
+	put16(p->b + off, s->v6 ? 0x86dd : 0x0800);
+	off += 2;
+	ip = off;
+	p->l4len = (s->proto == 6 ? 20 : 8) + s->payload;
+	if (s->v6) {
+		p->b[ip] = 0x60;
+		put16(p->b + ip + 4, (uint16_t)(ext + p->l4len));
+		p->b[ip + 6] = s->hbh ? 0 : s->proto;
+		p->b[ip + 7] = 64;
+		for (int i = 0; i < 16; i++) {
+			p->b[ip + 8 + i] = (uint8_t)(0x20 + i);
+			p->b[ip + 24 + i] = (uint8_t)(0xf0 - i);
+		}
+		if (s->hbh) {
+			p->b[ip + 40] = s->proto; /* next header */
+			p->b[ip + 41] = 0;        /* 8 bytes */
+			p->b[ip + 42] = 1;        /* PadN, 4 bytes of padding */
+			p->b[ip + 43] = 4;
+		}
+		l3len = 40 + ext;
+		sum = ref_sum(0, p->b + ip + 8, 32);
+	} else {
+		p->b[ip] = 0x45;
+		put16(p->b + ip + 2, (uint16_t)(20 + p->l4len));
+		put16(p->b + ip + 6, 0x4000);
+		p->b[ip + 8] = 64;
+		p->b[ip + 9] = s->proto;
+		memcpy(p->b + ip + 12, (uint8_t[]){ 192, 0, 2, 11 }, 4);
+		memcpy(p->b + ip + 16, (uint8_t[]){ 192, 0, 2, 21 }, 4);
+		ip4_header_checksum(p->b + ip);
+		l3len = 20;
+		sum = ref_sum(0, p->b + ip + 12, 8);
+	}
+	p->pseudo = sum + s->proto + (uint32_t)p->l4len;
+	p->l4 = ip + l3len;
+	put16(p->b + p->l4, 40000);
+	put16(p->b + p->l4 + 2, 5001);
+	if (s->proto == 6) {
+		memcpy(p->b + p->l4 + 4, (uint8_t[]){ 1, 2, 3, 4, 5, 6, 7, 8 }, 8);
+		p->b[p->l4 + 12] = 0x50;
+		p->b[p->l4 + 13] = 0x18;
+		put16(p->b + p->l4 + 14, 501);
+		p->csum = p->l4 + 16;
+	} else {
+		put16(p->b + p->l4 + 4, (uint16_t)p->l4len);
+		p->csum = p->l4 + 6;
+	}
+	for (size_t i = 0; i < s->payload; i++)
+		p->b[p->l4 + p->l4len - s->payload + i] = (uint8_t)(i * 31 + 7);
+	put16(p->b + p->csum, (uint16_t)~ref_fold(ref_sum(p->pseudo, p->b + p->l4, p->l4len)));
+	if (get16(p->b + p->csum) == 0 && s->proto == 17)
+		put16(p->b + p->csum, 0xffff);
+	p->len = p->l4 + p->l4len + s->pad;
+	for (size_t i = 0; i < s->pad; i++)
+		p->b[p->l4 + p->l4len + i] = 0xa5;
+	put16(p->b + 2, (uint16_t)p->len);
+	ip4_header_checksum(p->b);
+	if (s->gre_flags & 0x8000)
+		put16(p->b + p->gre + 4,
+		      (uint16_t)~ref_fold(ref_sum(0, p->b + p->gre, p->len - p->gre)));
+}
+
+/* What the kernel leaves for CHECKSUM_PARTIAL: ~csum_tcpudp_magic(...) */
+static void partialize(struct pkt *p)
+{
+	put16(p->b + p->csum, ref_fold(p->pseudo));
+}
+
+static int inner_checksum_verifies(const struct pkt *p)
+{
+	return ref_fold(ref_sum(p->pseudo, p->b + p->l4, p->l4len)) == 0xffff;
+}
+
+/* Build, partialize, complete: the packet must be byte-identical to the built one. */
+static void roundtrip(const struct spec *s)
+{
+	struct pkt good, p;
+	struct l2fq_l4loc loc;
+
+	build(&good, s);
+	assert_true(inner_checksum_verifies(&good));
+	p = good;
+	partialize(&p);
+	assert_int_equal(l2fq_l4csum_locate(p.b, p.len, &loc), L2FQ_L4CSUM_OK);
+	assert_int_equal(loc.l4_off, good.l4);
+	assert_int_equal(loc.l4_len, good.l4len);
+	assert_int_equal(loc.csum_off, good.csum);
+	assert_int_equal(loc.proto, s->proto);
+	assert_int_equal(loc.inner_v6, s->v6);
+	assert_int_equal(loc.pseudo, ref_fold(good.pseudo));
+	if (get16(good.b + good.csum) != get16(p.b + p.csum)) /* (1 in 65536 builds) */
+		assert_memory_not_equal(p.b, good.b, good.len);
+	assert_int_equal(l2fq_l4csum_complete(p.b, p.len), L2FQ_L4CSUM_OK);
+	assert_memory_equal(p.b, good.b, good.len);
+	assert_true(inner_checksum_verifies(&p));
+}
+
+static void test_ipv4_tcp(void **state)
+{
+	(void)state;
+	roundtrip(&(struct spec){ .proto = 6, .payload = 1448 });
+	roundtrip(&(struct spec){ .proto = 6, .payload = 0 });
+}
+
+static void test_ipv4_tcp_odd(void **state)
+{
+	(void)state;
+	for (size_t n = 1; n < 40; n += 2)
+		roundtrip(&(struct spec){ .proto = 6, .payload = n });
+	roundtrip(&(struct spec){ .proto = 6, .payload = 1447 });
+}
+
+static void test_ipv4_udp(void **state)
+{
+	(void)state;
+	roundtrip(&(struct spec){ .proto = 17, .payload = 1472 });
+	roundtrip(&(struct spec){ .proto = 17, .payload = 333 });
+	roundtrip(&(struct spec){ .proto = 17, .payload = 0 });
+}
+
+static void test_ipv6_tcp(void **state)
+{
+	(void)state;
+	roundtrip(&(struct spec){ .v6 = 1, .proto = 6, .payload = 1428 });
+	roundtrip(&(struct spec){ .v6 = 1, .proto = 6, .payload = 1427 });
+}
+
+static void test_ipv6_udp_and_hop_by_hop(void **state)
+{
+	(void)state;
+	roundtrip(&(struct spec){ .v6 = 1, .proto = 17, .payload = 999 });
+	roundtrip(&(struct spec){ .v6 = 1, .proto = 6, .payload = 100, .hbh = 1 });
+	roundtrip(&(struct spec){ .v6 = 1, .proto = 17, .payload = 101, .hbh = 1 });
+}
+
+static void test_vlan_tags(void **state)
+{
+	(void)state;
+	roundtrip(&(struct spec){ .proto = 6, .payload = 1000, .vlans = 1 });
+	roundtrip(&(struct spec){ .proto = 17, .payload = 77, .vlans = 2 });
+	roundtrip(&(struct spec){ .v6 = 1, .proto = 6, .payload = 55, .vlans = 2 });
+}
+
+/* GRE checksum, key and sequence number in any combination; the GRE checksum,
+ * made for the completed packet (as lco_csum() does), verifies afterwards. */
+static void test_gre_options(void **state)
+{
+	static const uint16_t flags[] = { 0x8000, 0x2000, 0x1000, 0xa000, 0x9000, 0x3000, 0xb000 };
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
+		struct pkt p;
+
+		roundtrip(&(struct spec){ .proto = 6, .payload = 501, .gre_flags = flags[i] });
+		roundtrip(&(struct spec){ .v6 = 1, .proto = 17, .payload = 20, .gre_flags = flags[i] });
+		if (!(flags[i] & 0x8000))
+			continue;
+		build(&p, &(struct spec){ .proto = 6, .payload = 700, .gre_flags = flags[i] });
+		partialize(&p);
+		assert_int_equal(l2fq_l4csum_complete(p.b, p.len), L2FQ_L4CSUM_OK);
+		assert_int_equal(ref_fold(ref_sum(0, p.b + p.gre, p.len - p.gre)), 0xffff);
+	}
+}
+
+/* Frames shorter than 60 bytes are padded: the inner IP length rules. */
+static void test_ethernet_padding(void **state)
+{
+	(void)state;
+	roundtrip(&(struct spec){ .proto = 6, .payload = 0, .pad = 6 });
+	roundtrip(&(struct spec){ .proto = 17, .payload = 3, .pad = 15 });
+}
+
+/* A sum of 0 is written as 0xffff (for UDP, 0 means "no checksum"). */
+static void test_zero_result_is_ffff(void **state)
+{
+	struct pkt p;
+	uint32_t sum;
+	uint16_t w;
+
+	(void)state;
+	build(&p, &(struct spec){ .proto = 17, .payload = 64 });
+	/* Choose the first payload word so the data sums to 0xffff. */
+	put16(p.b + p.l4 + 8, 0);
+	put16(p.b + p.csum, 0);
+	sum = ref_fold(ref_sum(p.pseudo, p.b + p.l4, p.l4len));
+	w = (uint16_t)(0xffff - sum);
+	put16(p.b + p.l4 + 8, w);
+	assert_int_equal(ref_fold(ref_sum(p.pseudo, p.b + p.l4, p.l4len)), 0xffff);
+	partialize(&p);
+	assert_int_equal(l2fq_l4csum_complete(p.b, p.len), L2FQ_L4CSUM_OK);
+	assert_int_equal(get16(p.b + p.csum), 0xffff);
+	assert_true(inner_checksum_verifies(&p));
+}
+
+static void expect_unchanged(struct pkt *p, size_t len, enum l2fq_l4csum_result want)
+{
+	uint8_t copy[PKT_MAX];
+
+	memcpy(copy, p->b, sizeof(copy));
+	assert_int_equal(l2fq_l4csum_complete(p->b, len), want);
+	assert_memory_equal(copy, p->b, sizeof(copy));
+}
+
+static void test_truncated(void **state)
+{
+	struct pkt p;
+
+	(void)state;
+	build(&p, &(struct spec){ .proto = 6, .payload = 100, .vlans = 1, .gre_flags = 0xb000 });
+	partialize(&p);
+	for (size_t n = 0; n < p.len; n++)
+		expect_unchanged(&p, n, L2FQ_L4CSUM_UNPARSED);
+	/* The outer length cut short, inside every layer. */
+	for (size_t n = 20; n < p.len; n++) {
+		struct pkt q = p;
+
+		put16(q.b + 2, (uint16_t)n);
+		expect_unchanged(&q, q.len, L2FQ_L4CSUM_UNPARSED);
+	}
+}
+
+static void test_not_followed(void **state)
+{
+	struct pkt base, p;
+	size_t ip;
+
+	(void)state;
+	build(&base, &(struct spec){ .proto = 6, .payload = 200 });
+	partialize(&base);
+	ip = base.l4 - 20;
+
+	p = base; p.b[0] = 0x65;                           /* outer not IPv4 */
+	expect_unchanged(&p, p.len, L2FQ_L4CSUM_UNPARSED);
+	p = base; p.b[0] = 0x44;                           /* IHL 4 */
+	expect_unchanged(&p, p.len, L2FQ_L4CSUM_UNPARSED);
+	p = base; p.b[9] = 17;                             /* not GRE */
+	expect_unchanged(&p, p.len, L2FQ_L4CSUM_UNPARSED);
+	p = base; put16(p.b + 6, 0x2000);                  /* outer MF */
+	expect_unchanged(&p, p.len, L2FQ_L4CSUM_UNPARSED);
+	p = base; put16(p.b + 6, 0x0010);                  /* outer offset */
+	expect_unchanged(&p, p.len, L2FQ_L4CSUM_UNPARSED);
+	p = base; put16(p.b + 22, 0x0800);                 /* plain GRE, not gretap */
+	expect_unchanged(&p, p.len, L2FQ_L4CSUM_UNPARSED);
+	p = base; put16(p.b + 20, 0x4000);                 /* GRE routing */
+	expect_unchanged(&p, p.len, L2FQ_L4CSUM_UNPARSED);
+	p = base; put16(p.b + 20, 0x0001);                 /* GRE version 1 (PPTP) */
+	expect_unchanged(&p, p.len, L2FQ_L4CSUM_UNPARSED);
+	p = base; put16(p.b + ip - 2, 0x0806);             /* inner ARP */
+	expect_unchanged(&p, p.len, L2FQ_L4CSUM_UNPARSED);
+	p = base; p.b[ip + 9] = 1;                         /* inner ICMP */
+	expect_unchanged(&p, p.len, L2FQ_L4CSUM_UNPARSED);
+	p = base; put16(p.b + ip + 6, 0x2000);             /* inner fragment */
+	expect_unchanged(&p, p.len, L2FQ_L4CSUM_UNPARSED);
+	p = base; put16(p.b + ip + 2, 0);                  /* inner length 0 (BIG TCP) */
+	expect_unchanged(&p, p.len, L2FQ_L4CSUM_UNPARSED);
+	p = base; put16(p.b + ip + 2, (uint16_t)(20 + 19)); /* TCP shorter than its header */
+	expect_unchanged(&p, p.len, L2FQ_L4CSUM_UNPARSED);
+	p = base; p.b[ip] = 0x46;                          /* inner IHL past the data */
+	put16(p.b + ip + 2, 24);
+	expect_unchanged(&p, p.len, L2FQ_L4CSUM_UNPARSED);
+
+	/* Five VLAN tags: not followed. */
+	build(&p, &(struct spec){ .proto = 6, .payload = 10, .vlans = 5 });
+	partialize(&p);
+	expect_unchanged(&p, p.len, L2FQ_L4CSUM_UNPARSED);
+
+	/* IPv6: fragment header, routing header, jumbogram. */
+	build(&base, &(struct spec){ .v6 = 1, .proto = 6, .payload = 64, .hbh = 1 });
+	partialize(&base);
+	ip = base.l4 - 48;
+	p = base; p.b[ip + 6] = 44;
+	expect_unchanged(&p, p.len, L2FQ_L4CSUM_UNPARSED);
+	p = base; p.b[ip + 6] = 43;
+	expect_unchanged(&p, p.len, L2FQ_L4CSUM_UNPARSED);
+	p = base; put16(p.b + ip + 4, 0);
+	expect_unchanged(&p, p.len, L2FQ_L4CSUM_UNPARSED);
+	p = base; p.b[ip + 41] = 200;                      /* options past the packet */
+	expect_unchanged(&p, p.len, L2FQ_L4CSUM_UNPARSED);
+
+	/* UDP length disagreeing with the IP length. */
+	build(&p, &(struct spec){ .proto = 17, .payload = 50 });
+	partialize(&p);
+	put16(p.b + p.l4 + 4, (uint16_t)(p.l4len - 1));
+	expect_unchanged(&p, p.len, L2FQ_L4CSUM_UNPARSED);
+}
+
+/* The field must hold the pseudo-header sum; anything else means the partial
+ * checksum is elsewhere, and the packet is left alone. */
+static void test_not_partial(void **state)
+{
+	struct pkt p;
+
+	(void)state;
+	build(&p, &(struct spec){ .proto = 6, .payload = 300 });
+	expect_unchanged(&p, p.len, L2FQ_L4CSUM_NOT_PARTIAL); /* already complete */
+	build(&p, &(struct spec){ .proto = 17, .payload = 300 });
+	put16(p.b + p.csum, 0); /* UDP without checksum (e.g. VXLAN in the VM) */
+	expect_unchanged(&p, p.len, L2FQ_L4CSUM_NOT_PARTIAL);
+	build(&p, &(struct spec){ .v6 = 1, .proto = 6, .payload = 30 });
+	partialize(&p);
+	put16(p.b + p.csum, (uint16_t)(get16(p.b + p.csum) + 1));
+	expect_unchanged(&p, p.len, L2FQ_L4CSUM_NOT_PARTIAL);
+}
+
+/* Ones-complement zero has two encodings: a kernel sum of 0 matches 0xffff. */
+static void test_fold_and_add(void **state)
+{
+	(void)state;
+	assert_int_equal(l2fq_csum_fold(0), 0);
+	assert_int_equal(l2fq_csum_fold(0xffff), 0xffff);
+	assert_int_equal(l2fq_csum_fold(0x10000), 1);
+	assert_int_equal(l2fq_csum_fold(0x1fffe), 0xffff);
+	assert_int_equal(l2fq_csum_fold(0xffffffffffffull), 0xffff);
+	assert_int_equal(l2fq_csum_add(0, (const uint8_t *)"\x12\x34\x56", 3), 0x1234 + 0x5600);
+	{
+		static uint8_t big[65534];
+
+		memset(big, 0xff, sizeof(big));
+		assert_int_equal(l2fq_csum_fold(l2fq_csum_add(0, big, sizeof(big))), 0xffff);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_ipv4_tcp),
+		cmocka_unit_test(test_ipv4_tcp_odd),
+		cmocka_unit_test(test_ipv4_udp),
+		cmocka_unit_test(test_ipv6_tcp),
+		cmocka_unit_test(test_ipv6_udp_and_hop_by_hop),
+		cmocka_unit_test(test_vlan_tags),
+		cmocka_unit_test(test_gre_options),
+		cmocka_unit_test(test_ethernet_padding),
+		cmocka_unit_test(test_zero_result_is_ffff),
+		cmocka_unit_test(test_truncated),
+		cmocka_unit_test(test_not_followed),
+		cmocka_unit_test(test_not_partial),
+		cmocka_unit_test(test_fold_and_add),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -29,6 +29,12 @@ for variant in release asan; do
 	fi
 done
 
+# Timing is not checked here (noisy on shared machines); this only keeps the
+# benchmark from rotting and fails if a configuration delivers nothing.
+echo "== benchmark smoke (scripts/bench.sh --quick)"
+scripts/bench.sh --quick --build "$here/build-test-release" \
+	--out "$here/build-test-release/bench-smoke.md" || status=1
+
 # Full-kernel stage: the host kernel lacks gretap, WireGuard and nft queue, so
 # these run under QEMU (test/vm/README.md).
 echo "== full-kernel VM harness"
@@ -37,6 +43,8 @@ if ! test/vm/setup-vm-deps.sh || ! test/vm/selftest.sh; then
 fi
 echo "== end-to-end on a full kernel (test/vm/e2e)"
 test/vm/e2e/run.sh "$here/build-test-release/l2fragq" || status=1
+echo "== --gso: TCP integrity and round trips on a full kernel (test/vm/gso)"
+test/vm/gso/run.sh "$here/build-test-release/l2fragq" || status=1
 
 echo "== fuzzing, 30 s per harness"
 scripts/fuzz.sh 30 || status=1

@@ -346,6 +346,40 @@ for round in $(seq "$ROUNDS"); do
 	fi
 done
 
+# Where the l2fragq thread's time goes under a flood: perf samples of the
+# daemon only, grouped by the kernel and user functions that bound each stage
+# (children included, so a stage counts what it calls).
+profile() { # profile CONFIG
+	local config=$1 fpid
+	setup_path "$config"
+	ip netns exec "$NS_S" "$FLOOD" send --src $IP_S --dst $IP_R --size 1500 --duration 2.5 \
+		--sndbuf $SNDBUF >/dev/null 2>>"$WORK/flood.err" &
+	fpid=$!
+	sleep 0.3
+	perf record -q -e cpu-clock -g -p "$DAEMON_PID" -o "$WORK/perf.$config" -- sleep 1.5 \
+		>/dev/null 2>>"$WORK/perf.err" || true
+	wait "$fpid" || true
+	stop_daemon
+	teardown
+	perf report -i "$WORK/perf.$config" --children --sort sym --stdio 2>/dev/null |
+		awk -v c="$config" '
+		BEGIN {
+			n = split("entry_SYSCALL_64_after_hwframe __sys_sendmsg nfqnl_reinject ip_do_fragment " \
+				"net_rx_action do_recvmmsg skb_copy_datagram_iter", order, " ")
+		}
+		/^ +[0-9.]+%/ { sub("%", "", $1); if (!($NF in pct)) pct[$NF] = $1 }
+		END {
+			printf "profile config=%s user=%.1f", c, 100 - pct["entry_SYSCALL_64_after_hwframe"]
+			for (i = 2; i <= n; i++) printf " %s=%.1f", order[i], pct[order[i]]
+			printf "\n"
+		}' | tee -a "$RAW"
+}
+if [ $QUICK -eq 0 ] && command -v perf >/dev/null; then
+	echo "== profile of the l2fragq process under a flood (perf)"
+	profile t1
+	profile naive
+fi
+
 if [ $QUICK -eq 0 ] && command -v valgrind >/dev/null && [ -x test/bench/rewrite_cost.sh ]; then
 	echo "== rewrite engine cost (callgrind)"
 	test/bench/rewrite_cost.sh "$BUILD" >"$WORK/cost.md" 2>&1 || true

@@ -180,6 +180,35 @@ def main():
             w(f"| {c[1:]} | {fmt(figures[c]['pps'])} | {fmt(ratio(figures[c]['pps'], base), 2)} |")
         w("")
 
+    # ---------------------------------------------------------------- profile
+    prof = {r["config"]: r for r in rows if r["kind"] == "profile"}
+    if prof:
+        stages = [
+            ("user", "user space (l2fragq and libc)"),
+            ("__sys_sendmsg", "verdict `sendmsg`, everything it runs"),
+            ("nfqnl_reinject", "… the packet's path after the verdict (`nfqnl_reinject`)"),
+            ("ip_do_fragment", "… … fragmentation (`ip_do_fragment`)"),
+            ("net_rx_action", "… … the receiver namespace's softirq: reassembly, "
+             "counting (only because the receiver is on this host)"),
+            ("do_recvmmsg", "receive `recvmmsg`, everything it runs"),
+            ("skb_copy_datagram_iter", "… copy of the packet to user space"),
+        ]
+        cs = [c for c in ORDER if c in prof]
+        w("## Where the l2fragq thread's time goes (perf, flood)\n")
+        w("`perf record -e cpu-clock -g` on the daemon alone during a flood; each "
+          "stage includes what it calls. µs per packet = share × the thread's CPU "
+          "time per packet from the flood table.\n")
+        w("| stage | " + " | ".join(f"{NAMES[c]}: share | µs/packet" for c in cs) + " |")
+        w("|---|" + "---:|---:|" * len(cs))
+        for key, label in stages:
+            cells = []
+            for c in cs:
+                share = num(prof[c], key)
+                per = figures.get(c, {}).get("cpu", float("nan"))
+                cells.append(f"{fmt(share, 1)} % | {fmt(share / 100 * per, 2)}")
+            w(f"| {label} | " + " | ".join(cells) + " |")
+        w("")
+
     # ---------------------------------------------------------------- targets
     t1 = figures.get("t1", {})
     cost = open(cost_path).read() if os.path.exists(cost_path) else ""

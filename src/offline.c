@@ -245,8 +245,10 @@ int l2fq_offline_run(const struct l2fq_options *opts, struct l2fq_stats *stats)
 
 	while ((rc = pcap_next_ex(in, &h, &data)) == 1) {
 		/* The engine edits in place; libpcap's buffer is read-only to us. */
-		if (h->caplen > frame_cap) {
-			uint8_t *bigger = realloc(frame, h->caplen);
+		/* Never NULL, even if the first records are empty: memcpy and the
+		 * engine want a real buffer. */
+		if (h->caplen > frame_cap || !frame) {
+			uint8_t *bigger = realloc(frame, h->caplen ? h->caplen : 1);
 
 			if (!bigger) {
 				fprintf(stderr, "l2fragq: out of memory\n");
@@ -254,7 +256,7 @@ int l2fq_offline_run(const struct l2fq_options *opts, struct l2fq_stats *stats)
 				break;
 			}
 			frame = bigger;
-			frame_cap = h->caplen;
+			frame_cap = h->caplen ? h->caplen : 1;
 		}
 		memcpy(frame, data, h->caplen);
 		judge_frame(dlt, frame, h, &opts->rule, &ids, stats);

@@ -98,6 +98,8 @@ shb_len = struct.unpack_from("<I", ng, 4)[0]
 w("cut-block.pcapng", ng[:-7])
 w("absurd-block.pcapng", ng[:shb_len + 4] + struct.pack("<I", 0x7FFFFFF0) + ng[shb_len + 8:])
 w("empty.pcap", b"")
+# valid, but the first record holds no bytes (caplen 0): nothing to edit
+w("empty-first-record.pcap", good[:24] + struct.pack("<IIII", 0, 0, 0, 0) + good[24:])
 # a capture larger than the 64 KiB filesystem of the ENOSPC case
 w("big.pcap", good[:24] + good[24:] * 24)
 EOF
@@ -212,6 +214,22 @@ bad_input "corrupt: caplen 4294967280 in the second record" "$in/absurd-caplen.p
 bad_input "corrupt pcapng: block length 2147483632" "$in/absurd-block.pcapng"
 bad_input "empty file" "$in/empty.pcap"
 bad_input "a directory as input" "$in/a-directory.pcap"
+
+# ------------------------------------------------------------ odd but valid
+# A caplen-0 first record once reached memcpy with a NULL buffer (UBSan,
+# found by random.sh): it must be copied through, and the rest rewritten.
+label="valid: first record empty (caplen 0)"
+new_case
+"$bin" -r "$in/empty-first-record.pcap" -w "$case_dir/out.pcap" </dev/null >/dev/null \
+	2>"$case_dir/stderr.log"
+rc=$?
+if [ $rc -ne 0 ]; then
+	fail "$label: exit $rc ($(tr '\n' '|' <"$case_dir/stderr.log"))"
+elif [ "$(stat -c %s "$case_dir/out.pcap")" != "$(stat -c %s "$in/empty-first-record.pcap")" ]; then
+	fail "$label: output size differs from the input"
+else
+	pass "$label"
+fi
 
 # ------------------------------------------------------------ bad outputs
 new_case

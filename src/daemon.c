@@ -56,22 +56,34 @@ static uint64_t random_seed(void)
 	return seed ? seed : 1;
 }
 
+/* The kernel's counters of the workers' queues (consecutive numbers), read
+ * once per stats or metrics tick. */
+struct kernel_counters {
+	struct l2fq_kernel_queue_info info[L2FQ_MAX_THREADS];
+	int found[L2FQ_MAX_THREADS];
+};
+
+static void read_kernel_counters(struct worker *workers, unsigned n, struct kernel_counters *k)
+{
+	l2fq_kernel_queue_info_range(workers[0].queue.cfg.queue, n, k->info, k->found);
+}
+
 static void print_stats(const char *label, struct worker *workers, unsigned n)
 {
+	struct kernel_counters kernel;
 	struct l2fq_stats total;
 	char line[1024];
 	size_t used;
 	uint64_t kq = 0, ku = 0;
 	unsigned i;
 
+	read_kernel_counters(workers, n, &kernel);
 	l2fq_stats_clear(&total);
 	for (i = 0; i < n; i++) {
-		struct l2fq_kernel_queue_info info;
-
 		l2fq_stats_sum(&total, &workers[i].queue.stats, 1);
-		if (l2fq_kernel_queue_info(workers[i].queue.cfg.queue, &info) == 0) {
-			kq += info.queue_dropped;
-			ku += info.user_dropped;
+		if (kernel.found[i]) {
+			kq += kernel.info[i].queue_dropped;
+			ku += kernel.info[i].user_dropped;
 		}
 	}
 	used = l2fq_stats_format(&total, line, sizeof(line));
@@ -95,18 +107,18 @@ static void write_metrics(const char *path, struct worker *workers, unsigned n)
 {
 	static char text[256 * 1024];
 	struct l2fq_metrics_queue q[L2FQ_MAX_THREADS];
+	struct kernel_counters kernel;
 	static int warned;
 	size_t len;
 	int err;
 
+	read_kernel_counters(workers, n, &kernel);
 	for (unsigned i = 0; i < n; i++) {
-		struct l2fq_kernel_queue_info info;
-
 		q[i].queue = workers[i].queue.cfg.queue;
 		q[i].stats = &workers[i].queue.stats;
-		q[i].have_kernel = l2fq_kernel_queue_info(q[i].queue, &info) == 0;
-		q[i].queue_dropped = q[i].have_kernel ? info.queue_dropped : 0;
-		q[i].user_dropped = q[i].have_kernel ? info.user_dropped : 0;
+		q[i].have_kernel = kernel.found[i];
+		q[i].queue_dropped = kernel.found[i] ? kernel.info[i].queue_dropped : 0;
+		q[i].user_dropped = kernel.found[i] ? kernel.info[i].user_dropped : 0;
 	}
 	len = l2fq_metrics_format(text, sizeof(text), q, n);
 	/* 0644: node_exporter reads it as another user. */

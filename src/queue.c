@@ -512,27 +512,40 @@ void l2fq_queue_close(struct l2fq_queue *q)
 	}
 }
 
-int l2fq_kernel_queue_info(uint16_t queue, struct l2fq_kernel_queue_info *info)
+int l2fq_kernel_queue_info_range(uint16_t first, unsigned count,
+				 struct l2fq_kernel_queue_info *info, int *found)
 {
 	FILE *f = fopen("/proc/net/netfilter/nfnetlink_queue", "r");
 	unsigned qnum, portid, waiting, mode, range, qdrop, udrop;
 	char line[256];
-	int found = -1;
 
+	for (unsigned i = 0; i < count; i++)
+		found[i] = 0;
 	if (!f)
 		return -1;
 	/* Columns: queue portid waiting copy_mode copy_range queue_dropped
 	 * user_dropped id_sequence 1 */
-	while (found && fgets(line, sizeof(line), f)) {
+	while (fgets(line, sizeof(line), f)) {
 		if (sscanf(line, "%u %u %u %u %u %u %u", &qnum, &portid, &waiting, &mode, &range,
-			   &qdrop, &udrop) == 7 && qnum == queue) {
-			info->portid = portid;
-			info->waiting = waiting;
-			info->queue_dropped = qdrop;
-			info->user_dropped = udrop;
-			found = 0;
-		}
+			   &qdrop, &udrop) != 7 || qnum < first || qnum - first >= count)
+			continue;
+		info[qnum - first] = (struct l2fq_kernel_queue_info){
+			.portid = portid,
+			.waiting = waiting,
+			.queue_dropped = qdrop,
+			.user_dropped = udrop,
+		};
+		found[qnum - first] = 1;
 	}
 	fclose(f);
-	return found;
+	return 0;
+}
+
+int l2fq_kernel_queue_info(uint16_t queue, struct l2fq_kernel_queue_info *info)
+{
+	int found;
+
+	if (l2fq_kernel_queue_info_range(queue, 1, info, &found) != 0 || !found)
+		return -1;
+	return 0;
 }

@@ -60,5 +60,10 @@ struct l2fq_kernel_queue_info {
 	uint32_t user_dropped;  /* dropped because our socket buffer was full */
 };
 int l2fq_kernel_queue_info(uint16_t queue, struct l2fq_kernel_queue_info *info);
+/* The same for queues first..first+count-1 with one read of the file (the
+ * daemon's stats tick): info[i] and found[i] (1 if listed) for queue first+i.
+ * Returns 0, or -1 if the file cannot be read. */
+int l2fq_kernel_queue_info_range(uint16_t first, unsigned count,
+				 struct l2fq_kernel_queue_info *info, int *found);
 
 #endif

@@ -38,26 +38,18 @@ SUITE_START=$(date +%s%N)
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 TIME_LIMIT=280 # seconds for the whole suite
+# shellcheck source=test/lib.sh
+. "$HERE/../lib.sh"
 
-passed=0
-failed=0
-pass() { echo "PASS $*"; passed=$((passed + 1)); }
-fail() { echo "FAIL $*"; failed=$((failed + 1)); }
-check() { # check "description" command...
-	local what=$1
-	shift
-	if "$@"; then pass "$what"; else fail "$what"; fi
-}
 info() { echo "  $*"; }
 finish() {
 	local el=$(( ($(date +%s%N) - SUITE_START) / 1000000 ))
 	echo "# suite time $((el / 1000)).$(printf %03d $((el % 1000)))s"
-	echo "$passed passed, $failed failed"
-	[ "$failed" -eq 0 ] && exit 0
-	exit 1
+	t_summary
+	exit # 0, or 1 on any failure
 }
-fatal() { # a failure that stops the suite
-	fail "$*"
+fatal() { # a failure that stops the suite (never a skip: no exit 2 here)
+	t_fail "$*"
 	finish
 }
 want() { [ -z "${L2FQ_KSUITE_ONLY:-}" ] || [[ " $L2FQ_KSUITE_ONLY " == *" $1 "* ]]; }
@@ -87,29 +79,12 @@ while IFS= read -r f; do CAPTURES+=("$f"); done < <(find "$ROOT/pcaps/in" -maxde
 
 . "$ROOT/scripts/lib/topology.sh"
 
-W=$(mktemp -d /tmp/l2fq-ksuite.XXXXXX)
+t_workdir /tmp/l2fq-ksuite.XXXXXX
+W=$WORK
 chmod 755 "$W"
-PIDS=()
-cleanup() {
-	local rc=$? p
-	set +e
-	trap - EXIT INT TERM
-	for p in "${PIDS[@]}"; do
-		kill -KILL "$p" 2>/dev/null
-	done
-	for p in "${PIDS[@]}"; do
-		wait "$p" 2>/dev/null
-	done
-	l2fq_topo_down
-	if [ "${L2FQ_KSUITE_KEEP:-0}" = 1 ] || [ "$failed" -ne 0 ]; then
-		echo "# work directory kept: $W" >&2
-	else
-		rm -rf "$W"
-	fi
-	exit "$rc"
-}
-trap cleanup EXIT
-trap 'fail "interrupted"; echo "$passed passed, $failed failed"; exit 130' INT TERM
+T_TEARDOWN=(l2fq_topo_down)
+T_KEEP=${L2FQ_KSUITE_KEEP:-0}
+trap 't_fail "interrupted"; t_summary; exit 130' INT TERM
 
 # spawn VAR NS NAME cmd...: background process in NS, stdout/stderr to
 # $W/NAME.out/.err; VAR gets its pid (ip netns exec execs the command).
@@ -118,26 +93,7 @@ spawn() {
 	shift 3
 	ip netns exec "$ns" "$@" >"$W/$name.out" 2>"$W/$name.err" </dev/null &
 	printf -v "$var" '%s' "$!"
-	PIDS+=("$!")
-}
-
-# stop PID SIGNAL SECONDS: signal, wait up to SECONDS, then SIGKILL. Sets
-# STOP_RC (exit status) and STOP_KILLED (1 if SIGKILL was needed).
-stop() {
-	local pid=$1 sig=$2 secs=$3 i
-	STOP_KILLED=0
-	STOP_RC=0
-	kill "-$sig" "$pid" 2>/dev/null
-	for ((i = 0; i < secs * 20; i++)); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.05
-	done
-	if kill -0 "$pid" 2>/dev/null; then
-		STOP_KILLED=1
-		kill -KILL "$pid" 2>/dev/null
-	fi
-	wait "$pid" 2>/dev/null
-	STOP_RC=$?
+	t_track "$!"
 }
 
 elapsed_ms() { echo $(( ($(date +%s%N) - SUITE_START) / 1000000 )); }
@@ -189,17 +145,17 @@ stop_daemon() {
 	local name=$1 label=$2 st=0
 	if ! kill -0 "$DPID" 2>/dev/null; then
 		wait "$DPID" 2>/dev/null || st=$?
-		fail "$label: l2fragq still running at the end of the scenario (it died, status $st)"
+		t_fail "$label: l2fragq still running at the end of the scenario (it died, status $st)"
 		grep -v 'l2fragq: stats:' "$W/$name.err" | tail -n 8 | sed 's/^/  daemon: /'
 		TOTALS=$(grep 'l2fragq: totals:' "$W/$name.err" | tail -n 1)
 		DPID=
 		return
 	fi
-	stop "$DPID" TERM 5
-	if [ "$STOP_KILLED" = 1 ]; then
-		fail "$label: l2fragq exits within 5 s of SIGTERM (had to SIGKILL it)"
+	t_stop "$DPID" 5
+	if [ "$T_KILLED" = 1 ]; then
+		t_fail "$label: l2fragq exits within 5 s of SIGTERM (had to SIGKILL it)"
 	else
-		check "$label: l2fragq exits 0 on SIGTERM (status $STOP_RC)" [ "$STOP_RC" -eq 0 ]
+		t_check "$label: l2fragq exits 0 on SIGTERM (status $T_STATUS)" [ "$T_STATUS" -eq 0 ]
 	fi
 	TOTALS=$(grep 'l2fragq: totals:' "$W/$name.err" | tail -n 1)
 	[ -n "$TOTALS" ] && info "$TOTALS"
@@ -228,12 +184,12 @@ start_capture() { # NAME: tcpdump on hv1's WireGuard interface
 stop_capture() { # NAME LABEL: stop tcpdump, check it lost nothing
 	local drops captured filtered
 	sleep 0.2
-	stop "$TPID" INT 5
+	t_stop "$TPID" 5 INT
 	TPID=
 	drops=$(sed -n 's/^\([0-9]*\) packets\{0,1\} dropped by kernel.*/\1/p' "$W/$1.tcpdump.err")
 	captured=$(sed -n 's/^\([0-9]*\) packets\{0,1\} captured.*/\1/p' "$W/$1.tcpdump.err")
 	filtered=$(sed -n 's/^\([0-9]*\) packets\{0,1\} received by filter.*/\1/p' "$W/$1.tcpdump.err")
-	check "$2: the capture on $L2FQ_WG1 is complete (tcpdump: ${captured:-?} captured, ${filtered:-?} received by filter, ${drops:-?} dropped by kernel)" \
+	t_check "$2: the capture on $L2FQ_WG1 is complete (tcpdump: ${captured:-?} captured, ${filtered:-?} received by filter, ${drops:-?} dropped by kernel)" \
 		[ "${drops:-1}" = 0 -a -n "$captured" -a "$captured" = "$filtered" ]
 }
 
@@ -244,11 +200,7 @@ start_recv() { # NAME args...: l2fq_recv in hv2 (progress file $W/NAME.progress)
 	rm -f "$W/$name.ready"
 	spawn RPID "$L2FQ_H2" "$name" "$RECV" --label "$name" --from "$L2FQ_TOPO_H1_TUN" \
 		--ready "$W/$name.ready" --progress "$W/$name.progress" --report "$W/$name.report" "$@"
-	for ((i = 0; i < 100; i++)); do
-		[ -s "$W/$name.ready" ] && return 0
-		kill -0 "$RPID" 2>/dev/null || break
-		sleep 0.05
-	done
+	t_wait_file "$W/$name.ready" "$RPID" 100 && return 0
 	sed 's/^/  recv: /' "$W/$name.err"
 	return 1
 }
@@ -256,6 +208,7 @@ start_recv() { # NAME args...: l2fq_recv in hv2 (progress file $W/NAME.progress)
 wait_recv() { # NAME: waits for the receiver; RECV_RC, RECV_LINE; prints its findings
 	wait "$RPID" 2>/dev/null
 	RECV_RC=$?
+	t_forget "$RPID"
 	RPID=
 	RECV_LINE=$(grep "^$1: " "$W/$1.out" | tail -n 1)
 	info "${RECV_LINE:-$1: no summary}"
@@ -326,8 +279,8 @@ overload() {
 	n=s5$label
 	echo "# scenario 5: overload ($label: l2fragq $*; daemon and sender on CPU 0)"
 	if ! start_daemon "$n.d" 1 --queue 0 "$@"; then
-		fail "5 $label: l2fragq bound queue 0"
-		stop "$DPID" KILL 1
+		t_fail "5 $label: l2fragq bound queue 0"
+		t_stop "$DPID" 1 KILL
 		DPID=
 		return
 	fi
@@ -344,7 +297,7 @@ overload() {
 	drops1=$(path_drops)
 	alive=0
 	kill -0 "$DPID" 2>/dev/null && alive=1
-	check "5 $label: l2fragq survived the flood" [ "$alive" = 1 ]
+	t_check "5 $label: l2fragq survived the flood" [ "$alive" = 1 ]
 	sl=$(daemon_stats "$n.d")
 	read -r portid waiting kq ku idseq <<<"$(l2fq_topo_queue_stats 0)"
 	info "${sl:-no stats line}"
@@ -357,21 +310,21 @@ overload() {
 	dku=$(field "$sl" kernel-user-dropped)
 	down=$((drops1 - drops0 + $(field "$RECV_LINE" socket-drops)))
 	if [ "$counter" = queue_dropped ]; then c=$kq; else c=$ku; fi
-	check "5 $label: the flood exceeded capacity (kernel $counter=$c of $sent sent)" [ "$c" -gt 0 ]
-	check "5 $label: daemon's kernel-queue-dropped=$dkq kernel-user-dropped=$dku match /proc ($kq, $ku)" \
+	t_check "5 $label: the flood exceeded capacity (kernel $counter=$c of $sent sent)" [ "$c" -gt 0 ]
+	t_check "5 $label: daemon's kernel-queue-dropped=$dkq kernel-user-dropped=$dku match /proc ($kq, $ku)" \
 		[ -n "$sl" -a "$dkq" = "$kq" -a "$dku" = "$ku" ]
-	check "5 $label: every packet accounted at the queue: sent $sent = l2fragq packets $dp + queue_dropped $kq + user_dropped $ku (id_seq $idseq)" \
+	t_check "5 $label: every packet accounted at the queue: sent $sent = l2fragq packets $dp + queue_dropped $kq + user_dropped $ku (id_seq $idseq)" \
 		[ "$sent" -eq $((dp + kq + ku)) -a "$idseq" -eq $((dp + ku)) ]
-	check "5 $label: what went missing at hv2 ($((sent - got))) = kernel queue drops $((kq + ku)) + drops counted downstream $down (interfaces, WireGuard's UDP socket, receiver)" \
+	t_check "5 $label: what went missing at hv2 ($((sent - got))) = kernel queue drops $((kq + ku)) + drops counted downstream $down (interfaces, WireGuard's UDP socket, receiver)" \
 		[ $((sent - got)) -eq $((kq + ku + down)) ]
-	check "5 $label: l2fragq rewrote every packet it saw (rewritten=$(field "$sl" rewritten), packets=$dp)" \
+	t_check "5 $label: l2fragq rewrote every packet it saw (rewritten=$(field "$sl" rewritten), packets=$dp)" \
 		[ "$(field "$sl" rewritten)" -eq "$dp" ]
 	# Still working after the flood.
 	start_recv "$n.after" --manifest "$W/$n.after.manifest" --fix --id-assign || fatal "5: receiver did not start"
 	# Paced: the tiny queue of the first flood must not overflow here.
 	send "$n.after" stream --dst "$H2" --count 20 --sizes 1538,4000 --df 1 --id zero --batch 1 --rate 100
 	wait_recv "$n.after"
-	check "5 $label: after the flood oversized packets are still fixed (20/20)" [ "$RECV_RC" -eq 0 ]
+	t_check "5 $label: after the flood oversized packets are still fixed (20/20)" [ "$RECV_RC" -eq 0 ]
 	stop_daemon "$n.d" "5 $label"
 }
 
@@ -386,7 +339,7 @@ else
 fi
 l2fq_topo_init "k$$" || fatal "set-up: bad topology tag"
 if l2fq_topo_up; then
-	pass "set-up: hv1 -- router -- hv2 namespaces, wireguard-go $L2FQ_WG1 <-> $L2FQ_WG2 handshake done"
+	t_pass "set-up: hv1 -- router -- hv2 namespaces, wireguard-go $L2FQ_WG1 <-> $L2FQ_WG2 handshake done"
 else
 	fatal "set-up: building the namespaces and WireGuard failed (see above)"
 fi
@@ -401,7 +354,7 @@ STREAM=(stream --dst "$H2" --count "$STREAM_N" --sizes 64-9000 --seed 7 --run 42
 # ============================================================ scenario 1
 if want 1; then
 	echo "# scenario 1: no l2fragq (queue rule with bypass, nobody bound)"
-	if l2fq_topo_queue_bound 0; then fail "1: queue 0 is not bound"; else pass "1: queue 0 is not bound"; fi
+	if l2fq_topo_queue_bound 0; then t_fail "1: queue 0 is not bound"; else t_pass "1: queue 0 is not bound"; fi
 	# Two receivers see the same packets: one with the honest expectation
 	# (no fixer), one with scenario 2's (which must fail here).
 	start_recv s1 --manifest "$W/s1r.manifest" --manifest "$W/s1s.manifest" --idle 1500 ||
@@ -421,11 +374,11 @@ if want 1; then
 	bigin=$(rep_count "$W/s1.report" '$7 == 1 && $6 > '"$MTU"' && $10 > 0')
 	small=$(rep_count "$W/s1.report" '$6 <= '"$MTU")
 	smallin=$(rep_count "$W/s1.report" '$6 <= '"$MTU"' && $10 == 1')
-	check "1: all $small packets <= $MTU bytes arrived intact ($smallin), none of the $big oversized DF=1 ones ($bigin)" \
+	t_check "1: all $small packets <= $MTU bytes arrived intact ($smallin), none of the $big oversized DF=1 ones ($bigin)" \
 		[ "$rc1" -eq 0 -a "$big" -gt 0 -a "$bigin" -eq 0 -a "$smallin" -eq "$small" ]
-	check "1: the sender saw the kernel refuse oversized DF=1 packets (EMSGSIZE=$(field "$SEND_LINE" EMSGSIZE))" \
+	t_check "1: the sender saw the kernel refuse oversized DF=1 packets (EMSGSIZE=$(field "$SEND_LINE" EMSGSIZE))" \
 		[ "$(field "$SEND_LINE" EMSGSIZE)" -gt 0 ]
-	check "1: scenario 2's expectation fails on this traffic ($(field "$RECV_LINE" missing) missing)" \
+	t_check "1: scenario 2's expectation fails on this traffic ($(field "$RECV_LINE" missing) missing)" \
 		[ "$rc2" -ne 0 -a "$(field "$RECV_LINE" missing)" -eq "$big" ]
 fi
 
@@ -433,18 +386,18 @@ fi
 if want 2 || want 6; then
 	echo "# scenario 2: l2fragq --queue 0 --threads 1"
 	if start_daemon s2d 1 --queue 0 --threads 1; then
-		pass "2: l2fragq bound queue 0"
-		start_capture s2 || fail "2: tcpdump on $L2FQ_WG1 did not start"
+		t_pass "2: l2fragq bound queue 0"
+		start_capture s2 || t_fail "2: tcpdump on $L2FQ_WG1 did not start"
 		start_recv s2r --manifest "$W/s2r.manifest" --fix --id-assign || fatal "2: receiver did not start"
 		replay_all s2r s2r
 		nrep=$(awk '$1 == "P"' "$W/s2r.manifest" | wc -l)
 		wait_recv s2r
-		check "2: every replayable packet of ${#CAPTURES[@]} captures ($nrep packets) arrived intact, in order, header as allowed" \
+		t_check "2: every replayable packet of ${#CAPTURES[@]} captures ($nrep packets) arrived intact, in order, header as allowed" \
 			[ "$RECV_RC" -eq 0 -a "$nrep" -gt 0 ]
 		start_recv s2s --manifest "$W/s2s.manifest" --fix --id-assign || fatal "2: receiver did not start"
 		send s2s "${STREAM[@]}" --progress "$W/s2s.progress"
 		wait_recv s2s
-		check "2: stream of $STREAM_N packets (64..9000 bytes, DF=1, ID 0) arrived intact, in order" \
+		t_check "2: stream of $STREAM_N packets (64..9000 bytes, DF=1, ID 0) arrived intact, in order" \
 			[ "$RECV_RC" -eq 0 -a "$(field "$RECV_LINE" arrived)" -eq "$STREAM_N" ]
 		stop_capture s2 2
 		"$WIRE" --pcap "$W/s2.pcap" --manifest "$W/s2r.manifest" --manifest "$W/s2s.manifest" \
@@ -454,20 +407,20 @@ if want 2 || want 6; then
 		wl=$(cat "$W/s2.wire.out")
 		info "$wl"
 		sed 's/^/  /' "$W/s2.wire.err" | head -n 20
-		check "2: $L2FQ_WG1 capture shows $(field "$wl" fragments) fragments of $(field "$wl" fragmented) packets, all <= $MTU bytes, DF=0, valid checksums, none with ID 0" \
+		t_check "2: $L2FQ_WG1 capture shows $(field "$wl" fragments) fragments of $(field "$wl" fragmented) packets, all <= $MTU bytes, DF=0, valid checksums, none with ID 0" \
 			[ "$wrc" -eq 0 -a "$(field "$wl" fragments)" -gt 0 -a "$(field "$wl" zero-id-fragments)" -eq 0 ]
 		smallhdr=$(awk '!/^#/ && $6 <= '"$MTU"' && $10 == 1' "$W/s2r.report" "$W/s2s.report" | wc -l)
-		check "2: headers of $smallhdr small packets unchanged apart from DF, ID (0 -> assigned) and checksum, on the wire and at hv2" \
+		t_check "2: headers of $smallhdr small packets unchanged apart from DF, ID (0 -> assigned) and checksum, on the wire and at hv2" \
 			[ "$wrc" -eq 0 -a "$(field "$wl" header-bad)" -eq 0 -a "$smallhdr" -gt 0 ]
 		df1=$(awk '!/^#/ && $7 == 1' "$W/s2r.report" "$W/s2s.report" | wc -l)
 		df0=$(awk '!/^#/ && $7 == 0' "$W/s2r.report" "$W/s2s.report" | wc -l)
 		stop_daemon s2d 2
-		check "2: l2fragq counted packets=$(field "$TOTALS" packets) rewritten=$(field "$TOTALS" rewritten) df-clear=$(field "$TOTALS" df-clear) (sent $((df1 + df0)), $df1 with DF=1)" \
+		t_check "2: l2fragq counted packets=$(field "$TOTALS" packets) rewritten=$(field "$TOTALS" rewritten) df-clear=$(field "$TOTALS" df-clear) (sent $((df1 + df0)), $df1 with DF=1)" \
 			[ "$(field "$TOTALS" packets)" -eq $((df1 + df0)) -a "$(field "$TOTALS" rewritten)" -eq "$df1" \
 			-a "$(field "$TOTALS" df-clear)" -eq "$df0" ]
 	else
-		fail "2: l2fragq bound queue 0 within 5 s"
-		stop "$DPID" KILL 1
+		t_fail "2: l2fragq bound queue 0 within 5 s"
+		t_stop "$DPID" 1 KILL
 		DPID=
 	fi
 fi
@@ -475,9 +428,9 @@ fi
 # ============================================================ scenario 3
 if want 3; then
 	echo "# scenario 3: pass-through (l2fragq --peer $H2; UDP queued too)"
-	l2fq_topo_queue_add "$KIND" 0 0 proto 17 || fail "3: cannot queue UDP"
+	l2fq_topo_queue_add "$KIND" 0 0 proto 17 || t_fail "3: cannot queue UDP"
 	if start_daemon s3d 1 --queue 0 --peer "$H2"; then
-		start_capture s3 || fail "3: tcpdump did not start"
+		start_capture s3 || t_fail "3: tcpdump did not start"
 		start_recv s3 --proto 47 --proto 17 --fix --id-assign --fix-peer "$H2" \
 			--manifest "$W/s3a.manifest" --manifest "$W/s3b.manifest" \
 			--manifest "$W/s3c.manifest" --manifest "$W/s3d.manifest" || fatal "3: receiver did not start"
@@ -490,17 +443,17 @@ if want 3; then
 		send s3d stream --flow 4 --dst "$H2" --count 40 --df 1 --id zero "${S3[@]}"
 		wait_recv s3
 		r=$W/s3.report
-		check "3: DF=0 GRE: all 40 arrived, header and payload untouched" \
+		t_check "3: DF=0 GRE: all 40 arrived, header and payload untouched" \
 			[ "$(rep_count "$r" '$1 == 0 && $10 == 1 && $12 == "-"')" -eq 40 ]
-		check "3: non-GRE (UDP, DF=1): the 20 <= $MTU bytes arrived untouched, the 20 oversized did not (DF kept)" \
+		t_check "3: non-GRE (UDP, DF=1): the 20 <= $MTU bytes arrived untouched, the 20 oversized did not (DF kept)" \
 			[ "$(rep_count "$r" '$1 == 1 && $6 <= '"$MTU"' && $10 == 1 && $12 == "-"')" -eq 20 \
 			-a "$(rep_count "$r" '$1 == 1 && $6 > '"$MTU"' && $10 > 0')" -eq 0 ]
-		check "3: GRE to non-peer $OTHER: the 20 <= $MTU bytes arrived untouched (DF=1, ID 0), the 20 oversized did not" \
+		t_check "3: GRE to non-peer $OTHER: the 20 <= $MTU bytes arrived untouched (DF=1, ID 0), the 20 oversized did not" \
 			[ "$(rep_count "$r" '$1 == 2 && $6 <= '"$MTU"' && $10 == 1 && $12 == "-" && $11 == 0')" -eq 20 \
 			-a "$(rep_count "$r" '$1 == 2 && $6 > '"$MTU"' && $10 > 0')" -eq 0 ]
-		check "3: control: GRE to peer $H2 fixed, all 40 arrived" \
+		t_check "3: control: GRE to peer $H2 fixed, all 40 arrived" \
 			[ "$(rep_count "$r" '$1 == 3 && $10 == 1 && $12 == "-"')" -eq 40 ]
-		check "3: receiver found nothing wrong" [ "$RECV_RC" -eq 0 ]
+		t_check "3: receiver found nothing wrong" [ "$RECV_RC" -eq 0 ]
 		stop_capture s3 3
 		# Wire check of the pass-through traffic alone, then of the control.
 		"$WIRE" --pcap "$W/s3.pcap" --manifest "$W/s3a.manifest" --manifest "$W/s3b.manifest" \
@@ -511,21 +464,21 @@ if want 3; then
 		info "$wl"
 		sed 's/^/  /' "$W/s3.wire.err" | head -n 20
 		unfrag=$(awk '$6 == "whole"' "$W/s3.layout" | wc -l)
-		check "3: on the wire: $unfrag pass-through packets byte-identical to what was sent, DF=0 ones fragmented by the kernel, oversized DF=1 ones absent" \
+		t_check "3: on the wire: $unfrag pass-through packets byte-identical to what was sent, DF=0 ones fragmented by the kernel, oversized DF=1 ones absent" \
 			[ "$wrc" -eq 0 -a "$unfrag" -eq 60 ]
 		"$WIRE" --pcap "$W/s3.pcap" --manifest "$W/s3d.manifest" --fix --id-assign --fix-peer "$H2" \
 			--no-zero-id --label wire-control >"$W/s3.wirec.out" 2>"$W/s3.wirec.err"
 		wrc=$?
 		info "$(cat "$W/s3.wirec.out")"
 		sed 's/^/  /' "$W/s3.wirec.err" | head -n 20
-		check "3: control on the wire: fixed as the rule allows" [ "$wrc" -eq 0 ]
+		t_check "3: control on the wire: fixed as the rule allows" [ "$wrc" -eq 0 ]
 		stop_daemon s3d 3
-		check "3: l2fragq counted df-clear=$(field "$TOTALS" df-clear) not-gre=$(field "$TOTALS" not-gre) peer-mismatch=$(field "$TOTALS" peer-mismatch) rewritten=$(field "$TOTALS" rewritten) (want 40 40 40 40)" \
+		t_check "3: l2fragq counted df-clear=$(field "$TOTALS" df-clear) not-gre=$(field "$TOTALS" not-gre) peer-mismatch=$(field "$TOTALS" peer-mismatch) rewritten=$(field "$TOTALS" rewritten) (want 40 40 40 40)" \
 			[ "$(field "$TOTALS" df-clear)" -eq 40 -a "$(field "$TOTALS" not-gre)" -eq 40 \
 			-a "$(field "$TOTALS" peer-mismatch)" -eq 40 -a "$(field "$TOTALS" rewritten)" -eq 40 ]
 	else
-		fail "3: l2fragq bound queue 0 within 5 s"
-		stop "$DPID" KILL 1
+		t_fail "3: l2fragq bound queue 0 within 5 s"
+		t_stop "$DPID" 1 KILL
 		DPID=
 	fi
 	l2fq_topo_queue_flush
@@ -536,11 +489,11 @@ fi
 if want 4; then
 	echo "# scenario 4: l2fragq --threads 2, rule over queues 0-1 with CPU fanout"
 	l2fq_topo_queue_flush
-	l2fq_topo_queue_add "$KIND" 0 1 fanout || fail "4: cannot add the fanout rule"
-	check "4: at least 2 CPUs ($(nproc))" [ "$(nproc)" -ge 2 ]
+	l2fq_topo_queue_add "$KIND" 0 1 fanout || t_fail "4: cannot add the fanout rule"
+	t_check "4: at least 2 CPUs ($(nproc))" [ "$(nproc)" -ge 2 ]
 	if start_daemon s4d 2 --queue 0 --threads 2; then
-		pass "4: l2fragq bound queues 0 and 1"
-		start_capture s4 || fail "4: tcpdump did not start"
+		t_pass "4: l2fragq bound queues 0 and 1"
+		start_capture s4 || t_fail "4: tcpdump did not start"
 		start_recv s4 --manifest "$W/s4a.manifest" --manifest "$W/s4b.manifest" --fix --id-assign ||
 			fatal "4: receiver did not start"
 		S4=(stream --dst "$H2" --count 3000 --sizes 64-9000 --df 1 --id zero --batch 8 --deadline 40
@@ -550,13 +503,13 @@ if want 4; then
 				--src "$L2FQ_TOPO_H1_TUN" --manifest "$W/s4$([ $c = 0 ] && echo a || echo b).manifest" \
 				>"$W/s4.send$c.out" 2>"$W/s4.send$c.err" </dev/null &
 			eval "SP$c=\$!"
-			PIDS+=("$!")
+			t_track "$!"
 		done
 		wait "$SP0"
 		wait "$SP1"
 		grep -h '^l2fq_send' "$W/s4.send0.err" "$W/s4.send1.err" | sed 's/^/  cpu: /'
 		wait_recv s4
-		check "4: both streams (2 x 3000, one per CPU) arrived intact, in order, exactly once" \
+		t_check "4: both streams (2 x 3000, one per CPU) arrived intact, in order, exactly once" \
 			[ "$RECV_RC" -eq 0 -a "$(field "$RECV_LINE" arrived)" -eq 6000 -a "$(field "$RECV_LINE" duplicate)" -eq 0 ]
 		stop_capture s4 4
 		"$WIRE" --pcap "$W/s4.pcap" --manifest "$W/s4a.manifest" --manifest "$W/s4b.manifest" \
@@ -565,20 +518,20 @@ if want 4; then
 		wl=$(cat "$W/s4.wire.out")
 		info "$wl"
 		sed 's/^/  /' "$W/s4.wire.err" | head -n 20
-		check "4: on the wire every packet left once, no ID 0, IDs assigned by the two workers unique" \
+		t_check "4: on the wire every packet left once, no ID 0, IDs assigned by the two workers unique" \
 			[ "$wrc" -eq 0 -a "$(field "$wl" id-reuse)" -eq 0 ]
 		stop_daemon s4d 4
 		pq=$(grep -o 'per-queue-packets=[0-9:,]*' <<<"$TOTALS" | sed 's/.*=//')
 		q0=$(sed -n 's/^0:\([0-9]*\).*/\1/p' <<<"$pq")
 		q1=$(sed -n 's/.*1:\([0-9]*\)$/\1/p' <<<"$pq")
-		check "4: both workers counted packets (queue 0: ${q0:-?}, queue 1: ${q1:-?})" \
+		t_check "4: both workers counted packets (queue 0: ${q0:-?}, queue 1: ${q1:-?})" \
 			[ "${q0:-0}" -gt 0 -a "${q1:-0}" -gt 0 ]
-		check "4: packets=$(field "$TOTALS" packets) rewritten=$(field "$TOTALS" rewritten): each of the 6000 fixed exactly once" \
+		t_check "4: packets=$(field "$TOTALS" packets) rewritten=$(field "$TOTALS" rewritten): each of the 6000 fixed exactly once" \
 			[ "$(field "$TOTALS" packets)" -eq 6000 -a "$(field "$TOTALS" rewritten)" -eq 6000 \
 			-a "$((${q0:-0} + ${q1:-0}))" -eq 6000 ]
 	else
-		fail "4: l2fragq bound queues 0 and 1 within 5 s"
-		stop "$DPID" KILL 1
+		t_fail "4: l2fragq bound queues 0 and 1 within 5 s"
+		t_stop "$DPID" 1 KILL
 		DPID=
 	fi
 	l2fq_topo_queue_flush
@@ -589,7 +542,7 @@ fi
 if want 5; then
 	echo "# scenario 5: faults"
 	# --- SIGKILL mid-stream, bypass, restart
-	start_daemon s5d1 1 --queue 0 || fail "5: first l2fragq did not bind"
+	start_daemon s5d1 1 --queue 0 || t_fail "5: first l2fragq did not bind"
 	start_recv s5 --manifest "$W/s5.manifest" --fix --id-assign --idle 1500 ||
 		fatal "5: receiver did not start"
 	s5t0=$(date +%s)
@@ -599,13 +552,12 @@ if want 5; then
 		--df 1 --id zero --rate 1000 --batch 1 --deadline 20 --src "$L2FQ_TOPO_H1_TUN" \
 		--manifest "$W/s5.manifest" >"$W/s5.send.out" 2>"$W/s5.send.err" </dev/null &
 	SPID=$!
-	PIDS+=("$SPID")
+	t_track "$SPID"
 	for ((i = 0; i < 100; i++)); do
 		[ "$(od -An -t u8 -N 8 "$W/s5.progress" | tr -d ' ')" -ge 1000 ] 2>/dev/null && break
 		sleep 0.05
 	done
-	kill -KILL "$DPID"
-	wait "$DPID" 2>/dev/null
+	t_stop "$DPID" 0 KILL
 	T_KILL=$(date +%s%N)
 	DPID=
 	unbound=0
@@ -613,10 +565,10 @@ if want 5; then
 		l2fq_topo_queue_bound 0 || { unbound=1; break; }
 		sleep 0.05
 	done
-	check "5: after SIGKILL queue 0 is unbound (bypass takes over)" [ "$unbound" = 1 ]
+	t_check "5: after SIGKILL queue 0 is unbound (bypass takes over)" [ "$unbound" = 1 ]
 	sleep 1
 	T_RESTART=$(date +%s%N)
-	start_daemon s5d2 1 --queue 0 || fail "5: restarted l2fragq did not bind"
+	start_daemon s5d2 1 --queue 0 || t_fail "5: restarted l2fragq did not bind"
 	T_BOUND=$(date +%s%N)
 	info "restart: queue bound $(( (T_BOUND - T_RESTART) / 1000000 )) ms after exec"
 	wait "$SPID"
@@ -627,28 +579,28 @@ if want 5; then
 	info " receiver lists them as HEADER/MISSING; the checks below judge each time window)"
 	wait_recv s5
 	r=$W/s5.report
-	check "5: nothing hangs: the sender finished all 8000 packets (sent=$(field "$SEND_LINE" sent) errors=$(field "$SEND_LINE" errors), EAGAIN=$(field "$SEND_LINE" EAGAIN))" \
+	t_check "5: nothing hangs: the sender finished all 8000 packets (sent=$(field "$SEND_LINE" sent) errors=$(field "$SEND_LINE" errors), EAGAIN=$(field "$SEND_LINE" EAGAIN))" \
 		[ "$(field "$SEND_LINE" packets)" -eq 8000 -a "$(field "$SEND_LINE" EAGAIN)" -eq 0 -a "$(field "$SEND_LINE" other)" -eq 0 ]
 	M=100000000 # 100 ms margin around each event
 	before=$(rep_count "$r" '$5 < '"$((T_KILL - 5 * M))")
 	beforein=$(rep_count "$r" '$5 < '"$((T_KILL - 5 * M))"' && $10 == 1')
-	check "5: before the kill all $before packets arrived ($beforein)" [ "$before" -gt 0 -a "$before" -eq "$beforein" ]
+	t_check "5: before the kill all $before packets arrived ($beforein)" [ "$before" -gt 0 -a "$before" -eq "$beforein" ]
 	dsmall=$(rep_count "$r" '$5 > '"$((T_KILL + M))"' && $5 < '"$T_RESTART"' && $6 <= '"$MTU")
 	# Untouched: bypass hands them on with DF=1 and ID 0.
 	dsmallin=$(rep_count "$r" '$5 > '"$((T_KILL + M))"' && $5 < '"$T_RESTART"' && $6 <= '"$MTU"' && $10 == 1 && $11 == 0')
 	dbig=$(rep_count "$r" '$5 > '"$((T_KILL + M))"' && $5 < '"$T_RESTART"' && $6 > '"$MTU")
 	dbigin=$(rep_count "$r" '$5 > '"$((T_KILL + M))"' && $5 < '"$T_RESTART"' && $6 > '"$MTU"' && $10 > 0')
-	check "5: daemon dead: all $dsmall small packets kept flowing, untouched ($dsmallin), none of $dbig oversized ($dbigin)" \
+	t_check "5: daemon dead: all $dsmall small packets kept flowing, untouched ($dsmallin), none of $dbig oversized ($dbigin)" \
 		[ "$dsmall" -gt 100 -a "$dsmallin" -eq "$dsmall" -a "$dbig" -gt 100 -a "$dbigin" -eq 0 ]
 	first=$(awk '!/^#/ && $5 >= '"$T_RESTART"' && $6 > '"$MTU"' && $10 == 1 { print $5; exit }' "$r")
 	lat=$(( (${first:-$((T_RESTART + 99 * M))} - T_RESTART) / 1000000 ))
 	after=$(rep_count "$r" '$5 >= '"$((T_RESTART + 10 * M))"' && $6 > '"$MTU")
 	afterin=$(rep_count "$r" '$5 >= '"$((T_RESTART + 10 * M))"' && $6 > '"$MTU"' && $10 == 1')
-	check "5: after restart oversized packets fixed again within 1 s (first at +$lat ms; all $after sent from +1 s on arrived: $afterin)" \
+	t_check "5: after restart oversized packets fixed again within 1 s (first at +$lat ms; all $after sent from +1 s on arrived: $afterin)" \
 		[ "$lat" -le 1000 -a "$after" -gt 100 -a "$after" -eq "$afterin" ]
-	check "5: sender finished within its time limit (${s5t}s <= 12s)" [ "$s5t" -le 12 ]
+	t_check "5: sender finished within its time limit (${s5t}s <= 12s)" [ "$s5t" -le 12 ]
 	stop_daemon s5d2 5
-	check "5: after SIGTERM queue 0 is unbound" bash -c "! ip netns exec $L2FQ_H1 awk '\$1 == 0 { f = 1 } END { exit !f }' /proc/net/netfilter/nfnetlink_queue"
+	t_check "5: after SIGTERM queue 0 is unbound" bash -c "! ip netns exec $L2FQ_H1 awk '\$1 == 0 { f = 1 } END { exit !f }' /proc/net/netfilter/nfnetlink_queue"
 
 	# --- bounded overload, twice: the kernel queue overflows (queue_dropped),
 	# then the daemon's socket buffer (user_dropped).
@@ -661,16 +613,16 @@ if want 6; then
 	echo "# scenario 6: reference = nft 'ip frag-off set ip frag-off & 0xbfff' (no daemon, no queue rule)"
 	l2fq_topo_queue_flush
 	if l2fq_topo_nft_dfclear_add; then
-		pass "6: nft DF-clear rule installed in hv1"
-		start_capture s6 || fail "6: tcpdump did not start"
+		t_pass "6: nft DF-clear rule installed in hv1"
+		start_capture s6 || t_fail "6: tcpdump did not start"
 		start_recv s6r --manifest "$W/s6r.manifest" --fix || fatal "6: receiver did not start"
 		replay_all s6r s6r
 		wait_recv s6r
-		check "6: reference: every replayable packet arrived intact (IDs left as sent)" [ "$RECV_RC" -eq 0 ]
+		t_check "6: reference: every replayable packet arrived intact (IDs left as sent)" [ "$RECV_RC" -eq 0 ]
 		start_recv s6s --manifest "$W/s6s.manifest" --fix || fatal "6: receiver did not start"
 		send s6s "${STREAM[@]}" --progress "$W/s6s.progress"
 		wait_recv s6s
-		check "6: reference: stream of $STREAM_N arrived intact" [ "$RECV_RC" -eq 0 ]
+		t_check "6: reference: stream of $STREAM_N arrived intact" [ "$RECV_RC" -eq 0 ]
 		stop_capture s6 6
 		"$WIRE" --pcap "$W/s6.pcap" --manifest "$W/s6r.manifest" --manifest "$W/s6s.manifest" \
 			--fix --layout "$W/s6.layout" --label wire >"$W/s6.wire.out" 2>"$W/s6.wire.err"
@@ -678,7 +630,7 @@ if want 6; then
 		wl=$(cat "$W/s6.wire.out")
 		info "$wl"
 		sed 's/^/  /' "$W/s6.wire.err" | head -n 20
-		check "6: reference on the wire: fragments as expected" [ "$wrc" -eq 0 ]
+		t_check "6: reference on the wire: fragments as expected" [ "$wrc" -eq 0 ]
 		zero=$(awk '$1 == 1 && $6 != "whole" && $6 != "-"' "$W/s6.layout" | wc -l)
 		info "the reference leaves ID 0 on its $zero fragmented stream packets (the kernel assigns none); l2fragq assigns IDs"
 		l2fq_topo_nft_dfclear_del
@@ -688,27 +640,27 @@ if want 6; then
 				cmp -s <(awk '$1 == "P" { print $2, $3, $4, $7, $8, $9 }' "$W/s2$m.manifest") \
 					<(awk '$1 == "P" { print $2, $3, $4, $7, $8, $9 }' "$W/s6$m.manifest") || same_in=0
 			done
-			check "6: the same packets were sent in both runs" [ "$same_in" = 1 ]
+			t_check "6: the same packets were sent in both runs" [ "$same_in" = 1 ]
 			nd=$(cat "$W/s2r.report" "$W/s2s.report" | awk '!/^#/ && $10 > 0' | wc -l)
-			check "6: same set delivered: $nd packets, packet for packet" \
+			t_check "6: same set delivered: $nd packets, packet for packet" \
 				cmp -s <(awk '!/^#/ { print $1, $2, $10 }' "$W/s2r.report" "$W/s2s.report") \
 				<(awk '!/^#/ { print $1, $2, $10 }' "$W/s6r.report" "$W/s6s.report")
 			nf=$(awk '$6 != "whole" && $6 != "-"' "$W/s2.layout" | wc -l)
 			if cmp -s "$W/s2.layout" "$W/s6.layout"; then
-				pass "6: same fragment layout (offsets and lengths) for all $nf fragmented packets, IDs aside"
+				t_pass "6: same fragment layout (offsets and lengths) for all $nf fragmented packets, IDs aside"
 			else
-				fail "6: same fragment layout as the reference"
+				t_fail "6: same fragment layout as the reference"
 				diff "$W/s2.layout" "$W/s6.layout" | head -n 10 | sed 's/^/  /'
 			fi
 		else
-			fail "6: scenario 2's results are missing (run scenario 2 too)"
+			t_fail "6: scenario 2's results are missing (run scenario 2 too)"
 		fi
 	else
-		fail "6: cannot install the nft DF-clear rule"
+		t_fail "6: cannot install the nft DF-clear rule"
 	fi
 	l2fq_topo_queue_add "$KIND" 0 0
 fi
 
 el=$(elapsed_ms)
-check "suite finished within ${TIME_LIMIT}s ($((el / 1000))s)" [ "$el" -le $((TIME_LIMIT * 1000)) ]
+t_check "suite finished within ${TIME_LIMIT}s ($((el / 1000))s)" [ "$el" -le $((TIME_LIMIT * 1000)) ]
 finish

@@ -29,6 +29,8 @@ RATE=${L2FQ_NOALLOC_RATE:-25000} # packets/s: well below what batch 1 sustains
 SMALL=1000
 LARGE=50000
 HERE=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=test/lib.sh
+. "$HERE/../lib.sh"
 . "$HERE/../../scripts/lib/netns-pair.sh"
 NS_S="l2fqnaS-$$"
 NS_R="l2fqnaR-$$"
@@ -37,57 +39,25 @@ IP_R=192.0.2.2
 MTU=1420
 START=$(date +%s)
 
-passed=0
-failed=0
-pass() { echo "PASS $*"; passed=$((passed + 1)); }
-fail() { echo "FAIL $*"; failed=$((failed + 1)); }
-check() { # check "description" command...
-	local what=$1; shift
-	if "$@"; then pass "$what"; else fail "$what"; fi
-}
-fatal() { echo "noalloc.sh: FATAL: $*" >&2; exit 2; }
-
-[ $# -eq 3 ] || fatal "usage: $0 L2FRAGQ_BINARY TOOLS_DIR LIBPATH"
+[ $# -eq 3 ] || t_fatal "usage: $0 L2FRAGQ_BINARY TOOLS_DIR LIBPATH"
 BIN=$(readlink -f "$1")
 SEND=$(readlink -f "$2")/l2fq_send
 LIB=$(readlink -f "$3")
-[ -x "$BIN" ] || fatal "$1 is not an executable"
-[ -x "$SEND" ] || fatal "$SEND is not an executable (build target l2fq_send)"
-[ -f "$LIB" ] || fatal "$3: no such library (build target l2fq_malloc_count)"
-[ "$(id -u)" -eq 0 ] || fatal "must run as root (network namespaces, iptables, raw sockets)"
-for t in ip iptables awk; do
-	command -v "$t" >/dev/null || fatal "$t not found"
-done
+[ -x "$BIN" ] || t_fatal "$1 is not an executable"
+[ -x "$SEND" ] || t_fatal "$SEND is not an executable (build target l2fq_send)"
+[ -f "$LIB" ] || t_fatal "$3: no such library (build target l2fq_malloc_count)"
+t_need_root "network namespaces, iptables, raw sockets"
+t_need_tools ip iptables awk
 # The interposer must really be in effect, or every count is a silent 0.
 L2FQ_MALLOC_COUNT_FILE=/dev/null LD_PRELOAD=$LIB /bin/true 2>/dev/null ||
-	fatal "$LIB cannot be preloaded (sanitizer build? wrong architecture?)"
+	t_fatal "$LIB cannot be preloaded (sanitizer build? wrong architecture?)"
 
-WORK=$(mktemp -d /tmp/l2fq-noalloc.XXXXXX)
-# Processes this script started and has not reaped yet: a reaped PID may be
-# reused by someone else's process, so it leaves the list at once.
-PIDS=
-forget() { local p out=; for p in $PIDS; do [ "$p" = "$1" ] || out="$out $p"; done; PIDS=$out; }
-cleanup() {
-	local rc=$?
-	set +e
-	for pid in $PIDS; do
-		kill -KILL "$pid" 2>/dev/null
-		wait "$pid" 2>/dev/null
-	done
-	l2fq_pair_down "$NS_S" "$NS_R"
-	if [ "$rc" -ne 0 ]; then
-		echo "noalloc.sh: logs kept in $WORK" >&2
-	else
-		rm -rf "$WORK"
-	fi
-	exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+t_workdir /tmp/l2fq-noalloc.XXXXXX
+T_TEARDOWN=(l2fq_pair_down "$NS_S" "$NS_R")
 
 nss() { ip netns exec "$NS_S" "$@"; }
 
-l2fq_pair_up "$NS_S" "$NS_R" "$IP_S" "$IP_R" "$MTU" "$QUEUE" || fatal "cannot build the namespaces"
+l2fq_pair_up "$NS_S" "$NS_R" "$IP_S" "$IP_R" "$MTU" "$QUEUE" || t_fatal "cannot build the namespaces"
 # The receiver only has to drop: skip its reassembly (CPU the daemon needs on
 # a small machine). Best effort; the test does not depend on it.
 ip netns exec "$NS_R" iptables -t raw -A PREROUTING -p gre -j DROP 2>/dev/null || true
@@ -136,14 +106,12 @@ run() {
 		"$BIN" "${dargs[@]}" --queue-maxlen 65536 --rcvbuf 32M \
 		>"$WORK/daemon.$tag.out" 2>"$WORK/daemon.$tag.err" &
 	dpid=$!
-	PIDS="$PIDS $dpid"
+	t_track "$dpid"
 	for q in $queues; do
 		if ! l2fq_wait_queue_bound "$NS_S" "$q" "$dpid"; then
-			kill -KILL "$dpid" 2>/dev/null || true
-			wait "$dpid" 2>/dev/null || true
-			forget "$dpid"
+			t_stop "$dpid" 0 KILL
 			sed 's/^/  daemon: /' "$WORK/daemon.$tag.err" >&2 || true
-			fail "$tag: daemon bound queue $q within 5 s"
+			t_fail "$tag: daemon bound queue $q within 5 s"
 			return 0
 		fi
 	done
@@ -156,11 +124,11 @@ run() {
 				--sizes 1538 --df 1 --id zero --rate $((RATE / 2)) --quiet \
 				2>"$WORK/send.$tag.$i.err" &
 			spids+=($!)
-			PIDS="$PIDS $!"
+			t_track "$!"
 		done
 		for i in "${spids[@]}"; do
 			wait "$i" || true
-			forget "$i"
+			t_forget "$i"
 		done
 	else
 		nss "$SEND" stream --src "$IP_S" --dst "$IP_R" --manifest "$WORK/man.$tag" \
@@ -171,29 +139,19 @@ run() {
 		awk '{ s += $1 } END { print s + 0 }')
 	read -r seen dropped <<<"$(wait_drained "$count" $queues)"
 
-	kill -TERM "$dpid" 2>/dev/null || true
-	for i in $(seq 50); do # 5 s
-		kill -0 "$dpid" 2>/dev/null || break
-		sleep 0.1
-	done
-	st=0
-	if kill -0 "$dpid" 2>/dev/null; then
-		kill -KILL "$dpid" 2>/dev/null || true
-		st=timeout
-	fi
-	wait "$dpid" 2>/dev/null || st=$?
-	forget "$dpid"
+	t_stop "$dpid" 5
+	st=$T_STATUS
 	totals=$(grep 'l2fragq: totals:' "$WORK/daemon.$tag.err" | tail -n 1 || true)
 	RUN_REWRITTEN=$(sed -n 's/.*[ :]rewritten=\([0-9][0-9]*\).*/\1/p' <<<"$totals")
 	RUN_ALLOCS=$(sed -n 's/^allocs=\([0-9][0-9]*\)$/\1/p' "$WORK/allocs.$tag" 2>/dev/null || true)
 	echo "  $tag: sent=$sent queued=$seen kernel-dropped=$dropped allocs=${RUN_ALLOCS:-?}" \
 		"($(sed -n 2p "$WORK/allocs.$tag" 2>/dev/null))"
 	echo "  $tag: $totals"
-	check "$tag: sender sent all $count packets without error" [ "$sent" -eq "$count" ]
-	check "$tag: daemon exits 0 on SIGTERM (status $st)" [ "$st" = 0 ]
-	check "$tag: totals report rewritten=${RUN_REWRITTEN:-?} = $count" \
+	t_check "$tag: sender sent all $count packets without error" [ "$sent" -eq "$count" ]
+	t_check "$tag: daemon exits 0 on SIGTERM (status $st)" [ "$st" = 0 ]
+	t_check "$tag: totals report rewritten=${RUN_REWRITTEN:-?} = $count" \
 		[ "${RUN_REWRITTEN:-0}" -eq "$count" ]
-	check "$tag: allocation count written at exit (allocs=${RUN_ALLOCS:-?})" \
+	t_check "$tag: allocation count written at exit (allocs=${RUN_ALLOCS:-?})" \
 		[ -n "$RUN_ALLOCS" ]
 }
 
@@ -205,10 +163,10 @@ mode_check() { # MODE
 	run "$mode" "$LARGE"
 	large=$RUN_ALLOCS
 	if [ -n "$small" ] && [ -n "$large" ]; then
-		check "$mode: allocations with $SMALL packets ($small) = with $LARGE packets ($large)" \
+		t_check "$mode: allocations with $SMALL packets ($small) = with $LARGE packets ($large)" \
 			[ "$small" -eq "$large" ]
 	else
-		fail "$mode: allocation counts missing ($SMALL: ${small:-?}, $LARGE: ${large:-?})"
+		t_fail "$mode: allocation counts missing ($SMALL: ${small:-?}, $LARGE: ${large:-?})"
 	fi
 }
 
@@ -219,18 +177,17 @@ if [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null; then
 	QUEUE2=$((QUEUE + 2))
 	# Ahead of the pair's single-queue rule: both workers get traffic.
 	nss iptables -I OUTPUT 1 -p gre -j NFQUEUE --queue-balance "$QUEUE2:$((QUEUE2 + 1))" \
-		--queue-cpu-fanout --queue-bypass || fatal "cannot add the --queue-balance rule"
+		--queue-cpu-fanout --queue-bypass || t_fatal "cannot add the --queue-balance rule"
 	mode_check threads2
 	for q in "$QUEUE2" $((QUEUE2 + 1)); do
 		per=$(grep -o "per-queue-packets=[0-9:,]*" "$WORK/daemon.threads2.$LARGE.err" | tail -n 1)
-		check "threads2: queue $q had traffic ($per)" grep -q "[=,]$q:[1-9]" <<<"$per"
+		t_check "threads2: queue $q had traffic ($per)" grep -q "[=,]$q:[1-9]" <<<"$per"
 	done
 else
 	echo "# mode threads2 skipped: needs 2 CPUs and taskset"
 fi
 
 elapsed=$(($(date +%s) - START))
-check "runtime ${elapsed}s < 60s" [ "$elapsed" -lt 60 ]
+t_check "runtime ${elapsed}s < 60s" [ "$elapsed" -lt 60 ]
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ] || exit 1
+t_summary || exit 1

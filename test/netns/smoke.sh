@@ -29,6 +29,8 @@ FIXER=${L2FQ_FIXER:-daemon}
 QUEUE=${L2FQ_QUEUE:-7}
 HERE=$(cd "$(dirname "$0")" && pwd)
 PROBE="$HERE/gre_probe.py"
+# shellcheck source=test/lib.sh
+. "$HERE/../lib.sh"
 . "$HERE/../../scripts/lib/netns-pair.sh"
 NS_S="l2fqS-$$"
 NS_R="l2fqR-$$"
@@ -37,81 +39,41 @@ IP_R=192.0.2.2
 MTU=1420
 START=$(date +%s)
 
-passed=0
-failed=0
-pass() { echo "PASS $*"; passed=$((passed + 1)); }
-fail() { echo "FAIL $*"; failed=$((failed + 1)); }
-check() { # check "description" command...
-	local what=$1; shift
-	if "$@"; then pass "$what"; else fail "$what"; fi
-}
-fatal() { echo "smoke.sh: FATAL: $*" >&2; exit 2; }
-
 case $FIXER in
 daemon)
-	[ $# -eq 1 ] || fatal "usage: $0 L2FRAGQ_BINARY   (or L2FQ_FIXER=nft $0)"
+	[ $# -eq 1 ] || t_fatal "usage: $0 L2FRAGQ_BINARY   (or L2FQ_FIXER=nft $0)"
 	BIN=$(readlink -f "$1")
-	[ -x "$BIN" ] || fatal "$1 is not an executable"
+	[ -x "$BIN" ] || t_fatal "$1 is not an executable"
 	;;
 nft) BIN= ;;
-*) fatal "L2FQ_FIXER must be 'daemon' or 'nft', not '$FIXER'" ;;
+*) t_fatal "L2FQ_FIXER must be 'daemon' or 'nft', not '$FIXER'" ;;
 esac
 
-[ "$(id -u)" -eq 0 ] || fatal "must run as root (network namespaces, iptables, raw sockets)"
-for t in ip iptables nft python3 timeout; do
-	command -v "$t" >/dev/null || fatal "$t not found"
-done
+t_need_root "network namespaces, iptables, raw sockets"
+t_need_tools ip iptables nft python3 timeout
 
-WORK=$(mktemp -d /tmp/l2fq-smoke.XXXXXX)
-RECV_PID=
-DAEMON_PID=
-cleanup() {
-	local rc=$?
-	set +e
-	for pid in $DAEMON_PID $RECV_PID; do
-		kill -KILL "$pid" 2>/dev/null
-		wait "$pid" 2>/dev/null
-	done
-	l2fq_pair_down "$NS_S" "$NS_R"
-	rmdir "$WORK" 2>/dev/null
-	if [ "$rc" -ne 0 ] && [ -d "$WORK" ]; then
-		echo "smoke.sh: logs kept in $WORK" >&2
-	else
-		rm -rf "$WORK"
-	fi
-	exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+t_workdir /tmp/l2fq-smoke.XXXXXX
+T_TEARDOWN=(l2fq_pair_down "$NS_S" "$NS_R")
 
 nss() { ip netns exec "$NS_S" "$@"; }
 nsr() { ip netns exec "$NS_R" "$@"; }
 
 # ------------------------------------------------------------ topology
-l2fq_pair_up "$NS_S" "$NS_R" "$IP_S" "$IP_R" "$MTU" "$QUEUE" || fatal "cannot build the namespaces"
+l2fq_pair_up "$NS_S" "$NS_R" "$IP_S" "$IP_R" "$MTU" "$QUEUE" || t_fatal "cannot build the namespaces"
 
 # ------------------------------------------------------------ receiver
 EVENTS=$WORK/events.jsonl
 ip netns exec "$NS_R" python3 "$PROBE" recv --iface r --out "$EVENTS" --ready "$WORK/recv.ready" \
 	--max-seconds 40 2>"$WORK/recv.err" &
 RECV_PID=$!
-for _ in $(seq 100); do
-	[ -s "$WORK/recv.ready" ] && break
-	kill -0 "$RECV_PID" 2>/dev/null || break
-	sleep 0.05
-done
-[ -s "$WORK/recv.ready" ] || { cat "$WORK/recv.err" >&2; fatal "receiver did not start"; }
+t_track "$RECV_PID"
+t_wait_file "$WORK/recv.ready" "$RECV_PID" 100 || { cat "$WORK/recv.err" >&2; t_fatal "receiver did not start"; }
 
 queue_bound() { l2fq_queue_bound "$NS_S" "$QUEUE"; }
 
 # Runs a python check, echoes its PASS/FAIL lines and counts them.
 probe_check() {
-	local out
-	out=$(python3 "$PROBE" check --events "$EVENTS" --mtu "$MTU" "$@" 2>&1) || true
-	echo "$out"
-	passed=$((passed + $(grep -c '^PASS ' <<<"$out" || true)))
-	failed=$((failed + $(grep -c '^FAIL ' <<<"$out" || true)))
-	grep -qE '^(PASS|FAIL) ' <<<"$out" || fail "gre_probe check produced no results"
+	t_count_results "$(python3 "$PROBE" check --events "$EVENTS" --mtu "$MTU" "$@" 2>&1)" "gre_probe check"
 }
 
 send() { # send TAG MANIFEST SPEC...
@@ -122,7 +84,7 @@ send() { # send TAG MANIFEST SPEC...
 
 # ------------------------------------------------------------ scenario A
 echo "# scenario A: no fixer, NFQUEUE bypass (queue $QUEUE unbound)"
-if queue_bound; then fail "A: queue $QUEUE is unbound"; else pass "A: queue $QUEUE is unbound"; fi
+if queue_bound; then t_fail "A: queue $QUEUE is unbound"; else t_pass "A: queue $QUEUE is unbound"; fi
 send "A$$" "$WORK/a.json" big:1538:0 small:200:0x1111
 probe_check --label A --manifest "$WORK/a.json" --expect small --absent big --wait 3 --linger 0.5
 
@@ -135,16 +97,17 @@ if [ "$FIXER" = nft ]; then
 	# (numgen into the 16-bit field stores the wrong half, so use a constant.)
 	nss nft add rule ip l2fq out ip protocol gre ip id 0 ip id set 0x4c32
 	nss nft add rule ip l2fq out ip protocol gre ip frag-off set ip frag-off '&' 0xbfff
-	pass "B: nft reference fixer installed"
+	t_pass "B: nft reference fixer installed"
 else
 	ip netns exec "$NS_S" "$BIN" --queue "$QUEUE" --threads 1 >"$WORK/daemon.out" 2>"$WORK/daemon.err" &
 	DAEMON_PID=$!
+	t_track "$DAEMON_PID"
 	bound=0
 	l2fq_wait_queue_bound "$NS_S" "$QUEUE" "$DAEMON_PID" && bound=1
 	if [ "$bound" = 1 ]; then
-		pass "B: daemon bound queue $QUEUE (/proc/net/netfilter/nfnetlink_queue)"
+		t_pass "B: daemon bound queue $QUEUE (/proc/net/netfilter/nfnetlink_queue)"
 	else
-		fail "B: daemon bound queue $QUEUE within 5 s"
+		t_fail "B: daemon bound queue $QUEUE within 5 s"
 		sed 's/^/  daemon: /' "$WORK/daemon.err" >&2 || true
 	fi
 fi
@@ -159,48 +122,32 @@ if [ "$FIXER" = daemon ]; then
 	if kill -0 "$DAEMON_PID" 2>/dev/null; then
 		# SIGUSR1: counters now, the daemon keeps running.
 		kill -USR1 "$DAEMON_PID"
-		usr1=0
-		for _ in $(seq 20); do
-			grep -q 'rewritten=' "$WORK/daemon.err" && { usr1=1; break; }
-			sleep 0.1
-		done
-		check "B: SIGUSR1 prints the counters" [ "$usr1" = 1 ]
-		check "B: daemon still running after SIGUSR1" kill -0 "$DAEMON_PID"
+		t_check "B: SIGUSR1 prints the counters" t_wait 2 grep -q 'rewritten=' "$WORK/daemon.err"
+		t_check "B: daemon still running after SIGUSR1" kill -0 "$DAEMON_PID"
 
-		kill -TERM "$DAEMON_PID"
-		for _ in $(seq 50); do # 5 s
-			kill -0 "$DAEMON_PID" 2>/dev/null || break
-			sleep 0.1
-		done
-		if kill -0 "$DAEMON_PID" 2>/dev/null; then
-			fail "B: daemon exits within 5 s of SIGTERM"
-			kill -KILL "$DAEMON_PID" 2>/dev/null || true
-			wait "$DAEMON_PID" 2>/dev/null || true
+		t_stop "$DAEMON_PID" 5
+		if [ "$T_KILLED" = 1 ]; then
+			t_fail "B: daemon exits within 5 s of SIGTERM"
 		else
-			st=0
-			wait "$DAEMON_PID" || st=$?
-			check "B: daemon exits 0 on SIGTERM (status $st)" [ "$st" -eq 0 ]
+			t_check "B: daemon exits 0 on SIGTERM (status $T_STATUS)" [ "$T_STATUS" -eq 0 ]
 		fi
 	else
 		st=0
 		wait "$DAEMON_PID" || st=$?
-		fail "B: daemon still running after the traffic (exited with $st)"
+		t_forget "$DAEMON_PID"
+		t_fail "B: daemon still running after the traffic (exited with $st)"
 	fi
-	DAEMON_PID=
 	totals=$(grep 'l2fragq: totals:' "$WORK/daemon.err" | tail -n 1 || true)
 	[ -z "$totals" ] || echo "  $totals"
 	rewritten=$(sed -n 's/.*[ :]rewritten=\([0-9][0-9]*\).*/\1/p' <<<"$totals")
-	check "B: totals line printed on stderr" [ -n "$totals" ]
-	check "B: totals report rewritten=${rewritten:-?} >= $OVERSIZED" \
+	t_check "B: totals line printed on stderr" [ -n "$totals" ]
+	t_check "B: totals report rewritten=${rewritten:-?} >= $OVERSIZED" \
 		[ "${rewritten:-0}" -ge "$OVERSIZED" ]
 fi
 
-kill -TERM "$RECV_PID" 2>/dev/null || true
-wait "$RECV_PID" 2>/dev/null || true
-RECV_PID=
+t_stop "$RECV_PID" 5
 
 elapsed=$(($(date +%s) - START))
-check "runtime ${elapsed}s < 30s" [ "$elapsed" -lt 30 ]
+t_check "runtime ${elapsed}s < 30s" [ "$elapsed" -lt 30 ]
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+t_summary

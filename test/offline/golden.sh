@@ -11,18 +11,12 @@
 # Prints PASS/FAIL per case and "N passed, M failed"; exits 1 on any failure.
 set -euo pipefail
 
-if [ $# -ne 1 ]; then
-	echo "usage: $0 L2FRAGQ_BINARY" >&2
-	exit 2
-fi
-bin=$1
-case $bin in /*) ;; *) bin=$PWD/$bin ;; esac
-if [ ! -x "$bin" ]; then
-	echo "golden: $bin is not an executable" >&2
-	exit 2
-fi
-
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=test/lib.sh
+. "$here/../lib.sh"
+T_NAME=golden
+t_binary_arg "$@"
+bin=$T_BIN
 repo=$(cd "$here/../.." && pwd)
 pcaps=$repo/pcaps
 export PYTHONDONTWRITEBYTECODE=1
@@ -30,24 +24,19 @@ export PYTHONDONTWRITEBYTECODE=1
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/l2fq-golden.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 
-passed=0
-failed=0
-pass() { echo "PASS $1"; passed=$((passed + 1)); }
-fail() { echo "FAIL $1: $2"; failed=$((failed + 1)); }
-
 # --- 1. the committed captures are exactly what make_pcaps.py makes ---------
 if python3 "$pcaps/make_pcaps.py" "$tmp/gen" >"$tmp/gen.log" 2>&1; then
 	regen_ok=1
 	for item in in expected manifest.txt README.md; do
 		if ! diff -r "$tmp/gen/$item" "$pcaps/$item" >"$tmp/diff.log" 2>&1; then
 			regen_ok=0
-			fail "regenerate" "pcaps/$item differs from what pcaps/make_pcaps.py makes (run it and commit):"
+			t_fail "regenerate: pcaps/$item differs from what pcaps/make_pcaps.py makes (run it and commit):"
 			sed 's/^/    /' "$tmp/diff.log" | head -20
 		fi
 	done
-	[ "$regen_ok" = 1 ] && pass "regenerate (pcaps/ matches make_pcaps.py)"
+	[ "$regen_ok" = 1 ] && t_pass "regenerate (pcaps/ matches make_pcaps.py)"
 else
-	fail "regenerate" "pcaps/make_pcaps.py failed:"
+	t_fail "regenerate: pcaps/make_pcaps.py failed:"
 	sed 's/^/    /' "$tmp/gen.log" | head -20
 fi
 
@@ -81,15 +70,15 @@ while read -r -a words; do
 	rc=$?
 	set -e
 	if [ "$rc" -ne 0 ]; then
-		fail "$label" "exit code $rc, stderr: $(head -c 400 "$err" | tr '\n' '|')"
+		t_fail "$label: exit code $rc, stderr: $(head -c 400 "$err" | tr '\n' '|')"
 		continue
 	fi
 	if [ ! -f "$out" ]; then
-		fail "$label" "no output file written"
+		t_fail "$label: no output file written"
 		continue
 	fi
 	if ! cmpout=$(cmp "$out" "$pcaps/$expected" 2>&1); then
-		fail "$label" "output differs from $expected: ${cmpout#"$out "}"
+		t_fail "$label: output differs from $expected: ${cmpout#"$out "}"
 		python3 - "$out" "$pcaps/$expected" "$pcaps" <<'EOF' 2>&1 | sed 's/^/    /' || true
 import sys
 sys.path.insert(0, sys.argv[3])
@@ -107,7 +96,7 @@ EOF
 	fi
 	want=${want_summary[$name]:-}
 	if [ -z "$want" ]; then
-		fail "$label" "no line for $name in pcaps/expected/summary.txt"
+		t_fail "$label: no line for $name in pcaps/expected/summary.txt"
 		continue
 	fi
 	got_tokens=$(summary_tokens "$err")
@@ -115,14 +104,14 @@ EOF
 	got_rw=$(grep -E '^rewritten=' <<<"$got_tokens" || true)
 	want_rw=$(grep -E '^rewritten=' <<<"$want_tokens")
 	if [ "$got_rw" != "$want_rw" ]; then
-		fail "$label" "summary has '${got_rw:-no rewritten=}', model says '$want_rw' (stderr: $(tr '\n' '|' <"$err"))"
+		t_fail "$label: summary has '${got_rw:-no rewritten=}', model says '$want_rw' (stderr: $(tr '\n' '|' <"$err"))"
 		continue
 	fi
 	if [ "$got_tokens" != "$want_tokens" ]; then
-		fail "$label" "summary counters '$(tr '\n' ' ' <<<"$got_tokens")' differ from the model's '$want'"
+		t_fail "$label: summary counters '$(tr '\n' ' ' <<<"$got_tokens")' differ from the model's '$want'"
 		continue
 	fi
-	pass "$label"
+	t_pass "$label"
 done <"$pcaps/manifest.txt"
 
 # A bare file name as -w (no directory part) is written in the current directory.
@@ -131,11 +120,10 @@ first_exp=$(awk 'NF && $1 !~ /^#/ { print $2; exit }' "$pcaps/manifest.txt")
 rel_dir=$(mktemp -d)
 if (cd "$rel_dir" && "$bin" -r "$pcaps/$first_in" -w rel.pcap 2>/dev/null) &&
 	cmp -s "$rel_dir/rel.pcap" "$pcaps/$first_exp"; then
-	pass "relative output path (-w rel.pcap)"
+	t_pass "relative output path (-w rel.pcap)"
 else
-	fail "relative output path (-w rel.pcap)" "no identical output in the current directory"
+	t_fail "relative output path (-w rel.pcap): no identical output in the current directory"
 fi
 rm -rf "$rel_dir"
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+t_summary

@@ -7,16 +7,10 @@
 # "N passed, M failed"; exits non-zero on any failure.
 set -euo pipefail
 
-if [ $# -ne 1 ]; then
-	echo "usage: $0 L2FRAGQ_BINARY" >&2
-	exit 2
-fi
-bin=$1
-case $bin in /*) ;; *) bin=$PWD/$bin ;; esac
-if [ ! -x "$bin" ]; then
-	echo "random: $bin is not an executable" >&2
-	exit 2
-fi
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=test/lib.sh
+. "$here/../lib.sh"
+T_NAME=random
+t_binary_arg "$@"
 export PYTHONDONTWRITEBYTECODE=1
-exec python3 "$here/random_check.py" "$bin"
+exec python3 "$here/random_check.py" "$T_BIN"

@@ -47,17 +47,16 @@ set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
+# shellcheck source=test/lib.sh
+. "$HERE/../lib.sh"
 . "$REPO/scripts/lib/netns-pair.sh"
 
-fatal() { echo "soak.sh: FATAL: $*" >&2; exit 2; }
-[ $# -eq 1 ] || fatal "usage: $0 L2FRAGQ_BINARY"
+[ $# -eq 1 ] || t_fatal "usage: $0 L2FRAGQ_BINARY"
 BIN=$(readlink -f "$1")
-[ -x "$BIN" ] || fatal "$1 is not an executable"
-[ "$(id -u)" -eq 0 ] || fatal "must run as root (network namespaces, iptables, raw sockets)"
+[ -x "$BIN" ] || t_fatal "$1 is not an executable"
+t_need_root "network namespaces, iptables, raw sockets"
 CC=${CC:-cc}
-for t in ip iptables timeout "$CC"; do
-	command -v "$t" >/dev/null || fatal "$t not found"
-done
+t_need_tools ip iptables timeout "$CC"
 
 TOTAL=${L2FQ_SOAK_PACKETS:-2000000}
 WARMUP=100000
@@ -68,7 +67,7 @@ MAXLEN=4096     # --queue-maxlen
 HIGH_WATER=2048 # the sender waits while more packets than this wait in the queue
 TIME_LIMIT=240
 if ! [[ $TOTAL =~ ^[0-9]+$ ]] || [ "$TOTAL" -le $((WARMUP + PHASES)) ]; then
-	fatal "L2FQ_SOAK_PACKETS must be a number above $((WARMUP + PHASES))"
+	t_fatal "L2FQ_SOAK_PACKETS must be a number above $((WARMUP + PHASES))"
 fi
 NS_S="l2fqSoakS-$$"
 NS_R="l2fqSoakR-$$"
@@ -77,38 +76,15 @@ IP_R=192.0.2.22
 MTU=1420
 START=$(date +%s)
 
-passed=0
-failed=0
-pass() { echo "PASS $*"; passed=$((passed + 1)); }
-fail() { echo "FAIL $*"; failed=$((failed + 1)); }
-
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/l2fq-soak.XXXXXX")
-DAEMON_PID=
-SENDER_PID=
-cleanup() {
-	local rc=$?
-	set +e
-	for pid in $SENDER_PID $DAEMON_PID; do
-		kill -KILL "$pid" 2>/dev/null
-		wait "$pid" 2>/dev/null
-	done
-	l2fq_pair_down "$NS_S" "$NS_R"
-	if [ "$rc" -ne 0 ] && [ -d "$WORK" ]; then
-		echo "soak.sh: logs kept in $WORK" >&2
-	else
-		rm -rf "$WORK"
-	fi
-	exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+t_workdir "${TMPDIR:-/tmp}/l2fq-soak.XXXXXX"
+T_TEARDOWN=(l2fq_pair_down "$NS_S" "$NS_R")
 
 nss() { ip netns exec "$NS_S" "$@"; }
 nsr() { ip netns exec "$NS_R" "$@"; }
 
 # ------------------------------------------------------------ sender, leak checker
 "$CC" -O2 -Wall -Wextra -o "$WORK/soak_send" "$HERE/soak_send.c" 2>"$WORK/cc.err" ||
-	{ cat "$WORK/cc.err" >&2; fatal "cannot compile soak_send.c"; }
+	{ cat "$WORK/cc.err" >&2; t_fatal "cannot compile soak_send.c"; }
 
 WRAP=()
 if grep -aq '__asan_init' "$BIN"; then
@@ -124,7 +100,7 @@ else
 fi
 
 # ------------------------------------------------------------ topology
-l2fq_pair_up "$NS_S" "$NS_R" "$IP_S" "$IP_R" "$MTU" "$QUEUE" || fatal "cannot build the namespaces"
+l2fq_pair_up "$NS_S" "$NS_R" "$IP_S" "$IP_R" "$MTU" "$QUEUE" || t_fatal "cannot build the namespaces"
 # The receiver drops the GRE it gets (nobody listens, and no ICMP back);
 # the first rule counts datagrams: unfragmented ones and first fragments.
 nsr iptables -t raw -A PREROUTING -p gre ! -f -j DROP
@@ -139,12 +115,13 @@ ip netns exec "$NS_S" env ASAN_OPTIONS="detect_leaks=1:halt_on_error=1" \
 	"${WRAP[@]}" "$BIN" --queue "$QUEUE" --batch 32 --queue-maxlen "$MAXLEN" --stats-interval 1 \
 	--metrics-file "$WORK/metrics.prom" >"$WORK/daemon.out" 2>"$WORK/daemon.err" &
 DAEMON_PID=$!
+t_track "$DAEMON_PID"
 if l2fq_wait_queue_bound "$NS_S" "$QUEUE" "$DAEMON_PID"; then
-	pass "daemon (pid $DAEMON_PID) bound queue $QUEUE"
+	t_pass "daemon (pid $DAEMON_PID) bound queue $QUEUE"
 else
-	fail "daemon bound queue $QUEUE within 5 s"
+	t_fail "daemon bound queue $QUEUE within 5 s"
 	sed 's/^/  daemon: /' "$WORK/daemon.err"
-	echo "$passed passed, $failed failed"
+	t_summary
 	exit 1
 fi
 
@@ -207,26 +184,27 @@ for phase in $(seq 0 "$PHASES"); do
 		ip netns exec "$NS_S" "$WORK/soak_send" "$IP_S" "$IP_R" "$n" "$((phase * 10 + tries))" \
 			"$QUEUE" "$high" >"$WORK/send.out" 2>"$WORK/send.err" &
 		SENDER_PID=$!
+		t_track "$SENDER_PID"
 		if ! wait "$SENDER_PID"; then
-			SENDER_PID=
-			fail "$label: sender failed: $(cat "$WORK/send.err")"
+			t_forget "$SENDER_PID"
+			t_fail "$label: sender failed: $(cat "$WORK/send.err")"
 			ok=0
 			break
 		fi
-		SENDER_PID=
+		t_forget "$SENDER_PID"
 		out=$(cat "$WORK/send.out")
 		sent_total=$((sent_total + $(value sent "$out")))
 		refused_total=$((refused_total + $(value failed "$out")))
 		send_secs=$(awk -v a="$send_secs" -v b="$(grep -o 'seconds=[0-9.]*' <<<"$out" | cut -d= -f2)" \
 			'BEGIN { print a + b }')
 		if ! kill -0 "$DAEMON_PID" 2>/dev/null; then
-			fail "$label: the daemon died"
+			t_fail "$label: the daemon died"
 			ok=0
 			break
 		fi
-		wait_drained || fail "$label: queue $QUEUE still has packets waiting after 10 s"
+		wait_drained || t_fail "$label: queue $QUEUE still has packets waiting after 10 s"
 		if ! line=$(stats_line); then
-			fail "$label: no counter line after SIGUSR1"
+			t_fail "$label: no counter line after SIGUSR1"
 			ok=0
 			break
 		fi
@@ -235,9 +213,9 @@ for phase in $(seq 0 "$PHASES"); do
 	done
 	[ "$ok" = 1 ] || break
 	if [ "$counted" -ge "$target" ] && [ "$((counted + kdrops))" -eq "$sent_total" ]; then
-		pass "$label: the daemon counted $counted packets (target $target): the $sent_total sent less $kdrops kernel drops"
+		t_pass "$label: the daemon counted $counted packets (target $target): the $sent_total sent less $kdrops kernel drops"
 	else
-		fail "$label: the daemon counted $counted packets (target $target); sent $sent_total, kernel drops $kdrops"
+		t_fail "$label: the daemon counted $counted packets (target $target); sent $sent_total, kernel drops $kdrops"
 	fi
 	rss=$(rss_kb)
 	fds=$(fd_count)
@@ -257,18 +235,18 @@ fd_end=${fds:-0}
 
 # ------------------------------------------------------------ RSS and fds
 if [ "$ok" != 1 ]; then
-	fail "the run stopped after $counted of $TOTAL packets: no RSS/fd comparison"
+	t_fail "the run stopped after $counted of $TOTAL packets: no RSS/fd comparison"
 elif [ "$rss_end" -le $((rss_warm + RSS_TOLERANCE_KB)) ]; then
-	pass "RSS ${rss_warm} kB after warm-up, ${rss_end} kB at the end (growth $((rss_end - rss_warm)) kB <= ${RSS_TOLERANCE_KB} kB)"
+	t_pass "RSS ${rss_warm} kB after warm-up, ${rss_end} kB at the end (growth $((rss_end - rss_warm)) kB <= ${RSS_TOLERANCE_KB} kB)"
 else
-	fail "RSS ${rss_warm:-?} kB after warm-up, ${rss_end} kB at the end (allowed growth ${RSS_TOLERANCE_KB} kB)"
+	t_fail "RSS ${rss_warm:-?} kB after warm-up, ${rss_end} kB at the end (allowed growth ${RSS_TOLERANCE_KB} kB)"
 fi
 if [ "$ok" != 1 ]; then
 	:
 elif [ "$fd_end" -eq "$fd_warm" ]; then
-	pass "open fds: $fd_warm after warm-up, $fd_end at the end"
+	t_pass "open fds: $fd_warm after warm-up, $fd_end at the end"
 else
-	fail "open fds: $fd_warm after warm-up, $fd_end at the end"
+	t_fail "open fds: $fd_warm after warm-up, $fd_end at the end"
 	ls -l "/proc/$DAEMON_PID/fd" 2>/dev/null | sed 's/^/  /'
 fi
 
@@ -277,25 +255,25 @@ kill -0 "$DAEMON_PID" 2>/dev/null && kill -TERM "$DAEMON_PID"
 rc=0
 timeout 60 tail --pid="$DAEMON_PID" -f /dev/null || true
 wait "$DAEMON_PID" || rc=$?
-DAEMON_PID=
+t_forget "$DAEMON_PID"
 if [ "$ok" != 1 ]; then
-	fail "the daemon exited with status $rc (it had stopped before the end)"
+	t_fail "the daemon exited with status $rc (it had stopped before the end)"
 elif [ "$rc" -eq 0 ]; then
-	pass "daemon exit status 0 on SIGTERM"
+	t_pass "daemon exit status 0 on SIGTERM"
 else
-	fail "daemon exit status $rc on SIGTERM"
+	t_fail "daemon exit status $rc on SIGTERM"
 fi
 if grep -qE '^(==[0-9]+==ERROR|SUMMARY): (Address|Leak|UndefinedBehavior)Sanitizer|runtime error:' "$WORK/daemon.err"; then
-	fail "sanitizer report in the daemon's stderr:"
+	t_fail "sanitizer report in the daemon's stderr:"
 	grep -E -A30 'ERROR: |runtime error:' "$WORK/daemon.err" | head -60 | sed 's/^/  /'
 elif [ "$LEAKCHECK" = asan ]; then
-	pass "LeakSanitizer: no leaks, no ASan/UBSan report"
+	t_pass "LeakSanitizer: no leaks, no ASan/UBSan report"
 fi
 if [ "$LEAKCHECK" = valgrind ]; then
 	if grep -q 'ERROR SUMMARY: 0 errors' "$WORK/valgrind.log"; then
-		pass "valgrind: $(grep -o 'in use at exit: .*' "$WORK/valgrind.log"), no errors"
+		t_pass "valgrind: $(grep -o 'in use at exit: .*' "$WORK/valgrind.log"), no errors"
 	else
-		fail "valgrind: $(grep -o 'ERROR SUMMARY: .*' "$WORK/valgrind.log" || echo 'no summary')"
+		t_fail "valgrind: $(grep -o 'ERROR SUMMARY: .*' "$WORK/valgrind.log" || echo 'no summary')"
 		grep -v '^==[0-9]*== *$' "$WORK/valgrind.log" | sed -n '/^==[0-9]*== [A-Z]/,$p' | head -40 | sed 's/^/  /'
 	fi
 fi
@@ -308,36 +286,35 @@ kq=$(value kernel-queue-dropped "$totals")
 ku=$(value kernel-user-dropped "$totals")
 verr=$(value verdict-errors "$totals")
 if [ -z "$totals" ]; then
-	fail "no 'l2fragq: totals:' line on SIGTERM"
+	t_fail "no 'l2fragq: totals:' line on SIGTERM"
 else
 	if [ "$packets" -ge "$TOTAL" ] && [ "$((packets + kq + ku))" -eq "$sent_total" ]; then
-		pass "totals: packets=$packets (>= $TOTAL) = $sent_total sent - $kq kernel-queue-dropped - $ku kernel-user-dropped ($refused_total sends refused)"
+		t_pass "totals: packets=$packets (>= $TOTAL) = $sent_total sent - $kq kernel-queue-dropped - $ku kernel-user-dropped ($refused_total sends refused)"
 	else
-		fail "totals: packets=$packets (want >= $TOTAL and = $sent_total sent - $kq - $ku kernel drops)"
+		t_fail "totals: packets=$packets (want >= $TOTAL and = $sent_total sent - $kq - $ku kernel drops)"
 	fi
 	if [ "$rewritten" -eq "$packets" ] && [ "$verr" -eq 0 ]; then
-		pass "totals: rewritten=$rewritten (every packet), verdict-errors=0"
+		t_pass "totals: rewritten=$rewritten (every packet), verdict-errors=0"
 	else
-		fail "totals: rewritten=$rewritten of $packets, verdict-errors=$verr"
+		t_fail "totals: rewritten=$rewritten of $packets, verdict-errors=$verr"
 	fi
 fi
 
 # ------------------------------------------------------------ receiver
 arrived=$(nsr iptables -t raw -L PREROUTING -vnx | awk '/DROP/ && /!f/ { print $1; exit }')
 if [ "${arrived:-0}" -eq "${packets:-x}" ]; then
-	pass "receiver got all $arrived datagrams the daemon passed (oversized ones as fragments: DF was cleared)"
+	t_pass "receiver got all $arrived datagrams the daemon passed (oversized ones as fragments: DF was cleared)"
 else
-	fail "receiver got ${arrived:-?} datagrams, the daemon passed ${packets:-?}"
+	t_fail "receiver got ${arrived:-?} datagrams, the daemon passed ${packets:-?}"
 fi
 
 # ------------------------------------------------------------ time
 elapsed=$(($(date +%s) - START))
 rate=$(awk -v n="$sent_total" -v s="$send_secs" 'BEGIN { if (s > 0) printf "%.0f", n / s; else print 0 }')
 if [ "$elapsed" -le "$TIME_LIMIT" ]; then
-	pass "duration ${elapsed} s (<= $TIME_LIMIT s; $sent_total packets at $rate packets/s)"
+	t_pass "duration ${elapsed} s (<= $TIME_LIMIT s; $sent_total packets at $rate packets/s)"
 else
-	fail "duration ${elapsed} s > $TIME_LIMIT s ($sent_total packets at $rate packets/s)"
+	t_fail "duration ${elapsed} s > $TIME_LIMIT s ($sent_total packets at $rate packets/s)"
 fi
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+t_summary

@@ -69,6 +69,8 @@ if [ "${1:-}" = --guest-net ]; then
 	ip -n "$nsA" addr add 203.0.113.1/24 dev "$gA"
 	ip -n "$nsB" addr add 203.0.113.2/24 dev "$gB"
 EOF
+	check "/dev/fd and /dev/stdin exist (bash process substitution works)" \
+		bash -c '[ "$(cat <(echo ok))" = ok ] && [ -e /dev/stdin ]'
 	check "modules: veth bridge ip_gre wireguard nft_queue nfnetlink_queue loaded" \
 		sh -c 'for m in veth bridge ip_gre wireguard nft_queue nfnetlink_queue; do [ -d /sys/module/$m ] || { echo "$m missing"; exit 1; }; done'
 	check "topology: veth + kernel WireGuard + gretap (nopmtudisc ignore-df)" bash -e "$keys/setup.sh"

@@ -13,73 +13,60 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../../.." && pwd)
 # shellcheck source=test/vm/net/seed.sh
 . "$root/test/vm/net/seed.sh"
+# shellcheck source=test/lib.sh
+. "$root/test/lib.sh"
+# shellcheck source=test/vm/lib.sh
+. "$root/test/vm/lib.sh"
 
 work=$(mktemp -d /tmp/l2fq-e2e.XXXXXX)
-seed_init l2e- "$work" "$root" "$bin"
-cleanup() {
-	seed_down
-	rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-npass=0 nfail=0
-t_start=$(date +%s.%N)
-since() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
-pass() { echo "PASS $*"; npass=$((npass + 1)); }
-fail() { echo "FAIL $*"; nfail=$((nfail + 1)); }
-check() { # NAME CMD...: PASS if CMD succeeds
-	local name=$1
-	shift
-	if "$@"; then pass "$name"; else fail "$name"; fi
-}
-section() { echo "== $* (t=$(since "$t_start")s)"; }
+seed_begin l2e- "$work" "$root" "$bin"
+L2VM_T0=$(date +%s.%N)
 diff_ok() { # NAME A B: files equal, else FAIL with the diff
 	if diff -u "$2" "$3" >"$work/diff" 2>&1; then
-		pass "$1"
+		t_pass "$1"
 	else
-		fail "$1"
+		t_fail "$1"
 		head -n 40 "$work/diff" | sed 's/^/    /'
 	fi
 }
 
 # ------------------------------------------------------------------ 0. kernel
-section "prerequisites (kernel $(uname -r))"
+l2vm_section "prerequisites (kernel $(uname -r))"
 prereq=1
 for m in ip_gre wireguard bridge veth nf_tables; do
-	[ -d "/sys/module/$m" ] || modprobe -q "$m" || { fail "kernel module $m available"; prereq=0; }
+	[ -d "/sys/module/$m" ] || modprobe -q "$m" || { t_fail "kernel module $m available"; prereq=0; }
 done
 for t in python3 wg nft iptables-save ip bridge; do
-	command -v "$t" >/dev/null || { fail "tool $t installed"; prereq=0; }
+	command -v "$t" >/dev/null || { t_fail "tool $t installed"; prereq=0; }
 done
-[ -x "$bin" ] || { fail "l2fragq binary $bin is executable"; prereq=0; }
+[ -x "$bin" ] || { t_fail "l2fragq binary $bin is executable"; prereq=0; }
 if [ $prereq = 0 ]; then
-	echo "guest totals: $npass PASS, $nfail FAIL"
+	l2vm_guest_totals
 	exit 1
 fi
-pass "prerequisites: gretap, kernel WireGuard, nf_tables, tools, $bin"
+t_pass "prerequisites: gretap, kernel WireGuard, nf_tables, tools, $bin"
 
 # ------------------------------------------------------------------ topology
-section "seed topology"
+l2vm_section "seed topology"
 if ! seed_up >"$work/seed.log" 2>&1; then
-	fail "seed topology builds"
+	t_fail "seed topology builds"
 	sed 's/^/    /' "$work/seed.log"
-	echo "guest totals: $npass PASS, $nfail FAIL"
+	l2vm_guest_totals
 	exit 1
 fi
-pass "seed topology: inet, hyp1 (vm11 vm12), hyp2 (vm21 vm22)"
+t_pass "seed topology: inet, hyp1 (vm11 vm12), hyp2 (vm21 vm22)"
 seed_snapshot hyp1 >"$work/hyp1.before"
 seed_snapshot hyp2 >"$work/hyp2.before"
 
 # ------------------------------------------------------------------ config errors
-section "configuration errors"
+l2vm_section "configuration errors"
 seed_conf 1 auto 2
 seed_conf 2 auto 1
 good=$work/hyp1.conf
 if out=$(seed_net 1 check 2>&1); then
-	pass "check accepts the generated config (exit 0) and says what up would do: $(grep '^DF strategy' <<<"$out" | cut -c1-60)"
+	t_pass "check accepts the generated config (exit 0) and says what up would do: $(grep '^DF strategy' <<<"$out" | cut -c1-60)"
 else
-	fail "check on the generated config: $out"
+	t_fail "check on the generated config: $out"
 fi
 # bad_conf: the broken line must be named, exit 2, one line, nothing changed
 # (compared below).
@@ -91,9 +78,9 @@ bad_conf() { # NAME SED-EXPRESSION LINE
 		err=$(ip netns exec "$(seed_ns hyp1)" "$L2S_NET" -c "$f" "$cmd" 2>&1 >/dev/null)
 		rc=$?
 		if [ $rc -eq 2 ] && [ "$(printf '%s\n' "$err" | wc -l)" -eq 1 ] && [[ $err == "l2fragq-net: $f:$line: "* ]]; then
-			pass "bad config, $name: $cmd exits 2 with one line naming line $line"
+			t_pass "bad config, $name: $cmd exits 2 with one line naming line $line"
 		else
-			fail "bad config, $name: $cmd: exit $rc (want 2), want one line 'l2fragq-net: $f:$line: ...', got: $err"
+			t_fail "bad config, $name: $cmd: exit $rc (want 2), want one line 'l2fragq-net: $f:$line: ...', got: $err"
 		fi
 	done
 }
@@ -110,7 +97,7 @@ bad_conf "peer address equals ours" "s/^address = 203.0.113.2\$/address = 203.0.
 	"$(grep -n '^address = 203.0.113.2' "$good" | cut -d: -f1)"
 bad_conf "unknown df-strategy" "s/^df-strategy = .*/df-strategy = magic/" "$(grep -n '^df-strategy' "$good" | cut -d: -f1)"
 bad_conf "line without '='" "s/^bridge = br-vm/bridge br-vm/" "$(grep -n '^bridge' "$good" | cut -d: -f1)"
-ls /run/l2fragq/*.state >/dev/null 2>&1 && fail "bad configs left a state file" || pass "bad configs left no state file"
+ls /run/l2fragq/*.state >/dev/null 2>&1 && t_fail "bad configs left a state file" || t_pass "bad configs left no state file"
 seed_snapshot hyp1 >"$work/hyp1.after-bad"
 diff_ok "bad configs changed nothing in hyp1 (links, addresses, routes, nft, iptables, sysctls)" "$work/hyp1.before" "$work/hyp1.after-bad"
 
@@ -121,9 +108,9 @@ out=$(seed_net 1 up 2>&1)
 rc=$?
 seed_snapshot hyp1 >"$work/hyp1.after-failed-up"
 if [ $rc -eq 1 ] && [[ $out == *"l2fragq exited at start"* ]] && [[ $out == *"undoing"* ]]; then
-	pass "up with an l2fragq that dies at start fails (exit 1) and says why"
+	t_pass "up with an l2fragq that dies at start fails (exit 1) and says why"
 else
-	fail "up with a dying l2fragq: exit $rc: $out"
+	t_fail "up with a dying l2fragq: exit $rc: $out"
 fi
 diff_ok "the failed up left hyp1 as before" "$work/hyp1.before" "$work/hyp1.after-failed-up"
 
@@ -157,7 +144,7 @@ ri=0
 for row in "${rows[@]}"; do
 	IFS='|' read -r name strat x1 x2 exp <<<"$row"
 	ri=$((ri + 1))
-	section "DF matrix row $ri: $name"
+	l2vm_section "DF matrix row $ri: $name"
 	# shellcheck disable=SC2086 # x1, x2: zero or one KEY=VALUE
 	seed_conf 1 "$strat" 2 $x1
 	# shellcheck disable=SC2086
@@ -167,13 +154,13 @@ for row in "${rows[@]}"; do
 	wait $p1; rc1=$?
 	wait $p2; rc2=$?
 	if [ $rc1 -ne 0 ] || [ $rc2 -ne 0 ]; then
-		fail "[$name] up on hyp1 and hyp2 (exit $rc1, $rc2)"
+		t_fail "[$name] up on hyp1 and hyp2 (exit $rc1, $rc2)"
 		sed 's/^/    /' "$work/up1.log" "$work/up2.log"
 		seed_net 1 down >/dev/null 2>&1
 		seed_net 2 down >/dev/null 2>&1
 		continue
 	fi
-	pass "[$name] up on hyp1 and hyp2"
+	t_pass "[$name] up on hyp1 and hyp2"
 	read -r -a e <<<"$exp"
 	measure "$ri" "${e[4]}"
 	for i in "${!cols[@]}"; do
@@ -184,9 +171,9 @@ for row in "${rows[@]}"; do
 		elif [ "${e[$i]}" = info ]; then
 			echo "INFO [$name] ${c}: ${got[$ri.$c]} (measured; kernel table from 6.12: ok) ${extra[$ri.$c]:-}"
 		elif [ "${got[$ri.$c]}" = "${e[$i]}" ]; then
-			pass "[$name] $c: ${got[$ri.$c]} as the kernel table says ${extra[$ri.$c]:+($(cut -c1-120 <<<"${extra[$ri.$c]}"))}"
+			t_pass "[$name] $c: ${got[$ri.$c]} as the kernel table says ${extra[$ri.$c]:+($(cut -c1-120 <<<"${extra[$ri.$c]}"))}"
 		else
-			fail "[$name] $c: ${got[$ri.$c]}, kernel table says ${e[$i]} ${extra[$ri.$c]:-}"
+			t_fail "[$name] $c: ${got[$ri.$c]}, kernel table says ${e[$i]} ${extra[$ri.$c]:-}"
 		fi
 	done
 	st1=$(seed_net 1 status 2>&1)
@@ -199,19 +186,19 @@ for row in "${rows[@]}"; do
 	case $strat in
 	l2fragq)
 		r1=$(cnt "$c1" rewritten) r2=$(cnt "$c2" rewritten)
-		[ "${r1:-0}" -gt 0 ] && pass "[$name] l2fragq on hyp1 rewrote packets ($x1${x1:+, }rewritten=$r1)" ||
-			{ fail "[$name] l2fragq on hyp1 rewrote nothing: $c1"; printf '%s\n' "$st1" | sed 's/^/    /'; }
-		[ "${r2:-0}" -gt 0 ] && pass "[$name] l2fragq on hyp2 rewrote packets (rewritten=$r2)" ||
-			fail "[$name] l2fragq on hyp2 rewrote nothing: $c2"
+		[ "${r1:-0}" -gt 0 ] && t_pass "[$name] l2fragq on hyp1 rewrote packets ($x1${x1:+, }rewritten=$r1)" ||
+			{ t_fail "[$name] l2fragq on hyp1 rewrote nothing: $c1"; printf '%s\n' "$st1" | sed 's/^/    /'; }
+		[ "${r2:-0}" -gt 0 ] && t_pass "[$name] l2fragq on hyp2 rewrote packets (rewritten=$r2)" ||
+			t_fail "[$name] l2fragq on hyp2 rewrote nothing: $c2"
 		;;
 	auto)
 		r1=$(cnt "$c1" rewritten) k1=$(cnt "$c1" packets)
 		[ "${k1:-0}" -gt 0 ] && [ "${r1:-x}" = 0 ] &&
-			pass "[$name] the queue rule hands GRE to l2fragq (packets=$k1) and ignore-df leaves nothing to rewrite (rewritten=0)" ||
-			fail "[$name] l2fragq counters on hyp1: $c1 (want packets>0, rewritten=0)"
+			t_pass "[$name] the queue rule hands GRE to l2fragq (packets=$k1) and ignore-df leaves nothing to rewrite (rewritten=0)" ||
+			t_fail "[$name] l2fragq counters on hyp1: $c1 (want packets>0, rewritten=0)"
 		grep -q '^DF strategy: kernel+l2fragq' <<<"$st1" && [ $st1rc -eq 0 ] &&
-			pass "[$name] status: exit 0, strategy kernel+l2fragq, with the reason" ||
-			{ fail "[$name] status (exit $st1rc)"; printf '%s\n' "$st1" | sed 's/^/    /'; }
+			t_pass "[$name] status: exit 0, strategy kernel+l2fragq, with the reason" ||
+			{ t_fail "[$name] status (exit $st1rc)"; printf '%s\n' "$st1" | sed 's/^/    /'; }
 		;;
 	esac
 	if [ "$strat" = auto ]; then
@@ -220,12 +207,12 @@ for row in "${rows[@]}"; do
 		rc=$?
 		pid_after=$(grep '^daemon ' "/run/l2fragq/$(seed_ns hyp1).state" | cut -d' ' -f2)
 		[ $rc -eq 0 ] && [[ $out == *"already up"* ]] && [ "$pid_before" = "$pid_after" ] &&
-			pass "up twice: the second says 'already up', exit 0, same l2fragq pid" ||
-			fail "up twice: exit $rc, '$out', pid $pid_before -> $pid_after"
+			t_pass "up twice: the second says 'already up', exit 0, same l2fragq pid" ||
+			t_fail "up twice: exit $rc, '$out', pid $pid_before -> $pid_after"
 		break # auto stays up for the checks below
 	fi
-	seed_net 1 down >/dev/null 2>&1 || fail "[$name] down on hyp1"
-	seed_net 2 down >/dev/null 2>&1 || fail "[$name] down on hyp2"
+	seed_net 1 down >/dev/null 2>&1 || t_fail "[$name] down on hyp1"
+	seed_net 2 down >/dev/null 2>&1 || t_fail "[$name] down on hyp2"
 	seed_snapshot hyp1 >"$work/hyp1.after"
 	diff_ok "[$name] down leaves hyp1 as before up" "$work/hyp1.before" "$work/hyp1.after"
 	if [ "$ri" -eq 4 ]; then # the iptables row: hyp2 used nft, compare it as well
@@ -235,7 +222,7 @@ for row in "${rows[@]}"; do
 done
 
 # ------------------------------------------------------------------ invisibility
-section "hypervisors invisible to the VMs (auto)"
+l2vm_section "hypervisors invisible to the VMs (auto)"
 declare -A hc0=()
 for n in 1 2; do hc0[$n]=$(seed_host_counters "$n" | tr '\n' ' '); done
 all_vm_ll=
@@ -246,9 +233,9 @@ for vm in 11 12 21 22; do
 	seed_scan "vm$vm" 1 2 >"$work/scan.$vm"
 	ntg=$(wc -l <"$work/scan.$vm")
 	if [ -z "$SEED_SCAN_ANSWERED" ] && [ "$ntg" -ge 6 ]; then
-		pass "vm$vm: none of $ntg hypervisor/underlay addresses answers ping, TCP, ARP or ND"
+		t_pass "vm$vm: none of $ntg hypervisor/underlay addresses answers ping, TCP, ARP or ND"
 	else
-		fail "vm$vm: hypervisor addresses answered:"
+		t_fail "vm$vm: hypervisor addresses answered:"
 		sed 's/^/    /' <<<"${SEED_SCAN_ANSWERED:-(only $ntg targets)}"
 	fi
 done
@@ -256,16 +243,16 @@ done
 ctl=$(inns vm11 python3 "$L2S_PROBE" scan --iface eth0 --wait 2 192.0.2.21 \
 	"$(inns vm21 ip -6 -o addr show dev eth0 scope link | awk '{ sub("/.*", "", $4); print $4 }')")
 [ "$(grep -c 'ping=yes tcp=yes neigh=yes' <<<"$ctl")" -eq 2 ] &&
-	pass "control: the same probes get answers from vm21 (IPv4 and link-local)" ||
-	{ fail "control: probes of vm21 from vm11"; sed 's/^/    /' <<<"$ctl"; }
+	t_pass "control: the same probes get answers from vm21 (IPv4 and link-local)" ||
+	{ t_fail "control: probes of vm21 from vm11"; sed 's/^/    /' <<<"$ctl"; }
 for n in 1 2; do
 	hc1=$(seed_host_counters "$n" | tr '\n' ' ')
 	[ "${hc0[$n]}" = "$hc1" ] &&
-		pass "hyp$n host stack saw none of it (echo, TCP, NS, forwarding counters unchanged: $hc1)" ||
-		fail "hyp$n host stack counters moved: ${hc0[$n]} -> $hc1"
+		t_pass "hyp$n host stack saw none of it (echo, TCP, NS, forwarding counters unchanged: $hc1)" ||
+		t_fail "hyp$n host stack counters moved: ${hc0[$n]} -> $hc1"
 	nb=$(inns "hyp$n" ip neigh show | grep -cE '192\.0\.2\.|2001:db8:2:|52:54:00')
-	[ "$nb" -eq 0 ] && pass "hyp$n learned no VM neighbour (no ARP/ND processed)" ||
-		{ fail "hyp$n has VM neighbour entries"; inns "hyp$n" ip neigh show | sed 's/^/    /'; }
+	[ "$nb" -eq 0 ] && t_pass "hyp$n learned no VM neighbour (no ARP/ND processed)" ||
+		{ t_fail "hyp$n has VM neighbour entries"; inns "hyp$n" ip neigh show | sed 's/^/    /'; }
 done
 for vm in 11 21; do
 	resp=$(inns "vm$vm" python3 "$L2S_PROBE" mcast-ping --iface eth0 --wait 2.5)
@@ -273,13 +260,13 @@ for vm in 11 21; do
 	for a in $resp; do [[ " $all_vm_ll " == *" $a "* ]] || bad+=" $a"; done
 	for a in $all_vm_ll; do [[ " $(echo $resp) " == *" $a "* ]] || missing+=" $a"; done
 	[ -z "$bad" ] && [ -z "$missing" ] &&
-		pass "vm$vm: ping ff02::1 answered by exactly the 4 VMs ($(wc -w <<<"$resp") responders)" ||
-		fail "vm$vm: ping ff02::1: non-VM responders:${bad:- none}; VMs missing:${missing:- none}"
+		t_pass "vm$vm: ping ff02::1 answered by exactly the 4 VMs ($(wc -w <<<"$resp") responders)" ||
+		t_fail "vm$vm: ping ff02::1: non-VM responders:${bad:- none}; VMs missing:${missing:- none}"
 done
 
 # ------------------------------------------------------------------ migration
-section "migration: vm12 from hyp1 to hyp2"
-seed_ping vm11 192.0.2.12 && seed_ping vm21 192.0.2.12 || fail "vm12 reachable before the move"
+l2vm_section "migration: vm12 from hyp1 to hyp2"
+seed_ping vm11 192.0.2.12 && seed_ping vm21 192.0.2.12 || t_fail "vm12 reachable before the move"
 mac0=$(inns vm12 cat /sys/class/net/eth0/address)
 addr0=$(inns vm12 ip -o addr show dev eth0 | awk '{ print $4 }' | sort | tr '\n' ' ')
 if seed_migrate 12 1 2; then
@@ -292,20 +279,20 @@ if seed_migrate 12 1 2; then
 		[ $ok11 = 1 ] && [ $ok21 = 1 ] && break
 		awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { exit !(b - a > 2) }' && break
 	done
-	dt=$(since "$t0")
+	dt=$(l2vm_since "$t0")
 	[ $ok11 = 1 ] && [ $ok21 = 1 ] && awk -v t="$dt" 'BEGIN { exit !(t <= 2.0) }' &&
-		pass "after its gratuitous ARP, vm11 and vm21 reach vm12 again within 2 s (${dt}s)" ||
-		fail "after the move: vm11 reaches vm12: $ok11, vm21: $ok21, after ${dt}s (limit 2 s)"
+		t_pass "after its gratuitous ARP, vm11 and vm21 reach vm12 again within 2 s (${dt}s)" ||
+		t_fail "after the move: vm11 reaches vm12: $ok11, vm21: $ok21, after ${dt}s (limit 2 s)"
 	[ "$(inns vm12 cat /sys/class/net/eth0/address)" = "$mac0" ] &&
 		[ "$(inns vm12 ip -o addr show dev eth0 | awk '{ print $4 }' | sort | tr '\n' ' ')" = "$addr0" ] &&
-		pass "vm12 kept its MAC ($mac0) and addresses" || fail "vm12 changed MAC or addresses"
-	seed_ping vm12 2001:db8:2::11 && pass "vm12 reaches vm11 over IPv6 from its new site" || fail "vm12 to vm11 over IPv6 after the move"
+		t_pass "vm12 kept its MAC ($mac0) and addresses" || t_fail "vm12 changed MAC or addresses"
+	seed_ping vm12 2001:db8:2::11 && t_pass "vm12 reaches vm11 over IPv6 from its new site" || t_fail "vm12 to vm11 over IPv6 after the move"
 else
-	fail "moving vm12's link to hyp2"
+	t_fail "moving vm12's link to hyp2"
 fi
 
 # ------------------------------------------------------------------ three sites
-section "three sites: hyp3 joins (bridge made by l2fragq-net, wireguard-go)"
+l2vm_section "three sites: hyp3 joins (bridge made by l2fragq-net, wireguard-go)"
 if seed_add_hyp 3 nobridge >"$work/hyp3.log" 2>&1; then
 	if command -v wireguard-go >/dev/null; then
 		wg3=userspace
@@ -323,26 +310,26 @@ if seed_add_hyp 3 nobridge >"$work/hyp3.log" 2>&1; then
 	wait $p2; rc2=$?
 	wait $p3; rc3=$?
 	if [ $rc1 -eq 0 ] && [ $rc2 -eq 0 ] && [ $rc3 -eq 0 ]; then
-		pass "up with the third peer: hyp1 and hyp2 re-applied a changed config, hyp3 up"
+		t_pass "up with the third peer: hyp1 and hyp2 re-applied a changed config, hyp3 up"
 	else
-		fail "three-site up: exit $rc1 $rc2 $rc3"
+		t_fail "three-site up: exit $rc1 $rc2 $rc3"
 		sed 's/^/    /' "$work/up1.log" "$work/up2.log" "$work/up3.log"
 	fi
-	grep -q 'configuration changed' "$work/up1.log" && pass "up on a changed config says so and re-applies" ||
-		fail "hyp1 up did not report the changed config: $(cat "$work/up1.log")"
+	grep -q 'configuration changed' "$work/up1.log" && t_pass "up on a changed config says so and re-applies" ||
+		t_fail "hyp1 up did not report the changed config: $(cat "$work/up1.log")"
 	if [ $wg3 = userspace ]; then
-		grep -q 'wireguard-go' "$work/up3.log" && pass "hyp3 says it uses wireguard-go" || fail "hyp3 did not say wireguard-go"
+		grep -q 'wireguard-go' "$work/up3.log" && t_pass "hyp3 says it uses wireguard-go" || t_fail "hyp3 did not say wireguard-go"
 	fi
-	seed_add_vm 3 31 >>"$work/hyp3.log" 2>&1 || fail "plugging vm31 into hyp3's bridge"
+	seed_add_vm 3 31 >>"$work/hyp3.log" 2>&1 || t_fail "plugging vm31 into hyp3's bridge"
 	for pair in "31 192.0.2.11" "31 192.0.2.21" "11 192.0.2.31" "21 192.0.2.31"; do
 		read -r from dst <<<"$pair"
-		seed_ping "vm$from" "$dst" && pass "vm$from reaches $dst" || fail "vm$from reaches $dst"
+		seed_ping "vm$from" "$dst" && t_pass "vm$from reaches $dst" || t_fail "vm$from reaches $dst"
 	done
-	seed_ping vm31 192.0.2.11 -M "do" -s 1472 && pass "1500-byte DF ping vm31 -> vm11 (hyp3: $wg3 WireGuard)" ||
-		fail "1500-byte DF ping vm31 -> vm11"
+	seed_ping vm31 192.0.2.11 -M "do" -s 1472 && t_pass "1500-byte DF ping vm31 -> vm11 (hyp3: $wg3 WireGuard)" ||
+		t_fail "1500-byte DF ping vm31 -> vm11"
 	st=$(seed_net 1 status 2>&1)
-	[ "$(grep -c 'tunnel port, isolated' <<<"$st")" -eq 2 ] && pass "hyp1 status: two tunnel ports, both isolated" ||
-		{ fail "hyp1 status: isolated tunnel ports"; printf '%s\n' "$st" | sed 's/^/    /'; }
+	[ "$(grep -c 'tunnel port, isolated' <<<"$st")" -eq 2 ] && t_pass "hyp1 status: two tunnel ports, both isolated" ||
+		{ t_fail "hyp1 status: isolated tunnel ports"; printf '%s\n' "$st" | sed 's/^/    /'; }
 	for sender in 11 21 31; do
 		tag=b$sender$RANDOM
 		lpids=()
@@ -372,26 +359,26 @@ if seed_add_hyp 3 nobridge >"$work/hyp3.log" 2>&1; then
 			fi
 			res+=" vm$vm: ${r#incoming }"
 		done
-		[ $okb = 1 ] && pass "broadcast from vm$sender: every other VM got each of 20 frames exactly once, none came back" ||
-			fail "broadcast from vm$sender:$res"
+		[ $okb = 1 ] && t_pass "broadcast from vm$sender: every other VM got each of 20 frames exactly once, none came back" ||
+			t_fail "broadcast from vm$sender:$res"
 	done
 else
-	fail "adding hyp3"
+	t_fail "adding hyp3"
 	sed 's/^/    /' "$work/hyp3.log"
 fi
 
 # ------------------------------------------------------------------ all down
-section "down everywhere"
+l2vm_section "down everywhere"
 for n in 1 2 3; do
-	seed_net "$n" down >/dev/null 2>&1 || fail "down on hyp$n"
+	seed_net "$n" down >/dev/null 2>&1 || t_fail "down on hyp$n"
 done
 left=$(inns hyp3 ip -o link show | awk '{ sub(":$", "", $2); sub("@.*", "", $2); print $2 }' | grep -E '^(gt-|l2fq-wg3$|br-vm$)' | tr '\n' ' ')
 rules=$(inns hyp3 nft list ruleset)
 [ -z "$left" ] && [ -z "$rules" ] && ! pgrep -f 'wireguard-go -f l2fq-wg3' >/dev/null &&
-	pass "hyp3 after down: no gretap, WireGuard, bridge (it was made by up), nft rule or wireguard-go left" ||
-	fail "hyp3 after down: links left: ${left:-none}; nft: ${rules:-empty}"
-ls /run/l2fragq/*.state >/dev/null 2>&1 && fail "state files left in /run/l2fragq" || pass "no state file left"
-pgrep -f "^$bin" >/dev/null && fail "an l2fragq process is still running" || pass "no l2fragq process left"
+	t_pass "hyp3 after down: no gretap, WireGuard, bridge (it was made by up), nft rule or wireguard-go left" ||
+	t_fail "hyp3 after down: links left: ${left:-none}; nft: ${rules:-empty}"
+ls /run/l2fragq/*.state >/dev/null 2>&1 && t_fail "state files left in /run/l2fragq" || t_pass "no state file left"
+pgrep -f "^$bin" >/dev/null && t_fail "an l2fragq process is still running" || t_pass "no l2fragq process left"
 
 # ------------------------------------------------------------------ matrix
 echo
@@ -411,6 +398,5 @@ for row in "${rows[@]}"; do
 	echo "$line ${got[$ri.l2fq]:--}"
 done
 echo "(small: 56-byte ping; df1/df0: 1500-byte IPv4 ping with/without DF; v6: 1500-byte IPv6 ping; tcp: 16 MiB, sha256 equal)"
-echo "e2e guest time: $(since "$t_start")s"
-echo "guest totals: $npass PASS, $nfail FAIL"
-[ "$nfail" -eq 0 ]
+echo "e2e guest time: $(l2vm_since "$L2VM_T0")s"
+l2vm_guest_totals

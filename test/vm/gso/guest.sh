@@ -42,42 +42,33 @@ advmss=${GSO_ADVMSS:-1300}
 [ "$advmss" = none ] && advmss=
 # shellcheck source=test/vm/net/seed.sh
 . "$root/test/vm/net/seed.sh"
+# shellcheck source=test/lib.sh
+. "$root/test/lib.sh"
+# shellcheck source=test/vm/lib.sh
+. "$root/test/vm/lib.sh"
 
 work=$(mktemp -d /tmp/l2fq-gso.XXXXXX)
-seed_init l2g- "$work" "$root" "$bin"
-cleanup() {
-	seed_down
-	rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-npass=0 nfail=0
-t_start=$(date +%s.%N)
-since() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
-pass() { echo "PASS $*"; npass=$((npass + 1)); }
-fail() { echo "FAIL $*"; nfail=$((nfail + 1)); }
-section() { echo "== $* (t=$(since "$t_start")s)"; }
+seed_begin l2g- "$work" "$root" "$bin"
+L2VM_T0=$(date +%s.%N)
 finish() {
-	echo "gso guest time: $(since "$t_start")s"
-	echo "guest totals: $npass PASS, $nfail FAIL"
-	[ "$nfail" -eq 0 ]
-	exit
+	echo "gso guest time: $(l2vm_since "$L2VM_T0")s"
+	l2vm_guest_totals
+	exit # 0, or 1 after a FAIL
 }
 
-section "prerequisites (kernel $(uname -r))"
+l2vm_section "prerequisites (kernel $(uname -r))"
 for t in python3 wg nft ip tcpdump ethtool; do
-	command -v "$t" >/dev/null || { fail "tool $t installed"; finish; }
+	command -v "$t" >/dev/null || { t_fail "tool $t installed"; finish; }
 done
-[ -x "$bin" ] || { fail "l2fragq binary $bin is executable"; finish; }
-"$bin" --help | grep -q -- '--gso' || { fail "$bin offers --gso"; finish; }
+[ -x "$bin" ] || { t_fail "l2fragq binary $bin is executable"; finish; }
+"$bin" --help | grep -q -- '--gso' || { t_fail "$bin offers --gso"; finish; }
 if [ -z "$naive" ]; then
 	variants=${variants//B/}
 	echo "INFO no naive binary given: variant B skipped"
 fi
-section "seed topology"
+l2vm_section "seed topology"
 if ! seed_up >"$work/seed.log" 2>&1; then
-	fail "seed topology builds"
+	t_fail "seed topology builds"
 	sed 's/^/    /' "$work/seed.log"
 	finish
 fi
@@ -89,7 +80,7 @@ done
 if [ -n "$advmss" ]; then
 	for vm in 11 21; do
 		inns "vm$vm" ip route change 192.0.2.0/24 dev eth0 proto kernel scope link src "192.0.2.$vm" advmss "$advmss" ||
-			fail "advmss $advmss on vm$vm"
+			t_fail "advmss $advmss on vm$vm"
 	done
 	echo "INFO fake VMs advertise MSS $advmss"
 fi
@@ -148,7 +139,7 @@ for v in $variants; do
 	C) label="C: l2fragq --gso" args=(l2fragq-args=--gso) b=$bin ;;
 	*) continue ;;
 	esac
-	section "variant $label"
+	l2vm_section "variant $label"
 	seed_conf 1 l2fragq 2 l2fragq="$b" queues="$queues" "${args[@]}"
 	seed_conf 2 l2fragq 1 l2fragq="$b" queues="$queues" "${args[@]}"
 	seed_net 1 up >"$work/up1.log" 2>&1 & p1=$!
@@ -156,7 +147,7 @@ for v in $variants; do
 	wait $p1; rc1=$?
 	wait $p2; rc2=$?
 	if [ $rc1 -ne 0 ] || [ $rc2 -ne 0 ]; then
-		fail "[$v] up on hyp1 and hyp2 (exit $rc1, $rc2)"
+		t_fail "[$v] up on hyp1 and hyp2 (exit $rc1, $rc2)"
 		sed 's/^/    /' "$work/up1.log" "$work/up2.log"
 		seed_net 1 down >/dev/null 2>&1
 		seed_net 2 down >/dev/null 2>&1
@@ -204,18 +195,18 @@ for v in $variants; do
 		if [ "$v" = B ]; then
 			echo "INFO [$v] run $r: $T_OK (naive variant: measured, not asserted)"
 		elif [ "$T_OK" = ok ]; then
-			pass "[$v] run $r: $T_MSG, $T_MBS MB/s"
+			t_pass "[$v] run $r: $T_MSG, $T_MBS MB/s"
 		else
-			fail "[$v] run $r: $T_MSG"
+			t_fail "[$v] run $r: $T_MSG"
 		fi
 		if [ -n "$cap" ] && [ "$v" != B ]; then
 			[ "${wi:-1}" -eq 0 ] && [ "${wc:-0}" -gt 0 ] &&
-				pass "[$v] $wire" || fail "[$v] $wire"
+				t_pass "[$v] $wire" || t_fail "[$v] $wire"
 		fi
 	done
 	echo "INFO [$v] hyp1 kernel queue stats (queue portid waiting mode range qdropped udropped ...): $(inns hyp1 cat /proc/net/netfilter/nfnetlink_queue | tr '\n' ';')"
-	seed_net 1 down >/dev/null 2>&1 || fail "[$v] down on hyp1"
-	seed_net 2 down >/dev/null 2>&1 || fail "[$v] down on hyp2"
+	seed_net 1 down >/dev/null 2>&1 || t_fail "[$v] down on hyp1"
+	seed_net 2 down >/dev/null 2>&1 || t_fail "[$v] down on hyp2"
 	for n in 1 2; do
 		grep 'gso:' "$work/hyp$n.log" 2>/dev/null | sed "s/^/INFO [$v] hyp$n at exit: /"
 		grep -E 'stats:' "$work/hyp$n.log" 2>/dev/null | tail -n 1 | sed "s/^/INFO [$v] hyp$n last /"

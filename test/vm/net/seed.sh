@@ -16,6 +16,7 @@
 #   gretap gt-hypM (MTU 1500) per peer. Documentation addresses only.
 #
 #   seed_init PREFIX WORKDIR ROOT L2FRAGQ   names, paths; call first
+#   seed_begin PREFIX WORKDIR ROOT L2FRAGQ  seed_init, and on exit seed_down, WORKDIR removed
 #   seed_up                          inet, hyp1, hyp2 (with br-vm), vm11 vm12 vm21 vm22
 #   seed_add_hyp N [nobridge]        another hypervisor on the router
 #   seed_add_vm N XY                 fake VM XY plugged into hypN's br-vm
@@ -38,6 +39,14 @@ seed_init() { # PREFIX WORKDIR ROOT L2FRAGQ
 	L2S_NSES=()
 	L2S_PIDS=()
 	mkdir -p "$L2S_WORK"
+}
+
+# For a script that owns the topology: whatever way it ends (^C included), the
+# namespaces and the l2fragq-net instances in them go, and so does WORKDIR.
+seed_begin() { # PREFIX WORKDIR ROOT L2FRAGQ
+	seed_init "$@"
+	trap 'seed_down; rm -rf "$L2S_WORK"' EXIT
+	trap 'exit 130' INT TERM
 }
 
 seed_ns() { echo "$L2S_P$1"; }

@@ -89,9 +89,7 @@ for s in "${setups[@]}"; do
 	seed_conf 1 "$strat" 2 $x
 	# shellcheck disable=SC2086
 	seed_conf 2 "$strat" 1 $x
-	seed_net 1 up >"$work/up1" 2>&1 & p1=$!
-	seed_net 2 up >"$work/up2" 2>&1 & p2=$!
-	wait $p1 && wait $p2 || { cat "$work/up1" "$work/up2"; echo "demo: l2fragq-net up failed" >&2; exit 1; }
+	seed_net_up 1 2 || { seed_net_up_failed 1 2; echo "demo: l2fragq-net up failed (exit ${SEED_UP_RC// /, })" >&2; exit 1; }
 	read -r -a e <<<"$exp"
 	seed_ping vm11 192.0.2.21 && got[$si.small]=ok || got[$si.small]=fail
 	seed_ping vm11 2001:db8:2::21 >/dev/null # neighbour discovery first

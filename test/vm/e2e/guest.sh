@@ -149,15 +149,9 @@ for row in "${rows[@]}"; do
 	seed_conf 1 "$strat" 2 $x1
 	# shellcheck disable=SC2086
 	seed_conf 2 "$strat" 1 $x2
-	seed_net 1 up >"$work/up1.log" 2>&1 & p1=$!
-	seed_net 2 up >"$work/up2.log" 2>&1 & p2=$!
-	wait $p1; rc1=$?
-	wait $p2; rc2=$?
-	if [ $rc1 -ne 0 ] || [ $rc2 -ne 0 ]; then
-		t_fail "[$name] up on hyp1 and hyp2 (exit $rc1, $rc2)"
-		sed 's/^/    /' "$work/up1.log" "$work/up2.log"
-		seed_net 1 down >/dev/null 2>&1
-		seed_net 2 down >/dev/null 2>&1
+	if ! seed_net_up 1 2; then
+		t_fail "[$name] up on hyp1 and hyp2 (exit ${SEED_UP_RC// /, })"
+		seed_net_up_failed 1 2
 		continue
 	fi
 	t_pass "[$name] up on hyp1 and hyp2"
@@ -303,17 +297,11 @@ if seed_add_hyp 3 nobridge >"$work/hyp3.log" 2>&1; then
 	seed_conf 3 auto "1 2" wireguard=$wg3 wg-interface=l2fq-wg3
 	seed_conf 1 auto "2 3"
 	seed_conf 2 auto "1 3"
-	seed_net 1 up >"$work/up1.log" 2>&1 & p1=$!
-	seed_net 2 up >"$work/up2.log" 2>&1 & p2=$!
-	seed_net 3 up >"$work/up3.log" 2>&1 & p3=$!
-	wait $p1; rc1=$?
-	wait $p2; rc2=$?
-	wait $p3; rc3=$?
-	if [ $rc1 -eq 0 ] && [ $rc2 -eq 0 ] && [ $rc3 -eq 0 ]; then
+	if seed_net_up 1 2 3; then
 		t_pass "up with the third peer: hyp1 and hyp2 re-applied a changed config, hyp3 up"
 	else
-		t_fail "three-site up: exit $rc1 $rc2 $rc3"
-		sed 's/^/    /' "$work/up1.log" "$work/up2.log" "$work/up3.log"
+		t_fail "three-site up: exit $SEED_UP_RC"
+		for h in 1 2 3; do sed 's/^/    /' "$work/up$h.log"; done
 	fi
 	grep -q 'configuration changed' "$work/up1.log" && t_pass "up on a changed config says so and re-applies" ||
 		t_fail "hyp1 up did not report the changed config: $(cat "$work/up1.log")"

@@ -142,15 +142,9 @@ for v in $variants; do
 	l2vm_section "variant $label"
 	seed_conf 1 l2fragq 2 l2fragq="$b" queues="$queues" "${args[@]}"
 	seed_conf 2 l2fragq 1 l2fragq="$b" queues="$queues" "${args[@]}"
-	seed_net 1 up >"$work/up1.log" 2>&1 & p1=$!
-	seed_net 2 up >"$work/up2.log" 2>&1 & p2=$!
-	wait $p1; rc1=$?
-	wait $p2; rc2=$?
-	if [ $rc1 -ne 0 ] || [ $rc2 -ne 0 ]; then
-		t_fail "[$v] up on hyp1 and hyp2 (exit $rc1, $rc2)"
-		sed 's/^/    /' "$work/up1.log" "$work/up2.log"
-		seed_net 1 down >/dev/null 2>&1
-		seed_net 2 down >/dev/null 2>&1
+	if ! seed_net_up 1 2; then
+		t_fail "[$v] up on hyp1 and hyp2 (exit ${SEED_UP_RC// /, })"
+		seed_net_up_failed 1 2
 		continue
 	fi
 	st=$(seed_net 1 status 2>&1)

@@ -22,6 +22,8 @@
 #   seed_add_vm N XY                 fake VM XY plugged into hypN's br-vm
 #   seed_conf N STRATEGY "PEERS" [KEY=VALUE...]  writes WORK/hypN.conf
 #   seed_net N up|down|status|check  scripts/l2fragq-net inside hypN
+#   seed_net_up N...                 "up" on several at once; SEED_UP_RC, logs WORK/upN.log
+#   seed_net_up_failed N...          after a failed seed_net_up: show the logs, "down" each
 #   seed_down                        l2fragq-net down everywhere, namespaces gone
 #   seed_ns NAME                     the full namespace name of hyp1, vm11 ...
 #   inns NAME CMD...                 run CMD in namespace NAME (short name)
@@ -144,6 +146,30 @@ seed_conf() { # N STRATEGY "PEER NUMBERS" [KEY=VALUE...] (KEY=VALUE replaces a d
 
 seed_net() { # N COMMAND
 	ip netns exec "$L2S_P"hyp"$1" "$L2S_NET" -c "$L2S_WORK/hyp$1.conf" "$2"
+}
+
+# Runs "up" on hypervisors N... at once (each waits for its peers), logs in
+# $L2S_WORK/upN.log. Exit statuses in SEED_UP_RC ("0 0"); 0 if all succeeded,
+# otherwise prints the logs indented and returns 1 (the caller says FAIL
+# first, then calls seed_net_up_failed to show them and take the hosts down).
+seed_net_up() { # N...
+	local n pids=() rcs=() i
+	for n in "$@"; do
+		seed_net "$n" up >"$L2S_WORK/up$n.log" 2>&1 &
+		pids+=($!)
+	done
+	for i in "${!pids[@]}"; do
+		wait "${pids[$i]}"
+		rcs+=($?)
+	done
+	SEED_UP_RC=${rcs[*]}
+	[[ " $SEED_UP_RC " != *[1-9]* ]]
+}
+
+seed_net_up_failed() { # N...: the logs of a failed seed_net_up, then "down" on each
+	local n
+	for n in "$@"; do sed 's/^/    /' "$L2S_WORK/up$n.log"; done
+	for n in "$@"; do seed_net "$n" down >/dev/null 2>&1; done
 }
 
 seed_down() {

@@ -13,24 +13,6 @@ static uint16_t get16(const uint8_t *p)
 	return (uint16_t)(p[0] << 8 | p[1]);
 }
 
-uint64_t l2fq_csum_add(uint64_t sum, const uint8_t *p, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i + 1 < len; i += 2)
-		sum += get16(p + i);
-	if (len & 1)
-		sum += (uint64_t)p[len - 1] << 8;
-	return sum;
-}
-
-uint16_t l2fq_csum_fold(uint64_t sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)sum;
-}
-
 /* Both encodings of ones-complement zero are the same value. */
 static int csum_equal(uint16_t a, uint16_t b)
 {

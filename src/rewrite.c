@@ -55,20 +55,27 @@ static uint32_t load32(const uint8_t *p)
 	return v;
 }
 
-uint16_t l2fq_ip_checksum(const uint8_t *hdr, size_t len)
+uint64_t l2fq_csum_add(uint64_t sum, const uint8_t *p, size_t len)
 {
-	uint32_t sum = 0;
 	size_t i;
 
 	for (i = 0; i + 1 < len; i += 2)
-		sum += load16(hdr + i);
-	if (len & 1) {
-		uint8_t last[2] = { hdr[len - 1], 0 };
-		sum += load16(last);
-	}
+		sum += (uint64_t)(p[i] << 8 | p[i + 1]);
+	if (len & 1)
+		sum += (uint64_t)p[len - 1] << 8;
+	return sum;
+}
+
+uint16_t l2fq_csum_fold(uint64_t sum)
+{
 	while (sum >> 16)
 		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
+	return (uint16_t)sum;
+}
+
+uint16_t l2fq_ip_checksum(const uint8_t *hdr, size_t len)
+{
+	return htons((uint16_t)~l2fq_csum_fold(l2fq_csum_add(0, hdr, len)));
 }
 
 /* One's complement sum of an IPv4 header as 32-bit words (IHL*4 is a
@@ -98,9 +105,7 @@ uint16_t l2fq_checksum_update16(uint16_t check, uint16_t old_word, uint16_t new_
 
 	sum += (uint16_t)~old_word;
 	sum += new_word;
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
+	return (uint16_t)~l2fq_csum_fold(sum);
 }
 
 int l2fq_peer_parse(const char *text, struct l2fq_peer *peer)

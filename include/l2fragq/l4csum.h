@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "l2fragq/rewrite.h" /* l2fq_csum_add, l2fq_csum_fold */
+
 enum l2fq_l4csum_result {
 	L2FQ_L4CSUM_OK = 0,      /* located (and, for _complete, written) */
 	L2FQ_L4CSUM_UNPARSED,    /* not outer IPv4 / GRE 0x6558 / Ethernet (802.1Q/ad
@@ -47,13 +49,5 @@ enum l2fq_l4csum_result l2fq_l4csum_locate(const uint8_t *pkt, size_t len,
  * completed value, so it stays valid. On any result but L2FQ_L4CSUM_OK not a
  * byte has changed. */
 enum l2fq_l4csum_result l2fq_l4csum_complete(uint8_t *pkt, size_t len);
-
-/* Ones-complement sum of len bytes as big-endian 16-bit words (an odd last
- * byte is the high byte of a word), added to sum, not folded (64 bits: no overflow for any packet). */
-uint64_t l2fq_csum_add(uint64_t sum, const uint8_t *p, size_t len);
-
-/* Folds a ones-complement accumulator to 16 bits (not complemented); a
- * non-zero accumulator never folds to 0. */
-uint16_t l2fq_csum_fold(uint64_t sum);
 
 #endif

@@ -23,7 +23,6 @@ struct l2fq_queue_config {
 	int gso; /* NFQA_CFG_F_GSO: whole GSO packets, partial checksums finished here */
 };
 
-
 struct l2fq_queue {
 	struct l2fq_stats stats; /* first: keeps it on its own cache lines */
 	struct l2fq_queue_config cfg;

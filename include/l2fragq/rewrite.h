@@ -69,7 +69,14 @@ uint16_t l2fq_idgen_next(struct l2fq_idgen *ids, uint32_t saddr, uint32_t daddr)
 enum l2fq_reason l2fq_rewrite(uint8_t *pkt, size_t caplen, size_t wirelen,
 			      const struct l2fq_rule *rule, struct l2fq_idgen *ids);
 
-/* Internet checksum helpers, exposed for tests and tools. */
+/* Internet checksum helpers (RFC 1071), shared with l4csum.c, tests and tools. */
+/* Ones-complement sum of len bytes as big-endian 16-bit words (an odd last
+ * byte is the high byte of a word), added to sum, not folded (64 bits: no overflow for any packet). */
+uint64_t l2fq_csum_add(uint64_t sum, const uint8_t *p, size_t len);
+
+/* Folds a ones-complement accumulator to 16 bits (not complemented); a
+ * non-zero accumulator never folds to 0. */
+uint16_t l2fq_csum_fold(uint64_t sum);
 uint16_t l2fq_ip_checksum(const uint8_t *hdr, size_t len);
 /* RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m'), all values as stored (network order). */
 uint16_t l2fq_checksum_update16(uint16_t check, uint16_t old_word, uint16_t new_word);

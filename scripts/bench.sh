@@ -40,6 +40,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
 . scripts/lib/setup.sh
+. scripts/lib/netns-pair.sh
 
 ROUNDS=3 QUICK=0 OUT= BUILD= ONLY= DAEMON_ARGS=
 while [ $# -gt 0 ]; do
@@ -130,22 +131,10 @@ die() { echo "bench.sh: $*" >&2; exit 1; }
 
 # ------------------------------------------------------------ one trial's path
 setup_path() { # setup_path CONFIG
-	local config=$1 mac_s mac_r
-	ip netns add "$NS_S" && ip netns add "$NS_R" || die "cannot create namespaces"
-	ip link add s netns "$NS_S" type veth peer name r netns "$NS_R"
-	nss ip link set lo up; nsr ip link set lo up
-	nss ip link set s mtu 9216 up
-	nsr ip link set r mtu 9216 up
-	nss ip addr add $IP_S/24 dev s
-	nsr ip addr add $IP_R/24 dev r
-	nsr ip addr add $IP_P/24 dev r
-	nss ip route add $IP_R/32 dev s src $IP_S mtu lock 1420
-	nss ip route add $IP_P/32 dev s src $IP_S mtu lock 1420
-	mac_s=$(nss cat /sys/class/net/s/address)
-	mac_r=$(nsr cat /sys/class/net/r/address)
-	nss ip neigh replace $IP_R lladdr "$mac_r" dev s nud permanent
-	nss ip neigh replace $IP_P lladdr "$mac_r" dev s nud permanent
-	nsr ip neigh replace $IP_S lladdr "$mac_s" dev r nud permanent
+	local config=$1
+	# 9216-byte veth: the size sweep's 9000-byte inner packets are 9038 outer.
+	l2fq_pair_link "$NS_S" "$NS_R" $IP_S $IP_R 1420 9216 &&
+		l2fq_pair_route "$NS_S" "$NS_R" $IP_P 1420 || die "cannot build the namespace pair"
 	# Counts reassembled flood packets (input runs after reassembly) and drops
 	# them before the protocol handler; probes to .3 go on to the raw socket.
 	nsr nft -f - <<-EOF

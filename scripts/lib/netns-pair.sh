@@ -5,29 +5,44 @@
 # smoke test and the host-kernel demo. Source it; functions only.
 #
 #   l2fq_pair_up NS_S NS_R IP_S IP_R MTU QUEUE   interfaces are "s" and "r"
+#   l2fq_pair_link NS_S NS_R IP_S IP_R MTU [DEV_MTU]   the same without the
+#                                                rule (veth MTU default 9000)
+#   l2fq_pair_route NS_S NS_R IP MTU             one more receiver address,
+#                                                routed like the first
 #   l2fq_pair_down NS_S NS_R
 #   l2fq_queue_bound NS QUEUE                    is QUEUE bound in NS?
 #   l2fq_wait_queue_bound NS QUEUE PID           up to 5 s, while PID lives
 
-l2fq_pair_up() {
-	local ns_s=$1 ns_r=$2 ip_s=$3 ip_r=$4 mtu=$5 queue=$6 mac_s mac_r
+l2fq_pair_link() {
+	local ns_s=$1 ns_r=$2 ip_s=$3 ip_r=$4 mtu=$5 dev_mtu=${6:-9000} mac_s
 	ip netns add "$ns_s" || { echo "cannot create network namespace $ns_s" >&2; return 1; }
 	ip netns add "$ns_r" || { echo "cannot create network namespace $ns_r" >&2; return 1; }
 	ip link add s netns "$ns_s" type veth peer name r netns "$ns_r" ||
 		{ echo "cannot create the veth pair" >&2; return 1; }
 	ip -n "$ns_s" link set lo up
 	ip -n "$ns_r" link set lo up
-	ip -n "$ns_s" link set s mtu 9000 up
-	ip -n "$ns_r" link set r mtu 9000 up
+	ip -n "$ns_s" link set s mtu "$dev_mtu" up
+	ip -n "$ns_r" link set r mtu "$dev_mtu" up
 	ip -n "$ns_s" addr add "$ip_s/24" dev s
-	ip -n "$ns_r" addr add "$ip_r/24" dev r
-	ip -n "$ns_s" route add "$ip_r/32" dev s src "$ip_s" mtu lock "$mtu" ||
+	mac_s=$(ip netns exec "$ns_s" cat /sys/class/net/s/address)
+	ip -n "$ns_r" neigh replace "$ip_s" lladdr "$mac_s" dev r nud permanent
+	l2fq_pair_route "$ns_s" "$ns_r" "$ip_r" "$mtu"
+}
+
+l2fq_pair_route() {
+	local ns_s=$1 ns_r=$2 ip=$3 mtu=$4 ip_s mac_r
+	ip_s=$(ip -n "$ns_s" -4 -o addr show dev s | awk '{ sub("/.*", "", $4); print $4; exit }')
+	ip -n "$ns_r" addr add "$ip/24" dev r
+	ip -n "$ns_s" route add "$ip/32" dev s src "$ip_s" mtu lock "$mtu" ||
 		{ echo "cannot add the mtu-locked route" >&2; return 1; }
 	# Static neighbours: no ARP race for the first packet.
-	mac_s=$(ip netns exec "$ns_s" cat /sys/class/net/s/address)
 	mac_r=$(ip netns exec "$ns_r" cat /sys/class/net/r/address)
-	ip -n "$ns_s" neigh replace "$ip_r" lladdr "$mac_r" dev s nud permanent
-	ip -n "$ns_r" neigh replace "$ip_s" lladdr "$mac_s" dev r nud permanent
+	ip -n "$ns_s" neigh replace "$ip" lladdr "$mac_r" dev s nud permanent
+}
+
+l2fq_pair_up() {
+	local ns_s=$1 ns_r=$2 ip_s=$3 ip_r=$4 mtu=$5 queue=$6
+	l2fq_pair_link "$ns_s" "$ns_r" "$ip_s" "$ip_r" "$mtu" || return 1
 	# bypass: while nobody is bound the packet passes unchanged.
 	ip netns exec "$ns_s" iptables -A OUTPUT -p gre -j NFQUEUE --queue-num "$queue" \
 		--queue-bypass || { echo "cannot add the NFQUEUE rule (iptables)" >&2; return 1; }

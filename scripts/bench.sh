@@ -83,6 +83,7 @@ else
 	SIZES=(64 576 1500 4000 9000) SIZE_S=1 CONFIGS=(ceiling nft t1 t2 naive)
 fi
 FLOOD_CONFIGS=("${CONFIGS[@]}" t4)
+SIZE_CONFIGS=(ceiling nft t1)
 if [ -n "$ONLY" ]; then
 	for c in $ONLY; do
 		[[ " ${FLOOD_CONFIGS[*]} " == *" $c "* ]] || { echo "bench.sh: unknown configuration '$c'" >&2; exit 2; }
@@ -95,7 +96,6 @@ fi
 # traffic does not wait for the queue; 64 MiB (~25000 packets in flight, far
 # more than a 4096-packet queue) lets the sender overrun it the same way.
 SNDBUF=67108864
-SIZE_CONFIGS=(ceiling nft t1)
 
 NS_S=l2fqbS-$$
 NS_R=l2fqbR-$$

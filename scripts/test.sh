@@ -45,6 +45,8 @@ echo "== end-to-end on a full kernel (test/vm/e2e)"
 test/vm/e2e/run.sh "$here/build-test-release/l2fragq" || status=1
 echo "== --gso: TCP integrity and round trips on a full kernel (test/vm/gso)"
 test/vm/gso/run.sh "$here/build-test-release/l2fragq" || status=1
+echo "== path table and bridge injection on a full kernel (test/vm/paths)"
+test/vm/paths/run.sh "$here/build-test-release" || status=1
 
 echo "== fuzzing, 30 s per harness"
 scripts/fuzz.sh 30 || status=1

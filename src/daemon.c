@@ -13,6 +13,7 @@
 #include "l2fragq/atomic_file.h"
 #include "l2fragq/metrics.h"
 #include "l2fragq/notify.h"
+#include "l2fragq/pmtud_sender.h"
 #include "l2fragq/privdrop.h"
 #include "l2fragq/queue.h"
 #include "l2fragq/stats.h"
@@ -157,34 +158,27 @@ static int any_worker_failed(struct worker *workers, unsigned n)
 	return 0;
 }
 
-int l2fq_daemon_run(const struct l2fq_options *opts)
-{
-	static struct l2fq_idgen ids;
-	struct sigaction wake = { .sa_handler = on_wake }; /* no SA_RESTART: EINTR */
+/* Everything the daemon opens, so one function can close it all. */
+struct daemon {
+	const struct l2fq_options *opts;
 	struct worker *workers;
-	atomic_int stop = 0;
-	sigset_t wait_set, old_set;
-	unsigned i, started = 0;
-	int rc = L2FQ_EXIT_OK;
-	char msg[512];
-	struct l2fq_user user = { 0, 0 };
-	time_t next_stats, next_metrics;
-	unsigned metrics_interval;
+	unsigned opened;  /* queues bound */
+	unsigned started; /* threads running */
+	struct l2fq_pmtud_sender *pmtud;
+	struct l2fq_pmtud_worker *pmtud_workers;
+};
 
-	if (opts->user) {
-		rc = l2fq_resolve_user(opts->user, &user, msg, sizeof(msg));
-		if (rc != L2FQ_EXIT_OK) {
-			fprintf(stderr, "l2fragq: %s\n", msg);
-			return rc;
-		}
-	}
-	workers = calloc(opts->threads, sizeof(*workers));
-	if (!workers) {
-		fprintf(stderr, "l2fragq: out of memory\n");
+static int open_queues(struct daemon *d, struct l2fq_idgen *ids, char *msg, size_t msglen)
+{
+	const struct l2fq_options *opts = d->opts;
+	int rc;
+
+	d->workers = calloc(opts->threads, sizeof(*d->workers));
+	if (!d->workers) {
+		snprintf(msg, msglen, "out of memory");
 		return L2FQ_EXIT_FAILURE;
 	}
-	l2fq_idgen_init(&ids, random_seed());
-	for (i = 0; i < opts->threads; i++) {
+	for (unsigned i = 0; i < opts->threads; i++) {
 		struct l2fq_queue_config cfg = {
 			.queue = (uint16_t)(opts->queue + i),
 			.batch = opts->batch,
@@ -194,25 +188,180 @@ int l2fq_daemon_run(const struct l2fq_options *opts)
 			.gso = opts->gso,
 		};
 
-		rc = l2fq_queue_open(&workers[i].queue, &cfg, &opts->rule, &ids, msg, sizeof(msg));
-		if (rc != L2FQ_EXIT_OK) {
-			fprintf(stderr, "l2fragq: %s\n", msg);
-			for (unsigned j = 0; j <= i; j++)
-				l2fq_queue_close(&workers[j].queue);
-			free(workers);
+		rc = l2fq_queue_open(&d->workers[i].queue, &cfg, &opts->rule, ids, msg, msglen);
+		d->opened = i + 1; /* a half-opened queue is closed too */
+		if (rc != L2FQ_EXIT_OK)
 			return rc;
+	}
+	return L2FQ_EXIT_OK;
+}
+
+/* --pmtud, part 1 (privileged): the packet socket into the bridges. */
+static int open_pmtud(struct daemon *d, char *msg, size_t msglen)
+{
+	const struct l2fq_options *opts = d->opts;
+	struct l2fq_pmtud_config cfg = {
+		.fixed_mtu = opts->pmtud_mtu,
+		.mark = opts->pmtud_mark,
+		.flow_interval_ms = opts->pmtud_flow_interval_ms,
+		.rate_per_sec = opts->pmtud_rate,
+		.rate_burst = L2FQ_PMTUD_RATE_BURST,
+	};
+
+	return l2fq_pmtud_sender_open(&d->pmtud, &cfg, msg, msglen);
+}
+
+/* --pmtud, part 2 (unprivileged): follow the paths, give each worker its view. */
+static int start_pmtud(struct daemon *d, char *msg, size_t msglen)
+{
+	int rc = l2fq_pmtud_sender_start(d->pmtud, msg, msglen);
+
+	if (rc != L2FQ_EXIT_OK)
+		return rc;
+	d->pmtud_workers = calloc(d->opts->threads, sizeof(*d->pmtud_workers));
+	if (!d->pmtud_workers) {
+		snprintf(msg, msglen, "out of memory");
+		return L2FQ_EXIT_FAILURE;
+	}
+	for (unsigned i = 0; i < d->opts->threads; i++) {
+		d->pmtud_workers[i].sender = d->pmtud;
+		d->workers[i].queue.pmtud = &d->pmtud_workers[i];
+	}
+	l2fq_pmtud_print_paths(d->pmtud, "l2fragq: --pmtud: ");
+	return L2FQ_EXIT_OK;
+}
+
+/* Binds, drops privileges, starts the helpers. */
+static int open_all(struct daemon *d, struct l2fq_idgen *ids, char *msg, size_t msglen)
+{
+	const struct l2fq_options *opts = d->opts;
+	struct l2fq_user user = { 0, 0 };
+	int rc;
+
+	if (opts->user && (rc = l2fq_resolve_user(opts->user, &user, msg, msglen)) != L2FQ_EXIT_OK)
+		return rc;
+	if ((rc = open_queues(d, ids, msg, msglen)) != L2FQ_EXIT_OK)
+		return rc;
+	if (opts->pmtud && (rc = open_pmtud(d, msg, msglen)) != L2FQ_EXIT_OK)
+		return rc;
+	if (opts->user) {
+		if ((rc = l2fq_drop_privileges(&user, msg, msglen)) != L2FQ_EXIT_OK)
+			return rc;
+	} else if (l2fq_drop_net_raw() != 0 && opts->pmtud) {
+		/* (The unit grants CAP_NET_RAW for --pmtud; without it, shed it too.) */
+		fprintf(stderr, "l2fragq: --pmtud: could not give up CAP_NET_RAW after opening the "
+			"packet socket; continuing\n");
+	}
+	if (opts->pmtud && (rc = start_pmtud(d, msg, msglen)) != L2FQ_EXIT_OK)
+		return rc;
+	return L2FQ_EXIT_OK;
+}
+
+static void close_all(struct daemon *d)
+{
+	for (unsigned i = 0; i < d->opened; i++)
+		l2fq_queue_close(&d->workers[i].queue);
+	l2fq_pmtud_sender_close(d->pmtud);
+	free(d->pmtud_workers);
+	free(d->workers);
+}
+
+static void print_totals(struct daemon *d)
+{
+	print_stats("totals", d->workers, d->opts->threads);
+	if (d->opts->threads > 1)
+		for (unsigned i = 0; i < d->opts->threads; i++) {
+			char label[32];
+
+			snprintf(label, sizeof(label), "queue %u", (unsigned)d->workers[i].queue.cfg.queue);
+			print_stats(label, &d->workers[i], 1);
+		}
+}
+
+/* Until SIGINT/SIGTERM or a failed worker; returns an enum l2fq_exit value. */
+static int supervise(struct daemon *d, sigset_t *wait_set)
+{
+	const struct l2fq_options *opts = d->opts;
+	unsigned metrics_interval =
+		opts->stats_interval ? opts->stats_interval : L2FQ_DEFAULT_METRICS_INTERVAL;
+	time_t next_stats = opts->stats_interval ? time(NULL) + opts->stats_interval : 0;
+	time_t next_metrics = opts->metrics_file ? time(NULL) + metrics_interval : 0;
+
+	for (;;) {
+		struct timespec timeout = { 1, 0 };
+		int sig = sigtimedwait(wait_set, NULL, &timeout);
+
+		if (sig == SIGINT || sig == SIGTERM)
+			return L2FQ_EXIT_OK;
+		if (sig == SIGUSR1) {
+			print_stats("stats", d->workers, opts->threads);
+			if (d->pmtud)
+				l2fq_pmtud_print_paths(d->pmtud, "l2fragq: --pmtud: ");
+		}
+		if (next_stats && time(NULL) >= next_stats) {
+			print_stats("stats", d->workers, opts->threads);
+			next_stats += opts->stats_interval;
+		}
+		if (next_metrics && time(NULL) >= next_metrics) {
+			write_metrics(opts->metrics_file, d->workers, opts->threads);
+			next_metrics += metrics_interval;
+		}
+		if (any_worker_failed(d->workers, d->started)) {
+			for (unsigned i = 0; i < d->started; i++)
+				if (d->workers[i].failed)
+					fprintf(stderr, "l2fragq: %s\n", d->workers[i].queue.error);
+			return L2FQ_EXIT_FAILURE;
 		}
 	}
+}
 
-	if (opts->user) {
-		rc = l2fq_drop_privileges(&user, msg, sizeof(msg));
-		if (rc != L2FQ_EXIT_OK) {
-			fprintf(stderr, "l2fragq: %s\n", msg);
-			for (i = 0; i < opts->threads; i++)
-				l2fq_queue_close(&workers[i].queue);
-			free(workers);
-			return rc;
+static int start_workers(struct daemon *d, atomic_int *stop)
+{
+	for (unsigned i = 0; i < d->opts->threads; i++) {
+		d->workers[i].stop = stop;
+		if (pthread_create(&d->workers[i].thread, NULL, worker_main, &d->workers[i]) != 0) {
+			fprintf(stderr, "l2fragq: cannot start worker thread %u: %s\n", i,
+				strerror(errno));
+			return L2FQ_EXIT_FAILURE;
 		}
+		d->started++;
+	}
+	return L2FQ_EXIT_OK;
+}
+
+static void announce(const struct l2fq_options *opts)
+{
+	char msg[128];
+
+	if ((long)opts->threads > sysconf(_SC_NPROCESSORS_ONLN))
+		fprintf(stderr, "l2fragq: %u threads on %ld CPUs: with 'fanout' the kernel picks the "
+			"queue by CPU, so queues past the CPU count stay idle\n", opts->threads,
+			sysconf(_SC_NPROCESSORS_ONLN));
+	fprintf(stderr, "l2fragq %s: bound queue%s %u..%u, %u peer%s, batch %u%s\n", L2FQ_VERSION,
+		opts->threads > 1 ? "s" : "", (unsigned)opts->queue,
+		(unsigned)(opts->queue + opts->threads - 1), opts->rule.npeers,
+		opts->rule.npeers == 1 ? "" : "s", opts->batch, opts->pmtud ? ", pmtud on" : "");
+	snprintf(msg, sizeof(msg), "READY=1\nSTATUS=bound queues %u..%u", (unsigned)opts->queue,
+		 (unsigned)(opts->queue + opts->threads - 1));
+	l2fq_notify(msg);
+}
+
+int l2fq_daemon_run(const struct l2fq_options *opts)
+{
+	static struct l2fq_idgen ids;
+	struct sigaction wake = { .sa_handler = on_wake }; /* no SA_RESTART: EINTR */
+	struct daemon d = { .opts = opts };
+	atomic_int stop = 0;
+	sigset_t wait_set, old_set;
+	char msg[512];
+	int rc;
+
+	l2fq_idgen_init(&ids, random_seed());
+	rc = open_all(&d, &ids, msg, sizeof(msg));
+	if (rc != L2FQ_EXIT_OK) {
+		fprintf(stderr, "l2fragq: %s\n", msg);
+		close_all(&d);
+		return rc;
 	}
 
 	/* Signals for the process go to the main thread only (sigtimedwait);
@@ -225,75 +374,20 @@ int l2fq_daemon_run(const struct l2fq_options *opts)
 	pthread_sigmask(SIG_BLOCK, &wait_set, &old_set);
 	sigaction(WAKE_SIGNAL, &wake, NULL);
 
-	for (i = 0; i < opts->threads; i++) {
-		workers[i].stop = &stop;
-		if (pthread_create(&workers[i].thread, NULL, worker_main, &workers[i]) != 0) {
-			fprintf(stderr, "l2fragq: cannot start worker thread %u: %s\n", i,
-				strerror(errno));
-			rc = L2FQ_EXIT_FAILURE;
-			break;
-		}
-		started++;
-	}
-	if (rc == L2FQ_EXIT_OK && (long)opts->threads > sysconf(_SC_NPROCESSORS_ONLN))
-		fprintf(stderr, "l2fragq: %u threads on %ld CPUs: with 'fanout' the kernel picks the "
-			"queue by CPU, so queues past the CPU count stay idle\n", opts->threads,
-			sysconf(_SC_NPROCESSORS_ONLN));
-	if (rc == L2FQ_EXIT_OK)
-		fprintf(stderr, "l2fragq %s: bound queue%s %u..%u, %u peer%s, batch %u\n", L2FQ_VERSION,
-			opts->threads > 1 ? "s" : "", (unsigned)opts->queue,
-			(unsigned)(opts->queue + opts->threads - 1), opts->rule.npeers,
-			opts->rule.npeers == 1 ? "" : "s", opts->batch);
-
+	rc = start_workers(&d, &stop);
 	if (rc == L2FQ_EXIT_OK) {
-		snprintf(msg, sizeof(msg), "READY=1\nSTATUS=bound queues %u..%u",
-			 (unsigned)opts->queue, (unsigned)(opts->queue + opts->threads - 1));
-		l2fq_notify(msg);
+		announce(opts);
 		if (opts->metrics_file)
-			write_metrics(opts->metrics_file, workers, opts->threads);
-	}
-	next_stats = opts->stats_interval ? time(NULL) + opts->stats_interval : 0;
-	metrics_interval = opts->stats_interval ? opts->stats_interval : L2FQ_DEFAULT_METRICS_INTERVAL;
-	next_metrics = opts->metrics_file ? time(NULL) + metrics_interval : 0;
-	while (rc == L2FQ_EXIT_OK) {
-		struct timespec timeout = { 1, 0 };
-		int sig = sigtimedwait(&wait_set, NULL, &timeout);
-
-		if (sig == SIGINT || sig == SIGTERM)
-			break;
-		if (sig == SIGUSR1)
-			print_stats("stats", workers, opts->threads);
-		if (next_stats && time(NULL) >= next_stats) {
-			print_stats("stats", workers, opts->threads);
-			next_stats += opts->stats_interval;
-		}
-		if (next_metrics && time(NULL) >= next_metrics) {
-			write_metrics(opts->metrics_file, workers, opts->threads);
-			next_metrics += metrics_interval;
-		}
-		if (any_worker_failed(workers, started)) {
-			for (i = 0; i < started; i++)
-				if (workers[i].failed)
-					fprintf(stderr, "l2fragq: %s\n", workers[i].queue.error);
-			rc = L2FQ_EXIT_FAILURE;
-		}
+			write_metrics(opts->metrics_file, d.workers, opts->threads);
+		rc = supervise(&d, &wait_set);
 	}
 
 	l2fq_notify("STOPPING=1");
-	stop_workers(workers, started, &stop);
-	print_stats("totals", workers, opts->threads);
-	if (opts->threads > 1)
-		for (i = 0; i < opts->threads; i++) {
-			char label[32];
-
-			snprintf(label, sizeof(label), "queue %u", (unsigned)workers[i].queue.cfg.queue);
-			print_stats(label, &workers[i], 1);
-		}
+	stop_workers(d.workers, d.started, &stop);
+	print_totals(&d);
 	if (opts->metrics_file)
-		write_metrics(opts->metrics_file, workers, opts->threads);
-	for (i = 0; i < opts->threads; i++)
-		l2fq_queue_close(&workers[i].queue);
-	free(workers);
+		write_metrics(opts->metrics_file, d.workers, opts->threads);
+	close_all(&d);
 	pthread_sigmask(SIG_SETMASK, &old_set, NULL);
 	return rc;
 }

@@ -2,12 +2,11 @@
 
 #include <pcap/dlt.h>
 
+#include "l2fragq/bytes.h"
+#include "l2fragq/frame.h"
+
 #define ETHERTYPE_IPV4 0x0800
-#define ETHERTYPE_8021Q 0x8100
-#define ETHERTYPE_8021AD 0x88a8
-#define ETHERTYPE_QINQ_OLD 0x9100 /* pre-standard QinQ, still seen on switches */
 #define ETH_HEADER 14
-#define VLAN_TAG 4
 #define SLL_HEADER 16
 #define SLL2_HEADER 20
 #define LOOP_HEADER 4
@@ -20,35 +19,28 @@
 #define LINKTYPE_LINUX_SLL2 276
 #define LINKTYPE_LOOP 108
 
-static uint16_t be16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static int is_vlan_tpid(uint16_t type)
-{
-	return type == ETHERTYPE_8021Q || type == ETHERTYPE_8021AD || type == ETHERTYPE_QINQ_OLD;
-}
-
 /* type_at: where the EtherType sits; tags may follow it, each 4 bytes whose
- * last 2 bytes are the next EtherType. */
+ * last 2 bytes are the next EtherType (frame.h's walk, shared with the GRE
+ * parser). More than L2FQ_MAX_VLAN_TAGS of them is no frame a bridge
+ * forwards: NOT_IPV4. */
 static enum l2fq_link_result skip_tags(const uint8_t *frame, size_t caplen, size_t type_at,
 				       size_t *ip_offset)
 {
 	uint16_t type;
+	size_t next;
+	unsigned ntags;
 
-	if (caplen < type_at + 2)
+	switch (l2fq_vlan_walk(frame, caplen, type_at, &type, &next, &ntags)) {
+	case 0:
+		break;
+	case -2:
+		return L2FQ_LINK_NOT_IPV4;
+	default:
 		return L2FQ_LINK_TRUNCATED;
-	type = be16(frame + type_at);
-	while (is_vlan_tpid(type)) {
-		type_at += VLAN_TAG;
-		if (caplen < type_at + 2)
-			return L2FQ_LINK_TRUNCATED;
-		type = be16(frame + type_at);
 	}
 	if (type != ETHERTYPE_IPV4)
 		return L2FQ_LINK_NOT_IPV4;
-	*ip_offset = type_at + 2;
+	*ip_offset = next;
 	return L2FQ_LINK_IPV4;
 }
 
@@ -70,8 +62,7 @@ static enum l2fq_link_result loopback(const uint8_t *frame, size_t caplen, int n
 	if (caplen < LOOP_HEADER)
 		return L2FQ_LINK_TRUNCATED;
 	/* DLT_NULL stores the family in the writer's byte order: accept both. */
-	family = (uint32_t)frame[0] << 24 | (uint32_t)frame[1] << 16 |
-		 (uint32_t)frame[2] << 8 | frame[3];
+	family = l2fq_get32(frame);
 	if (!network_order && family != BSD_AF_INET)
 		family = (uint32_t)frame[3] << 24 | (uint32_t)frame[2] << 16 |
 			 (uint32_t)frame[1] << 8 | frame[0];
@@ -119,9 +110,9 @@ enum l2fq_link_result l2fq_link_find_ipv4(int dlt, const uint8_t *frame, size_t 
 		if (caplen < SLL2_HEADER)
 			return L2FQ_LINK_TRUNCATED;
 		/* A tag after SLL2 is TCI then type, so the next type sits at 22. */
-		if (is_vlan_tpid(be16(frame)))
+		if (l2fq_is_vlan_tpid(l2fq_get16(frame)))
 			return skip_tags(frame, caplen, SLL2_HEADER + 2, ip_offset);
-		if (be16(frame) != ETHERTYPE_IPV4)
+		if (l2fq_get16(frame) != ETHERTYPE_IPV4)
 			return L2FQ_LINK_NOT_IPV4;
 		*ip_offset = SLL2_HEADER;
 		return L2FQ_LINK_IPV4;

@@ -18,6 +18,11 @@ enum {
 	OPT_METRICS_FILE,
 	OPT_QUEUES,
 	OPT_GSO,
+	OPT_PMTUD,
+	OPT_PMTUD_MTU,
+	OPT_PMTUD_MARK,
+	OPT_PMTUD_FLOW_INTERVAL,
+	OPT_PMTUD_RATE,
 };
 
 static const struct option long_options[] = {
@@ -29,6 +34,11 @@ static const struct option long_options[] = {
 	{ "queue-maxlen", required_argument, NULL, OPT_QUEUE_MAXLEN },
 	{ "fail-open", no_argument, NULL, OPT_FAIL_OPEN },
 	{ "gso", no_argument, NULL, OPT_GSO },
+	{ "pmtud", no_argument, NULL, OPT_PMTUD },
+	{ "pmtud-mtu", required_argument, NULL, OPT_PMTUD_MTU },
+	{ "pmtud-mark", required_argument, NULL, OPT_PMTUD_MARK },
+	{ "pmtud-flow-interval", required_argument, NULL, OPT_PMTUD_FLOW_INTERVAL },
+	{ "pmtud-rate", required_argument, NULL, OPT_PMTUD_RATE },
 	{ "stats-interval", required_argument, NULL, OPT_STATS_INTERVAL },
 	{ "batch", required_argument, NULL, OPT_BATCH },
 	{ "user", required_argument, NULL, OPT_USER },
@@ -69,6 +79,18 @@ static const char usage_text[] =
 	"      --metrics-file PATH write Prometheus metrics to PATH (atomically) every\n"
 	"                          stats interval, or every 15 s without one\n"
 	"      --user NAME         after binding, run as NAME keeping only CAP_NET_ADMIN\n"
+	"Bridged path-MTU discovery (daemon):\n"
+	"      --pmtud             answer an outer GRE packet too big for its path with\n"
+	"                          ICMP frag-needed / ICMPv6 packet-too-big into the VM\n"
+	"                          bridge, as if from the inner destination; the packet\n"
+	"                          itself still goes (needs CAP_NET_RAW at start)\n"
+	"      --pmtud-mtu BYTES   path MTU 576..65535 (default: the kernel's route MTU\n"
+	"                          to each gretap remote, followed as it changes)\n"
+	"      --pmtud-mark MARK   socket mark of the signal frames (default 0x6c32)\n"
+	"      --pmtud-flow-interval MS  at most one signal per inner source and\n"
+	"                          destination per MS, burst 6 (default 1000, 0 = off)\n"
+	"      --pmtud-rate N      at most N signals per second in all, burst 50\n"
+	"                          (default 1000, 0 = no limit)\n"
 	"Offline:\n"
 	"  -r, --read FILE         read pcap or pcapng FILE ('-' for stdin)\n"
 	"  -w, --write FILE        write pcap FILE ('-' for stdout); without -w only the\n"
@@ -146,6 +168,39 @@ static int parse_size(const char *s, unsigned long min, unsigned long max, unsig
 	return 0;
 }
 
+/* Options that make no sense with --read: named in the error. */
+static const int daemon_only[] = {
+	'q', 't', OPT_QUEUES, OPT_BATCH, OPT_RCVBUF, OPT_QUEUE_MAXLEN, OPT_FAIL_OPEN, OPT_GSO,
+	OPT_STATS_INTERVAL, OPT_USER, OPT_METRICS_FILE, OPT_PMTUD, OPT_PMTUD_MTU, OPT_PMTUD_MARK,
+	OPT_PMTUD_FLOW_INTERVAL, OPT_PMTUD_RATE,
+};
+
+static const char *daemon_only_option(int c)
+{
+	for (size_t i = 0; i < sizeof(daemon_only) / sizeof(daemon_only[0]); i++)
+		if (daemon_only[i] == c)
+			for (const struct option *o = long_options; o->name; o++)
+				if (o->val == c)
+					return o->name;
+	return NULL;
+}
+
+/* Decimal or 0x-hexadecimal 32-bit value within [min, max]. */
+static int parse_u32(const char *s, unsigned long min, unsigned long max, unsigned long *out)
+{
+	char *end;
+	unsigned long long v;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (errno || *end != '\0' || v < min || v > max)
+		return -1;
+	*out = (unsigned long)v;
+	return 0;
+}
+
 static void set_defaults(struct l2fq_options *o)
 {
 	memset(o, 0, sizeof(*o));
@@ -155,6 +210,9 @@ static void set_defaults(struct l2fq_options *o)
 	o->batch = L2FQ_DEFAULT_BATCH;
 	o->rcvbuf = L2FQ_DEFAULT_RCVBUF;
 	o->queue_maxlen = L2FQ_DEFAULT_QUEUE_MAXLEN;
+	o->pmtud_mark = L2FQ_DEFAULT_PMTUD_MARK;
+	o->pmtud_flow_interval_ms = L2FQ_DEFAULT_PMTUD_FLOW_INTERVAL_MS;
+	o->pmtud_rate = L2FQ_DEFAULT_PMTUD_RATE;
 }
 
 /* The name of the option at argv[optind-1], as the user typed it. */
@@ -185,8 +243,7 @@ static enum l2fq_parse_result unknown_option(char **argv, int index, char *err, 
 enum l2fq_parse_result l2fq_options_parse(int argc, char **argv, struct l2fq_options *o,
 					  char *err, size_t errlen)
 {
-	int daemon_only_seen = 0;
-	const char *daemon_only_name = NULL;
+	const char *daemon_only_name = NULL, *pmtud_detail = NULL;
 	unsigned long v;
 	int c;
 
@@ -198,21 +255,19 @@ enum l2fq_parse_result l2fq_options_parse(int argc, char **argv, struct l2fq_opt
 	while ((c = getopt_long(argc, argv, short_options, long_options, NULL)) != -1) {
 		const char *arg = optarg;
 
+		if (!daemon_only_name)
+			daemon_only_name = daemon_only_option(c);
 		switch (c) {
 		case 'q':
 			if (parse_uint(arg, 0, 65535, &v))
 				return fail(err, errlen, "--queue: '%s' is not a queue number 0..65535", arg);
 			o->queue = (uint16_t)v;
-			daemon_only_seen = 1;
-			daemon_only_name = "--queue";
 			break;
 		case 't':
 			if (parse_uint(arg, 1, L2FQ_MAX_THREADS, &v))
 				return fail(err, errlen, "--threads: '%s' is not a number 1..%d", arg,
 					    L2FQ_MAX_THREADS);
 			o->threads = (unsigned)v;
-			daemon_only_seen = 1;
-			daemon_only_name = "--threads";
 			break;
 		case OPT_QUEUES: {
 			const char *dash = strchr(arg, '-');
@@ -230,8 +285,6 @@ enum l2fq_parse_result l2fq_options_parse(int argc, char **argv, struct l2fq_opt
 					    arg, L2FQ_MAX_THREADS);
 			o->queue = (uint16_t)v;
 			o->threads = (unsigned)(last - v + 1);
-			daemon_only_seen = 1;
-			daemon_only_name = "--queues";
 			break;
 		}
 		case OPT_BATCH:
@@ -239,56 +292,71 @@ enum l2fq_parse_result l2fq_options_parse(int argc, char **argv, struct l2fq_opt
 				return fail(err, errlen, "--batch: '%s' is not a number 1..%d", arg,
 					    L2FQ_MAX_BATCH);
 			o->batch = (unsigned)v;
-			daemon_only_seen = 1;
-			daemon_only_name = "--batch";
 			break;
 		case OPT_RCVBUF:
 			if (parse_size(arg, 64u << 10, 1ul << 30, &v))
 				return fail(err, errlen,
 					    "--rcvbuf: '%s' is not a size 64K..1G (suffix K, M or G)", arg);
 			o->rcvbuf = (uint32_t)v;
-			daemon_only_seen = 1;
-			daemon_only_name = "--rcvbuf";
 			break;
 		case OPT_QUEUE_MAXLEN:
 			if (parse_uint(arg, 1, 1u << 24, &v))
 				return fail(err, errlen, "--queue-maxlen: '%s' is not a number 1..16777216",
 					    arg);
 			o->queue_maxlen = (uint32_t)v;
-			daemon_only_seen = 1;
-			daemon_only_name = "--queue-maxlen";
 			break;
 		case OPT_FAIL_OPEN:
 			o->fail_open = 1;
-			daemon_only_seen = 1;
-			daemon_only_name = "--fail-open";
 			break;
 		case OPT_GSO:
 			o->gso = 1;
-			daemon_only_seen = 1;
-			daemon_only_name = "--gso";
+			break;
+		case OPT_PMTUD:
+			o->pmtud = 1;
+			break;
+		case OPT_PMTUD_MTU:
+			if (parse_uint(arg, 576, 65535, &v))
+				return fail(err, errlen, "--pmtud-mtu: '%s' is not an MTU 576..65535", arg);
+			o->pmtud_mtu = (unsigned)v;
+			pmtud_detail = "--pmtud-mtu";
+			break;
+		case OPT_PMTUD_MARK:
+			if (parse_u32(arg, 1, 0xffffffffu, &v))
+				return fail(err, errlen,
+					    "--pmtud-mark: '%s' is not a mark 1..0xffffffff (decimal or 0x hex)",
+					    arg);
+			o->pmtud_mark = (uint32_t)v;
+			pmtud_detail = "--pmtud-mark";
+			break;
+		case OPT_PMTUD_FLOW_INTERVAL:
+			if (parse_uint(arg, 0, 60000, &v))
+				return fail(err, errlen,
+					    "--pmtud-flow-interval: '%s' is not milliseconds 0..60000", arg);
+			o->pmtud_flow_interval_ms = (unsigned)v;
+			pmtud_detail = "--pmtud-flow-interval";
+			break;
+		case OPT_PMTUD_RATE:
+			if (parse_uint(arg, 0, 1000000, &v))
+				return fail(err, errlen, "--pmtud-rate: '%s' is not signals per second 0..1000000",
+					    arg);
+			o->pmtud_rate = (unsigned)v;
+			pmtud_detail = "--pmtud-rate";
 			break;
 		case OPT_STATS_INTERVAL:
 			if (parse_uint(arg, 0, 86400, &v))
 				return fail(err, errlen, "--stats-interval: '%s' is not seconds 0..86400",
 					    arg);
 			o->stats_interval = (unsigned)v;
-			daemon_only_seen = 1;
-			daemon_only_name = "--stats-interval";
 			break;
 		case OPT_USER:
 			if (*arg == '\0')
 				return fail(err, errlen, "--user: needs a user name");
 			o->user = arg;
-			daemon_only_seen = 1;
-			daemon_only_name = "--user";
 			break;
 		case OPT_METRICS_FILE:
 			if (*arg == '\0')
 				return fail(err, errlen, "--metrics-file: needs a path");
 			o->metrics_file = arg;
-			daemon_only_seen = 1;
-			daemon_only_name = "--metrics-file";
 			break;
 		case OPT_PEER:
 			if (o->rule.npeers == L2FQ_MAX_PEERS)
@@ -321,10 +389,13 @@ enum l2fq_parse_result l2fq_options_parse(int argc, char **argv, struct l2fq_opt
 		return fail(err, errlen, "--write: needs --read FILE");
 	if (o->read_path) {
 		o->mode = L2FQ_MODE_OFFLINE;
-		if (daemon_only_seen)
-			return fail(err, errlen, "%s: only for the daemon, not with --read",
+		if (daemon_only_name)
+			return fail(err, errlen, "--%s: only for the daemon, not with --read",
 				    daemon_only_name);
+		return L2FQ_PARSE_OK;
 	}
+	if (pmtud_detail && !o->pmtud)
+		return fail(err, errlen, "%s: needs --pmtud", pmtud_detail);
 	if ((unsigned long)o->queue + o->threads - 1 > 65535)
 		return fail(err, errlen, "--threads: queues %u..%lu exceed 65535", (unsigned)o->queue,
 			    (unsigned long)o->queue + o->threads - 1);

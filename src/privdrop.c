@@ -87,3 +87,24 @@ int l2fq_drop_privileges(const struct l2fq_user *user, char *msg, size_t msglen)
 	}
 	return L2FQ_EXIT_OK;
 }
+
+int l2fq_drop_net_raw(void)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[2];
+	uint32_t bit = 1u << (CAP_NET_RAW % 32);
+
+	if (syscall(SYS_capget, &hdr, data) != 0)
+		return -errno;
+	data[CAP_NET_RAW / 32].effective &= ~bit;
+	data[CAP_NET_RAW / 32].permitted &= ~bit;
+	data[CAP_NET_RAW / 32].inheritable &= ~bit;
+	if (syscall(SYS_capset, &hdr, data) != 0)
+		return -errno;
+	/* Ambient capabilities must be permitted: lowering is implied, but say so
+	 * explicitly for kernels that keep the set until the next execve. */
+	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_LOWER, CAP_NET_RAW, 0, 0);
+	/* Needs CAP_SETPCAP, which a unit rarely grants: best effort. */
+	prctl(PR_CAPBSET_DROP, CAP_NET_RAW, 0, 0, 0);
+	return 0;
+}

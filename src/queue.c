@@ -15,6 +15,7 @@
 
 #include "l2fragq/l4csum.h"
 #include "l2fragq/options.h"
+#include "l2fragq/pmtud_sender.h"
 
 /* One received datagram holds one packet of at most 0xffff bytes (the copy
  * range) plus the netlink header and the metadata attributes. */
@@ -384,6 +385,7 @@ static void handle_packet(struct l2fq_queue *q, const struct nlmsghdr *nlh)
 	enum l2fq_reason reason;
 	uint8_t *payload;
 	size_t len, wirelen;
+	uint32_t info;
 
 	if (nfq_nlmsg_parse(nlh, attr) < 0 || !attr[NFQA_PACKET_HDR]) {
 		l2fq_stats_add(&q->stats, L2FQ_CNT_VERDICT_ERRORS, 1);
@@ -406,10 +408,14 @@ static void handle_packet(struct l2fq_queue *q, const struct nlmsghdr *nlh)
 		l2fq_stats_add(&q->stats, L2FQ_CNT_NFQ_TRUNCATED, 1);
 		return;
 	}
+	info = attr[NFQA_SKB_INFO] ? ntohl(mnl_attr_get_u32(attr[NFQA_SKB_INFO])) : 0;
+	/* The signal goes before the verdict that lets the original go: a VM's
+	 * TCP ignores a frag-needed whose quoted segment is already acked. A GSO
+	 * packet (--gso) is not judged: the kernel does not say its segment size. */
+	if (q->pmtud && !(info & NFQA_SKB_GSO))
+		l2fq_pmtud_check(q->pmtud, payload, len, &q->stats);
 	reason = l2fq_rewrite(payload, len, len, q->rule, q->ids);
 	if (q->cfg.gso && attr[NFQA_SKB_INFO]) {
-		uint32_t info = ntohl(mnl_attr_get_u32(attr[NFQA_SKB_INFO]));
-
 		if (info & NFQA_SKB_GSO)
 			l2fq_stats_add(&q->stats, L2FQ_CNT_GSO_PACKETS, 1);
 		if (info & NFQA_SKB_CSUMNOTREADY) {

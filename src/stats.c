@@ -16,6 +16,22 @@ static const char *const extra_names[] = {
 	[L2FQ_CNT_CSUM_COMPLETED - L2FQ_REASON_COUNT] = "csum-completed",
 	[L2FQ_CNT_CSUM_LEFT_TO_GSO - L2FQ_REASON_COUNT] = "csum-left-to-gso",
 	[L2FQ_CNT_CSUM_UNSUPPORTED - L2FQ_REASON_COUNT] = "csum-unsupported",
+	[L2FQ_CNT_PMTUD_OVERSIZE - L2FQ_REASON_COUNT] = "pmtud-oversize",
+	[L2FQ_CNT_PMTUD_SENT_V4 - L2FQ_REASON_COUNT] = "pmtud-sent-v4",
+	[L2FQ_CNT_PMTUD_SENT_V6 - L2FQ_REASON_COUNT] = "pmtud-sent-v6",
+	[L2FQ_CNT_PMTUD_NOT_ETHERNET - L2FQ_REASON_COUNT] = "pmtud-not-ethernet",
+	[L2FQ_CNT_PMTUD_NOT_IP - L2FQ_REASON_COUNT] = "pmtud-not-ip",
+	[L2FQ_CNT_PMTUD_MALFORMED - L2FQ_REASON_COUNT] = "pmtud-malformed",
+	[L2FQ_CNT_PMTUD_NO_DF - L2FQ_REASON_COUNT] = "pmtud-no-df",
+	[L2FQ_CNT_PMTUD_FRAGMENT - L2FQ_REASON_COUNT] = "pmtud-fragment",
+	[L2FQ_CNT_PMTUD_ICMP_ERROR - L2FQ_REASON_COUNT] = "pmtud-icmp-error",
+	[L2FQ_CNT_PMTUD_MULTICAST - L2FQ_REASON_COUNT] = "pmtud-multicast",
+	[L2FQ_CNT_PMTUD_MTU_TOO_SMALL - L2FQ_REASON_COUNT] = "pmtud-mtu-too-small",
+	[L2FQ_CNT_PMTUD_RATE_FLOW - L2FQ_REASON_COUNT] = "pmtud-rate-flow",
+	[L2FQ_CNT_PMTUD_RATE_GLOBAL - L2FQ_REASON_COUNT] = "pmtud-rate-global",
+	[L2FQ_CNT_PMTUD_NO_PATH - L2FQ_REASON_COUNT] = "pmtud-no-path",
+	[L2FQ_CNT_PMTUD_NO_MTU - L2FQ_REASON_COUNT] = "pmtud-no-mtu",
+	[L2FQ_CNT_PMTUD_SEND_ERRORS - L2FQ_REASON_COUNT] = "pmtud-send-errors",
 };
 
 const char *l2fq_counter_name(enum l2fq_counter c)

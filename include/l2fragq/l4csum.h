@@ -16,9 +16,11 @@
 
 enum l2fq_l4csum_result {
 	L2FQ_L4CSUM_OK = 0,      /* located (and, for _complete, written) */
-	L2FQ_L4CSUM_UNPARSED,    /* not outer IPv4 / GRE 0x6558 / Ethernet (802.1Q/ad
-				  * tags allowed) / IPv4 or IPv6 / TCP or UDP, or a
-				  * length or fragment that rules it out */
+	L2FQ_L4CSUM_UNPARSED,    /* not outer IPv4 / GRE 0x6558 / Ethernet (up to 8
+				  * 802.1Q/802.1ad/0x9100 tags) / IPv4 or IPv6 / TCP
+				  * or UDP (frame.h parses it), or a length, bad
+				  * inner IPv4 header checksum, fragment, IPv6
+				  * routing header or AH that rules it out */
 	L2FQ_L4CSUM_NOT_PARTIAL, /* the field does not hold the pseudo-header sum:
 				  * the partial checksum is somewhere else (e.g. a
 				  * tunnel inside the VM's traffic), leave it */

@@ -12,9 +12,10 @@ enum l2fq_link_result {
 	L2FQ_LINK_UNKNOWN_TYPE, /* a link type we do not decode */
 };
 
-/* Link types we decode, as pcap DLT_ values: Ethernet with any number of
- * 802.1Q/802.1ad/QinQ tags, raw IP (DLT_RAW, LINKTYPE_RAW, DLT_IPV4), Linux
- * cooked v1 and v2, BSD loopback (DLT_NULL, DLT_LOOP). */
+/* Link types we decode, as pcap DLT_ values: Ethernet with up to 8
+ * 802.1Q/802.1ad/QinQ (0x9100) tags (more: NOT_IPV4), raw IP (DLT_RAW,
+ * LINKTYPE_RAW, DLT_IPV4), Linux cooked v1 and v2 (tags as for Ethernet,
+ * counted after the header's protocol field), BSD loopback (DLT_NULL, DLT_LOOP). */
 int l2fq_link_is_known(int dlt);
 
 /* frame/caplen: the captured bytes. Reads at most caplen bytes. */

@@ -16,6 +16,12 @@
  * packets (~3 KB each in socket accounting). */
 #define L2FQ_DEFAULT_QUEUE_MAXLEN 4096u
 #define L2FQ_DEFAULT_RCVBUF (16u << 20)
+/* --pmtud defaults, after the kernel's ICMP limits: net.ipv4.icmp_ratelimit
+ * (1000 ms per destination) and icmp_msgs_per_sec / icmp_msgs_burst (1000 / 50). */
+#define L2FQ_DEFAULT_PMTUD_MARK 0x6c32u /* "l2": what l2fragq-net's bridge rule lets through */
+#define L2FQ_DEFAULT_PMTUD_FLOW_INTERVAL_MS 1000u
+#define L2FQ_DEFAULT_PMTUD_RATE 1000u
+#define L2FQ_PMTUD_RATE_BURST 50u
 /* Metrics are rewritten every --stats-interval, or this often without one. */
 #define L2FQ_DEFAULT_METRICS_INTERVAL 15
 
@@ -43,6 +49,11 @@ struct l2fq_options {
 	unsigned stats_interval; /* seconds; 0 = only on SIGUSR1 and at exit */
 	const char *user;         /* drop to this user after binding, keep CAP_NET_ADMIN */
 	const char *metrics_file; /* Prometheus textfile, rewritten every interval */
+	int pmtud;               /* --pmtud: signal the path MTU into the VM bridge */
+	unsigned pmtud_mtu;      /* fixed path MTU; 0 = learn it from the kernel */
+	uint32_t pmtud_mark;     /* socket mark of the injected frames */
+	unsigned pmtud_flow_interval_ms; /* per (inner source, destination); 0 = off */
+	unsigned pmtud_rate;     /* global signals per second; 0 = no limit */
 	const char *read_path;   /* offline input, "-" = stdin */
 	const char *write_path;  /* offline output, "-" = stdout, NULL = judge only */
 	struct l2fq_rule rule;   /* the peers */

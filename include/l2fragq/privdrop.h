@@ -22,4 +22,9 @@ int l2fq_resolve_user(const char *name, struct l2fq_user *user, char *msg, size_
  * Returns an enum l2fq_exit value (3: could not drop) with msg set. */
 int l2fq_drop_privileges(const struct l2fq_user *user, char *msg, size_t msglen);
 
+/* --pmtud: once its packet socket is open CAP_NET_RAW is not needed again;
+ * removes it from this thread's sets (call before starting threads: they
+ * inherit the caller's). Returns 0 or -errno. */
+int l2fq_drop_net_raw(void);
+
 #endif

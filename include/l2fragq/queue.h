@@ -13,6 +13,7 @@
 
 struct mnl_socket;
 struct l2fq_queue_buffers;
+struct l2fq_pmtud_worker;
 
 struct l2fq_queue_config {
 	uint16_t queue;
@@ -33,6 +34,7 @@ struct l2fq_queue {
 	const struct l2fq_rule *rule;
 	struct l2fq_idgen *ids;
 	struct l2fq_queue_buffers *bufs;
+	struct l2fq_pmtud_worker *pmtud; /* --pmtud: set by the daemon, else NULL */
 	char error[256]; /* why the loop stopped, if it failed */
 };
 

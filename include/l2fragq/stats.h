@@ -25,6 +25,24 @@ enum l2fq_counter {
 	L2FQ_CNT_CSUM_COMPLETED,   /* ... finished here before the verdict */
 	L2FQ_CNT_CSUM_LEFT_TO_GSO, /* ... GSO TCP: redone by the kernel's segmentation */
 	L2FQ_CNT_CSUM_UNSUPPORTED, /* ... cannot be finished: passed unchanged, DF kept */
+	/* --pmtud only: */
+	L2FQ_CNT_PMTUD_OVERSIZE,     /* outer packets bigger than their path MTU */
+	L2FQ_CNT_PMTUD_SENT_V4,      /* ICMP fragmentation-needed put into a bridge */
+	L2FQ_CNT_PMTUD_SENT_V6,      /* ICMPv6 packet-too-big put into a bridge */
+	/* oversized, but no signal, by reason (enum l2fq_pmtud_verdict): */
+	L2FQ_CNT_PMTUD_NOT_ETHERNET,
+	L2FQ_CNT_PMTUD_NOT_IP,
+	L2FQ_CNT_PMTUD_MALFORMED,
+	L2FQ_CNT_PMTUD_NO_DF,
+	L2FQ_CNT_PMTUD_FRAGMENT,
+	L2FQ_CNT_PMTUD_ICMP_ERROR,
+	L2FQ_CNT_PMTUD_MULTICAST,
+	L2FQ_CNT_PMTUD_MTU_TOO_SMALL,
+	L2FQ_CNT_PMTUD_RATE_FLOW,    /* per (inner source, destination) limit */
+	L2FQ_CNT_PMTUD_RATE_GLOBAL,  /* global limit */
+	L2FQ_CNT_PMTUD_NO_PATH,      /* no gretap carries this pair, or it is in no bridge */
+	L2FQ_CNT_PMTUD_NO_MTU,       /* the path MTU is unknown (no route to the remote) */
+	L2FQ_CNT_PMTUD_SEND_ERRORS,  /* the bridge refused the frame */
 	L2FQ_COUNTER_COUNT
 };
 

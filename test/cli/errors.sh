@@ -66,6 +66,11 @@ usage_error --threads --threads 2 --read /nonexistent.pcap
 usage_error --threads -r /nonexistent.pcap -t 2
 usage_error --fail-open -r /nonexistent.pcap --fail-open
 usage_error --threads --queue 65535 --threads 2
+usage_error --pmtud-mtu --pmtud --pmtud-mtu 100
+usage_error --pmtud-mtu --pmtud-mtu 1400
+usage_error --pmtud-mark --pmtud --pmtud-mark 0
+usage_error --pmtud-rate --pmtud --pmtud-rate lots
+usage_error --pmtud -r /nonexistent.pcap --pmtud
 
 # --help: exit 0 and every long option of the long_options table.
 run --help

@@ -2,8 +2,8 @@
 # the top-level CMakeLists.txt; owns nothing outside test/fuzz, test/soak,
 # test/offline/badfiles.sh and scripts/fuzz.sh.
 #
-# 1. libFuzzer harnesses fuzz_rewrite, fuzz_linklayer, fuzz_options
-#    (test/fuzz/fuzz_<name>.c). Only with clang: option L2FQ_FUZZ (default ON
+# 1. libFuzzer harnesses fuzz_rewrite, fuzz_linklayer, fuzz_options,
+#    fuzz_frame, fuzz_pmtud (test/fuzz/fuzz_<name>.c). Only with clang: option L2FQ_FUZZ (default ON
 #    when the compiler is Clang). They compile the parser sources themselves
 #    with -fsanitize=fuzzer,address,undefined rather than linking the
 #    uninstrumented l2fq_core. scripts/fuzz.sh builds them in build-fuzz/ and
@@ -16,11 +16,13 @@
 # 3. ctest: fuzz_regressions (replays test/fuzz/seeds, test/fuzz/regressions
 #    and seeds made from pcaps/in), offline_badfiles, soak.
 
-set(L2FQ_FUZZ_HARNESSES rewrite linklayer options)
+set(L2FQ_FUZZ_HARNESSES rewrite linklayer options frame pmtud)
 # Sources each harness compiles itself (the parser plus what it calls).
 set(L2FQ_FUZZ_SOURCES_rewrite src/rewrite.c)
-set(L2FQ_FUZZ_SOURCES_linklayer src/linklayer.c src/rewrite.c)
+set(L2FQ_FUZZ_SOURCES_linklayer src/linklayer.c src/frame.c src/rewrite.c)
 set(L2FQ_FUZZ_SOURCES_options src/options.c src/rewrite.c)
+set(L2FQ_FUZZ_SOURCES_frame src/frame.c src/l4csum.c src/rewrite.c)
+set(L2FQ_FUZZ_SOURCES_pmtud src/pmtud.c src/frame.c src/rewrite.c)
 
 if(CMAKE_C_COMPILER_ID MATCHES "Clang")
   set(L2FQ_FUZZ_DEFAULT ON)
@@ -76,9 +78,11 @@ foreach(h ${L2FQ_FUZZ_HARNESSES})
   target_link_libraries(fuzz_replay_${h} PRIVATE l2fq_core)
 endforeach()
 # Compiles the link-layer decoder itself (not l2fq_core), so scripts/fuzz.sh
-# builds nothing but its own targets.
+# builds nothing but its own targets (frame.c: the tag walk; rewrite.c: the
+# checksum helpers frame.c uses).
 add_executable(fuzz_seedgen ${CMAKE_SOURCE_DIR}/test/fuzz/seedgen.c
-               ${CMAKE_SOURCE_DIR}/src/linklayer.c)
+               ${CMAKE_SOURCE_DIR}/src/linklayer.c ${CMAKE_SOURCE_DIR}/src/frame.c
+               ${CMAKE_SOURCE_DIR}/src/rewrite.c)
 target_include_directories(fuzz_seedgen PRIVATE ${CMAKE_SOURCE_DIR}/include
                            ${CMAKE_SOURCE_DIR}/test/fuzz)
 target_link_libraries(fuzz_seedgen PRIVATE PkgConfig::PCAP)
@@ -90,7 +94,8 @@ if(L2FQ_TESTS)
   add_test(NAME fuzz_regressions
     COMMAND ${CMAKE_SOURCE_DIR}/test/fuzz/replay.sh $<TARGET_FILE:fuzz_seedgen>
             $<TARGET_FILE:fuzz_replay_rewrite> $<TARGET_FILE:fuzz_replay_linklayer>
-            $<TARGET_FILE:fuzz_replay_options>
+            $<TARGET_FILE:fuzz_replay_options> $<TARGET_FILE:fuzz_replay_frame>
+            $<TARGET_FILE:fuzz_replay_pmtud>
     WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
   # Offline mode on broken captures and unusable outputs (test/offline/badfiles.sh;
   # registered here because the test/offline directory's other tests are

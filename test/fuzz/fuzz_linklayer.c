@@ -12,7 +12,7 @@
  *   - the result is one of the enum values, the same on a second call;
  *   - UNKNOWN_TYPE exactly when l2fq_link_is_known() says no;
  *   - IPV4: the offset is within caplen and equals an independent model of the
- *     documented formats (Ethernet + any number of 802.1Q/802.1ad/0x9100 tags,
+ *     documented formats (Ethernet + up to 8 802.1Q/802.1ad/0x9100 tags,
  *     raw IP, Linux cooked v1/v2, BSD loopback in either byte order);
  *     otherwise the result is the model's too;
  *   - the IPv4 part then goes through l2fq_rewrite() as the offline mode does
@@ -49,14 +49,19 @@ static int is_tag(unsigned type)
 	return type == 0x8100 || type == 0x88a8 || type == 0x9100;
 }
 
-/* The EtherType at 'at'; tags (4 bytes, type in their last 2) may follow. */
+/* The EtherType at 'at'; tags (4 bytes, type in their last 2) may follow,
+ * at most 8 of them (a 9th: not decoded, NOT_IPV4). */
 static enum l2fq_link_result model_ether(const uint8_t *f, size_t caplen, size_t at, size_t *off)
 {
+	unsigned tags = 0;
+
 	for (;;) {
 		if (caplen < at + 2)
 			return L2FQ_LINK_TRUNCATED;
 		if (!is_tag(be16(f + at)))
 			break;
+		if (++tags > 8)
+			return L2FQ_LINK_NOT_IPV4;
 		at += 4;
 	}
 	if (be16(f + at) != 0x0800)

@@ -5,19 +5,21 @@
 #   seeds made from pcaps/in by fuzz_seedgen (rewrite and linklayer)
 # using the replay binaries (harness + plain main), so it runs in any build.
 #
-#   test/fuzz/replay.sh FUZZ_SEEDGEN REPLAY_REWRITE REPLAY_LINKLAYER REPLAY_OPTIONS
+#   test/fuzz/replay.sh FUZZ_SEEDGEN REPLAY_REWRITE REPLAY_LINKLAYER REPLAY_OPTIONS \
+#                       REPLAY_FRAME REPLAY_PMTUD
 #
 # Prints PASS/FAIL per harness and "N passed, M failed"; exits 1 on failure.
 set -uo pipefail
 
-if [ $# -ne 4 ]; then
-	echo "usage: $0 FUZZ_SEEDGEN REPLAY_REWRITE REPLAY_LINKLAYER REPLAY_OPTIONS" >&2
+if [ $# -ne 6 ]; then
+	echo "usage: $0 FUZZ_SEEDGEN REPLAY_REWRITE REPLAY_LINKLAYER REPLAY_OPTIONS" \
+		"REPLAY_FRAME REPLAY_PMTUD" >&2
 	exit 2
 fi
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 seedgen=$1
-declare -A bin=([rewrite]=$2 [linklayer]=$3 [options]=$4)
+declare -A bin=([rewrite]=$2 [linklayer]=$3 [options]=$4 [frame]=$5 [pmtud]=$6)
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/l2fq-replay.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
@@ -54,7 +56,7 @@ run_replay() {
 	fi
 }
 
-for h in rewrite linklayer options; do
+for h in rewrite linklayer options frame pmtud; do
 	# Seeds in one process; each regression input in its own, so every one
 	# that still fails is named.
 	dirs=("$here/seeds/$h")

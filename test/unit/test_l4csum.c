@@ -32,6 +32,7 @@ struct spec {
 	uint16_t gre_flags; /* C 0x8000, K 0x2000, S 0x1000 */
 	size_t pad;         /* Ethernet padding after the inner IP packet */
 	int hbh;            /* IPv6 hop-by-hop options header (8 bytes) */
+	uint16_t tpid0;     /* TPID of the first tag, if not 0 (else 0x88a8/0x8100) */
 };
 
 static void put16(uint8_t *p, uint16_t v)
@@ -106,7 +107,7 @@ static void build(struct pkt *p, const struct spec *s)
 	memcpy(p->b + off, (uint8_t[]){ 0x52, 0x54, 0, 0, 0, 0x21, 0x52, 0x54, 0, 0, 0, 0x11 }, 12);
 	off += 12;
 	for (unsigned i = 0; i < s->vlans; i++) {
-		put16(p->b + off, i == 0 && s->vlans > 1 ? 0x88a8 : 0x8100);
+		put16(p->b + off, i == 0 && s->tpid0 ? s->tpid0 : i == 0 && s->vlans > 1 ? 0x88a8 : 0x8100);
 		put16(p->b + off + 2, (uint16_t)(100 + i));
 		off += 4;
 	}
@@ -251,6 +252,11 @@ static void test_vlan_tags(void **state)
 	roundtrip(&(struct spec){ .proto = 6, .payload = 1000, .vlans = 1 });
 	roundtrip(&(struct spec){ .proto = 17, .payload = 77, .vlans = 2 });
 	roundtrip(&(struct spec){ .v6 = 1, .proto = 6, .payload = 55, .vlans = 2 });
+	/* Pre-standard QinQ, and the most tags the parser follows (frame.h). */
+	roundtrip(&(struct spec){ .proto = 6, .payload = 300, .vlans = 1, .tpid0 = 0x9100 });
+	roundtrip(&(struct spec){ .v6 = 1, .proto = 17, .payload = 31, .vlans = 2, .tpid0 = 0x9100 });
+	roundtrip(&(struct spec){ .proto = 17, .payload = 12, .vlans = 8, .tpid0 = 0x9100 });
+	roundtrip(&(struct spec){ .v6 = 1, .proto = 6, .payload = 9, .vlans = 8 });
 }
 
 /* GRE checksum, key and sequence number in any combination; the GRE checksum,
@@ -361,18 +367,31 @@ static void test_not_followed(void **state)
 	expect_unchanged(&p, p.len, L2FQ_L4CSUM_UNPARSED);
 	p = base; p.b[ip + 9] = 1;                         /* inner ICMP */
 	expect_unchanged(&p, p.len, L2FQ_L4CSUM_UNPARSED);
+	/* (Inner header changes keep its checksum valid, so each case fails
+	 * for its own reason; a bad inner header checksum is one more.) */
 	p = base; put16(p.b + ip + 6, 0x2000);             /* inner fragment */
+	ip4_header_checksum(p.b + ip);
+	expect_unchanged(&p, p.len, L2FQ_L4CSUM_UNPARSED);
+	p = base; put16(p.b + ip + 6, 0x0001);             /* inner offset only */
+	ip4_header_checksum(p.b + ip);
 	expect_unchanged(&p, p.len, L2FQ_L4CSUM_UNPARSED);
 	p = base; put16(p.b + ip + 2, 0);                  /* inner length 0 (BIG TCP) */
+	ip4_header_checksum(p.b + ip);
 	expect_unchanged(&p, p.len, L2FQ_L4CSUM_UNPARSED);
 	p = base; put16(p.b + ip + 2, (uint16_t)(20 + 19)); /* TCP shorter than its header */
+	ip4_header_checksum(p.b + ip);
+	expect_unchanged(&p, p.len, L2FQ_L4CSUM_UNPARSED);
+	p = base; p.b[ip + 10] ^= 1;                       /* inner header checksum */
 	expect_unchanged(&p, p.len, L2FQ_L4CSUM_UNPARSED);
 	p = base; p.b[ip] = 0x46;                          /* inner IHL past the data */
-	put16(p.b + ip + 2, 24);
+	put16(p.b + 2, (uint16_t)(ip + 22));
 	expect_unchanged(&p, p.len, L2FQ_L4CSUM_UNPARSED);
 
-	/* Five VLAN tags: not followed. */
-	build(&p, &(struct spec){ .proto = 6, .payload = 10, .vlans = 5 });
+	/* Nine VLAN tags: more than any bridge forwards, not followed. */
+	build(&p, &(struct spec){ .proto = 6, .payload = 10, .vlans = 9 });
+	partialize(&p);
+	expect_unchanged(&p, p.len, L2FQ_L4CSUM_UNPARSED);
+	build(&p, &(struct spec){ .proto = 6, .payload = 10, .vlans = 9, .tpid0 = 0x9100 });
 	partialize(&p);
 	expect_unchanged(&p, p.len, L2FQ_L4CSUM_UNPARSED);
 
@@ -388,6 +407,11 @@ static void test_not_followed(void **state)
 	expect_unchanged(&p, p.len, L2FQ_L4CSUM_UNPARSED);
 	p = base; p.b[ip + 41] = 200;                      /* options past the packet */
 	expect_unchanged(&p, p.len, L2FQ_L4CSUM_UNPARSED);
+	p = base; p.b[ip + 6] = 51;                        /* AH (ICV over the TCP header) */
+	p.b[ip + 41] = 0;                                  /* (0 + 2) * 4 = 8 bytes */
+	expect_unchanged(&p, p.len, L2FQ_L4CSUM_UNPARSED);
+	p = base; p.b[ip + 6] = 60;                        /* destination options: followed */
+	assert_int_equal(l2fq_l4csum_complete(p.b, p.len), L2FQ_L4CSUM_OK);
 
 	/* UDP length disagreeing with the IP length. */
 	build(&p, &(struct spec){ .proto = 17, .payload = 50 });

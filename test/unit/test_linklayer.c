@@ -170,6 +170,24 @@ static void eth_three_tags_ipv4_at_26(void **state)
 	assert_ipv4_at(DLT_EN10MB_, &f, 26);
 }
 
+/* Up to 8 tags (frame.h's L2FQ_MAX_VLAN_TAGS, shared with the GRE parser)
+ * are followed; a 9th is more than any bridge forwards: not decoded. */
+static void eth_eight_tags_ipv4_nine_not(void **state)
+{
+	static const uint16_t tpids[] = { 0x9100, 0x88a8, 0x8100, 0x9100, 0x8100,
+					  0x8100, 0x88a8, 0x9100, 0x8100 };
+	struct frame f;
+
+	(void)state;
+	build_eth(&f, tpids, 8, 0x0064, 0x0800);
+	put_ipv4(&f);
+	assert_ipv4_at(DLT_EN10MB_, &f, 14 + 8 * 4);
+	assert_truncated_below_header(DLT_EN10MB_, &f);
+	build_eth(&f, tpids, 9, 0x0064, 0x0800);
+	put_ipv4(&f);
+	assert_not_ipv4(DLT_EN10MB_, &f);
+}
+
 /* A TCI that reads as 0x0800 must not be mistaken for the EtherType. */
 static void eth_tag_tci_looking_like_ipv4_is_not_type(void **state)
 {
@@ -637,6 +655,7 @@ int main(void)
 		cmocka_unit_test(eth_one_tag_each_tpid_ipv4_at_18),
 		cmocka_unit_test(eth_two_tags_ipv4_at_22),
 		cmocka_unit_test(eth_three_tags_ipv4_at_26),
+		cmocka_unit_test(eth_eight_tags_ipv4_nine_not),
 		cmocka_unit_test(eth_tag_tci_looking_like_ipv4_is_not_type),
 		cmocka_unit_test(eth_arp_is_not_ipv4),
 		cmocka_unit_test(eth_ipv6_is_not_ipv4),

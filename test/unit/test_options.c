@@ -207,6 +207,7 @@ static void usage_mentions_every_long_option(void **state)
 	static const char *const names[] = {
 		"--queue",  "--threads",	"--peer", "--rcvbuf", "--queue-maxlen", "--fail-open",
 		"--stats-interval", "--batch", "--read", "--write",	   "--help",	   "--version",
+		"--pmtud", "--pmtud-mtu", "--pmtud-mark", "--pmtud-flow-interval", "--pmtud-rate",
 	};
 	const char *u = l2fq_options_usage();
 
@@ -634,6 +635,74 @@ static void user_and_metrics_file_are_daemon_options(void **state)
 	assert_error_naming(PARSE("-r", "in.pcap", "--queues", "0-1"), "--queues");
 }
 
+
+/* ---- --pmtud ------------------------------------------------------------ */
+
+static void pmtud_defaults(void **state)
+{
+	(void)state;
+	assert_ok(parse_none());
+	assert_int_equal(opts.pmtud, 0);
+	assert_ok(PARSE("--pmtud"));
+	assert_int_equal(opts.pmtud, 1);
+	assert_int_equal(opts.pmtud_mtu, 0);
+	assert_int_equal(opts.pmtud_mark, 0x6c32);
+	assert_int_equal(opts.pmtud_flow_interval_ms, 1000);
+	assert_int_equal(opts.pmtud_rate, 1000);
+}
+
+static void pmtud_values(void **state)
+{
+	(void)state;
+	assert_ok(PARSE("--pmtud", "--pmtud-mtu", "1420", "--pmtud-mark", "0xff00",
+			"--pmtud-flow-interval", "0", "--pmtud-rate", "20"));
+	assert_int_equal(opts.pmtud_mtu, 1420);
+	assert_int_equal(opts.pmtud_mark, 0xff00);
+	assert_int_equal(opts.pmtud_flow_interval_ms, 0);
+	assert_int_equal(opts.pmtud_rate, 20);
+	assert_ok(PARSE("--pmtud", "--pmtud-mtu", "576", "--pmtud-mark", "4294967295"));
+	assert_int_equal(opts.pmtud_mtu, 576);
+	assert_int_equal(opts.pmtud_mark, 0xffffffffu);
+	assert_ok(PARSE("--pmtud", "--pmtud-mtu", "65535", "--pmtud-flow-interval", "60000",
+			"--pmtud-rate", "1000000"));
+	assert_int_equal(opts.pmtud_mtu, 65535);
+}
+
+static void pmtud_bad_values_rejected(void **state)
+{
+	(void)state;
+	assert_error_naming(PARSE("--pmtud", "--pmtud-mtu", "575"), "--pmtud-mtu");
+	assert_error_naming(PARSE("--pmtud", "--pmtud-mtu", "65536"), "--pmtud-mtu");
+	assert_error_naming(PARSE("--pmtud", "--pmtud-mtu", "1420x"), "--pmtud-mtu");
+	assert_error_naming(PARSE("--pmtud", "--pmtud-mark", "0"), "--pmtud-mark");
+	assert_error_naming(PARSE("--pmtud", "--pmtud-mark", "0x100000000"), "--pmtud-mark");
+	assert_error_naming(PARSE("--pmtud", "--pmtud-mark", "mark"), "--pmtud-mark");
+	assert_error_naming(PARSE("--pmtud", "--pmtud-mark", "-1"), "--pmtud-mark");
+	assert_error_naming(PARSE("--pmtud", "--pmtud-flow-interval", "60001"),
+			    "--pmtud-flow-interval");
+	assert_error_naming(PARSE("--pmtud", "--pmtud-rate", "1000001"), "--pmtud-rate");
+	assert_error_naming(PARSE("--pmtud", "--pmtud-rate", ""), "--pmtud-rate");
+}
+
+static void pmtud_details_need_pmtud(void **state)
+{
+	(void)state;
+	assert_error_naming(PARSE("--pmtud-mtu", "1420"), "--pmtud-mtu: needs --pmtud");
+	assert_error_naming(PARSE("--pmtud-mark", "1"), "--pmtud-mark: needs --pmtud");
+	assert_error_naming(PARSE("--pmtud-rate", "1"), "--pmtud-rate: needs --pmtud");
+	assert_error_naming(PARSE("--pmtud-flow-interval", "1"), "--pmtud-flow-interval");
+	/* order does not matter */
+	assert_ok(PARSE("--pmtud-mtu", "1420", "--pmtud"));
+}
+
+static void pmtud_is_a_daemon_option(void **state)
+{
+	(void)state;
+	assert_error_naming(PARSE("-r", "x.pcap", "--pmtud"), "--pmtud: only for the daemon");
+	assert_error_naming(PARSE("--pmtud-rate", "5", "-r", "x.pcap"),
+			    "--pmtud-rate: only for the daemon");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -683,6 +752,11 @@ int main(void)
 		cmocka_unit_test(queues_range_sets_queue_and_threads),
 		cmocka_unit_test(queues_bad_ranges_rejected),
 		cmocka_unit_test(user_and_metrics_file_are_daemon_options),
+		cmocka_unit_test(pmtud_defaults),
+		cmocka_unit_test(pmtud_values),
+		cmocka_unit_test(pmtud_bad_values_rejected),
+		cmocka_unit_test(pmtud_details_need_pmtud),
+		cmocka_unit_test(pmtud_is_a_daemon_option),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,48 @@
+/* The daemon side of --pmtud: for one outer packet, find its path, build the
+ * signal (pmtud.c), apply the rate limits and put it into the bridge, before
+ * the verdict lets the original go. Shared by the workers. */
+#ifndef L2FRAGQ_PMTUD_SENDER_H
+#define L2FRAGQ_PMTUD_SENDER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "l2fragq/pathtable.h"
+#include "l2fragq/pmtud.h"
+#include "l2fragq/stats.h"
+
+struct l2fq_pmtud_sender;
+
+struct l2fq_pmtud_config {
+	unsigned fixed_mtu;         /* --pmtud-mtu, 0 = learn it from the routes */
+	uint32_t mark;              /* --pmtud-mark */
+	unsigned flow_interval_ms;  /* --pmtud-flow-interval */
+	unsigned rate_per_sec;      /* --pmtud-rate */
+	unsigned rate_burst;
+};
+
+/* Opens the injection socket: the one step that needs CAP_NET_RAW, so call it
+ * before dropping privileges. Returns an enum l2fq_exit value; msg says why. */
+int l2fq_pmtud_sender_open(struct l2fq_pmtud_sender **s, const struct l2fq_pmtud_config *cfg,
+			   char *msg, size_t msglen);
+/* Starts following the kernel's paths (a thread: start it after the
+ * privileges are dropped, capabilities are per thread). */
+int l2fq_pmtud_sender_start(struct l2fq_pmtud_sender *s, char *msg, size_t msglen);
+void l2fq_pmtud_sender_close(struct l2fq_pmtud_sender *s);
+
+/* Per worker: its private copy of the path table. */
+struct l2fq_pmtud_worker {
+	struct l2fq_pmtud_sender *sender;
+	struct l2fq_path_reader paths;
+	uint8_t frame[L2FQ_PMTUD_MAX_FRAME];
+};
+
+/* Judges one outer packet (its IPv4 header on, len bytes) and sends a
+ * signal if it needs one. Counts into stats. Never changes pkt. */
+void l2fq_pmtud_check(struct l2fq_pmtud_worker *w, const uint8_t *pkt, size_t len,
+		      struct l2fq_stats *stats);
+
+/* One line per known path, for the log: "gt-x 192.0.2.1->192.0.2.2 bridge br mtu 1420". */
+void l2fq_pmtud_print_paths(struct l2fq_pmtud_sender *s, const char *prefix);
+
+#endif

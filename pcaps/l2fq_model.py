@@ -5,9 +5,11 @@ tell the two apart. Standard library only. Four parts:
 
   1. the rewrite rule (checks in order, DF clear, ID counters, checksum);
   2. the link layers (where the IPv4 header starts in a frame);
-  3. what libpcap hands l2fragq for a file and what pcap_dump writes back
-     (time stamp scaling, snapshot length, link-type mapping);
-  4. writers for classic pcap and pcapng, and packet builders.
+  3. what l2fragq reads from a file and writes back: classic pcap as libpcap
+     hands it over and pcap_dump writes it (time stamp scaling, snapshot
+     length, link-type mapping); pcapng block for block, unchanged but for the
+     packet bytes; classic pcap from a one-interface pcapng;
+  4. writers and readers for classic pcap and pcapng, and packet builders.
 
 Used by pcaps/make_pcaps.py (golden files) and test/offline/random_check.py.
 """
@@ -251,7 +253,7 @@ def max_snaplen_for_dlt(dlt):
 def adjust_snapshot(dlt, snaplen):
     """libpcap (1.10) keeps the file's snapshot length unless it is 0 or
     negative as a C int (>= 2**31); those become the maximum for the link type.
-    Same for classic pcap and for a pcapng file's first interface."""
+    (Classic pcap; for pcapng converted to pcap see pcapng_view.)"""
     if snaplen == 0 or snaplen >= 0x80000000:
         return max_snaplen_for_dlt(dlt)
     return snaplen
@@ -270,10 +272,13 @@ class Packet:
 
 
 class Capture:
-    """What l2fragq sees: link type (DLT), snapshot length, precision, packets."""
+    """What l2fragq sees: link type (DLT), snapshot length, precision, packets.
+    out_linktype: the link type written to the output (default: libpcap's
+    DLT_ to LINKTYPE_ mapping)."""
 
-    def __init__(self, dlt, snaplen, micro, packets):
+    def __init__(self, dlt, snaplen, micro, packets, out_linktype=None):
         self.dlt, self.snaplen, self.micro, self.packets = dlt, snaplen, micro, packets
+        self.out_linktype = dlt_to_linktype(dlt) if out_linktype is None else out_linktype
 
 
 def run_model(cap, peers=()):
@@ -292,8 +297,53 @@ def run_model(cap, peers=()):
             ipwire = p.origlen - off if p.origlen > off else 0
             counts[rewrite(buf, off, ipcap, ipwire, list(peers), ids)] += 1
         out.append(Packet(p.sec, p.frac, buf, p.origlen))
-    data = pcap_bytes(dlt_to_linktype(cap.dlt), cap.snaplen, out, nano=not cap.micro)
+    data = pcap_bytes(cap.out_linktype, cap.snaplen, out, nano=not cap.micro)
     return data, counts
+
+
+def run_model_pcapng(ngfile, peers=()):
+    """Applies l2fragq to a pcapng file (NgFile) written as pcapng: every block
+    as it was, only packet bytes rewritten; one ID generator for the whole
+    file. Returns (output file bytes, counters dict)."""
+    ids = IdGen()
+    counts = dict.fromkeys(COUNTERS, 0)
+    out_sections = []
+    for sec in ngfile.sections:
+        blocks = []
+        for b in sec.blocks:
+            if isinstance(b, tuple):
+                blocks.append(b)
+                continue
+            itf = sec.interfaces[0 if b.kind == "spb" else b.iface]
+            buf = bytearray(_pad4(b.data) if b.kind == "spb" else b.data)
+            cap = spb_caplen(b, itf) if b.kind == "spb" else len(buf)
+            part = buf[:cap]
+            counts["packets"] += 1
+            kind, off = find_ipv4(itf.linktype, part)
+            if kind != "ipv4":
+                counts[kind] += 1
+            else:
+                ipwire = b.origlen - off if b.origlen > off else 0
+                counts[rewrite(part, off, cap - off, ipwire, list(peers), ids)] += 1
+                buf[:cap] = part
+            blocks.append(b.with_data(bytes(buf)))
+        out_sections.append(NgSection(sec.interfaces, blocks, sec.big_endian, sec.shb_comment))
+    return NgFile(out_sections).bytes(), counts
+
+
+def expected_output(source, out_name, peers=()):
+    """What l2fragq -r IN -w out_name writes for a Capture (classic pcap input)
+    or an NgFile (pcapng input), and its counters: (bytes, counts), or
+    (None, None) when l2fragq must refuse (a .pcap name for a pcapng input of
+    more than one interface: exit 2, no output)."""
+    if isinstance(source, Capture):
+        return run_model(source, peers)
+    if out_name.lower().endswith(".pcap"):
+        cap = source.to_pcap()
+        if cap is None:
+            return None, None
+        return run_model(cap, peers)
+    return run_model_pcapng(source, peers)
 
 
 def summary_tokens(counts):
@@ -373,11 +423,13 @@ def _block(e, btype, body):
 
 class Interface:
     """A pcapng interface: link type, snaplen, if_tsresol byte (None = default
-    microseconds), if_tsoffset seconds (None = absent)."""
+    microseconds), if_tsoffset seconds (None = absent), if_name, and more
+    options as (code, bytes) that readers need not know."""
 
-    def __init__(self, linktype, snaplen, tsresol=None, tsoffset=None, name=None):
+    def __init__(self, linktype, snaplen, tsresol=None, tsoffset=None, name=None, extra=()):
         self.linktype, self.snaplen = linktype, snaplen
         self.tsresol, self.tsoffset, self.name = tsresol, tsoffset, name
+        self.extra = list(extra)
 
     def units_per_second(self):
         if self.tsresol is None:
@@ -387,14 +439,14 @@ class Interface:
         return 10 ** self.tsresol
 
     def to_nanoseconds(self, t):
-        """libpcap's conversion of a raw time stamp to (sec, nsec): integer,
-        truncating, like sf-pcapng.c."""
+        """A raw time stamp as (sec, nsec): integer, truncating, like libpcap's
+        sf-pcapng.c (without its overflow for resolutions finer than 2^-34 s)."""
         res = self.units_per_second()
         sec = t // res + (self.tsoffset or 0)
         frac = t % res
         if res != 10 ** 9:
             if self.tsresol is not None and self.tsresol & 0x80:
-                frac = ((frac * 10 ** 9) & M64) // res
+                frac = (frac * 10 ** 9) // res
             elif res < 10 ** 9:
                 frac *= 10 ** 9 // res
             else:
@@ -403,12 +455,57 @@ class Interface:
 
 
 class NgPacket:
-    """A pcapng packet block. kind: 'epb' or 'spb'. t: raw time stamp in the
-    interface's units (EPB only)."""
+    """A pcapng packet block. kind: 'epb', 'spb' or 'pb' (the obsolete Packet
+    Block). t: raw time stamp in the interface's units (not for SPB). An SPB
+    holds data whole; its captured length is spb_caplen()."""
 
-    def __init__(self, iface, t, data, origlen=None, kind="epb", comment=None):
+    def __init__(self, iface, t, data, origlen=None, kind="epb", comment=None, drops=0):
         self.iface, self.t, self.data, self.kind, self.comment = iface, t, bytes(data), kind, comment
         self.origlen = len(self.data) if origlen is None else origlen
+        self.drops = drops
+
+    def with_data(self, data):
+        return NgPacket(self.iface, self.t, data, self.origlen, self.kind, self.comment, self.drops)
+
+
+def spb_caplen(b, itf0):
+    """A Simple Packet Block's captured length: min(original length, interface
+    0's snapshot length (0: no limit), the bytes the block holds)."""
+    cap = min(b.origlen, len(_pad4(b.data)))
+    return min(cap, itf0.snaplen) if itf0.snaplen else cap
+
+
+class NgSection:
+    """One pcapng section: interfaces, blocks (NgPacket or ('raw', type, body)),
+    byte order, and an optional comment in its Section Header."""
+
+    def __init__(self, interfaces, blocks, big_endian=False, shb_comment=None):
+        self.interfaces, self.blocks = interfaces, blocks
+        self.big_endian, self.shb_comment = big_endian, shb_comment
+
+    def bytes(self):
+        return pcapng_bytes(self.interfaces, self.blocks, self.big_endian, self.shb_comment)
+
+
+class NgFile:
+    """A pcapng file: one or more sections, one after the other."""
+
+    def __init__(self, sections):
+        self.sections = sections
+
+    def bytes(self):
+        return b"".join(s.bytes() for s in self.sections)
+
+    def interfaces(self):
+        return sum(len(s.interfaces) for s in self.sections)
+
+    def to_pcap(self):
+        """The Capture l2fragq converts to classic pcap (a .pcap output
+        name), or None when the file has more than one interface."""
+        if self.interfaces() != 1:
+            return None
+        sec = self.sections[0]
+        return pcapng_view(sec.interfaces, sec.blocks)
 
 
 def pcapng_bytes(interfaces, blocks, big_endian=False, shb_comment=None):
@@ -426,6 +523,7 @@ def pcapng_bytes(interfaces, blocks, big_endian=False, shb_comment=None):
             opts.append((9, bytes([itf.tsresol])))
         if itf.tsoffset is not None:
             opts.append((14, struct.pack(e + "q", itf.tsoffset)))
+        opts += itf.extra
         parts.append(_block(e, 1, struct.pack(e + "HHI", itf.linktype, 0, itf.snaplen) +
                             _options(e, opts)))
     for b in blocks:
@@ -433,6 +531,11 @@ def pcapng_bytes(interfaces, blocks, big_endian=False, shb_comment=None):
             parts.append(_block(e, b[1], b[2]))
         elif b.kind == "spb":
             parts.append(_block(e, 3, struct.pack(e + "I", b.origlen) + _pad4(b.data)))
+        elif b.kind == "pb":
+            opts = [(1, b.comment.encode())] if b.comment else []
+            parts.append(_block(e, 2, struct.pack(e + "HHIIII", b.iface, b.drops, b.t >> 32,
+                                                  b.t & 0xFFFFFFFF, len(b.data), b.origlen) +
+                                _pad4(b.data) + _options(e, opts)))
         else:
             opts = [(1, b.comment.encode())] if b.comment else []
             parts.append(_block(e, 6, struct.pack(e + "IIIII", b.iface, b.t >> 32, b.t & 0xFFFFFFFF,
@@ -442,29 +545,25 @@ def pcapng_bytes(interfaces, blocks, big_endian=False, shb_comment=None):
 
 
 def pcapng_view(interfaces, blocks):
-    """The Capture libpcap hands l2fragq for a pcapng file (nanosecond reads)."""
+    """What l2fragq writes as classic pcap for a pcapng section of one
+    interface (a .pcap output name): nanosecond records, the interface's link
+    type as it is, its snapshot length (0 or >= 2^31: 262144, as libpcap
+    says), time stamps by its if_tsresol/if_tsoffset. A Simple Packet Block
+    has no time stamp: 0 converted with interface 0's settings (so its
+    if_tsoffset shows)."""
     itf0 = interfaces[0]
-    dlt = linktype_to_dlt(itf0.linktype)
-    if len(interfaces) > 1 and dlt != itf0.linktype:
-        # libpcap 1.10 compares later interfaces' LINKTYPE_ with the first's
-        # DLT_ and fails the read when they differ (LINKTYPE_RAW 101 vs 12).
-        raise ValueError("libpcap cannot read several interfaces of link type %d" % itf0.linktype)
-    snap = adjust_snapshot(dlt, itf0.snaplen)
+    snap = itf0.snaplen if 0 < itf0.snaplen < 0x80000000 else 262144
     pkts = []
     for b in blocks:
         if isinstance(b, tuple):
             continue
         if b.kind == "spb":
-            # No time stamp: libpcap converts 0 with interface 0's settings (so
-            # its if_tsoffset shows); captured length is min(original, snapshot).
             sec, frac = interfaces[0].to_nanoseconds(0)
-            pkts.append(Packet(sec, frac, b.data[:min(b.origlen, snap)], b.origlen))
+            pkts.append(Packet(sec, frac, _pad4(b.data)[:spb_caplen(b, itf0)], b.origlen))
         else:
             sec, frac = interfaces[b.iface].to_nanoseconds(b.t)
             pkts.append(Packet(sec, frac, b.data, b.origlen))
-    cap = Capture(dlt, snap, False, pkts)
-    _check_caplen(cap)
-    return cap
+    return Capture(itf0.linktype, snap, False, pkts, out_linktype=itf0.linktype)
 
 
 def pcap_view(linktype, snaplen, packets, nano):
@@ -587,12 +686,89 @@ def loopback(family, payload, big_endian):
 # Diagnostics
 # ---------------------------------------------------------------------------
 
+PCAPNG_SHB = 0x0A0D0D0A
+
+
+def pcapng_blocks(data):
+    """Splits a pcapng file into (offset, type, endian, block bytes), each
+    block's type and length read in its section's byte order. Raises
+    ValueError on a block that does not fit."""
+    out = []
+    pos, e = 0, "<"
+    while pos < len(data):
+        if pos + 12 > len(data):
+            raise ValueError("short block header at offset %d" % pos)
+        if struct.unpack("<I", data[pos:pos + 4])[0] == PCAPNG_SHB:
+            e = "<" if struct.unpack("<I", data[pos + 8:pos + 12])[0] == 0x1A2B3C4D else ">"
+        btype, blen = struct.unpack(e + "II", data[pos:pos + 8])
+        if blen < 12 or pos + blen > len(data):
+            raise ValueError("block at offset %d: length %d does not fit" % (pos, blen))
+        out.append((pos, btype, e, data[pos:pos + blen]))
+        pos += blen
+    return out
+
+
+def pcapng_packet_spans(data):
+    """Where packet bytes are in a pcapng file: (file offset, captured length,
+    link type) for every Enhanced, Simple and (obsolete) Packet Block."""
+    spans, itfs = [], []
+    for pos, btype, e, blk in pcapng_blocks(data):
+        if btype == PCAPNG_SHB:
+            itfs = []
+        elif btype == 1:
+            linktype, _, snap = struct.unpack(e + "HHI", blk[8:16])
+            itfs.append((linktype, snap))
+        elif btype == 6:
+            iface, caplen = struct.unpack(e + "I", blk[8:12])[0], struct.unpack(e + "I", blk[20:24])[0]
+            spans.append((pos + 28, caplen, itfs[iface][0]))
+        elif btype == 2:
+            iface, caplen = struct.unpack(e + "H", blk[8:10])[0], struct.unpack(e + "I", blk[20:24])[0]
+            spans.append((pos + 28, caplen, itfs[iface][0]))
+        elif btype == 3:
+            cap = min(struct.unpack(e + "I", blk[8:12])[0], len(blk) - 16)
+            if itfs[0][1]:
+                cap = min(cap, itfs[0][1])
+            spans.append((pos + 12, cap, itfs[0][0]))
+    return spans
+
+
+def describe_pcapng_diff(got, want, limit=8):
+    """Differences between two pcapng files, block by block."""
+    try:
+        gb = pcapng_blocks(got)
+    except ValueError as e:
+        return ["output is not a readable pcapng: %s" % e]
+    wb = pcapng_blocks(want)
+    lines = []
+    if len(gb) != len(wb):
+        lines.append("%d blocks, expected %d" % (len(gb), len(wb)))
+    for i, (g, w) in enumerate(zip(gb, wb)):
+        if g[3] == w[3]:
+            continue
+        if g[1] != w[1] or len(g[3]) != len(w[3]):
+            lines.append("block %d (offset %d): type 0x%08x length %d, expected type 0x%08x "
+                         "length %d" % (i, w[0], g[1], len(g[3]), w[1], len(w[3])))
+        else:
+            diffs = [k for k in range(len(w[3])) if g[3][k] != w[3][k]]
+            k = diffs[0]
+            lines.append("block %d (type 0x%08x, offset %d): %d bytes differ, first at byte %d: "
+                         "got %s, expected %s" % (i, w[1], w[0], len(diffs), k,
+                                                  g[3][k:k + 12].hex(), w[3][k:k + 12].hex()))
+        if len(lines) >= limit:
+            lines.append("...")
+            break
+    return lines
+
+
 def describe_diff(got, want, limit=8):
-    """Human-readable differences between two classic pcap files (bytes):
-    header fields, record count, and per record the metadata or the first
-    differing bytes. Returns a list of lines (empty when equal)."""
+    """Human-readable differences between two capture files (bytes): for
+    classic pcap the header fields, record count, and per record the metadata
+    or the first differing bytes; for pcapng the blocks. Returns a list of
+    lines (empty when equal)."""
     if got == want:
         return []
+    if want[:4] == struct.pack("<I", PCAPNG_SHB):
+        return describe_pcapng_diff(got, want, limit)
     try:
         gh, gr = read_pcap(got)
     except ValueError as e:

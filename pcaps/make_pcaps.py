@@ -86,8 +86,10 @@ def colliding_pairs(count):
 
 
 # ---------------------------------------------------------------------------
-# Cases. Each returns (description, file kind, input bytes, Capture as libpcap
-# sees it). Runs: list of (expected name, extra args, what it shows).
+# Cases. Each returns (input bytes, source): a Capture (classic pcap, as
+# libpcap hands it over) or an NgFile (pcapng). Runs: list of (expected name,
+# extra args, what it shows); the expected name's extension is the -w name's,
+# so ".pcapng" keeps the pcapng and ".pcap" converts a one-interface pcapng.
 # ---------------------------------------------------------------------------
 
 CASES = []
@@ -434,13 +436,21 @@ def _ng_frames():
     ]
 
 
-@case("pcapng_basic.pcapng")
+def ng(sections):
+    f = m.NgFile(sections)
+    return f.bytes(), f
+
+
+@case("pcapng_basic.pcapng", runs=[
+    ("pcapng_basic.pcapng", [], "pcapng out: every block as it was, packet bytes rewritten"),
+    ("pcapng_basic.pcap", [], "a .pcap name: classic nanosecond pcap, snaplen 0 written as 262144, "
+     "the Simple Packet Block with time stamp 0"),
+])
 def _ng_basic():
     """pcapng: Section Header (with options), one Interface Description
-    (Ethernet, snaplen 0: libpcap reports 262144, so the output snaplen is
-    262144) with the default microsecond resolution, Enhanced Packet Blocks
-    (one with a comment option), a Simple Packet Block (no time stamp), and an
-    unknown block readers skip. Output: nanosecond pcap."""
+    (Ethernet, snaplen 0) with the default microsecond resolution, Enhanced
+    Packet Blocks (one with a comment option), a Simple Packet Block (no time
+    stamp), and an unknown block readers skip."""
     itfs = [m.Interface(1, 0, name="gretap0")]
     fr = _ng_frames()
     blocks = []
@@ -451,16 +461,15 @@ def _ng_basic():
         if i == 2:
             blocks.append(("raw", 0x00000BAD, b"skip me!"))
     blocks.append(m.NgPacket(0, 0, eth(small(A, B, seed=9)), kind="spb"))
-    return m.pcapng_bytes(itfs, blocks, shb_comment="l2fragq golden"), m.pcapng_view(itfs, blocks)
+    return ng([m.NgSection(itfs, blocks, shb_comment="l2fragq golden")])
 
 
 @case("pcapng_tsresol.pcapng")
 def _ng_tsresol():
     """pcapng with three interfaces (same link type and snaplen 65535) whose
     time stamps use if_tsresol 9 (nanoseconds), 3 (milliseconds, plus an
-    if_tsoffset of 1000 s) and 0x94 (2^-20 s): libpcap converts all to
-    nanoseconds (truncating). IDs continue across interfaces: one counter
-    set per run."""
+    if_tsoffset of 1000 s) and 0x94 (2^-20 s): written back as they are. IDs
+    continue across interfaces: one counter set per run."""
     itfs = [m.Interface(1, 65535, tsresol=9, name="ns"),
             m.Interface(1, 65535, tsresol=3, tsoffset=1000, name="ms"),
             m.Interface(1, 65535, tsresol=0x94, name="bin20")]
@@ -472,16 +481,101 @@ def _ng_tsresol():
         res = itfs[itf].units_per_second()
         frac = (i * 982451653 + 777) % res
         blocks.append(m.NgPacket(itf, sec * res + frac, f))
-    return m.pcapng_bytes(itfs, blocks), m.pcapng_view(itfs, blocks)
+    return ng([m.NgSection(itfs, blocks)])
 
 
-@case("pcapng_bigendian.pcapng")
+@case("pcapng_bigendian.pcapng", runs=[
+    ("pcapng_bigendian.pcapng", [], "big-endian pcapng out, byte for byte but for the rewrites"),
+    ("pcapng_bigendian.pcap", [], "a .pcap name: little-endian classic pcap, link type 101"),
+])
 def _ng_be():
     """Big-endian pcapng with raw IP (LINKTYPE_RAW 101), snaplen 2000, if_tsresol 6."""
     itfs = [m.Interface(101, 2000, tsresol=6)]
     fr = _raw_frames()
     blocks = [m.NgPacket(0, (BASE_SEC + i) * 10 ** 6 + 1000 * i + 1, f) for i, f in enumerate(fr)]
-    return m.pcapng_bytes(itfs, blocks, big_endian=True), m.pcapng_view(itfs, blocks)
+    return ng([m.NgSection(itfs, blocks, big_endian=True)])
+
+
+def _nrb():
+    """A Name Resolution Block body: one IPv4 record, end of records."""
+    rec = m.ip_to_int(B).to_bytes(4, "big") + b"peer.example\0"
+    return struct.pack("<HH", 1, len(rec)) + rec + b"\0" * (-len(rec) % 4) + struct.pack("<HH", 0, 0)
+
+
+@case("pcapng_multi.pcapng", runs=[
+    ("pcapng_multi.pcapng", [], "every interface's packets judged by its own link type"),
+    ("pcapng_multi_peers.pcapng", ["--peer", "203.0.113.0/24"],
+     "--peer 203.0.113.0/24 across all interfaces"),
+])
+def _ng_multi():
+    """pcapng as dumpcap writes it when capturing on several interfaces, which
+    libpcap 1.10 cannot read: Ethernet (snaplen 262144, if_tsresol 9, if_os and
+    if_description options), Linux cooked v2 (snaplen 128: gretap packets cut
+    to 128 bytes, judged by their original length; default microseconds),
+    raw IP (LINKTYPE_RAW 101, snaplen 65535, if_tsresol 2^-20 s, if_tsoffset),
+    and 802.11 (105, not decoded: copied and counted link-unknown).
+    Enhanced Packet Blocks interleaved across the interfaces (with comments),
+    a Simple Packet Block, an obsolete Packet Block, and blocks l2fragq does
+    not interpret, copied unchanged: Name Resolution, Interface Statistics,
+    Decryption Secrets, custom (0x00000BAD, 0x40000BAD) and an unassigned
+    type."""
+    itfs = [m.Interface(1, 262144, tsresol=9, name="veth0",
+                        extra=[(12, b"Linux 6.1"), (3, b"hypervisor uplink")]),
+            m.Interface(276, 128, name="any"),
+            m.Interface(101, 65535, tsresol=0x94, tsoffset=86400, name="wg0"),
+            m.Interface(105, 2346, tsresol=6, name="wlan0mon")]
+    C2 = "203.0.113.77"
+    sll2_cut = m.sll2(0x0800, gretap(A, B, seed=5))
+    blocks = [
+        ("raw", 4, _nrb()),
+        m.NgPacket(0, (BASE_SEC * 10 ** 9) + 123456789, eth(gretap(A, B))),       # rewritten
+        m.NgPacket(1, BASE_SEC * 10 ** 6 + 1, sll2_cut[:128], origlen=len(sll2_cut),
+                   comment="cut to the snapshot length"),                          # rewritten
+        m.NgPacket(2, (BASE_SEC << 20) + 12345, small(A, C2, seed=2)),            # rewritten
+        m.NgPacket(3, BASE_SEC * 10 ** 6 + 7, eth(small(A, B))),                  # link-unknown
+        m.NgPacket(0, (BASE_SEC * 10 ** 9) + 223456789,
+                   eth(small(A, B, df=False), tags=[(0x8100, 7)])),               # df-clear
+        ("raw", 0x0000000A, struct.pack("<II", 0x544c534b, 8) + b"CLIENT_R"),    # DSB
+        m.NgPacket(1, BASE_SEC * 10 ** 6 + 2,
+                   m.sll2(0x86DD, m.ipv6(1, 2, 47, gre(0x6558, fill(40))))),      # link-not-ipv4
+        m.NgPacket(2, (BASE_SEC << 20) + 99999, small(B, A, ident=0x0D0D)),       # rewritten
+        m.NgPacket(2, (BASE_SEC << 20) + 100000, ipv4(A, C2, m.udp(51820, 51820, fill(44)),
+                                                      proto=17)),                 # not-gre
+        ("raw", 0x00000BAD, struct.pack("<I", 32473) + b"custom, copyable"),
+        ("raw", 0x40000BAD, struct.pack("<I", 32473) + b"custom, not copyable"),
+        m.NgPacket(0, 0, eth(small(A, C2, seed=7)), kind="spb"),                  # rewritten
+        m.NgPacket(1, BASE_SEC * 10 ** 6 + 3, m.sll2(0x0800, small(C2, A, mf=True)),
+                   kind="pb", drops=3),                                           # fragment
+        ("raw", 0x00002345, b"unassigned type"),
+        m.NgPacket(0, (BASE_SEC * 10 ** 9) + 323456789, eth(gretap(A, C2, seed=8))),  # rewritten
+        ("raw", 5, struct.pack("<III", 0, BASE_SEC >> 12, 17)),                    # ISB, iface 0
+    ]
+    return ng([m.NgSection(itfs, blocks, shb_comment="dumpcap -i veth0 -i any ...")])
+
+
+@case("pcapng_sections.pcapng")
+def _ng_sections():
+    """Three sections one after the other (concatenated captures): little-endian
+    with one Ethernet interface; big-endian with Linux cooked v1 (snaplen 96)
+    and raw IPv4 (228, if_tsresol 3); little-endian again with Ethernet and an
+    if_tsoffset. Interface numbers start again in each section; the ID
+    counters do not (the same address pair gets 1, 2, 3, ...)."""
+    s1 = m.NgSection([m.Interface(1, 65535, name="eth0")], [
+        m.NgPacket(0, BASE_SEC * 10 ** 6 + 11, eth(small(A, B))),                # ID 1
+        m.NgPacket(0, BASE_SEC * 10 ** 6 + 12, eth(small(A, B, df=False))),
+    ], shb_comment="first capture")
+    cut = m.sll(0x0800, gretap(A, B, seed=3))
+    s2 = m.NgSection([m.Interface(113, 96, name="any"), m.Interface(228, 65535, tsresol=3)], [
+        m.NgPacket(1, BASE_SEC * 1000 + 5, small(A, B)),                           # ID 2
+        m.NgPacket(0, BASE_SEC * 10 ** 6 + 13, cut[:96], origlen=len(cut)),        # ID 3
+        ("raw", 5, struct.pack(">III", 1, 0, 0)),
+        m.NgPacket(1, BASE_SEC * 1000 + 6, small(B, A)),                           # ID 1 (reverse)
+    ], big_endian=True, shb_comment="second capture, big-endian")
+    s3 = m.NgSection([m.Interface(1, 1600, tsoffset=-3600)], [
+        m.NgPacket(0, BASE_SEC * 10 ** 6 + 14, eth(small(A, B, seed=4))),         # ID 4
+        m.NgPacket(0, 0, eth(small(A, B, seed=5)), kind="spb"),                    # ID 5
+    ])
+    return ng([s1, s2, s3])
 
 
 @case("nanosecond.pcap")
@@ -582,14 +676,13 @@ def main():
     manifest, summary, readme_rows = [], [], []
     total = 0
     for name, fn, runs in CASES:
-        data, cap = fn()
+        data, source = fn()
         doc = " ".join(fn.__doc__.split())
         with open(os.path.join(out, "in", name), "wb") as f:
             f.write(data)
         total += len(data)
-        base = name.rsplit(".", 1)[0]
-        for exp_name, args, what in (runs or [(base + ".pcap", [], None)]):
-            exp, counts = m.run_model(cap, m.peers_from_args(args))
+        for exp_name, args, what in (runs or [(name, [], None)]):
+            exp, counts = m.expected_output(source, exp_name, m.peers_from_args(args))
             with open(os.path.join(out, "expected", exp_name), "wb") as f:
                 f.write(exp)
             total += len(exp)
@@ -622,12 +715,24 @@ def readme(rows, docs):
         "`expected/Y`, and the counters on stderr with `expected/summary.txt`.",
         "",
         "The expected files come from the Python model in `l2fq_model.py` (the",
-        "rule, the link layers, and what libpcap 1.10 hands over and writes back:",
-        "little-endian pcap 2.4, microsecond magic only for a classic microsecond",
-        "input, nanosecond otherwise; snaplen as libpcap reports it, where 0 or a",
-        "value >= 2^31 becomes 262144; LINKTYPE 12 is written back as 101). They",
-        "are never produced by running l2fragq. `test/offline/random.sh` uses the",
-        "same model on random captures.",
+        "rule, the link layers, and what l2fragq reads and writes). They are never",
+        "produced by running l2fragq. `test/offline/random.sh` uses the same model",
+        "on random captures. The output keeps the input's format:",
+        "",
+        "- classic pcap in, classic pcap out, as libpcap 1.10 hands it over and",
+        "  writes it back: little-endian pcap 2.4, microsecond magic only for a",
+        "  classic microsecond input, nanosecond otherwise; snaplen as libpcap",
+        "  reports it, where 0 or a value >= 2^31 becomes 262144; LINKTYPE 12 is",
+        "  written back as 101;",
+        "- pcapng in, pcapng out: every block byte for byte as it was (sections,",
+        "  byte order, interfaces, options, time stamps, blocks l2fragq does not",
+        "  interpret), only packet bytes rewritten; each packet is decoded by its",
+        "  own interface's link type;",
+        "- a pcapng of one interface written to a name ending in `.pcap`: classic",
+        "  little-endian nanosecond pcap with the interface's link type and",
+        "  snaplen (0 or >= 2^31: 262144), time stamps converted by if_tsresol",
+        "  and if_tsoffset (truncating), a Simple Packet Block at time 0. With",
+        "  more than one interface l2fragq refuses (exit 2; test/cli/errors.sh).",
         "",
         "Addresses are documentation ranges only (192.0.2.0/24, 198.51.100.0/24,",
         "203.0.113.0/24, 2001:db8::/32, MAC 00:00:5e:00:53:xx). IDs assume the",

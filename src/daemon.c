@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "l2fragq/atomic_file.h"
+#include "l2fragq/exit_codes.h"
 #include "l2fragq/metrics.h"
 #include "l2fragq/notify.h"
 #include "l2fragq/pmtud_sender.h"
@@ -188,7 +189,7 @@ static int open_queues(struct daemon *d, struct l2fq_idgen *ids, char *msg, size
 			.gso = opts->gso,
 		};
 
-		rc = l2fq_queue_open(&d->workers[i].queue, &cfg, &opts->rule, ids, msg, msglen);
+		rc = l2fq_queue_open(&d->workers[i].queue, &cfg, &opts->peers, ids, msg, msglen);
 		d->opened = i + 1; /* a half-opened queue is closed too */
 		if (rc != L2FQ_EXIT_OK)
 			return rc;
@@ -339,8 +340,8 @@ static void announce(const struct l2fq_options *opts)
 			sysconf(_SC_NPROCESSORS_ONLN));
 	fprintf(stderr, "l2fragq %s: bound queue%s %u..%u, %u peer%s, batch %u%s\n", L2FQ_VERSION,
 		opts->threads > 1 ? "s" : "", (unsigned)opts->queue,
-		(unsigned)(opts->queue + opts->threads - 1), opts->rule.npeers,
-		opts->rule.npeers == 1 ? "" : "s", opts->batch, opts->pmtud ? ", pmtud on" : "");
+		(unsigned)(opts->queue + opts->threads - 1), opts->peers.count,
+		opts->peers.count == 1 ? "" : "s", opts->batch, opts->pmtud ? ", pmtud on" : "");
 	snprintf(msg, sizeof(msg), "READY=1\nSTATUS=bound queues %u..%u", (unsigned)opts->queue,
 		 (unsigned)(opts->queue + opts->threads - 1));
 	l2fq_notify(msg);

@@ -1,9 +1,11 @@
 #include "l2fragq/frame.h"
 
+#include <linux/if_ether.h> /* ETH_P_IP, ETH_P_IPV6, ETH_P_TEB, ETH_P_8021Q, ... */
+#include <netinet/in.h>     /* IPPROTO_GRE and the IPv6 extension headers */
+
 #include "l2fragq/bytes.h"
 #include "l2fragq/rewrite.h" /* l2fq_csum_add, l2fq_csum_fold */
 
-#define IP_PROTO_GRE 47
 #define FRAG_DF 0x4000u
 #define FRAG_MF 0x2000u
 #define FRAG_OFFSET 0x1fffu
@@ -13,20 +15,10 @@
 #define GRE_F_KEY 0x2000u
 #define GRE_F_SEQ 0x1000u
 #define GRE_VERSION 0x0007u
-#define ETH_P_TEB 0x6558u
-#define ETH_P_IPV4 0x0800u
-#define ETH_P_IPV6 0x86ddu
-
-/* IPv6 extension headers that are walked (RFC 8200 4, RFC 4302). */
-#define NEXTHDR_HOP 0
-#define NEXTHDR_ROUTING 43
-#define NEXTHDR_FRAGMENT 44
-#define NEXTHDR_AUTH 51
-#define NEXTHDR_DEST 60
 
 int l2fq_is_vlan_tpid(uint16_t ethertype)
 {
-	return ethertype == 0x8100 || ethertype == 0x88a8 || ethertype == 0x9100;
+	return ethertype == ETH_P_8021Q || ethertype == ETH_P_8021AD || ethertype == ETH_P_QINQ1;
 }
 
 int l2fq_vlan_walk(const uint8_t *frame, size_t len, size_t type_at, uint16_t *type,
@@ -64,7 +56,7 @@ enum l2fq_frame_result l2fq_frame_parse(const uint8_t *pkt, size_t len, struct l
 		return L2FQ_FRAME_NOT_GRE;
 	ohl = (size_t)(pkt[0] & 0x0f) * 4;
 	tot = l2fq_get16(pkt + 2);
-	if (ohl < 20 || tot < ohl || tot > len || pkt[9] != IP_PROTO_GRE ||
+	if (ohl < 20 || tot < ohl || tot > len || pkt[9] != IPPROTO_GRE ||
 	    (l2fq_get16(pkt + 6) & (FRAG_MF | FRAG_OFFSET)))
 		return L2FQ_FRAME_NOT_GRE;
 	/* From here on only the outer packet's own bytes count. */
@@ -149,21 +141,21 @@ static enum l2fq_inner_result parse_ipv6(const uint8_t *p, size_t avail, struct 
 	if (tot > avail)
 		return L2FQ_INNER_TRUNCATED;
 	next = p[6];
-	while (!later && (next == NEXTHDR_HOP || next == NEXTHDR_ROUTING ||
-			  next == NEXTHDR_FRAGMENT || next == NEXTHDR_DEST || next == NEXTHDR_AUTH)) {
+	while (!later && (next == IPPROTO_HOPOPTS || next == IPPROTO_ROUTING ||
+			  next == IPPROTO_FRAGMENT || next == IPPROTO_DSTOPTS || next == IPPROTO_AH)) {
 		if (tot - off < 8)
 			return L2FQ_INNER_MALFORMED;
-		if (next == NEXTHDR_FRAGMENT) {
+		if (next == IPPROTO_FRAGMENT) {
 			ext = 8;
 			fragment = 1;
 			/* Offset in 8-byte units in the top 13 bits (RFC 8200 4.5). */
 			later = (l2fq_get16(p + off + 2) >> 3) != 0;
-		} else if (next == NEXTHDR_AUTH) {
+		} else if (next == IPPROTO_AH) {
 			ext = ((size_t)p[off + 1] + 2) * 4; /* RFC 4302 2.2: 32-bit words, minus 2 */
 			ah = 1;
 		} else {
 			ext = ((size_t)p[off + 1] + 1) * 8;
-			routing |= next == NEXTHDR_ROUTING;
+			routing |= next == IPPROTO_ROUTING;
 		}
 		if (tot - off < ext)
 			return L2FQ_INNER_MALFORMED;
@@ -191,7 +183,7 @@ enum l2fq_inner_result l2fq_inner_ip_parse(const uint8_t *p, size_t avail, uint1
 {
 	unsigned want;
 
-	if (ethertype == ETH_P_IPV4)
+	if (ethertype == ETH_P_IP)
 		want = 4;
 	else if (ethertype == ETH_P_IPV6)
 		want = 6;

@@ -14,7 +14,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "l2fragq/options.h"
+#include "l2fragq/exit_codes.h"
 
 /* The signals are small and rate limited; a frame that finds the buffer full
  * is dropped (MSG_DONTWAIT), never waited for. */

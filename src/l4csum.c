@@ -1,5 +1,7 @@
 #include "l2fragq/l4csum.h"
 
+#include <netinet/in.h> /* IPPROTO_TCP, IPPROTO_UDP */
+
 #include "l2fragq/bytes.h"
 #include "l2fragq/frame.h"
 
@@ -39,11 +41,11 @@ enum l2fq_l4csum_result l2fq_l4csum_locate(const uint8_t *pkt, size_t len,
 		return L2FQ_L4CSUM_UNPARSED;
 	off = f.l3_off + ip.hlen;
 	l4len = ip.total_len - ip.hlen;
-	if (ip.proto == 6) {
+	if (ip.proto == IPPROTO_TCP) {
 		if (l4len < 20)
 			return L2FQ_L4CSUM_UNPARSED;
 		loc->csum_off = off + 16;
-	} else if (ip.proto == 17) {
+	} else if (ip.proto == IPPROTO_UDP) {
 		if (l4len < 8 || l2fq_get16(pkt + off + 4) != l4len)
 			return L2FQ_L4CSUM_UNPARSED;
 		loc->csum_off = off + 6;
@@ -73,7 +75,7 @@ enum l2fq_l4csum_result l2fq_l4csum_complete(uint8_t *pkt, size_t len)
 		return r;
 	/* UDP 0 is "no checksum": whatever is partial lies deeper. The kernel's
 	 * pseudo-header sum is never 0 (folded from a non-zero sum). */
-	if ((loc.proto == 17 && l2fq_get16(pkt + loc.csum_off) == 0) ||
+	if ((loc.proto == IPPROTO_UDP && l2fq_get16(pkt + loc.csum_off) == 0) ||
 	    !csum_equal(l2fq_get16(pkt + loc.csum_off), loc.pseudo))
 		return L2FQ_L4CSUM_NOT_PARTIAL;
 	check = (uint16_t)~l2fq_csum_fold(l2fq_csum_add(0, pkt + loc.l4_off, loc.l4_len));

@@ -1,11 +1,11 @@
 #include "l2fragq/linklayer.h"
 
+#include <linux/if_ether.h> /* ETH_P_IP */
 #include <pcap/dlt.h>
 
 #include "l2fragq/bytes.h"
 #include "l2fragq/frame.h"
 
-#define ETHERTYPE_IPV4 0x0800
 #define ETH_HEADER 14
 #define SLL_HEADER 16
 #define SLL2_HEADER 20
@@ -38,7 +38,7 @@ static enum l2fq_link_result skip_tags(const uint8_t *frame, size_t caplen, size
 	default:
 		return L2FQ_LINK_TRUNCATED;
 	}
-	if (type != ETHERTYPE_IPV4)
+	if (type != ETH_P_IP)
 		return L2FQ_LINK_NOT_IPV4;
 	*ip_offset = next;
 	return L2FQ_LINK_IPV4;
@@ -112,7 +112,7 @@ enum l2fq_link_result l2fq_link_find_ipv4(int dlt, const uint8_t *frame, size_t 
 		/* A tag after SLL2 is TCI then type, so the next type sits at 22. */
 		if (l2fq_is_vlan_tpid(l2fq_get16(frame)))
 			return skip_tags(frame, caplen, SLL2_HEADER + 2, ip_offset);
-		if (l2fq_get16(frame) != ETHERTYPE_IPV4)
+		if (l2fq_get16(frame) != ETH_P_IP)
 			return L2FQ_LINK_NOT_IPV4;
 		*ip_offset = SLL2_HEADER;
 		return L2FQ_LINK_IPV4;

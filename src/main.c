@@ -2,6 +2,7 @@
 #include <stdio.h>
 
 #include "l2fragq/daemon.h"
+#include "l2fragq/exit_codes.h"
 #include "l2fragq/offline.h"
 #include "l2fragq/options.h"
 #include "l2fragq/stats.h"

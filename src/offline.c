@@ -1,55 +1,29 @@
 #include "l2fragq/offline.h"
 
 #include <errno.h>
-#include <libgen.h>
+#include <fcntl.h>
 #include <pcap/pcap.h>
 #include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "l2fragq/atomic_file.h"
+#include "l2fragq/capture.h"
+#include "l2fragq/exit_codes.h"
 #include "l2fragq/linklayer.h"
 #include "l2fragq/rewrite.h"
 
-#define PCAP_MAGIC_MICRO 0xa1b2c3d4u
-#define PCAP_MAGIC_MICRO_SWAPPED 0xd4c3b2a1u
-
-/* A classic microsecond pcap stays microsecond; anything else (nanosecond pcap,
- * pcapng with any resolution, stdin) is written with nanoseconds so no
- * timestamp loses precision. */
-static int input_is_micro_pcap(const char *path)
-{
-	unsigned char m[4];
-	struct stat st;
-	uint32_t magic;
-	FILE *f;
-	size_t n;
-
-	/* Peeking would consume a pipe's bytes: only regular files are peeked. */
-	if (strcmp(path, "-") == 0 || stat(path, &st) != 0 || !S_ISREG(st.st_mode))
-		return 0;
-	f = fopen(path, "rb");
-	if (!f)
-		return 0;
-	n = fread(m, 1, sizeof(m), f);
-	fclose(f);
-	if (n != sizeof(m))
-		return 0;
-	magic = (uint32_t)m[0] | (uint32_t)m[1] << 8 | (uint32_t)m[2] << 16 | (uint32_t)m[3] << 24;
-	return magic == PCAP_MAGIC_MICRO || magic == PCAP_MAGIC_MICRO_SWAPPED;
-}
-
-static void judge_frame(int dlt, uint8_t *frame, const struct pcap_pkthdr *h,
-			const struct l2fq_rule *rule, struct l2fq_idgen *ids,
-			struct l2fq_stats *stats)
+static void judge(const struct l2fq_record *rec, const struct l2fq_peers *peers,
+		  struct l2fq_idgen *ids, struct l2fq_stats *stats)
 {
 	size_t off = 0;
 	enum l2fq_reason reason;
 
 	l2fq_stats_add(stats, L2FQ_CNT_PACKETS, 1);
-	switch (l2fq_link_find_ipv4(dlt, frame, h->caplen, &off)) {
+	switch (l2fq_link_find_ipv4(rec->linktype, rec->data, rec->caplen, &off)) {
 	case L2FQ_LINK_IPV4:
 		break;
 	case L2FQ_LINK_NOT_IPV4:
@@ -65,21 +39,22 @@ static void judge_frame(int dlt, uint8_t *frame, const struct pcap_pkthdr *h,
 	}
 	/* The original length may be below caplen in a broken file: the engine
 	 * then judges by what it has. */
-	reason = l2fq_rewrite(frame + off, h->caplen - off, h->len > off ? h->len - off : 0,
-			      rule, ids);
+	reason = l2fq_rewrite(rec->data + off, rec->caplen - off,
+			      rec->origlen > off ? rec->origlen - off : 0, peers, ids);
 	l2fq_stats_add(stats, (enum l2fq_counter)reason, 1);
 }
 
-/* Output goes to a temporary file beside the target and is renamed into place
- * only when the whole input was read: an error never leaves a short file. */
-struct output {
-	pcap_t *dead;
-	pcap_dumper_t *dumper;
-	char *tmp_path;
-	const char *final_path;
-};
+static const char *link_name(int linktype)
+{
+	const char *name = pcap_datalink_val_to_name(linktype);
 
-/* The temporary output, removed if a signal ends the run (see l2fq_offline_run). */
+	return name ? name : "?";
+}
+
+/* The output, written to a temporary file beside the target and renamed into
+ * place only when the whole input was read: an error never leaves a short
+ * file. The temporary is removed if a signal ends the run. */
+static struct l2fq_atomic_file out_file = { .fd = -1 };
 static const char *volatile pending_tmp;
 
 static void remove_pending_and_exit(int sig)
@@ -90,198 +65,150 @@ static void remove_pending_and_exit(int sig)
 	raise(sig);
 }
 
-static int output_open(struct output *out, const char *path, int dlt, int snaplen, int micro)
+/* A stream for the capture writer: stdout for "-", else the temporary. The
+ * writer closes its own descriptor (a dup), so the temporary stays ours. */
+static FILE *output_open(const char *path)
 {
-	struct stat st;
+	mode_t mask = umask(0);
 	FILE *f;
-	int fd;
+	int fd, err;
 
-	memset(out, 0, sizeof(*out));
-	out->final_path = path;
-	out->dead = pcap_open_dead_with_tstamp_precision(
-		dlt, snaplen, micro ? PCAP_TSTAMP_PRECISION_MICRO : PCAP_TSTAMP_PRECISION_NANO);
-	if (!out->dead) {
-		fprintf(stderr, "l2fragq: %s: cannot set up the pcap writer\n", path);
-		return -1;
-	}
+	umask(mask);
 	if (strcmp(path, "-") == 0) {
-		out->dumper = pcap_dump_fopen(out->dead, stdout);
-	} else if (stat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
-		/* A device, FIFO or pipe is written in place, never replaced. */
-		f = fopen(path, "wb");
-		if (!f) {
-			fprintf(stderr, "l2fragq: %s: cannot open the output: %s\n", path,
-				strerror(errno));
-			return -1;
-		}
-		out->dumper = pcap_dump_fopen(out->dead, f);
-		if (!out->dumper)
-			fclose(f);
+		fd = dup(STDOUT_FILENO);
 	} else {
-		char *dircopy = strdup(path);
-		const char *dir;
-		size_t len;
-
-		if (!dircopy)
-			return -1;
-		/* dirname() may return a static "." instead of editing its argument. */
-		dir = dirname(dircopy);
-		len = strlen(dir) + strlen("/.l2fragq.XXXXXX") + 1;
-		out->tmp_path = malloc(len);
-		if (!out->tmp_path) {
-			free(dircopy);
-			return -1;
-		}
-		snprintf(out->tmp_path, len, "%s/.l2fragq.XXXXXX", dir);
-		free(dircopy);
-		fd = mkstemp(out->tmp_path);
-		if (fd < 0) {
+		/* The capture gets the usual umask-based mode. */
+		err = l2fq_atomic_open(&out_file, path, 0666 & ~mask);
+		if (err) {
 			fprintf(stderr, "l2fragq: %s: cannot create the output: %s\n", path,
-				strerror(errno));
-			free(out->tmp_path);
-			out->tmp_path = NULL;
-			return -1;
+				strerror(-err));
+			return NULL;
 		}
-		/* mkstemp makes 0600; give the capture the usual umask-based mode. */
-		{
-			mode_t mask = umask(0);
-
-			umask(mask);
-			(void)fchmod(fd, 0666 & ~mask);
+		if (out_file.tmp_path) {
+			pending_tmp = out_file.tmp_path;
+			signal(SIGINT, remove_pending_and_exit);
+			signal(SIGTERM, remove_pending_and_exit);
+			signal(SIGHUP, remove_pending_and_exit);
 		}
-		pending_tmp = out->tmp_path;
-		signal(SIGINT, remove_pending_and_exit);
-		signal(SIGTERM, remove_pending_and_exit);
-		signal(SIGHUP, remove_pending_and_exit);
-		f = fdopen(fd, "wb");
-		if (!f) {
-			close(fd);
-			return -1;
-		}
-		out->dumper = pcap_dump_fopen(out->dead, f);
-		if (!out->dumper)
-			fclose(f);
+		fd = fcntl(out_file.fd, F_DUPFD_CLOEXEC, 0);
 	}
-	if (!out->dumper) {
-		fprintf(stderr, "l2fragq: %s: %s\n", path, pcap_geterr(out->dead));
+	f = fd >= 0 ? fdopen(fd, "wb") : NULL;
+	if (!f) {
+		fprintf(stderr, "l2fragq: %s: cannot open the output: %s\n", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+	}
+	return f;
+}
+
+/* Commits (success) or discards the temporary. Returns 0 or -1 (reported). */
+static int output_done(const char *path, int success)
+{
+	int err;
+
+	pending_tmp = NULL;
+	if (strcmp(path, "-") == 0)
+		return 0;
+	if (!success) {
+		l2fq_atomic_discard(&out_file);
+		return 0;
+	}
+	err = l2fq_atomic_commit(&out_file);
+	if (err) {
+		fprintf(stderr, "l2fragq: %s: cannot move the output into place: %s\n", path,
+			strerror(-err));
 		return -1;
 	}
 	return 0;
 }
 
-static int output_close(struct output *out, int success)
+/* "NAME.pcap" asks for classic pcap even from a pcapng input. */
+static int wants_pcap(const char *path)
 {
-	int rc = 0;
+	size_t n = strlen(path);
 
-	if (out->dumper) {
-		errno = 0;
-		if (success && pcap_dump_flush(out->dumper) != 0) {
-			fprintf(stderr, "l2fragq: %s: write failed: %s\n", out->final_path,
-				strerror(errno));
-			rc = -1;
-		}
-		/* pcap_dump_close cannot report an fclose error: check the stream first. */
-		if (success && rc == 0 && ferror(pcap_dump_file(out->dumper))) {
-			fprintf(stderr, "l2fragq: %s: write failed: %s\n", out->final_path,
-				strerror(errno ? errno : EIO));
-			rc = -1;
-		}
-		pcap_dump_close(out->dumper);
-	}
-	if (out->tmp_path) {
-		if (success && rc == 0 && rename(out->tmp_path, out->final_path) != 0) {
-			fprintf(stderr, "l2fragq: %s: cannot move the output into place: %s\n",
-				out->final_path, strerror(errno));
-			rc = -1;
-		}
-		if (!success || rc != 0)
-			unlink(out->tmp_path);
-		pending_tmp = NULL;
-		free(out->tmp_path);
-	}
-	if (out->dead)
-		pcap_close(out->dead);
-	return rc;
+	return n > 5 && strcasecmp(path + n - 5, ".pcap") == 0;
 }
 
 int l2fq_offline_run(const struct l2fq_options *opts, struct l2fq_stats *stats)
 {
-	char errbuf[PCAP_ERRBUF_SIZE] = "";
 	static struct l2fq_idgen ids; /* 4 KiB: keep it off the stack */
-	struct output out = { 0 };
-	struct pcap_pkthdr *h;
-	const u_char *data;
-	uint8_t *frame = NULL;
-	size_t frame_cap = 0;
-	int dlt, rc, micro, ok = 1;
-	char line[512];
-	pcap_t *in;
+	const char *in_path = opts->read_path, *out_path = opts->write_path;
+	struct l2fq_capture_out *out = NULL;
+	struct l2fq_capture_in *in;
+	struct l2fq_record rec;
+	char err[512], line[512];
+	int rc = L2FQ_EXIT_OK, r;
 
 	l2fq_idgen_init(&ids, 0);
-	/* Read timestamps in the precision they will be written with. */
-	micro = input_is_micro_pcap(opts->read_path);
-	in = pcap_open_offline_with_tstamp_precision(
-		opts->read_path, micro ? PCAP_TSTAMP_PRECISION_MICRO : PCAP_TSTAMP_PRECISION_NANO,
-		errbuf);
+	in = l2fq_capture_open(in_path, err, sizeof(err));
 	if (!in) {
-		/* libpcap names the file in some messages and not in others. */
-		if (strncmp(errbuf, opts->read_path, strlen(opts->read_path)) == 0)
-			fprintf(stderr, "l2fragq: %s\n", errbuf);
-		else
-			fprintf(stderr, "l2fragq: %s: %s\n", opts->read_path, errbuf);
+		fprintf(stderr, "l2fragq: %s\n", err);
 		return L2FQ_EXIT_FAILURE;
 	}
-	dlt = pcap_datalink(in);
-	if (opts->write_path &&
-	    output_open(&out, opts->write_path, dlt, pcap_snapshot(in), micro) != 0) {
-		output_close(&out, 0);
-		pcap_close(in);
-		return L2FQ_EXIT_FAILURE;
+	if (out_path) {
+		int to_pcap = l2fq_capture_format(in) == L2FQ_CAPTURE_PCAPNG && wants_pcap(out_path);
+		FILE *f = output_open(out_path);
+
+		if (f)
+			out = l2fq_capture_create(in, f, to_pcap, err, sizeof(err));
+		if (f && !out)
+			fprintf(stderr, "l2fragq: %s: %s\n", out_path, err);
+		if (!out) {
+			output_done(out_path, 0);
+			l2fq_capture_close(in);
+			return L2FQ_EXIT_FAILURE;
+		}
 	}
-	if (!l2fq_link_is_known(dlt))
+	if (l2fq_capture_format(in) == L2FQ_CAPTURE_PCAP &&
+	    !l2fq_link_is_known(l2fq_capture_pcap_linktype(in)))
 		fprintf(stderr, "l2fragq: %s: link type %s (%d) is not decoded; packets are copied "
-			"unchanged\n", opts->read_path,
-			pcap_datalink_val_to_name(dlt) ? pcap_datalink_val_to_name(dlt) : "?", dlt);
+			"unchanged\n", in_path, link_name(l2fq_capture_pcap_linktype(in)),
+			l2fq_capture_pcap_linktype(in));
 
-	while ((rc = pcap_next_ex(in, &h, &data)) == 1) {
-		/* The engine edits in place; libpcap's buffer is read-only to us. */
-		/* Never NULL, even if the first records are empty: memcpy and the
-		 * engine want a real buffer. */
-		if (h->caplen > frame_cap || !frame) {
-			uint8_t *bigger = realloc(frame, h->caplen ? h->caplen : 1);
-
-			if (!bigger) {
-				fprintf(stderr, "l2fragq: out of memory\n");
-				ok = 0;
-				break;
-			}
-			frame = bigger;
-			frame_cap = h->caplen ? h->caplen : 1;
+	while ((r = l2fq_capture_read(in, &rec, err, sizeof(err))) == 1) {
+		if (rec.kind == L2FQ_RECORD_PACKET)
+			judge(&rec, &opts->peers, &ids, stats);
+		else if (rec.kind == L2FQ_RECORD_INTERFACE && !l2fq_link_is_known(rec.linktype))
+			fprintf(stderr, "l2fragq: %s: interface %llu has link type %s (%d), which "
+				"is not decoded; its packets are copied unchanged\n", in_path,
+				(unsigned long long)rec.iface, link_name(rec.linktype), rec.linktype);
+		if (!out)
+			continue;
+		r = l2fq_capture_write(out, &rec, err, sizeof(err));
+		if (r == L2FQ_CAPTURE_CANNOT_HOLD) {
+			fprintf(stderr, "l2fragq: %s: %s; name the output .pcapng to keep the "
+				"input's format\n", out_path, err);
+			rc = L2FQ_EXIT_USAGE;
+			break;
 		}
-		memcpy(frame, data, h->caplen);
-		judge_frame(dlt, frame, h, &opts->rule, &ids, stats);
-		if (out.dumper) {
-			pcap_dump((u_char *)out.dumper, h, frame);
-			/* Report the cause now: errno is gone by the time we close. */
-			if (ferror(pcap_dump_file(out.dumper))) {
-				fprintf(stderr, "l2fragq: %s: write failed: %s\n", opts->write_path,
-					strerror(errno ? errno : EIO));
-				ok = 0;
-				break;
-			}
+		if (r != 0) {
+			fprintf(stderr, "l2fragq: %s: %s\n", out_path, err);
+			rc = L2FQ_EXIT_FAILURE;
+			break;
 		}
 	}
-	if (ok && rc == PCAP_ERROR) {
-		fprintf(stderr, "l2fragq: %s: %s (after %llu packets)\n", opts->read_path,
-			pcap_geterr(in),
+	if (r < 0 && rc == L2FQ_EXIT_OK) {
+		fprintf(stderr, "l2fragq: %s: %s (after %llu packets)\n", in_path, err,
 			(unsigned long long)l2fq_stats_get(stats, L2FQ_CNT_PACKETS));
-		ok = 0;
+		rc = L2FQ_EXIT_FAILURE;
 	}
-	free(frame);
-	pcap_close(in);
-	if (opts->write_path && output_close(&out, ok) != 0)
-		ok = 0;
-	l2fq_stats_format(stats, line, sizeof(line));
-	fprintf(stderr, "l2fragq: %s%s: %s\n", opts->read_path, ok ? "" : " (incomplete)", line);
-	return ok ? L2FQ_EXIT_OK : L2FQ_EXIT_FAILURE;
+	l2fq_capture_close(in);
+	if (out) {
+		if (rc == L2FQ_EXIT_OK && l2fq_capture_finish(out, err, sizeof(err)) != 0) {
+			fprintf(stderr, "l2fragq: %s: %s\n", out_path, err);
+			rc = L2FQ_EXIT_FAILURE;
+		} else if (rc != L2FQ_EXIT_OK) {
+			l2fq_capture_abandon(out);
+		}
+		if (output_done(out_path, rc == L2FQ_EXIT_OK) != 0)
+			rc = L2FQ_EXIT_FAILURE;
+	}
+	/* A usage error is one line; anything else ends with the counters. */
+	if (rc != L2FQ_EXIT_USAGE) {
+		l2fq_stats_format(stats, line, sizeof(line));
+		fprintf(stderr, "l2fragq: %s%s: %s\n", in_path,
+			rc == L2FQ_EXIT_OK ? "" : " (incomplete)", line);
+	}
+	return rc;
 }

@@ -93,8 +93,9 @@ static const char usage_text[] =
 	"                          (default 1000, 0 = no limit)\n"
 	"Offline:\n"
 	"  -r, --read FILE         read pcap or pcapng FILE ('-' for stdin)\n"
-	"  -w, --write FILE        write pcap FILE ('-' for stdout); without -w only the\n"
-	"                          summary is printed\n"
+	"  -w, --write FILE        write the result to FILE ('-' for stdout) in the\n"
+	"                          input's format (a .pcap name: pcap from a pcapng of\n"
+	"                          one interface); without -w only the summary is printed\n"
 	"Both:\n"
 	"      --peer ADDR[/LEN]   only rewrite GRE to this IPv4 peer or prefix;\n"
 	"                          repeatable (default: any destination)\n"
@@ -359,13 +360,13 @@ enum l2fq_parse_result l2fq_options_parse(int argc, char **argv, struct l2fq_opt
 			o->metrics_file = arg;
 			break;
 		case OPT_PEER:
-			if (o->rule.npeers == L2FQ_MAX_PEERS)
+			if (o->peers.count == L2FQ_MAX_PEERS)
 				return fail(err, errlen, "--peer: more than %d peers", L2FQ_MAX_PEERS);
-			if (l2fq_peer_parse(arg, &o->rule.peers[o->rule.npeers]))
+			if (l2fq_peer_parse(arg, &o->peers.list[o->peers.count]))
 				return fail(err, errlen,
 					    "--peer: '%s' is not an IPv4 address or ADDR/LEN (LEN 0..32)",
 					    arg);
-			o->rule.npeers++;
+			o->peers.count++;
 			break;
 		case 'r':
 			o->read_path = arg;

@@ -39,7 +39,7 @@
 #include <linux/if_tunnel.h>
 #include <linux/rtnetlink.h>
 
-#include "l2fragq/options.h"
+#include "l2fragq/exit_codes.h"
 
 #define PT_BUF_SIZE 32768          /* libmnl's advice for dumps (MNL_SOCKET_DUMP_SIZE) */
 #define PT_COALESCE_MS 100         /* rebuild this long after the last event ... */

@@ -9,8 +9,8 @@
 #include <time.h>
 
 #include "l2fragq/bytes.h"
+#include "l2fragq/exit_codes.h"
 #include "l2fragq/inject.h"
-#include "l2fragq/options.h"
 #include "l2fragq/ratelimit.h"
 
 /* PMTU exceptions change without a netlink message: re-read this often. */

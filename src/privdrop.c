@@ -1,6 +1,6 @@
 #include "l2fragq/privdrop.h"
 
-#include "l2fragq/options.h"
+#include "l2fragq/exit_codes.h"
 
 #include <errno.h>
 #include <grp.h>

@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "l2fragq/exit_codes.h"
 #include "l2fragq/l4csum.h"
 #include "l2fragq/options.h"
 #include "l2fragq/pmtud_sender.h"
@@ -174,7 +175,7 @@ static int explain_bind_error(struct l2fq_queue *q, int err, char *msg, size_t m
 }
 
 int l2fq_queue_open(struct l2fq_queue *q, const struct l2fq_queue_config *cfg,
-		    const struct l2fq_rule *rule, struct l2fq_idgen *ids, char *msg, size_t msglen)
+		    const struct l2fq_peers *peers, struct l2fq_idgen *ids, char *msg, size_t msglen)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh;
@@ -186,7 +187,7 @@ int l2fq_queue_open(struct l2fq_queue *q, const struct l2fq_queue_config *cfg,
 	memset(q, 0, sizeof(*q));
 	l2fq_stats_clear(&q->stats);
 	q->cfg = *cfg;
-	q->rule = rule;
+	q->peers = peers;
 	q->ids = ids;
 	q->bufs = calloc(1, sizeof(*q->bufs));
 	if (q->bufs)
@@ -414,7 +415,7 @@ static void handle_packet(struct l2fq_queue *q, const struct nlmsghdr *nlh)
 	 * packet (--gso) is not judged: the kernel does not say its segment size. */
 	if (q->pmtud && !(info & NFQA_SKB_GSO))
 		l2fq_pmtud_check(q->pmtud, payload, len, &q->stats);
-	reason = l2fq_rewrite(payload, len, len, q->rule, q->ids);
+	reason = l2fq_rewrite(payload, len, len, q->peers, q->ids);
 	if (q->cfg.gso && attr[NFQA_SKB_INFO]) {
 		if (info & NFQA_SKB_GSO)
 			l2fq_stats_add(&q->stats, L2FQ_CNT_GSO_PACKETS, 1);

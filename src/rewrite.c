@@ -1,10 +1,10 @@
 #include "l2fragq/rewrite.h"
 
 #include <arpa/inet.h>
+#include <netinet/in.h> /* IPPROTO_GRE */
 #include <stdlib.h>
 #include <string.h>
 
-#define IP_PROTO_GRE 47
 #define GRE_MIN_HEADER 4
 #define FRAG_DF 0x4000u
 #define FRAG_MF 0x2000u
@@ -136,14 +136,14 @@ int l2fq_peer_parse(const char *text, struct l2fq_peer *peer)
 	return 0;
 }
 
-static int destination_is_peer(const struct l2fq_rule *rule, uint32_t daddr)
+static int destination_is_peer(const struct l2fq_peers *peers, uint32_t daddr)
 {
 	unsigned i;
 
-	if (rule == NULL || rule->npeers == 0)
+	if (peers == NULL || peers->count == 0)
 		return 1;
-	for (i = 0; i < rule->npeers; i++)
-		if ((daddr & rule->peers[i].mask) == rule->peers[i].addr)
+	for (i = 0; i < peers->count; i++)
+		if ((daddr & peers->list[i].mask) == peers->list[i].addr)
 			return 1;
 	return 0;
 }
@@ -186,7 +186,7 @@ uint16_t l2fq_idgen_next(struct l2fq_idgen *ids, uint32_t saddr, uint32_t daddr)
 }
 
 enum l2fq_reason l2fq_rewrite(uint8_t *pkt, size_t caplen, size_t wirelen,
-			      const struct l2fq_rule *rule, struct l2fq_idgen *ids)
+			      const struct l2fq_peers *peers, struct l2fq_idgen *ids)
 {
 	size_t hdrlen, totlen;
 	uint16_t frag_be, frag, new_frag_be, id_be;
@@ -203,7 +203,7 @@ enum l2fq_reason l2fq_rewrite(uint8_t *pkt, size_t caplen, size_t wirelen,
 		return L2FQ_PASS_TRUNCATED;
 	if (header_sum16(pkt, hdrlen) != 0xffff)
 		return L2FQ_PASS_BAD_CHECKSUM;
-	if (pkt[OFF_PROTO] != IP_PROTO_GRE)
+	if (pkt[OFF_PROTO] != IPPROTO_GRE)
 		return L2FQ_PASS_NOT_GRE;
 	totlen = ntohs(load16(pkt + OFF_TOT_LEN));
 	if (totlen < hdrlen + GRE_MIN_HEADER || totlen > wirelen)
@@ -214,7 +214,7 @@ enum l2fq_reason l2fq_rewrite(uint8_t *pkt, size_t caplen, size_t wirelen,
 		return L2FQ_PASS_FRAGMENT;
 	if (!(frag & FRAG_DF))
 		return L2FQ_PASS_DF_CLEAR;
-	if (!destination_is_peer(rule, load32(pkt + OFF_DADDR)))
+	if (!destination_is_peer(peers, load32(pkt + OFF_DADDR)))
 		return L2FQ_PASS_PEER_MISMATCH;
 
 	/* RFC 1624 eqn. 3 for both edited words at once: ~HC + ~m + m' ... */

@@ -32,7 +32,7 @@ struct l2fq_l4loc {
 	size_t l4_off;    /* inner TCP/UDP header */
 	size_t l4_len;    /* inner transport length (header + payload) */
 	size_t csum_off;  /* the checksum field (l4_off + 16 for TCP, + 6 for UDP) */
-	uint8_t proto;    /* 6 or 17 */
+	uint8_t proto;    /* IPPROTO_TCP or IPPROTO_UDP */
 	uint8_t inner_v6; /* inner network layer is IPv6 */
 	uint16_t pseudo;  /* folded pseudo-header sum, host order, never 0 */
 };

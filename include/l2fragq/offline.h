@@ -1,4 +1,5 @@
-/* Offline mode: the rewrite engine over capture files (libpcap). */
+/* Offline mode: the rewrite engine over capture files (pcap or pcapng,
+ * src/capture.c), the output written atomically in the input's format. */
 #ifndef L2FRAGQ_OFFLINE_H
 #define L2FRAGQ_OFFLINE_H
 

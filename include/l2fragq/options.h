@@ -25,16 +25,6 @@
 /* Metrics are rewritten every --stats-interval, or this often without one. */
 #define L2FQ_DEFAULT_METRICS_INTERVAL 15
 
-/* Process exit codes, documented in the README and the man page. */
-enum l2fq_exit {
-	L2FQ_EXIT_OK = 0,
-	L2FQ_EXIT_FAILURE = 1,    /* runtime error: I/O, netlink, capture file */
-	L2FQ_EXIT_USAGE = 2,      /* bad option or argument */
-	L2FQ_EXIT_PERMISSION = 3, /* missing CAP_NET_ADMIN */
-	L2FQ_EXIT_NO_KERNEL = 4,  /* kernel lacks nfnetlink_queue */
-	L2FQ_EXIT_QUEUE_BUSY = 5, /* a queue is bound by another process */
-};
-
 enum l2fq_mode { L2FQ_MODE_DAEMON, L2FQ_MODE_OFFLINE };
 
 struct l2fq_options {
@@ -56,7 +46,7 @@ struct l2fq_options {
 	unsigned pmtud_rate;     /* global signals per second; 0 = no limit */
 	const char *read_path;   /* offline input, "-" = stdin */
 	const char *write_path;  /* offline output, "-" = stdout, NULL = judge only */
-	struct l2fq_rule rule;   /* the peers */
+	struct l2fq_peers peers; /* --peer */
 };
 
 enum l2fq_parse_result {

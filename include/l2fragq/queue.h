@@ -1,6 +1,6 @@
 /* One NFQUEUE queue: its netlink socket, its receive/verdict loop and its
  * counters. A worker thread owns exactly one; nothing here is shared except the
- * read-only rule and the atomic ID generator. */
+ * read-only peer filter and the atomic ID generator. */
 #ifndef L2FRAGQ_QUEUE_H
 #define L2FRAGQ_QUEUE_H
 
@@ -31,7 +31,7 @@ struct l2fq_queue {
 	uint32_t portid;
 	size_t send_limit;       /* largest datagram the socket accepts */
 	uint32_t rcvbuf_granted; /* what the kernel gave for cfg.rcvbuf */
-	const struct l2fq_rule *rule;
+	const struct l2fq_peers *peers;
 	struct l2fq_idgen *ids;
 	struct l2fq_queue_buffers *bufs;
 	struct l2fq_pmtud_worker *pmtud; /* --pmtud: set by the daemon, else NULL */
@@ -41,7 +41,7 @@ struct l2fq_queue {
 /* Opens a socket and binds the queue. Returns an enum l2fq_exit value; on
  * failure msg holds one line naming the cause and the fix. */
 int l2fq_queue_open(struct l2fq_queue *q, const struct l2fq_queue_config *cfg,
-		    const struct l2fq_rule *rule, struct l2fq_idgen *ids, char *msg, size_t msglen);
+		    const struct l2fq_peers *peers, struct l2fq_idgen *ids, char *msg, size_t msglen);
 
 /* Receives and answers packets until *stop is set (interrupt the blocking
  * receive with a signal), then answers what is already queued to the socket.

@@ -33,10 +33,11 @@ struct l2fq_peer {
 	uint32_t mask; /* network byte order */
 };
 
-/* What may be rewritten. npeers == 0 means every destination qualifies. */
-struct l2fq_rule {
-	unsigned npeers;
-	struct l2fq_peer peers[L2FQ_MAX_PEERS];
+/* The peer filter (--peer): destinations that may be rewritten. count == 0
+ * means every destination qualifies. */
+struct l2fq_peers {
+	unsigned count;
+	struct l2fq_peer list[L2FQ_MAX_PEERS];
 };
 
 /* Fills a peer from ADDR or ADDR/LEN (IPv4 only). Returns 0, or -1 if invalid. */
@@ -67,7 +68,7 @@ uint16_t l2fq_idgen_next(struct l2fq_idgen *ids, uint32_t saddr, uint32_t daddr)
  * frag_off, possibly the ID, and the header checksum have changed; on any other
  * result not a byte has changed. */
 enum l2fq_reason l2fq_rewrite(uint8_t *pkt, size_t caplen, size_t wirelen,
-			      const struct l2fq_rule *rule, struct l2fq_idgen *ids);
+			      const struct l2fq_peers *peers, struct l2fq_idgen *ids);
 
 /* Internet checksum helpers (RFC 1071), shared with l4csum.c, tests and tools. */
 /* Ones-complement sum of len bytes as big-endian 16-bit words (an odd last

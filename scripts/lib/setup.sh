@@ -5,7 +5,7 @@ L2FQ_PACKAGES=(build-essential cmake pkg-config libnetfilter-queue-dev libmnl-de
 	libnfnetlink-dev libpcap-dev libcmocka-dev iptables nftables iproute2
 	python3 tcpdump procps systemd lintian man-db util-linux
 	wireguard-go wireguard-tools iputils-ping kmod clang libclang-rt-14-dev valgrind
-	ethtool python3-scapy)
+	ethtool python3-scapy tshark)
 
 l2fq_require_root() { # l2fq_require_root SCRIPT_NAME WHY
 	if [ "$(id -u)" -ne 0 ]; then

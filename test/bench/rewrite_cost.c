@@ -149,7 +149,7 @@ volatile uint64_t l2fq_bench_sink;
 int main(int argc, char **argv)
 {
 	static uint8_t pkt[PKT_MAX], orig[PKT_MAX];
-	static struct l2fq_rule rule; /* npeers 0: any destination, the daemon's default */
+	static struct l2fq_peers peers; /* count 0: any destination, the daemon's default */
 	static struct l2fq_idgen ids;
 	const struct pkt_class *c = NULL;
 	unsigned long long n, i, rewritten = 0;
@@ -186,7 +186,7 @@ int main(int argc, char **argv)
 	l2fq_idgen_init(&ids, 0x5eed5eed5eed5eedull);
 
 	/* Sanity pass (collected by callgrind too; one call in N is noise). */
-	r = l2fq_rewrite(pkt, caplen, wirelen, &rule, &ids);
+	r = l2fq_rewrite(pkt, caplen, wirelen, &peers, &ids);
 	if (r != c->expect) {
 		fprintf(stderr, "rewrite_cost: class %s gave %s, expected %s\n", c->name,
 			l2fq_reason_name(r), l2fq_reason_name(c->expect));
@@ -205,7 +205,7 @@ int main(int argc, char **argv)
 	memcpy(pkt, orig, IP_HDR);
 
 	for (i = 0; i < n; i++) {
-		r = l2fq_rewrite(pkt, caplen, wirelen, &rule, &ids);
+		r = l2fq_rewrite(pkt, caplen, wirelen, &peers, &ids);
 		/* Use the verdict and the edited bytes, so nothing is dead. */
 		acc += (uint64_t)r + pkt[4] + pkt[6] + pkt[10];
 		if (r == L2FQ_REWRITTEN) {

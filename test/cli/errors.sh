@@ -123,6 +123,33 @@ else
 	ok "missing input -> $err"
 fi
 
+# A .pcap output for a pcapng input of several interfaces (pcaps/README.md):
+# a pcap file holds one, so exit 2, one line naming the output and the fix
+# (.pcapng), and nothing written: no output, no temporary.
+multi=$here/../../pcaps/in/pcapng_multi.pcapng
+mkdir "$tmp/conv"
+run -r "$multi" -w "$tmp/conv/multi.pcap"
+left=$(ls -A "$tmp/conv")
+if [ "$rc" -ne 2 ]; then
+	bad "pcapng of several interfaces to a .pcap name: exit $rc, want 2 (stderr: $err)"
+elif [ "$(line_count "$tmp/err")" -ne 1 ]; then
+	bad "pcapng of several interfaces to a .pcap name: $(line_count "$tmp/err") lines on stderr, want 1: $err"
+elif [[ "$err" != *"$tmp/conv/multi.pcap"* ]] || [[ "$err" != *".pcapng"* ]]; then
+	bad "pcapng of several interfaces to a .pcap name: the error does not name the output and .pcapng: $err"
+elif [ -n "$left" ]; then
+	bad "pcapng of several interfaces to a .pcap name: left behind: $left"
+else
+	ok "pcapng of several interfaces to a .pcap name -> exit 2: $err"
+fi
+# The same input to any other name (stdout included) is pcapng, exit 0.
+timeout 20 "$bin" -r "$multi" -w - >"$tmp/stdout.bin" 2>"$tmp/err" </dev/null
+rc=$?
+if [ "$rc" -eq 0 ] && [ "$(head -c 4 "$tmp/stdout.bin" | od -An -tx1 | tr -d ' ')" = 0a0d0d0a ]; then
+	ok "pcapng input to -w - -> pcapng on stdout"
+else
+	bad "pcapng input to -w -: exit $rc or stdout is not pcapng (stderr: $(cat "$tmp/err"))"
+fi
+
 # Kernel-side refusals, each in a private network namespace (nothing on the
 # host is bound): exit code and one line that says what to do.
 if [ "$(id -u)" -ne 0 ]; then

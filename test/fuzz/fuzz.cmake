@@ -3,7 +3,7 @@
 # test/offline/badfiles.sh and scripts/fuzz.sh.
 #
 # 1. libFuzzer harnesses fuzz_rewrite, fuzz_linklayer, fuzz_options,
-#    fuzz_frame, fuzz_pmtud (test/fuzz/fuzz_<name>.c). Only with clang: option L2FQ_FUZZ (default ON
+#    fuzz_frame, fuzz_pmtud, fuzz_pcapng (test/fuzz/fuzz_<name>.c). Only with clang: option L2FQ_FUZZ (default ON
 #    when the compiler is Clang). They compile the parser sources themselves
 #    with -fsanitize=fuzzer,address,undefined rather than linking the
 #    uninstrumented l2fq_core. scripts/fuzz.sh builds them in build-fuzz/ and
@@ -16,13 +16,14 @@
 # 3. ctest: fuzz_regressions (replays test/fuzz/seeds, test/fuzz/regressions
 #    and seeds made from pcaps/in), offline_badfiles, soak.
 
-set(L2FQ_FUZZ_HARNESSES rewrite linklayer options frame pmtud)
+set(L2FQ_FUZZ_HARNESSES rewrite linklayer options frame pmtud pcapng)
 # Sources each harness compiles itself (the parser plus what it calls).
 set(L2FQ_FUZZ_SOURCES_rewrite src/rewrite.c)
 set(L2FQ_FUZZ_SOURCES_linklayer src/linklayer.c src/frame.c src/rewrite.c)
 set(L2FQ_FUZZ_SOURCES_options src/options.c src/rewrite.c)
 set(L2FQ_FUZZ_SOURCES_frame src/frame.c src/l4csum.c src/rewrite.c)
 set(L2FQ_FUZZ_SOURCES_pmtud src/pmtud.c src/frame.c src/rewrite.c)
+set(L2FQ_FUZZ_SOURCES_pcapng src/pcapng.c src/linklayer.c src/frame.c src/rewrite.c)
 
 if(CMAKE_C_COMPILER_ID MATCHES "Clang")
   set(L2FQ_FUZZ_DEFAULT ON)
@@ -77,12 +78,12 @@ foreach(h ${L2FQ_FUZZ_HARNESSES})
   target_include_directories(fuzz_replay_${h} PRIVATE ${CMAKE_SOURCE_DIR}/test/fuzz)
   target_link_libraries(fuzz_replay_${h} PRIVATE l2fq_core)
 endforeach()
-# Compiles the link-layer decoder itself (not l2fq_core), so scripts/fuzz.sh
-# builds nothing but its own targets (frame.c: the tag walk; rewrite.c: the
-# checksum helpers frame.c uses).
+# Compiles the link-layer decoder and the pcapng parser itself (not
+# l2fq_core), so scripts/fuzz.sh builds nothing but its own targets (frame.c:
+# the tag walk; rewrite.c: the checksum helpers frame.c uses).
 add_executable(fuzz_seedgen ${CMAKE_SOURCE_DIR}/test/fuzz/seedgen.c
                ${CMAKE_SOURCE_DIR}/src/linklayer.c ${CMAKE_SOURCE_DIR}/src/frame.c
-               ${CMAKE_SOURCE_DIR}/src/rewrite.c)
+               ${CMAKE_SOURCE_DIR}/src/rewrite.c ${CMAKE_SOURCE_DIR}/src/pcapng.c)
 target_include_directories(fuzz_seedgen PRIVATE ${CMAKE_SOURCE_DIR}/include
                            ${CMAKE_SOURCE_DIR}/test/fuzz)
 target_link_libraries(fuzz_seedgen PRIVATE PkgConfig::PCAP)
@@ -95,7 +96,7 @@ if(L2FQ_TESTS)
     COMMAND ${CMAKE_SOURCE_DIR}/test/fuzz/replay.sh $<TARGET_FILE:fuzz_seedgen>
             $<TARGET_FILE:fuzz_replay_rewrite> $<TARGET_FILE:fuzz_replay_linklayer>
             $<TARGET_FILE:fuzz_replay_options> $<TARGET_FILE:fuzz_replay_frame>
-            $<TARGET_FILE:fuzz_replay_pmtud>
+            $<TARGET_FILE:fuzz_replay_pmtud> $<TARGET_FILE:fuzz_replay_pcapng>
     WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
   # Offline mode on broken captures and unusable outputs (test/offline/badfiles.sh;
   # registered here because the test/offline directory's other tests are

@@ -53,11 +53,11 @@ static void check_ok(const struct l2fq_options *o, char **strings, int argc)
 	REQUIRE(o->queue_maxlen <= (1u << 24));
 	REQUIRE(o->stats_interval <= 86400);
 	REQUIRE(o->fail_open == 0 || o->fail_open == 1);
-	REQUIRE(o->rule.npeers <= L2FQ_MAX_PEERS);
-	for (unsigned i = 0; i < o->rule.npeers; i++) {
-		uint32_t mask = ntohl(o->rule.peers[i].mask);
+	REQUIRE(o->peers.count <= L2FQ_MAX_PEERS);
+	for (unsigned i = 0; i < o->peers.count; i++) {
+		uint32_t mask = ntohl(o->peers.list[i].mask);
 
-		REQUIRE((o->rule.peers[i].addr & ~o->rule.peers[i].mask) == 0);
+		REQUIRE((o->peers.list[i].addr & ~o->peers.list[i].mask) == 0);
 		REQUIRE((~mask & (~mask + 1)) == 0); /* a prefix: 1...10...0 */
 	}
 	REQUIRE((o->mode == L2FQ_MODE_OFFLINE) == (o->read_path != NULL));

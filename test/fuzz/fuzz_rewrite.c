@@ -116,7 +116,7 @@ static enum l2fq_reason model(const uint8_t *p, size_t caplen, size_t wirelen,
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static struct l2fq_rule rule;
+	static struct l2fq_peers peers;
 	static struct l2fq_idgen ids;
 	struct model_peer mpeers[3];
 	const uint8_t *c = data, *in = data + CTRL;
@@ -149,9 +149,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* Peers: from the packet's destination (so matches happen) or from the
 	 * documentation ranges, with prefix lengths 0..32, parsed from text as
 	 * --peer would be. */
-	memset(&rule, 0, sizeof(rule));
-	rule.npeers = c[2] & 3;
-	for (i = 0; i < rule.npeers; i++) {
+	memset(&peers, 0, sizeof(peers));
+	peers.count = c[2] & 3;
+	for (i = 0; i < peers.count; i++) {
 		uint32_t base = caplen >= 20 ? be32(in + 16) : 0xc0000200u | i; /* 192.0.2.i */
 		unsigned prefix = ((c[2] >> 2) + 11 * i) % 33;
 		char text[32];
@@ -162,12 +162,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			base ^= 1;
 		snprintf(text, sizeof(text), "%u.%u.%u.%u/%u", base >> 24, base >> 16 & 255,
 			 base >> 8 & 255, base & 255, prefix);
-		REQUIRE(l2fq_peer_parse(text, &rule.peers[i]) == 0);
+		REQUIRE(l2fq_peer_parse(text, &peers.list[i]) == 0);
 		mpeers[i].mask = prefix ? 0xffffffffu << (32 - prefix) : 0;
 		mpeers[i].addr = base & mpeers[i].mask;
 		/* The parser's result, in network order, is the same peer. */
-		REQUIRE(be32((const uint8_t *)&rule.peers[i].mask) == mpeers[i].mask);
-		REQUIRE(be32((const uint8_t *)&rule.peers[i].addr) == mpeers[i].addr);
+		REQUIRE(be32((const uint8_t *)&peers.list[i].mask) == mpeers[i].mask);
+		REQUIRE(be32((const uint8_t *)&peers.list[i].addr) == mpeers[i].addr);
 	}
 	l2fq_idgen_init(&ids, c[1] & 4 ? c[1] : 0);
 
@@ -180,12 +180,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(pkt, in, caplen);
 	memcpy(orig, in, caplen);
 
-	got = l2fq_rewrite(pkt, caplen, wirelen, rule.npeers || (c[2] & 4) ? &rule : NULL, &ids);
-	want = model(orig, caplen, wirelen, mpeers, rule.npeers);
+	got = l2fq_rewrite(pkt, caplen, wirelen, peers.count || (c[2] & 4) ? &peers : NULL, &ids);
+	want = model(orig, caplen, wirelen, mpeers, peers.count);
 	if (got != want)
 		fprintf(stderr, "fuzz_rewrite: l2fq_rewrite says %s, the model says %s "
 			"(caplen %zu, wirelen %zu, %u peers)\n", l2fq_reason_name(got),
-			l2fq_reason_name(want), caplen, wirelen, rule.npeers);
+			l2fq_reason_name(want), caplen, wirelen, peers.count);
 	REQUIRE(got == want);
 	REQUIRE((unsigned)got < L2FQ_REASON_COUNT);
 	REQUIRE(strcmp(l2fq_reason_name(got), "unknown") != 0);
@@ -212,7 +212,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		/* Idempotent: the result is a valid DF=0 packet, passed as is. */
 		memcpy(orig, pkt, caplen);
-		REQUIRE(l2fq_rewrite(pkt, caplen, wirelen, &rule, &ids) == L2FQ_PASS_DF_CLEAR);
+		REQUIRE(l2fq_rewrite(pkt, caplen, wirelen, &peers, &ids) == L2FQ_PASS_DF_CLEAR);
 		REQUIRE(memcmp(pkt, orig, caplen) == 0);
 	}
 	free(buf);

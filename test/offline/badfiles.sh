@@ -5,19 +5,27 @@
 #
 # Every failure case must: exit 1; print exactly one error line on stderr that
 # starts with "l2fragq: " and names the file as it was given (the summary line
-# "l2fragq: IN (incomplete): packets=..." may follow and is not counted); and
+# "l2fragq: IN (incomplete): packets=..." may follow and a warning about a link
+# type that is not decoded may come first: neither is counted); and
 # leave the output directory and the current directory exactly as they were
 # (no partial output, no temporary, an existing output untouched).
 #
 # Inputs (with -w to a fresh directory): capture cut inside the file header,
-# a record header, a record's data, the last record; pcapng cut inside a
-# block; bad magic; absurd caplen in the second record; pcapng block with an
-# absurd length; empty file; a directory.
+# a record header, a record's data, the last record; bad magic; absurd caplen
+# in the second record; empty file; a directory. pcapng (written to a .pcapng
+# output): cut inside the first block's header, a later block's header, a
+# packet's data, the last block; a block length that is absurd, below the
+# minimum, or not a multiple of 4; a trailing length that differs; a captured
+# length larger than its block; a packet for an undefined interface, or before
+# any interface; a Simple Packet Block without an interface; an interface
+# option running past its block; a bad byte-order magic; version 2.0; a
+# corrupt Section Header in the middle of a three-section file (after output
+# was written).
 # Outputs (with a good input): in a nonexistent directory; a directory (with
 # and without a trailing slash); on a read-only filesystem (read-only bind
 # mount in a private mount namespace: root ignores file modes); on a full
 # filesystem (64 KiB tmpfs in a private mount namespace; the error must say
-# "No space left on device").
+# "No space left on device"), for pcap and for pcapng.
 # Also: an output that is a character device (a /dev/null made with mknod on a
 # private tmpfs) must still be that device afterwards, never replaced by a
 # regular file; SIGTERM while the input is still arriving leaves no temporary
@@ -75,8 +83,11 @@ is_root=0
 # ------------------------------------------------------------ inputs
 in=$tmp/in
 mkdir -p "$in"
-python3 - "$good" "$good_ng" "$in" <<'EOF'
+python3 - "$good" "$good_ng" "$in" "$repo/pcaps" <<'EOF'
 import struct, sys
+sys.dont_write_bytecode = True
+sys.path.insert(0, sys.argv[4])
+import l2fq_model as m
 good = open(sys.argv[1], "rb").read()
 ng = open(sys.argv[2], "rb").read()
 out = sys.argv[3]
@@ -98,6 +109,35 @@ shb_len = struct.unpack_from("<I", ng, 4)[0]
 w("cut-block.pcapng", ng[:-7])
 w("absurd-block.pcapng", ng[:shb_len + 4] + struct.pack("<I", 0x7FFFFFF0) + ng[shb_len + 8:])
 w("empty.pcap", b"")
+# pcapng with several interfaces and blocks (little-endian; see pcaps/README.md)
+multi = open(sys.argv[4] + "/in/pcapng_multi.pcapng", "rb").read()
+blocks = m.pcapng_blocks(multi)
+epbs = [b for b in blocks if b[1] == 6]
+shb, idb = blocks[0], blocks[1]
+epb = epbs[1]  # (offset, type, endian, bytes)
+def at(off, data, where):  # multi with data written at offset where
+    return multi[:where] + data + multi[where + len(data):]
+w("ng-cut-first-header.pcapng", multi[:10])
+w("ng-cut-block-header.pcapng", multi[:epb[0] + 6])
+w("ng-cut-packet-data.pcapng", multi[:epb[0] + 28 + 20])
+w("ng-length-below-minimum.pcapng", at(0, struct.pack("<I", 20), epb[0] + 4))
+w("ng-length-not-multiple-of-4.pcapng", at(0, struct.pack("<I", len(epb[3]) + 2), epb[0] + 4))
+w("ng-trailer-differs.pcapng", at(0, struct.pack("<I", len(epb[3]) + 4), epb[0] + len(epb[3]) - 4))
+w("ng-caplen-beyond-block.pcapng", at(0, struct.pack("<I", len(epb[3])), epb[0] + 20))
+w("ng-undefined-interface.pcapng", at(0, struct.pack("<I", 9), epb[0] + 8))
+w("ng-packet-before-interface.pcapng", shb[3] + epb[3])
+spb = [b for b in blocks if b[1] == 3][0]
+w("ng-spb-without-interface.pcapng", shb[3] + spb[3])
+# the first interface's first option (if_name) claims 200 bytes
+w("ng-option-past-block.pcapng", at(0, struct.pack("<H", 200), idb[0] + 16 + 2))
+w("ng-bad-byte-order-magic.pcapng", at(0, b"\x4d\x3c\x2b\x00", 8))
+w("ng-version-2.pcapng", at(0, struct.pack("<H", 2), 12))
+sections = open(sys.argv[4] + "/in/pcapng_sections.pcapng", "rb").read()
+third = [b for b in m.pcapng_blocks(sections) if b[1] == m.PCAPNG_SHB][2]
+w("ng-bad-third-section.pcapng", sections[:third[0] + 8] + b"XXXX" + sections[third[0] + 12:])
+# larger than the 64 KiB filesystem: the packet blocks again and again
+body = multi[blocks[5][0]:]
+w("big.pcapng", multi[:blocks[5][0]] + body * 16)
 # valid, but the first record holds no bytes (caplen 0): nothing to edit
 w("empty-first-record.pcap", good[:24] + struct.pack("<IIII", 0, 0, 0, 0) + good[24:])
 # a capture larger than the 64 KiB filesystem of the ENOSPC case
@@ -114,9 +154,12 @@ snapshot() {
 		-printf '%p %y %s %i %T@\n' | LC_ALL=C sort)
 }
 
-# error_lines FILE: stderr without the "(incomplete)" summary line.
+# error_lines FILE: stderr without the "(incomplete)" summary line and the
+# warning about an interface whose link type is not decoded (pcapng_multi has
+# one).
 error_lines() {
-	grep -v -E '^l2fragq: .* \(incomplete\): packets=[0-9]+' "$1" || true
+	grep -v -E -e '^l2fragq: .* \(incomplete\): packets=[0-9]+' \
+		-e '^l2fragq: .*: interface [0-9]+ has link type .* which is not decoded' "$1" || true
 }
 
 # check_error LABEL NAME RC ERRFILE [MUST_CONTAIN]: exit 1 and one error line
@@ -152,14 +195,15 @@ new_case() {
 	mkdir -p "$case_dir"
 }
 
-# bad_input LABEL INPUT: -r INPUT -w out/out.pcap must fail cleanly.
+# bad_input LABEL INPUT: -r INPUT -w out/out.pcap (out/$out_name if set)
+# must fail cleanly.
 bad_input() {
-	local label=$1 input=$2 before after rc why
+	local label=$1 input=$2 name=${out_name:-out.pcap} before after rc why
 	new_case
 	mkdir "$case_dir/out"
-	echo "old output" >"$case_dir/out/out.pcap"
+	echo "old output" >"$case_dir/out/$name"
 	before=$(snapshot "$case_dir")
-	(cd "$case_dir" && timeout 20 "$bin" -r "$input" -w out/out.pcap </dev/null \
+	(cd "$case_dir" && timeout 20 "$bin" -r "$input" -w "out/$name" </dev/null \
 		>stdout.log 2>stderr.log)
 	rc=$?
 	after=$(snapshot "$case_dir" | grep -v -E '^\./std(out|err)\.log ')
@@ -212,6 +256,28 @@ bad_input "truncated pcapng: cut inside the last block" "$in/cut-block.pcapng"
 bad_input "corrupt: bad magic" "$in/bad-magic.pcap"
 bad_input "corrupt: caplen 4294967280 in the second record" "$in/absurd-caplen.pcap"
 bad_input "corrupt pcapng: block length 2147483632" "$in/absurd-block.pcapng"
+# bad_input_ng LABEL INPUT: as bad_input, with a pcapng output (out.pcapng).
+bad_input_ng() {
+	local out_name=out.pcapng
+	bad_input "$@"
+}
+bad_input_ng "truncated pcapng: cut inside the first block's header" "$in/ng-cut-first-header.pcapng"
+bad_input_ng "truncated pcapng: cut inside a block header" "$in/ng-cut-block-header.pcapng"
+bad_input_ng "truncated pcapng: cut inside a packet's data" "$in/ng-cut-packet-data.pcapng"
+bad_input_ng "corrupt pcapng: block length below the minimum" "$in/ng-length-below-minimum.pcapng"
+bad_input_ng "corrupt pcapng: block length not a multiple of 4" \
+	"$in/ng-length-not-multiple-of-4.pcapng"
+bad_input_ng "corrupt pcapng: trailing length differs" "$in/ng-trailer-differs.pcapng"
+bad_input_ng "corrupt pcapng: captured length beyond the block" "$in/ng-caplen-beyond-block.pcapng"
+bad_input_ng "corrupt pcapng: packet for an undefined interface" "$in/ng-undefined-interface.pcapng"
+bad_input_ng "corrupt pcapng: packet before any interface" "$in/ng-packet-before-interface.pcapng"
+bad_input_ng "corrupt pcapng: Simple Packet Block without an interface" \
+	"$in/ng-spb-without-interface.pcapng"
+bad_input_ng "corrupt pcapng: interface option past its block" "$in/ng-option-past-block.pcapng"
+bad_input_ng "corrupt pcapng: bad byte-order magic" "$in/ng-bad-byte-order-magic.pcapng"
+bad_input_ng "unsupported pcapng: version 2.0" "$in/ng-version-2.pcapng"
+bad_input_ng "corrupt pcapng: third Section Header bad (after output was written)" \
+	"$in/ng-bad-third-section.pcapng"
 bad_input "empty file" "$in/empty.pcap"
 bad_input "a directory as input" "$in/a-directory.pcap"
 
@@ -279,6 +345,29 @@ if [ "$is_root" = 1 ]; then
 	if [ "$(cat "$case_dir/rc" 2>/dev/null)" = "" ]; then
 		fail "$label: could not set up the mount: $(cat "$case_dir/ns.log")"
 	elif ! why=$(check_error "$label" "full/out.pcap" "$(cat "$case_dir/rc")" \
+		"$case_dir/stderr.log" "No space left on device"); then
+		fail "$label: $why"
+	elif ! diff "$case_dir/before" "$case_dir/after" >/dev/null ||
+		[ "$(cat "$case_dir/old-content")" != "old output" ]; then
+		fail "$label: the filesystem changed: $(diff "$case_dir/before" "$case_dir/after" | tr '\n' '|')"
+	else
+		pass "$label -> $(error_lines "$case_dir/stderr.log")"
+	fi
+
+	label="pcapng output on a full filesystem (64 KiB tmpfs, ENOSPC)"
+	new_case
+	mkdir "$case_dir/full"
+	in_mount_ns "$label" '
+		mount -t tmpfs -o size=64k l2fq-badfiles full || exit 99
+		echo "old output" >full/out.pcapng
+		snapshot full >before
+		"$bin" -r "$in/big.pcapng" -w full/out.pcapng </dev/null >/dev/null 2>stderr.log
+		echo $? >rc
+		snapshot full >after
+		cat full/out.pcapng >old-content'
+	if [ "$(cat "$case_dir/rc" 2>/dev/null)" = "" ]; then
+		fail "$label: could not set up the mount: $(cat "$case_dir/ns.log")"
+	elif ! why=$(check_error "$label" "full/out.pcapng" "$(cat "$case_dir/rc")" \
 		"$case_dir/stderr.log" "No space left on device"); then
 		fail "$label: $why"
 	elif ! diff "$case_dir/before" "$case_dir/after" >/dev/null ||

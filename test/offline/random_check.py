@@ -4,16 +4,21 @@
 Makes L2FQ_RANDOM_CASES (default 30) captures l2fragq has never seen, from the
 seed in L2FQ_RANDOM_SEED (default: the time; printed so a failure can be
 replayed): random container (pcap little/big-endian, micro/nanosecond; pcapng
-little/big-endian with several interfaces, if_tsresol/if_tsoffset, simple
-packet blocks, blocks to skip), random link type (all decoded ones and unknown
-ones), random VLAN tags, loopback families, snapshot lengths and truncation,
-and IPv4 headers with random mutations (checksum, fragment fields, IHL,
-version, protocol, total length, ID, options), some with --peer filters.
+of one to three sections, each little- or big-endian with one to three
+interfaces of their own link types, snapshot lengths, if_tsresol and
+if_tsoffset, with enhanced, simple and obsolete packet blocks and blocks to
+skip), random link types (all decoded ones and unknown ones), random VLAN
+tags, loopback families, snapshot lengths and truncation, and IPv4 headers with
+random mutations (checksum, fragment fields, IHL, version, protocol, total
+length, ID, options), some with --peer filters.
 
 For each capture it runs l2fragq -r IN -w OUT [--peer ...] and checks the exit
 code, that OUT equals the model's output byte for byte (header and every
-record's time stamp, lengths and bytes), that no byte outside the outer IPv4
-ID/flags/checksum changed, and the summary counters. Prints PASS/FAIL per
+record's time stamp, lengths and bytes; for pcapng every block), that no byte
+outside the outer IPv4 ID/flags/checksum changed, and the summary counters.
+OUT is named like the input (.pcap or .pcapng); a one-interface pcapng is
+sometimes written to a .pcap name (converted), and a pcapng of several
+interfaces sometimes too, which must fail with exit 2 and write nothing. Prints PASS/FAIL per
 capture and "N passed, M failed"; exit status 1 on any failure. Set
 L2FQ_RANDOM_KEEP=DIR to keep the inputs of failing captures.
 """
@@ -166,7 +171,8 @@ def rand_frame(rng, dlt):
 
 
 def rand_capture(rng):
-    """(description, input bytes, Capture as libpcap sees it, l2fragq args)."""
+    """(description, input bytes, source, l2fragq args): source is the
+    Capture libpcap hands over (classic pcap) or the NgFile (pcapng)."""
     container = rng.choice(["pcap-le", "pcap-be", "pcap-le-nano", "pcap-be-nano",
                             "pcapng-le", "pcapng-be"])
     linktype = rng.choice(DECODED) if rng.random() < 0.9 else rng.choice(UNKNOWN)
@@ -200,52 +206,108 @@ def rand_capture(rng):
                             thiszone=rng.choice([0, 0, -3600]), sigfigs=rng.choice([0, 0, 6]))
         return desc, data, m.pcap_view(linktype, snaplen, packets, nano), args
 
-    itfs = []
-    # libpcap 1.10 fails on a second interface whose LINKTYPE_ maps to another
-    # DLT_ (LINKTYPE_RAW 101 -> DLT_RAW 12): only one of those.
-    nitfs = rng.randint(1, 3) if m.linktype_to_dlt(linktype) == linktype else 1
-    for _ in range(nitfs):
-        tsresol = rng.choice([None, None, 6, 9, 3, 0, 1, 12, 0x80 | rng.randint(0, 32)])
-        tsoffset = rng.choice([None, None, None, 0, rng.randint(1, 10 ** 6)])
-        itfs.append(m.Interface(linktype, snaplen, tsresol, tsoffset,
-                                name=rng.choice([None, "wg0", "gretap1"])))
-    blocks = []
-    for f, orig in frames:
-        if rng.random() < 0.1:
-            blocks.append(("raw", rng.choice([0x00000BAD, 0x40000BAD, 5]),
-                           m.fill(4 * rng.randint(0, 8))))
-        if rng.random() < 0.08:
-            # A Simple Packet Block carries the full frame; libpcap takes
-            # min(original length, snapshot) bytes of it, with no time stamp.
-            full = f + m.fill(max(0, orig - len(f)))
-            blocks.append(m.NgPacket(0, 0, full, origlen=len(full), kind="spb"))
-            continue
-        i = rng.randrange(len(itfs))
-        res = itfs[i].units_per_second()
-        max_sec = min(0x7FFFFFFF - (itfs[i].tsoffset or 0), (m.M64 // res) - 1)
-        t = rng.randint(0, max_sec) * res + rng.randint(0, res - 1)
-        blocks.append(m.NgPacket(i, t, f, origlen=orig,
-                                 comment="c%d" % len(blocks) if rng.random() < 0.2 else None))
-    data = m.pcapng_bytes(itfs, blocks, big_endian=container == "pcapng-be",
-                          shb_comment=rng.choice([None, "random"]))
-    return desc, data, m.pcapng_view(itfs, blocks), args
+    out_sections = []
+    for si in range(rng.choice([1, 1, 1, 2, 3])):
+        # Interface 0 has the capture's link type and snapshot length; more
+        # interfaces get their own.
+        itfs = []
+        for n in range(rng.choice([1, 1, 2, 3])):
+            lt = linktype if n == 0 or rng.random() < 0.4 else (
+                rng.choice(DECODED) if rng.random() < 0.9 else rng.choice(UNKNOWN))
+            snap_n = snaplen if n == 0 else rng.choice([0, 65535, 262144, rng.randint(1, 300)])
+            tsresol = rng.choice([None, None, 6, 9, 3, 0, 1, 12, 0x80 | rng.randint(0, 32)])
+            tsoffset = rng.choice([None, None, None, 0, rng.randint(1, 10 ** 6)])
+            itfs.append(m.Interface(lt, snap_n, tsresol, tsoffset,
+                                    name=rng.choice([None, "wg0", "gretap1"])))
+        # The first section carries the frames made above (for interface 0);
+        # any other packet gets a frame made for its interface.
+        todo = list(frames) if si == 0 else [None] * rng.randint(0, 6)
+        blocks = []
+        for fr in todo:
+            if rng.random() < 0.1:
+                blocks.append(("raw", rng.choice([0x00000BAD, 0x40000BAD, 5, 4, 0x0000000A]),
+                               m.fill(4 * rng.randint(0, 8))))
+            kind = rng.choice(["epb"] * 8 + ["spb", "pb"])
+            i = 0 if fr is not None or kind == "spb" else rng.randrange(len(itfs))
+            itf = itfs[i]
+            if fr is None:
+                f = rand_frame(rng, m.linktype_to_dlt(itf.linktype))
+                orig = len(f)
+                if rng.random() < 0.2:
+                    f = f[:rng.randint(0, len(f))]
+            else:
+                f, orig = fr
+            if itf.snaplen and rng.random() < 0.8:
+                f = f[:itf.snaplen]
+            if kind == "spb":
+                # A Simple Packet Block holds the frame up to interface 0's
+                # snapshot length; the captured length is min(original
+                # length, snapshot length, what the block holds).
+                full = (f + m.fill(max(0, orig - len(f))))[:max(orig, len(f))]
+                if itf.snaplen:
+                    full = full[:itf.snaplen]
+                blocks.append(m.NgPacket(0, 0, full, origlen=orig, kind="spb"))
+                continue
+            res = itf.units_per_second()
+            max_sec = min(0x7FFFFFFF - (itf.tsoffset or 0), (m.M64 // res) - 1)
+            t = rng.randint(0, max_sec) * res + rng.randint(0, res - 1)
+            blocks.append(m.NgPacket(i, t, f, origlen=orig, kind=kind,
+                                     comment="c%d" % len(blocks) if rng.random() < 0.2 else None,
+                                     drops=rng.randint(0, 3)))
+        big = container == "pcapng-be" if si == 0 else rng.random() < 0.5
+        out_sections.append(m.NgSection(itfs, blocks, big_endian=big,
+                                        shb_comment=rng.choice([None, "random"])))
+    ngfile = m.NgFile(out_sections)
+    desc = "%s, %d sections, %d interfaces, %d packets%s" % (
+        container, len(out_sections), ngfile.interfaces(),
+        sum(1 for sec in out_sections for b in sec.blocks if not isinstance(b, tuple)),
+        (" " + " ".join(args)) if args else "")
+    return desc, ngfile.bytes(), ngfile, args
 
 
-def changed_outside_header(cap, out_recs):
-    """Model-independent check: bytes may differ only in an outer IPv4
-    header's ID, flags/offset and checksum (offsets 4-7, 10-11)."""
-    problems = []
-    for i, (p, r) in enumerate(zip(cap.packets, out_recs)):
-        data = r[4]
-        if len(data) != len(p.data):
-            continue
-        kind, off = m.find_ipv4(cap.dlt, p.data)
+def changed_bytes(data, got, spans_in, spans_out):
+    """Positions where got differs from data outside an outer IPv4 header's ID,
+    flags/offset and checksum (offsets 4-7, 10-11) of a packet. spans_*: per
+    packet (offset in the file, captured length, link type)."""
+    bad = []
+    for (pi, ci, lt), (po, co, _) in zip(spans_in, spans_out):
+        a, b = data[pi:pi + ci], got[po:po + co]
+        if len(a) != len(b):
+            continue  # the byte-for-byte comparison has said so already
+        kind, off = m.find_ipv4(lt, a)
         allowed = {off + k for k in (4, 5, 6, 7, 10, 11)} if kind == "ipv4" else set()
-        bad = [k for k in range(len(data)) if data[k] != p.data[k] and k not in allowed]
-        if bad:
-            problems.append("record %d: bytes changed outside the IPv4 ID/flags/checksum, "
-                            "first at %d" % (i, bad[0]))
-    return problems
+        bad += [pi + k for k in range(len(a)) if a[k] != b[k] and k not in allowed]
+    return bad
+
+
+def pcap_spans(data):
+    hdr, recs = m.read_pcap(data)
+    spans, pos = [], 24
+    for r in recs:
+        spans.append((pos + 16, r[2], m.linktype_to_dlt(hdr["linktype"] & 0xFFFF)))
+        pos += 16 + r[2]
+    return spans
+
+
+def changed_outside_header(data, got):
+    """Model-independent check: bytes may differ only in an outer IPv4
+    header's ID, flags/offset and checksum; for pcapng, nothing but those
+    bytes of packets may differ in the whole file."""
+    if data[:4] == struct.pack("<I", m.PCAPNG_SHB):
+        if len(data) != len(got):
+            return []  # the byte-for-byte comparison has said so already
+        spans = m.pcapng_packet_spans(data)
+        inside = set()
+        for pos, caplen, _ in spans:
+            inside |= set(range(pos, pos + caplen))
+        bad = [k for k in range(len(data)) if data[k] != got[k] and k not in inside]
+        bad += changed_bytes(data, got, spans, spans)
+    else:
+        bad = changed_bytes(data, got, pcap_spans(data), pcap_spans(got))
+    if bad:
+        return ["bytes changed outside an outer IPv4 ID/flags/checksum, first at input file "
+                "offset %d" % min(bad)]
+    return []
 
 
 def summary_tokens(stderr):
@@ -255,31 +317,46 @@ def summary_tokens(stderr):
     return None
 
 
-def check(binary, tmp, desc, data, cap, args):
+def check(binary, tmp, desc, data, source, args, rng):
     inp = os.path.join(tmp, "in")
-    out = os.path.join(tmp, "out.pcap")
+    ng = isinstance(source, m.NgFile)
+    # The output is named like the input; a pcapng goes to a .pcap name now
+    # and then: converted with one interface, refused (exit 2) with more.
+    name = "out.pcapng" if ng and rng.random() < 0.8 else "out.pcap"
+    out = os.path.join(tmp, name)
     with open(inp, "wb") as f:
         f.write(data)
-    if os.path.exists(out):
-        os.unlink(out)
-    want, counts = m.run_model(cap, m.peers_from_args(args))
+    for old in ("out.pcap", "out.pcapng"):
+        if os.path.exists(os.path.join(tmp, old)):
+            os.unlink(os.path.join(tmp, old))
+    want, counts = m.expected_output(source, name, m.peers_from_args(args))
     try:
         r = subprocess.run([binary, "-r", inp, "-w", out] + args, stdin=subprocess.DEVNULL,
                            capture_output=True, timeout=10)
     except subprocess.TimeoutExpired:
         return ["l2fragq did not finish within 10 s"]
     stderr = r.stderr.decode(errors="replace")
+    if want is None:
+        problems = []
+        if r.returncode != 2:
+            problems.append("-w %s with %d interfaces: exit code %d, want 2: %s" % (
+                name, source.interfaces(), r.returncode, stderr.strip()[:300]))
+        if os.path.exists(out) or sorted(os.listdir(tmp)) != ["in"]:
+            problems.append("-w %s refused, but the directory holds %s" % (
+                name, sorted(os.listdir(tmp))))
+        return problems
     if r.returncode != 0:
-        return ["exit code %d: %s" % (r.returncode, stderr.strip()[:400])]
+        return ["-w %s: exit code %d: %s" % (name, r.returncode, stderr.strip()[:400])]
     if not os.path.exists(out):
         return ["no output file"]
     with open(out, "rb") as f:
         got = f.read()
-    problems = m.describe_diff(got, want)
-    try:
-        problems += changed_outside_header(cap, m.read_pcap(got)[1])
-    except ValueError:
-        pass
+    problems = ["-w %s: %s" % (name, p) for p in m.describe_diff(got, want)]
+    if (name.endswith(".pcapng")) == ng:
+        try:
+            problems += changed_outside_header(data, got)
+        except (ValueError, IndexError, struct.error):
+            pass
     toks = summary_tokens(stderr)
     want_toks = sorted(m.summary_tokens(counts))
     if toks is None:
@@ -305,9 +382,9 @@ def main():
     with tempfile.TemporaryDirectory(prefix="l2fq-random.") as tmp:
         for i in range(ncases):
             rng = random.Random("%d/%d" % (seed, i))
-            desc, data, cap, args = rand_capture(rng)
+            desc, data, source, args = rand_capture(rng)
             name = "random-%02d" % i
-            problems = check(binary, tmp, desc, data, cap, args)
+            problems = check(binary, tmp, desc, data, source, args, rng)
             if problems:
                 failed += 1
                 print("FAIL %s (%s)" % (name, desc))

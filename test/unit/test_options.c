@@ -74,7 +74,7 @@ static void defaults_without_arguments(void **state)
 	assert_int_equal(opts.stats_interval, 0);
 	assert_null(opts.read_path);
 	assert_null(opts.write_path);
-	assert_int_equal(opts.rule.npeers, 0);
+	assert_int_equal(opts.peers.count, 0);
 	assert_string_equal(err, "");
 }
 
@@ -88,7 +88,7 @@ static void defaults_reset_between_parses(void **state)
 	assert_int_equal(opts.threads, 1);
 	assert_int_equal(opts.batch, 16);
 	assert_int_equal(opts.fail_open, 0);
-	assert_int_equal(opts.rule.npeers, 0);
+	assert_int_equal(opts.peers.count, 0);
 }
 
 /* ---- every option, long and short -------------------------------------- */
@@ -232,7 +232,7 @@ static void daemon_options_combined(void **state)
 	assert_int_equal(opts.queue_maxlen, 8192);
 	assert_int_equal(opts.fail_open, 1);
 	assert_int_equal(opts.stats_interval, 60);
-	assert_int_equal(opts.rule.npeers, 1);
+	assert_int_equal(opts.peers.count, 1);
 }
 
 /* ---- --peer ------------------------------------------------------------- */
@@ -241,18 +241,18 @@ static void peer_single_address_is_host_mask(void **state)
 {
 	(void)state;
 	assert_ok(PARSE("--peer", "192.0.2.9"));
-	assert_int_equal(opts.rule.npeers, 1);
-	assert_int_equal(ntohl(opts.rule.peers[0].addr), 0xc0000209u);
-	assert_int_equal(ntohl(opts.rule.peers[0].mask), 0xffffffffu);
+	assert_int_equal(opts.peers.count, 1);
+	assert_int_equal(ntohl(opts.peers.list[0].addr), 0xc0000209u);
+	assert_int_equal(ntohl(opts.peers.list[0].mask), 0xffffffffu);
 }
 
 static void peer_prefix_is_stored_masked(void **state)
 {
 	(void)state;
 	assert_ok(PARSE("--peer", "198.51.100.77/24"));
-	assert_int_equal(opts.rule.npeers, 1);
-	assert_int_equal(ntohl(opts.rule.peers[0].addr), 0xc6336400u); /* 198.51.100.0 */
-	assert_int_equal(ntohl(opts.rule.peers[0].mask), 0xffffff00u);
+	assert_int_equal(opts.peers.count, 1);
+	assert_int_equal(ntohl(opts.peers.list[0].addr), 0xc6336400u); /* 198.51.100.0 */
+	assert_int_equal(ntohl(opts.peers.list[0].mask), 0xffffff00u);
 }
 
 static void peer_prefix_0_and_32(void **state)
@@ -260,24 +260,24 @@ static void peer_prefix_0_and_32(void **state)
 	(void)state;
 	assert_ok(PARSE("--peer", "203.0.113.5/0", "--peer", "203.0.113.5/32", "--peer",
 			"10.255.1.1/9"));
-	assert_int_equal(opts.rule.npeers, 3);
-	assert_int_equal(opts.rule.peers[0].addr, 0);
-	assert_int_equal(opts.rule.peers[0].mask, 0);
-	assert_int_equal(ntohl(opts.rule.peers[1].addr), 0xcb007105u);
-	assert_int_equal(ntohl(opts.rule.peers[1].mask), 0xffffffffu);
-	assert_int_equal(ntohl(opts.rule.peers[2].addr), 0x0a800000u); /* 10.128.0.0 */
-	assert_int_equal(ntohl(opts.rule.peers[2].mask), 0xff800000u);
+	assert_int_equal(opts.peers.count, 3);
+	assert_int_equal(opts.peers.list[0].addr, 0);
+	assert_int_equal(opts.peers.list[0].mask, 0);
+	assert_int_equal(ntohl(opts.peers.list[1].addr), 0xcb007105u);
+	assert_int_equal(ntohl(opts.peers.list[1].mask), 0xffffffffu);
+	assert_int_equal(ntohl(opts.peers.list[2].addr), 0x0a800000u); /* 10.128.0.0 */
+	assert_int_equal(ntohl(opts.peers.list[2].mask), 0xff800000u);
 }
 
 static void peer_repeats_in_order(void **state)
 {
 	(void)state;
 	assert_ok(PARSE("--peer", "10.0.0.1", "--peer=10.0.0.2", "--peer", "172.16.0.0/12"));
-	assert_int_equal(opts.rule.npeers, 3);
-	assert_int_equal(ntohl(opts.rule.peers[0].addr), 0x0a000001u);
-	assert_int_equal(ntohl(opts.rule.peers[1].addr), 0x0a000002u);
-	assert_int_equal(ntohl(opts.rule.peers[2].addr), 0xac100000u);
-	assert_int_equal(ntohl(opts.rule.peers[2].mask), 0xfff00000u);
+	assert_int_equal(opts.peers.count, 3);
+	assert_int_equal(ntohl(opts.peers.list[0].addr), 0x0a000001u);
+	assert_int_equal(ntohl(opts.peers.list[1].addr), 0x0a000002u);
+	assert_int_equal(ntohl(opts.peers.list[2].addr), 0xac100000u);
+	assert_int_equal(ntohl(opts.peers.list[2].mask), 0xfff00000u);
 }
 
 static void peer_allowed_with_read(void **state)
@@ -285,7 +285,7 @@ static void peer_allowed_with_read(void **state)
 	(void)state;
 	assert_ok(PARSE("-r", "in.pcap", "--peer", "10.0.0.0/8"));
 	assert_int_equal(opts.mode, L2FQ_MODE_OFFLINE);
-	assert_int_equal(opts.rule.npeers, 1);
+	assert_int_equal(opts.peers.count, 1);
 }
 
 static void peer_bad_values_rejected(void **state)
@@ -321,8 +321,8 @@ static void peer_table_holds_256_and_rejects_257th(void **state)
 	}
 	args[n - 2] = NULL; /* first only L2FQ_MAX_PEERS peers */
 	assert_ok(parse_args(args));
-	assert_int_equal(opts.rule.npeers, L2FQ_MAX_PEERS);
-	assert_int_equal(ntohl(opts.rule.peers[L2FQ_MAX_PEERS - 1].addr), 0x0a0000ffu);
+	assert_int_equal(opts.peers.count, L2FQ_MAX_PEERS);
+	assert_int_equal(ntohl(opts.peers.list[L2FQ_MAX_PEERS - 1].addr), 0x0a0000ffu);
 	args[n - 2] = "--peer";
 	args[n] = NULL;
 	assert_error_naming(parse_args(args), "--peer");

@@ -21,7 +21,7 @@ struct pkt {
 };
 
 static struct l2fq_idgen ids;
-static const struct l2fq_rule any_peer = { .npeers = 0 };
+static const struct l2fq_peers any_peer = { .count = 0 };
 
 static void put16(uint8_t *p, uint16_t host)
 {
@@ -87,23 +87,23 @@ static int setup(void **state)
 
 /* Runs the engine and asserts a pass leaves every byte as it was. */
 static void assert_pass(struct pkt *p, size_t caplen, size_t wirelen,
-			const struct l2fq_rule *rule, enum l2fq_reason want)
+			const struct l2fq_peers *peers, enum l2fq_reason want)
 {
 	uint8_t before[PKT_MAX];
 
 	memcpy(before, p->b, sizeof(before));
-	assert_int_equal(l2fq_rewrite(p->b, caplen, wirelen, rule, &ids), want);
+	assert_int_equal(l2fq_rewrite(p->b, caplen, wirelen, peers, &ids), want);
 	assert_memory_equal(before, p->b, sizeof(before));
 }
 
 /* Asserts a rewrite touched only frag_off, ID and checksum, in the right way. */
-static void assert_rewritten(struct pkt *p, const struct l2fq_rule *rule, uint16_t *id_out)
+static void assert_rewritten(struct pkt *p, const struct l2fq_peers *peers, uint16_t *id_out)
 {
 	uint8_t before[PKT_MAX];
 	size_t hl = (size_t)(p->b[0] & 0x0f) * 4;
 
 	memcpy(before, p->b, sizeof(before));
-	assert_int_equal(l2fq_rewrite(p->b, p->len, p->len, rule, &ids), L2FQ_REWRITTEN);
+	assert_int_equal(l2fq_rewrite(p->b, p->len, p->len, peers, &ids), L2FQ_REWRITTEN);
 	assert_int_equal(get16(p->b + 6), get16(before + 6) & ~0x4000);
 	if (get16(before + 4) != 0)
 		assert_int_equal(get16(p->b + 4), get16(before + 4));
@@ -301,32 +301,32 @@ static void reserved_flag_survives_rewrite(void **state)
 
 static void peers_decide(void **state)
 {
-	static struct l2fq_rule rule;
+	static struct l2fq_peers peers;
 	struct pkt p;
 
 	(void)state;
-	memset(&rule, 0, sizeof(rule));
-	assert_int_equal(l2fq_peer_parse("192.0.2.9", &rule.peers[0]), 0);
-	assert_int_equal(l2fq_peer_parse("203.0.113.0/25", &rule.peers[1]), 0);
-	rule.npeers = 2;
+	memset(&peers, 0, sizeof(peers));
+	assert_int_equal(l2fq_peer_parse("192.0.2.9", &peers.list[0]), 0);
+	assert_int_equal(l2fq_peer_parse("203.0.113.0/25", &peers.list[1]), 0);
+	peers.count = 2;
 	make_gre(&p, 1538, 0x4000, 3, 0); /* to 203.0.113.2: inside the /25 */
-	assert_rewritten(&p, &rule, NULL);
+	assert_rewritten(&p, &peers, NULL);
 
 	make_gre(&p, 1538, 0x4000, 3, 0);
 	p.b[19] = 200; /* 203.0.113.200: outside the /25 */
 	fix_checksum(p.b);
-	assert_pass(&p, p.len, p.len, &rule, L2FQ_PASS_PEER_MISMATCH);
+	assert_pass(&p, p.len, p.len, &peers, L2FQ_PASS_PEER_MISMATCH);
 
-	rule.npeers = 1; /* only 192.0.2.9 */
+	peers.count = 1; /* only 192.0.2.9 */
 	make_gre(&p, 1538, 0x4000, 3, 0);
-	assert_pass(&p, p.len, p.len, &rule, L2FQ_PASS_PEER_MISMATCH);
+	assert_pass(&p, p.len, p.len, &peers, L2FQ_PASS_PEER_MISMATCH);
 	memcpy(p.b + 16, (uint8_t[]){ 192, 0, 2, 9 }, 4);
 	fix_checksum(p.b);
-	assert_rewritten(&p, &rule, NULL);
+	assert_rewritten(&p, &peers, NULL);
 
-	assert_int_equal(l2fq_peer_parse("0.0.0.0/0", &rule.peers[0]), 0);
+	assert_int_equal(l2fq_peer_parse("0.0.0.0/0", &peers.list[0]), 0);
 	make_gre(&p, 1538, 0x4000, 3, 0);
-	assert_rewritten(&p, &rule, NULL);
+	assert_rewritten(&p, &peers, NULL);
 }
 
 static void peer_parse_rejects_garbage(void **state)

@@ -2,12 +2,10 @@
 # Shared helpers for test/vm/*.sh and the guest scripts of test/vm/*/
 # (sourced, not run; functions and L2VM_DIR only).
 
-# Prints the version (KVER) of the newest /boot/vmlinuz-KVER that can boot the
-# guest: not the -cloud- flavour (it lacks 9p), with its modules installed on
-# the host under /lib/modules/KVER (the guest loads the host's modules), and
-# with the 9p and overlay modules there. Fails when there is none.
-l2vm_pick_kernel() {
-	local f kver best=
+# Prints every KVER of /boot/vmlinuz-KVER that can boot the guest (see
+# l2vm_pick_kernel), oldest first: the kernels the full-kernel tests run on.
+l2vm_bootable_kernels() {
+	local f kver
 	for f in /boot/vmlinuz-*; do
 		[ -f "$f" ] || continue
 		kver=${f#/boot/vmlinuz-}
@@ -15,8 +13,17 @@ l2vm_pick_kernel() {
 		[ -f "/lib/modules/$kver/modules.dep" ] || continue
 		[ -n "$(find "/lib/modules/$kver/kernel/fs/9p" "/lib/modules/$kver/kernel/fs/overlayfs" \
 			-name '*.ko*' 2>/dev/null | head -n 2)" ] || continue
-		best=$(printf '%s\n%s\n' "$best" "$kver" | sed '/^$/d' | sort -V | tail -n 1)
-	done
+		printf '%s\n' "$kver"
+	done | sort -V
+}
+
+# Prints the version (KVER) of the newest /boot/vmlinuz-KVER that can boot the
+# guest: not the -cloud- flavour (it lacks 9p), with its modules installed on
+# the host under /lib/modules/KVER (the guest loads the host's modules), and
+# with the 9p and overlay modules there. Fails when there is none.
+l2vm_pick_kernel() {
+	local best
+	best=$(l2vm_bootable_kernels | tail -n 1)
 	[ -n "$best" ] || return 1
 	printf '%s\n' "$best"
 }
@@ -52,7 +59,13 @@ l2vm_harness_fail() {
 l2vm_host_ready() {
 	[ "$(id -u)" -eq 0 ] || l2vm_harness_fail "must run as root (QEMU reads the host root; namespaces)"
 	command -v qemu-system-x86_64 >/dev/null || l2vm_harness_fail "qemu-system-x86_64 missing: run test/vm/setup-vm-deps.sh"
-	L2VM_KVER=$(l2vm_pick_kernel) || l2vm_harness_fail "no bootable kernel with modules in /boot: run test/vm/setup-vm-deps.sh"
+	if [ -n "${L2VM_KERNEL:-}" ]; then
+		l2vm_bootable_kernels | grep -qxF "$L2VM_KERNEL" ||
+			l2vm_harness_fail "L2VM_KERNEL=$L2VM_KERNEL is not a bootable kernel here (have: $(l2vm_bootable_kernels | tr '\n' ' '))"
+		L2VM_KVER=$L2VM_KERNEL
+	else
+		L2VM_KVER=$(l2vm_pick_kernel) || l2vm_harness_fail "no bootable kernel with modules in /boot: run test/vm/setup-vm-deps.sh"
+	fi
 	l2vm_static_busybox >/dev/null || l2vm_harness_fail "no static busybox: run test/vm/setup-vm-deps.sh"
 }
 

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what test/vm/run-in-vm.sh needs, with apt-get, only where missing:
 #   qemu-system-x86 (no recommends), busybox-static, wireguard-tools, iproute2,
-#   nftables, iputils-ping, kmod, cpio, and linux-image-amd64 only when /boot holds no usable kernel
-#   (a non-cloud vmlinuz whose modules are installed under /lib/modules).
+#   nftables, iputils-ping, kmod, cpio, and Debian 12's two kernels where /boot
+#   lacks them: linux-image-amd64 (6.1) and linux-image-6.12-amd64 (a non-cloud
+#   vmlinuz whose modules are installed under /lib/modules).
 # Idempotent: when everything is present it only checks and exits (no apt-get
 # update, well under a second).
 # Usage (as root): test/vm/setup-vm-deps.sh
@@ -29,9 +30,12 @@ have nft || need+=(nftables)
 have ping || need+=(iputils-ping) # selftest.sh: ping -M do
 have modprobe || need+=(kmod)
 have cpio || need+=(cpio)
-if ! l2vm_pick_kernel >/dev/null 2>&1; then
-	need+=(linux-image-amd64)
-fi
+# Both Debian 12 kernels: they differ (TCP bulk over a DF fixer stalls on
+# 6.1, works on 6.12: ../shared/docs/kernel-facts.md), so the full-kernel
+# tests run on each.
+kernels=$(l2vm_bootable_kernels)
+grep -q '^6\.1\.' <<<"$kernels" || need+=(linux-image-amd64)
+grep -q '^6\.12\.' <<<"$kernels" || need+=(linux-image-6.12-amd64)
 
 if [ ${#need[@]} -eq 0 ]; then
 	exit 0
@@ -48,5 +52,8 @@ for c in qemu-system-x86_64 wg ip nft ping modprobe cpio; do
 	have "$c" || { echo "setup-vm-deps.sh: $c still missing" >&2; status=1; }
 done
 l2vm_static_busybox >/dev/null || { echo "setup-vm-deps.sh: static busybox still missing" >&2; status=1; }
-l2vm_pick_kernel >/dev/null || { echo "setup-vm-deps.sh: still no usable kernel in /boot" >&2; status=1; }
+kernels=$(l2vm_bootable_kernels)
+for k in '6\.1\.' '6\.12\.'; do
+	grep -q "^$k" <<<"$kernels" || { echo "setup-vm-deps.sh: no bootable ${k//\\/} kernel in /boot after the install" >&2; status=1; }
+done
 exit $status

@@ -1,0 +1,87 @@
+/* Capture files for the offline mode: the file I/O, nothing else.
+ *
+ * Reading: classic pcap through libpcap; pcapng block by block through
+ * src/pcapng.c (any number of sections and interfaces, each with its own link
+ * type, snapshot length and time stamp resolution, in either byte order).
+ * Every record comes out in file order with its packet bytes editable in
+ * place.
+ *
+ * Writing: pcap from a pcap input (libpcap's writer, as the input was read);
+ * pcapng from a pcapng input (every block exactly as read, only the packet
+ * bytes as edited); or classic pcap from a pcapng input of one interface. */
+#ifndef L2FRAGQ_CAPTURE_H
+#define L2FRAGQ_CAPTURE_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "l2fragq/pcapng.h"
+
+enum l2fq_capture_format { L2FQ_CAPTURE_PCAP, L2FQ_CAPTURE_PCAPNG };
+
+enum l2fq_record_kind {
+	L2FQ_RECORD_PACKET,
+	L2FQ_RECORD_INTERFACE, /* pcapng Interface Description */
+	L2FQ_RECORD_OTHER,     /* any other pcapng block */
+};
+
+struct l2fq_record {
+	enum l2fq_record_kind kind;
+	int linktype;     /* PACKET, INTERFACE: pcap: libpcap's DLT_ value;
+			   * pcapng: the interface's LINKTYPE_ value */
+	uint64_t iface;   /* pcapng: the interface's number in the file, all
+			   * sections counted, from 0 */
+	uint8_t *data;    /* PACKET: the captured bytes, editable in place */
+	uint32_t caplen;  /* PACKET: bytes at data */
+	uint32_t origlen; /* PACKET: length on the wire */
+	/* For the writer: */
+	int64_t ts_sec;   /* pcap: the record's time stamp */
+	uint32_t ts_frac; /* pcap: microseconds or nanoseconds, as the file */
+	const uint8_t *block;  /* pcapng: the whole block, packet bytes as edited */
+	uint32_t block_len;
+	const struct l2fq_pcapng_block *ng;      /* pcapng: what the block holds */
+	const struct l2fq_pcapng_iface *ng_ifc;  /* pcapng PACKET, INTERFACE */
+};
+
+struct l2fq_capture_in;
+struct l2fq_capture_out;
+
+/* Opens path ("-" = stdin; a pipe is fine) and tells pcap from pcapng by its
+ * first bytes. NULL on error, with err set to one line naming path. */
+struct l2fq_capture_in *l2fq_capture_open(const char *path, char *err, size_t errlen);
+
+enum l2fq_capture_format l2fq_capture_format(const struct l2fq_capture_in *in);
+
+/* pcap input: libpcap's link type (DLT_) for every packet. */
+int l2fq_capture_pcap_linktype(const struct l2fq_capture_in *in);
+
+/* The next record: 1, 0 at the end of the file, -1 on a read error or a
+ * truncated or corrupt file (err says what and where). The record stays valid
+ * until the next call. */
+int l2fq_capture_read(struct l2fq_capture_in *in, struct l2fq_record *rec, char *err,
+		      size_t errlen);
+
+void l2fq_capture_close(struct l2fq_capture_in *in);
+
+#define L2FQ_CAPTURE_WRITE_FAILED (-1) /* I/O error: err says which */
+#define L2FQ_CAPTURE_CANNOT_HOLD (-2)  /* the output format cannot hold this record */
+
+/* A writer onto f (taken over: closed by _finish or _abandon) for records of
+ * in: the input's own format, or classic pcap from a pcapng input when
+ * pcap_from_pcapng is set (then a second interface is CANNOT_HOLD). NULL on
+ * error with err set. */
+struct l2fq_capture_out *l2fq_capture_create(const struct l2fq_capture_in *in, FILE *f,
+					     int pcap_from_pcapng, char *err, size_t errlen);
+
+/* Writes one record as read (packet bytes as edited). 0, or one of the
+ * negative values above with err set. */
+int l2fq_capture_write(struct l2fq_capture_out *out, const struct l2fq_record *rec, char *err,
+		       size_t errlen);
+
+/* Flushes and closes: 0, or L2FQ_CAPTURE_WRITE_FAILED with err set. Frees out. */
+int l2fq_capture_finish(struct l2fq_capture_out *out, char *err, size_t errlen);
+
+/* Closes without reporting anything (after an error). Frees out. */
+void l2fq_capture_abandon(struct l2fq_capture_out *out);
+
+#endif

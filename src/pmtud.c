@@ -1,18 +1,16 @@
 #include "l2fragq/pmtud.h"
 
+#include <netinet/in.h>
 #include <string.h>
 
 #include "l2fragq/bytes.h"
 #include "l2fragq/frame.h"
 #include "l2fragq/rewrite.h" /* l2fq_csum_add, l2fq_csum_fold, l2fq_ip_checksum */
 
-#define IPPROTO_ICMP_ 1
-#define IPPROTO_ICMPV6_ 58
 #define ICMP_DEST_UNREACH 3
 #define ICMP_FRAG_NEEDED 4
 #define ICMPV6_PKT_TOOBIG 2
 #define ICMPV6_REDIRECT 137 /* NDISC_REDIRECT */
-#define ETH_P_IPV4 0x0800u
 
 /* ICMP + ICMPv6 headers as built: type, code, checksum, 4 bytes. */
 #define ICMP_HLEN 8
@@ -116,7 +114,7 @@ static enum l2fq_pmtud_verdict judge(const uint8_t *eth, const uint8_t *l3,
 		if ((eth[0] & 1) || v4_bad_destination(l2fq_get32(dst)) ||
 		    v4_bad_source(l2fq_get32(src)))
 			return L2FQ_PMTUD_MULTICAST;
-		if (ip->proto == IPPROTO_ICMP_) {
+		if (ip->proto == IPPROTO_ICMP) {
 			if (!ip->has_l4_type)
 				return L2FQ_PMTUD_MALFORMED;
 			if (icmp_is_error(ip->l4_type))
@@ -132,7 +130,7 @@ static enum l2fq_pmtud_verdict judge(const uint8_t *eth, const uint8_t *l3,
 		if ((eth[0] & 1) || dst[0] == 0xff || src[0] == 0xff ||
 		    v6_is_unspecified_or_loopback(src))
 			return L2FQ_PMTUD_MULTICAST;
-		if (ip->proto == IPPROTO_ICMPV6_) {
+		if (ip->proto == IPPROTO_ICMPV6) {
 			if (!ip->has_l4_type)
 				return L2FQ_PMTUD_MALFORMED;
 			/* icmpv6_is_err() (types below 128) and redirects. */
@@ -162,7 +160,7 @@ static size_t build_v4(uint8_t *o, const uint8_t *l3, const struct l2fq_inner_ip
 	l2fq_put16(o + 4, 0);                  /* ID */
 	l2fq_put16(o + 6, 0);                  /* no DF, not a fragment */
 	o[8] = L2FQ_PMTUD_TTL;
-	o[9] = IPPROTO_ICMP_;
+	o[9] = IPPROTO_ICMP;
 	l2fq_put16(o + 10, 0);
 	memcpy(o + 12, l3 + ip->dst_off, 4);   /* from the frame's destination */
 	memcpy(o + 16, l3 + ip->src_off, 4);   /* to its source */
@@ -197,7 +195,7 @@ static size_t build_v6(uint8_t *o, const uint8_t *l3, const struct l2fq_inner_ip
 
 	l2fq_put32(o, 0x60000000u);            /* version 6, traffic class 0, flow 0 */
 	l2fq_put16(o + 4, (uint16_t)plen);
-	o[6] = IPPROTO_ICMPV6_;
+	o[6] = IPPROTO_ICMPV6;
 	o[7] = L2FQ_PMTUD_TTL;
 	memcpy(o + 8, l3 + ip->dst_off, 16);
 	memcpy(o + 24, l3 + ip->src_off, 16);
@@ -209,7 +207,7 @@ static size_t build_v6(uint8_t *o, const uint8_t *l3, const struct l2fq_inner_ip
 	memcpy(icmp + ICMP_HLEN, l3, quote);
 	/* RFC 8200 8.1 pseudo-header: addresses, 32-bit length, next header. */
 	sum = l2fq_csum_add(0, o + 8, 32);
-	sum += (uint64_t)plen + IPPROTO_ICMPV6_;
+	sum += (uint64_t)plen + IPPROTO_ICMPV6;
 	sum = l2fq_csum_add(sum, icmp, plen);
 	l2fq_put16(icmp + 2, (uint16_t)~l2fq_csum_fold(sum));
 	return IPV6_HLEN + plen;

@@ -30,6 +30,7 @@ declare -gA L2N_LOCAL_KEYS=(
 	[private-key-file]='!' [address]='!' [bridge]='!' [listen-port]=51820
 	[name]='' [wg-interface]=l2fq-wg [wg-mtu]=1420 [wireguard]=auto [keepalive]=25
 	[vm-mtu]=1500 [df-strategy]=auto [gre-csum]=on [tunnel-pmtudisc]=off
+	[pmtud]='' [mss-clamp]=off
 	[queues]='' [queue-backend]=auto [l2fragq]='' [l2fragq-args]=''
 	[stats-interval]=0 [metrics-file]='' [log-file]=''
 	[ipfrag-time]=5 [ipfrag-high-thresh]=16777216 [ipfrag-max-dist]=64
@@ -268,6 +269,39 @@ _l2n_finish() { # defaults, derived names, validation
 	if [ -z "$v" ] && [ "${L2N_L[df-strategy]}" = l2fragq ]; then
 		_l2n_cfgerr "$(_l2n_line df-strategy)" "df-strategy l2fragq, but no l2fragq binary in PATH, /usr/local/sbin or /usr/sbin: set 'l2fragq = PATH'"; return
 	fi
+	# Bridged path-MTU discovery (l2fragq --pmtud): default on wherever the
+	# strategy runs l2fragq; "on" where none runs is an error.
+	if [ -n "${L2N_L[pmtud]}" ]; then
+		l=$(_l2n_line pmtud)
+		v=$(_l2n_bool "${L2N_L[pmtud]}") || { _l2n_cfgerr "$l" "pmtud '${L2N_L[pmtud]}': want on or off"; return; }
+		L2N_L[pmtud]=$v
+		if [ "$v" = on ]; then
+			case ${L2N_L[df-strategy]} in
+			kernel | nft | none)
+				_l2n_cfgerr "$l" "pmtud on needs l2fragq, but df-strategy ${L2N_L[df-strategy]} runs none (use auto or l2fragq, or pmtud = off)"; return ;;
+			auto)
+				[ -n "${L2N_L[l2fragq]}" ] ||
+					{ _l2n_cfgerr "$l" "pmtud on needs l2fragq, but there is no l2fragq binary in PATH, /usr/local/sbin or /usr/sbin: set 'l2fragq = PATH'"; return; }
+				;;
+			esac
+		fi
+	fi
+	# The largest inner IP packet that crosses WireGuard whole: wg-mtu minus
+	# outer IPv4 (20), GRE (4, 8 with csum) and inner Ethernet (14).
+	L2N_TUN_OVERHEAD=$((20 + 4 + 14))
+	[ "${L2N_L[gre-csum]}" = off ] || L2N_TUN_OVERHEAD=$((L2N_TUN_OVERHEAD + 4))
+	L2N_INNER_MTU=$((L2N_L[wg-mtu] - L2N_TUN_OVERHEAD))
+	l=$(_l2n_line mss-clamp) v=${L2N_L[mss-clamp],,}
+	case $v in
+	off) L2N_MSS4='' L2N_MSS6='' ;;
+	auto) L2N_MSS4=$((L2N_INNER_MTU - 40)) L2N_MSS6=$((L2N_INNER_MTU - 60)) ;;
+	*)
+		_l2n_is_uint "$v" && [ "$v" -ge 536 ] && [ "$v" -le 8960 ] ||
+			{ _l2n_cfgerr "$l" "mss-clamp '${L2N_L[mss-clamp]}': want off, auto or an IPv4 MSS in bytes (536-8960)"; return; }
+		L2N_MSS4=$v L2N_MSS6=$((v - 20))
+		;;
+	esac
+	L2N_L[mss-clamp]=$v
 
 	# peers
 	declare -gA L2N_SEEN=()
@@ -354,34 +388,60 @@ _l2n_queue_stmt() {
 }
 # The nft table for the OUTPUT side: the queue rule or the in-kernel DF-clear.
 # (Never "ip id set numgen inc": nft stores the wrong half of the number.)
+# The queue takes only GRE that needs l2fragq: with DF (to clear it), and with
+# pmtud on, longer than the WireGuard MTU (to signal the path MTU). GRE that
+# fits and has no DF stays in the kernel.
 _l2n_nft_out_table() { # queue|dfclear
-	local stmt
+	local rules m
+	m="ip daddr $(_l2n_peer_set) ip protocol gre"
 	case $1 in
-	queue) stmt=$(_l2n_queue_stmt) ;;
-	dfclear) stmt='ip frag-off set ip frag-off & 0xbfff' ;;
+	queue)
+		rules="$m ip frag-off & 0x4000 != 0 counter $(_l2n_queue_stmt)"
+		[ "${L2N_PMTUD:-off}" = off ] ||
+			rules+=$'\n'"$m ip length > ${L2N_L[wg-mtu]} counter $(_l2n_queue_stmt)"
+		;;
+	dfclear) rules="$m counter ip frag-off set ip frag-off & 0xbfff" ;;
 	esac
 	cat <<-EOT
 		table ip $L2N_TABLE {
 			chain out {
 				type filter hook output priority 0; policy accept;
-				ip daddr $(_l2n_peer_set) ip protocol gre counter $stmt
+				$rules
 			}
 		}
 	EOT
 }
 # Hypervisor invisibility: nothing from the bridge's ports reaches this host,
-# and this host sends no IPv4, IPv6 or ARP into the segment through the bridge.
+# and this host sends no IPv4, IPv6 or ARP into the segment through the bridge;
+# with pmtud on, except l2fragq's path-MTU signals (ICMP/ICMPv6 frames it
+# injects with its socket mark, built as if the far VM sent them). With
+# mss-clamp, TCP SYNs leaving through a tunnel port get their MSS lowered.
 _l2n_nft_bridge_table() {
+	local br=${L2N_L[bridge]} sig='' mss=''
+	[ "${L2N_PMTUD:-off}" = off ] ||
+		sig="meta obrname \"$br\" meta mark $L2N_PMTUD_MARK meta l4proto { icmp, ipv6-icmp } counter accept"
+	if [ -n "${L2N_MSS4:-}" ]; then
+		mss=$(cat <<-EOT
+			chain mss {
+				type filter hook forward priority -150; policy accept;
+				meta obrname "$br" oifname "gt-*" ether type ip tcp flags & syn == syn tcp option maxseg size > $L2N_MSS4 counter tcp option maxseg size set $L2N_MSS4
+				meta obrname "$br" oifname "gt-*" ether type ip6 tcp flags & syn == syn tcp option maxseg size > $L2N_MSS6 counter tcp option maxseg size set $L2N_MSS6
+			}
+		EOT
+		)
+	fi
 	cat <<-EOT
 		table bridge $L2N_TABLE {
 			chain in {
 				type filter hook input priority -200; policy accept;
-				meta ibrname "${L2N_L[bridge]}" counter drop
+				meta ibrname "$br" counter drop
 			}
 			chain out {
 				type filter hook output priority -200; policy accept;
-				meta obrname "${L2N_L[bridge]}" ether type { ip, ip6, arp } counter drop
+				$sig
+				meta obrname "$br" ether type { ip, ip6, arp } counter drop
 			}
+			$mss
 		}
 	EOT
 }
@@ -465,7 +525,56 @@ _l2n_plan_strategy() {
 		fi
 		;;
 	esac
-	return 0
+	_l2n_plan_pmtud
+}
+
+# Bridged path-MTU discovery: L2N_PMTUD (on/off), L2N_PMTUD_WHY, L2N_PMTUD_WARN,
+# L2N_PMTUD_MARK (the socket mark of l2fragq's signals: --pmtud-mark in
+# l2fragq-args, else l2fragq's default). Returns 1 when pmtud = on cannot be had.
+_l2n_plan_pmtud() {
+	local want=${L2N_L[pmtud]:-} bin=${L2N_L[l2fragq]} help a prev=
+	L2N_PMTUD=off L2N_PMTUD_WARN='' L2N_PMTUD_MARK=0x6c32
+	for a in ${L2N_L[l2fragq-args]}; do
+		case $a in --pmtud-mark=*) L2N_PMTUD_MARK=${a#*=} ;; esac
+		[ "$prev" = --pmtud-mark ] && L2N_PMTUD_MARK=$a
+		prev=$a
+	done
+	[[ $L2N_PMTUD_MARK =~ ^(0x[0-9a-fA-F]{1,8}|[0-9]{1,10})$ ]] ||
+		{ _l2n_err "l2fragq-args: --pmtud-mark '$L2N_PMTUD_MARK' is not a number"; return 1; }
+	if [ "$L2N_DAEMON" != on ]; then
+		L2N_PMTUD_WHY="off: df-strategy $L2N_EFF runs no l2fragq"
+		return 0
+	fi
+	if [ "$want" = off ]; then
+		L2N_PMTUD_WHY="off (pmtud = off)"
+		return 0
+	fi
+	# An l2fragq older than --pmtud: off by default, an error when asked for.
+	help=$(timeout 5 "$bin" --help 2>&1)
+	if [[ $help != *--pmtud* ]]; then
+		if [ "$want" = on ]; then
+			_l2n_err "pmtud = on, but $bin does not know --pmtud (an older l2fragq): update it or set pmtud = off"
+			return 1
+		fi
+		L2N_PMTUD_WHY="off: $bin does not know --pmtud (an older l2fragq)"
+		L2N_PMTUD_WARN="$bin does not know --pmtud: bridged path-MTU discovery is off, every VM frame bigger than $L2N_INNER_MTU bytes of IP to another site is fragmented"
+		return 0
+	fi
+	L2N_PMTUD=on
+	if [ "$want" = on ]; then L2N_PMTUD_WHY="on (pmtud = on)"; else L2N_PMTUD_WHY="on (the default with l2fragq)"; fi
+	if [ "$L2N_IGNDF" != on ] && [ "${L2N_L[tunnel-pmtudisc]}" = off ] && _l2n_kver_ge 5 4; then
+		L2N_PMTUD_WHY+="; but kernel $(_l2n_kver) drops oversized IPv4 DF frames that are not GSO inside a gretap without ignore-df, before l2fragq sees them: those get no signal (df-strategy auto has no such gap)"
+	fi
+}
+
+# check's line on path-MTU discovery: what l2fragq will do here.
+_l2n_pmtud_plan_line() {
+	local lim=$L2N_INNER_MTU
+	if [ "$L2N_PMTUD" = on ]; then
+		echo "pmtud: $L2N_PMTUD_WHY: a VM packet bigger than $lim bytes of IP (GRE longer than wg-mtu ${L2N_L[wg-mtu]}) is queued to l2fragq, which answers it with ICMP frag-needed / ICMPv6 packet-too-big (MTU $lim) into ${L2N_L[bridge]} as if from its destination, then lets it pass fragmented$([ "$L2N_IGNDF" = on ] && echo "; segmentation offload off on the gretap ports, so converged TCP is not queued")"
+	else
+		echo "pmtud: $L2N_PMTUD_WHY: VM packets bigger than $lim bytes of IP to another site are fragmented by this host (two WireGuard packets each)$([ "$L2N_DAEMON" = on ] && echo "; only GRE with DF is queued to l2fragq")"
+	fi
 }
 
 _l2n_wg_plan() { # L2N_WGKIND kernel|userspace, L2N_WG_WHY
@@ -744,6 +853,7 @@ l2fq_net_up() {
 	fi
 	_l2n_preflight || return 1
 	[ -z "$L2N_STRAT_WARN" ] || _l2n_warn "$L2N_STRAT_WARN"
+	[ -z "$L2N_PMTUD_WARN" ] || _l2n_warn "$L2N_PMTUD_WARN"
 	: >"$L2N_STATE" || { _l2n_err "cannot write $L2N_STATE"; return 1; }
 	_l2n_rec info netns "$ns"
 	_l2n_rec info hash "$hash"
@@ -757,7 +867,7 @@ l2fq_net_up() {
 		return 1
 	fi
 	_l2n_rec up-done
-	_l2n_say "$L2N_NAME is up: ${#L2N_PEERS[@]} peer(s), DF strategy $L2N_EFF ($L2N_STRAT_WHY)"
+	_l2n_say "$L2N_NAME is up: ${#L2N_PEERS[@]} peer(s), DF strategy $L2N_EFF ($L2N_STRAT_WHY); pmtud $L2N_PMTUD"
 }
 
 _l2n_do_up() {
@@ -771,6 +881,9 @@ _l2n_do_up() {
 	_l2n_rec info strategy "$L2N_EFF"
 	_l2n_rec info strategy-why "$L2N_STRAT_WHY"
 	[ -z "$L2N_STRAT_WARN" ] || _l2n_rec info strategy-warn "$L2N_STRAT_WARN"
+	_l2n_rec info pmtud "$L2N_PMTUD"
+	_l2n_rec info pmtud-why "$L2N_PMTUD_WHY"
+	_l2n_rec info mss-clamp "${L2N_MSS4:+IPv4 $L2N_MSS4, IPv6 $L2N_MSS6}"
 	_l2n_rec info log "$log"
 
 	# Receive side: reassembly of the outer fragments (doc/setup.md).
@@ -871,8 +984,14 @@ _l2n_do_up() {
 			local q
 			if [ "$L2N_QFIRST" -eq "$L2N_QLAST" ]; then q=(--queue-num "$L2N_QFIRST")
 			else q=(--queue-balance "$L2N_QFIRST:$L2N_QLAST" --queue-cpu-fanout); fi
+			# Only GRE that needs l2fragq (as the nft rule): with DF, and with
+			# pmtud on, longer than the WireGuard MTU.
 			for p in "${L2N_PEERS[@]}"; do
-				_l2n_run iptables -w -A "$L2N_CHAIN" -p gre -d "${L2N_P[$p.address]}" -j NFQUEUE "${q[@]}" --queue-bypass || return 1
+				_l2n_run iptables -w -A "$L2N_CHAIN" -p gre -d "${L2N_P[$p.address]}" -m u32 --u32 "4&0x4000=0x4000" \
+					-j NFQUEUE "${q[@]}" --queue-bypass || return 1
+				[ "$L2N_PMTUD" = off ] ||
+					_l2n_run iptables -w -A "$L2N_CHAIN" -p gre -d "${L2N_P[$p.address]}" -m length --length "$((L2N_L[wg-mtu] + 1)):65535" \
+						-j NFQUEUE "${q[@]}" --queue-bypass || return 1
 			done
 			_l2n_run iptables -w -A OUTPUT -j "$L2N_CHAIN" || return 1
 		fi
@@ -897,6 +1016,20 @@ _l2n_do_up() {
 				{ _l2n_err "the kernel did not keep ignore-df on gt-$p: use df-strategy l2fragq"; return 1; }
 		done
 	fi
+	if [ "$L2N_PMTUD" = on ] && [ "$L2N_IGNDF" = on ]; then
+		# A GSO frame (the VMs' virtio and veth send them) would reach
+		# OUTPUT as one outer packet carrying its whole length, so the
+		# length rule would queue TCP that already fits the path, segment by
+		# segment. Without segmentation offload on the gretap the kernel
+		# segments before encapsulation and only frames that are really too
+		# big match. (The ports go with down: nothing to undo.) Only with
+		# ignore-df: without it, TCP carries DF outside and is queued
+		# anyway, and since 5.11 the tunnel drops oversized non-GSO DF
+		# frames before OUTPUT, so segmenting first would hide every
+		# full-size segment from l2fragq and stall TCP.
+		for p in "${L2N_PEERS[@]}"; do _l2n_gso_off "gt-$p" || return 1; done
+		_l2n_rec info gso-off "$L2N_GSO_OFF_HOW"
+	fi
 	batch=
 	for p in "${L2N_PEERS[@]}"; do
 		gt=gt-$p
@@ -906,6 +1039,24 @@ _l2n_do_up() {
 	done
 	_l2n_run_in "ip -batch (gretap ports into $br)" ip -batch - <<<"$batch" || return 1
 	return 0
+}
+
+# Segmentation offload off on a gretap: ethtool, else at most one segment
+# per GSO packet (gso_max_segs 1 makes the stack segment as well). Sets
+# L2N_GSO_OFF_HOW.
+_l2n_gso_off() { # DEV
+	local out
+	if command -v ethtool >/dev/null 2>&1 && out=$(ethtool -K "$1" tso off gso off 2>&1) &&
+		[[ $(ethtool -k "$1" 2>/dev/null) == *"tcp-segmentation-offload: off"* ]]; then
+		L2N_GSO_OFF_HOW="ethtool -K tso off gso off"
+		return 0
+	fi
+	if ip link set dev "$1" gso_max_segs 1 2>/dev/null; then
+		L2N_GSO_OFF_HOW="gso_max_segs 1${out:+ (ethtool: ${out//$'\n'/ })}"
+		return 0
+	fi
+	_l2n_err "cannot turn segmentation offload off on $1 (apt-get install ethtool): ${out:-no ethtool}"
+	return 1
 }
 
 _l2n_queues_bound() { # are queues QFIRST..QLAST all bound in this network namespace?
@@ -923,6 +1074,7 @@ _l2n_start_daemon() {
 	for p in "${L2N_PEERS[@]}"; do args+=(--peer "${L2N_P[$p.address]}"); done
 	[ "${L2N_L[stats-interval]}" -gt 0 ] && args+=(--stats-interval "${L2N_L[stats-interval]}")
 	[ -n "${L2N_L[metrics-file]}" ] && args+=(--metrics-file "${L2N_L[metrics-file]}")
+	[ "$L2N_PMTUD" = off ] || args+=(--pmtud)
 	if [ -n "${L2N_L[l2fragq-args]}" ]; then
 		read -r -a extra <<<"${L2N_L[l2fragq-args]}"
 		args+=("${extra[@]}")
@@ -989,14 +1141,30 @@ _l2n_daemon_counters() { # PID LOG
 	return 1
 }
 
-_l2n_counter_of() { # nft counter packets of chain FAMILY CHAIN in our table
+_l2n_counter_of() { # nft counter packets of chain FAMILY CHAIN in our table [of the rule containing WORDS]
 	local out
 	out=$(nft list chain "$1" "$L2N_TABLE" "$2" 2>/dev/null) || return 1
+	[ -z "${3:-}" ] || out=$(grep -F -- "$3" <<<"$out")
 	[[ $out =~ counter\ packets\ ([0-9]+) ]] && echo "${BASH_REMATCH[1]}"
 }
 
+# The path MTU to a tunnel address: the route's mtu (a cached or locked one),
+# else the MTU of the device the route leaves through. "MTU (how)".
+_l2n_path_mtu() { # ADDR
+	local r dev m
+	r=$(ip -o route get "$1" 2>/dev/null) || { echo "? (no route)"; return; }
+	[[ $r =~ \ dev\ ([^ ]+) ]] && dev=${BASH_REMATCH[1]}
+	if [[ $r =~ \ mtu\ (lock\ )?([0-9]+) ]]; then
+		echo "${BASH_REMATCH[2]} (route to it${BASH_REMATCH[1]:+, locked})"
+	elif [ -n "${dev:-}" ] && read -r m <"/sys/class/net/$dev/mtu" 2>/dev/null; then
+		echo "$m ($dev MTU)"
+	else
+		echo "? ($r)"
+	fi
+}
+
 l2fq_net_status() {
-	local problems=() a b c br wg log pid line eff n detail
+	local problems=() a b c br wg log pid line eff n detail p
 	if [ ! -f "$L2N_STATE" ]; then
 		echo "$L2N_NAME: down (no state file $L2N_STATE)"
 		return 3
@@ -1053,7 +1221,12 @@ l2fq_net_status() {
 	if grep -q '^daemon ' "$L2N_STATE"; then
 		echo "queue rule: ${L2N_INFO[queue-backend]:-} (${L2N_INFO[queue-backend-why]:-})"
 		if [ "${L2N_INFO[queue-backend]:-}" = nft ]; then
-			line=$(_l2n_counter_of ip out) || { line="rule missing"; problems+=("the queue rule is missing"); }
+			line=$(_l2n_counter_of ip out frag-off) || { line="rule missing"; problems+=("the queue rule is missing"); }
+			line="GRE with DF $line"
+			if [ "${L2N_INFO[pmtud]:-off}" = on ]; then
+				a=$(_l2n_counter_of ip out "ip length") || { a="rule missing"; problems+=("the queue rule for oversized GRE is missing"); }
+				line+=", longer than the WireGuard MTU $a"
+			fi
 			echo "  queue rule hits: $line (a GSO packet counts once)"
 		else
 			line=$(iptables -w -S "$L2N_CHAIN" 2>/dev/null | grep -c NFQUEUE)
@@ -1065,6 +1238,10 @@ l2fq_net_status() {
 			line=$(_l2n_daemon_counters "$pid" "$log") || line="(no answer to SIGUSR1 within 4 s)"
 			echo "l2fragq: pid $pid, queues ${L2N_INFO[queues]:-}, log $log"
 			echo "l2fragq counters: $line"
+			if [ "${L2N_INFO[pmtud]:-off}" = on ]; then
+				a=$(tr ' ' '\n' <<<"$line" | grep '^pmtud-' | tr '\n' ' ')
+				echo "  path-MTU signals: ${a:-none yet}"
+			fi
 		else
 			echo "l2fragq: NOT RUNNING (pid $pid); last log lines:"
 			tail -n 3 "$log" 2>/dev/null | sed 's/^/  /'
@@ -1076,6 +1253,22 @@ l2fq_net_status() {
 	else
 		echo "l2fragq: not used by this strategy"
 	fi
+	# Path MTU: what the VMs are told (pmtud) or what makes the host fragment.
+	echo "pmtud: ${L2N_INFO[pmtud-why]:-off}${L2N_INFO[gso-off]:+; gretap segmentation offload off (${L2N_INFO[gso-off]})}"
+	[ -z "${L2N_INFO[mss-clamp]:-}" ] || {
+		line=$(_l2n_counter_of bridge mss "ether type ip ") || line='?'
+		a=$(_l2n_counter_of bridge mss "ether type ip6 ") || a='?'
+		echo "mss-clamp: ${L2N_INFO[mss-clamp]}; SYNs clamped: IPv4 $line, IPv6 $a"
+	}
+	for p in "${L2N_PEERS[@]}"; do
+		a=$(_l2n_path_mtu "${L2N_P[$p.address]}")
+		b=${a%% *}
+		if _l2n_is_uint "$b"; then
+			echo "path MTU to $p (${L2N_P[$p.address]}): $a: VM packets up to $((b - L2N_TUN_OVERHEAD)) bytes of IP cross whole"
+		else
+			echo "path MTU to $p (${L2N_P[$p.address]}): $a"
+		fi
+	done
 	if [ ${#problems[@]} -gt 0 ]; then
 		printf 'PROBLEM: %s\n' "${problems[@]}"
 		return 1
@@ -1105,6 +1298,9 @@ l2fq_net_check() {
 				_l2n_err "no way to queue packets to l2fragq: $L2N_BACKEND_WHY"; rc=1
 			fi
 		fi
+		_l2n_pmtud_plan_line
+		[ -z "$L2N_PMTUD_WARN" ] || echo "  warning: $L2N_PMTUD_WARN"
+		[ -z "$L2N_MSS4" ] || echo "mss-clamp: TCP SYNs leaving through the tunnel ports get MSS at most $L2N_MSS4 (IPv4) / $L2N_MSS6 (IPv6)"
 	else
 		rc=1
 	fi

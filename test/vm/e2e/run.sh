@@ -8,12 +8,12 @@
 # when the harness cannot start (no QEMU, no kernel: test/vm/setup-vm-deps.sh).
 #
 # Usage (as root): test/vm/e2e/run.sh L2FRAGQ_BINARY
-# Environment: L2FQ_E2E_TIMEOUT (seconds for the whole guest run, default 580).
+# Environment: L2FQ_E2E_TIMEOUT (seconds for the whole guest run, default 900).
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../../.." && pwd)
-timeout_s=${L2FQ_E2E_TIMEOUT:-580}
+timeout_s=${L2FQ_E2E_TIMEOUT:-900}
 # shellcheck source=test/vm/lib.sh
 . "$root/test/vm/lib.sh"
 

@@ -225,6 +225,13 @@ static int start_pmtud(struct daemon *d, char *msg, size_t msglen)
 		return L2FQ_EXIT_FAILURE;
 	}
 	for (unsigned i = 0; i < d->opts->threads; i++) {
+		int err = l2fq_fdb_open(&d->pmtud_workers[i].fdb);
+
+		if (err) {
+			snprintf(msg, msglen, "--pmtud: cannot open an rtnetlink socket: %s",
+				 strerror(-err));
+			return L2FQ_EXIT_FAILURE;
+		}
 		d->pmtud_workers[i].sender = d->pmtud;
 		d->workers[i].queue.pmtud = &d->pmtud_workers[i];
 	}
@@ -263,6 +270,9 @@ static void close_all(struct daemon *d)
 	for (unsigned i = 0; i < d->opened; i++)
 		l2fq_queue_close(&d->workers[i].queue);
 	l2fq_pmtud_sender_close(d->pmtud);
+	if (d->pmtud_workers)
+		for (unsigned i = 0; i < d->opts->threads; i++)
+			l2fq_fdb_close(&d->pmtud_workers[i].fdb);
 	free(d->pmtud_workers);
 	free(d->workers);
 }

@@ -73,6 +73,15 @@ size_t l2fq_metrics_format(char *buf, size_t len, const struct l2fq_metrics_queu
 		emit(&o, "# HELP %s %s\n# TYPE %s counter\n", fam->name, fam->help, fam->name);
 		per_queue(&o, q, n, fam->name, fam->counter);
 	}
+	/* --pmtud: one family, the counter name without "pmtud-" as the result. */
+	emit(&o, "# HELP l2fragq_pmtud_total Path-MTU signals (--pmtud), by queue and result: "
+		 "oversize packets, signals sent (sent-v4, sent-v6) and why none was sent.\n"
+		 "# TYPE l2fragq_pmtud_total counter\n");
+	for (size_t i = 0; i < n; i++)
+		for (int c = L2FQ_CNT_PMTUD_OVERSIZE; c <= L2FQ_CNT_PMTUD_LAST; c++)
+			emit(&o, "l2fragq_pmtud_total{queue=\"%u\",result=\"%s\"} %llu\n",
+			     (unsigned)q[i].queue, l2fq_counter_name((enum l2fq_counter)c) + 6,
+			     (unsigned long long)l2fq_stats_get(q[i].stats, (enum l2fq_counter)c));
 	emit(&o, "# HELP l2fragq_kernel_dropped_total Packets the kernel dropped for this queue "
 		 "(queue_full: queue at maxlen; socket_full: receive buffer full).\n"
 		 "# TYPE l2fragq_kernel_dropped_total counter\n");

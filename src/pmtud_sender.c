@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "l2fragq/bytes.h"
+#include "l2fragq/frame.h"
 #include "l2fragq/exit_codes.h"
 #include "l2fragq/inject.h"
 #include "l2fragq/ratelimit.h"
@@ -25,6 +26,7 @@ struct l2fq_pmtud_sender {
 	pthread_mutex_t rl_lock;
 	struct l2fq_ratelimit rl;
 	atomic_int no_path_reported;
+	atomic_int fdb_error_reported;
 };
 
 int l2fq_pmtud_sender_open(struct l2fq_pmtud_sender **out, const struct l2fq_pmtud_config *cfg,
@@ -98,6 +100,24 @@ static void report_no_path(struct l2fq_pmtud_sender *s, uint32_t saddr, uint32_t
 		"no signal for it (counted as pmtud-no-path; reported once)\n", from, to);
 }
 
+static void report_fdb_error(struct l2fq_pmtud_sender *s, int err)
+{
+	if (atomic_exchange(&s->fdb_error_reported, 1))
+		return;
+	fprintf(stderr,
+		"l2fragq: --pmtud: cannot ask the bridge's forwarding database (%s; needs Linux 5.3 "
+		"or later): no signals (counted as pmtud-fdb-errors; reported once)\n",
+		strerror(-err));
+}
+
+/* The VLAN of the signal (its tags are the original frame's): the first tag. */
+static uint16_t signal_vid(const uint8_t *frame)
+{
+	if (!l2fq_is_vlan_tpid(l2fq_get16(frame + 12)))
+		return 0;
+	return l2fq_get16(frame + 14) & 0x0fff;
+}
+
 void l2fq_pmtud_check(struct l2fq_pmtud_worker *w, const uint8_t *pkt, size_t len,
 		      struct l2fq_stats *stats)
 {
@@ -108,7 +128,7 @@ void l2fq_pmtud_check(struct l2fq_pmtud_worker *w, const uint8_t *pkt, size_t le
 	struct l2fq_path path;
 	uint32_t saddr, daddr;
 	unsigned mtu;
-	int have_path;
+	int have_path, port;
 
 	if (len < 20 || (pkt[0] >> 4) != 4)
 		return; /* rewrite.c counts it */
@@ -134,6 +154,19 @@ void l2fq_pmtud_check(struct l2fq_pmtud_worker *w, const uint8_t *pkt, size_t le
 	if (v != L2FQ_PMTUD_SIGNAL) {
 		if (v < L2FQ_PMTUD_VERDICT_COUNT && skip_counter[v])
 			l2fq_stats_add(stats, skip_counter[v], 1);
+		return;
+	}
+	/* Only a frame the bridge sent here because its destination lives
+	 * behind this tunnel says something about that destination's path: a
+	 * flooded one (destination unknown or local) must not be answered. */
+	port = l2fq_fdb_port(&w->fdb, path.bridge_ifindex, w->frame + 6, signal_vid(w->frame));
+	if (port < 0) {
+		l2fq_stats_add(stats, L2FQ_CNT_PMTUD_FDB_ERRORS, 1);
+		report_fdb_error(s, port);
+		return;
+	}
+	if (port != path.gretap_ifindex) {
+		l2fq_stats_add(stats, L2FQ_CNT_PMTUD_FLOODED, 1);
 		return;
 	}
 	pthread_mutex_lock(&s->rl_lock);

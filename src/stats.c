@@ -31,6 +31,8 @@ static const char *const extra_names[] = {
 	[L2FQ_CNT_PMTUD_RATE_GLOBAL - L2FQ_REASON_COUNT] = "pmtud-rate-global",
 	[L2FQ_CNT_PMTUD_NO_PATH - L2FQ_REASON_COUNT] = "pmtud-no-path",
 	[L2FQ_CNT_PMTUD_NO_MTU - L2FQ_REASON_COUNT] = "pmtud-no-mtu",
+	[L2FQ_CNT_PMTUD_FLOODED - L2FQ_REASON_COUNT] = "pmtud-flooded",
+	[L2FQ_CNT_PMTUD_FDB_ERRORS - L2FQ_REASON_COUNT] = "pmtud-fdb-errors",
 	[L2FQ_CNT_PMTUD_SEND_ERRORS - L2FQ_REASON_COUNT] = "pmtud-send-errors",
 };
 

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "l2fragq/fdb.h"
 #include "l2fragq/pathtable.h"
 #include "l2fragq/pmtud.h"
 #include "l2fragq/stats.h"
@@ -34,6 +35,7 @@ void l2fq_pmtud_sender_close(struct l2fq_pmtud_sender *s);
 struct l2fq_pmtud_worker {
 	struct l2fq_pmtud_sender *sender;
 	struct l2fq_path_reader paths;
+	struct l2fq_fdb fdb; /* its own rtnetlink socket: no lock */
 	uint8_t frame[L2FQ_PMTUD_MAX_FRAME];
 };
 

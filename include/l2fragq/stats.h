@@ -42,7 +42,10 @@ enum l2fq_counter {
 	L2FQ_CNT_PMTUD_RATE_GLOBAL,  /* global limit */
 	L2FQ_CNT_PMTUD_NO_PATH,      /* no gretap carries this pair, or it is in no bridge */
 	L2FQ_CNT_PMTUD_NO_MTU,       /* the path MTU is unknown (no route to the remote) */
+	L2FQ_CNT_PMTUD_FLOODED,      /* destination MAC not learned behind this tunnel port */
+	L2FQ_CNT_PMTUD_FDB_ERRORS,   /* the bridge's FDB could not be asked */
 	L2FQ_CNT_PMTUD_SEND_ERRORS,  /* the bridge refused the frame */
+	L2FQ_CNT_PMTUD_LAST = L2FQ_CNT_PMTUD_SEND_ERRORS, /* every pmtud-* name starts "pmtud-" */
 	L2FQ_COUNTER_COUNT
 };
 

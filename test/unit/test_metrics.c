@@ -21,6 +21,8 @@ static void fill(void)
 	l2fq_stats_add(&s0, (enum l2fq_counter)L2FQ_PASS_DF_CLEAR, 3);
 	l2fq_stats_add(&s1, L2FQ_CNT_PACKETS, 5);
 	l2fq_stats_add(&s1, L2FQ_CNT_VERDICT_ERRORS, 2);
+	l2fq_stats_add(&s1, L2FQ_CNT_PMTUD_SENT_V6, 4);
+	l2fq_stats_add(&s1, L2FQ_CNT_PMTUD_FLOODED, 1);
 }
 
 static void lists_every_result_per_queue(void **state)
@@ -43,6 +45,10 @@ static void lists_every_result_per_queue(void **state)
 	assert_non_null(strstr(buf, "\nl2fragq_verdict_errors_total{queue=\"1\"} 2\n"));
 	assert_non_null(strstr(buf, "{queue=\"0\",reason=\"queue_full\"} 4\n"));
 	assert_non_null(strstr(buf, "{queue=\"0\",reason=\"socket_full\"} 9\n"));
+	assert_non_null(strstr(buf, "\nl2fragq_pmtud_total{queue=\"1\",result=\"sent-v6\"} 4\n"));
+	assert_non_null(strstr(buf, "\nl2fragq_pmtud_total{queue=\"1\",result=\"flooded\"} 1\n"));
+	assert_non_null(strstr(buf, "\nl2fragq_pmtud_total{queue=\"0\",result=\"send-errors\"} 0\n"));
+	assert_null(strstr(buf, "result=\"pmtud-"));
 	/* No kernel numbers for queue 1: no invented zeros. */
 	assert_null(strstr(buf, "l2fragq_kernel_dropped_total{queue=\"1\""));
 	for (int r = 0; r < L2FQ_REASON_COUNT; r++) {
@@ -81,7 +87,7 @@ static void families_are_declared_before_samples(void **state)
 			found |= strcmp(declared[i], name) == 0;
 		assert_true(found);
 	}
-	assert_int_equal(ndeclared, 9); /* 6, plus the 3 --gso families */
+	assert_int_equal(ndeclared, 10); /* 6, the 3 --gso families and --pmtud's */
 }
 
 static void reports_needed_size_when_short(void **state)

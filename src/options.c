@@ -125,8 +125,9 @@ static enum l2fq_parse_result fail(char *err, size_t errlen, const char *fmt, ..
 	return L2FQ_PARSE_ERROR;
 }
 
-/* Whole-string unsigned decimal within [min, max]. */
-static int parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out)
+/* Whole-string unsigned number within [min, max]; base 10, or 0 to allow 0x. */
+static int parse_number(const char *s, int base, unsigned long min, unsigned long max,
+			unsigned long *out)
 {
 	char *end;
 	unsigned long v;
@@ -134,11 +135,16 @@ static int parse_uint(const char *s, unsigned long min, unsigned long max, unsig
 	if (*s < '0' || *s > '9')
 		return -1;
 	errno = 0;
-	v = strtoul(s, &end, 10);
+	v = strtoul(s, &end, base);
 	if (errno || *end != '\0' || v < min || v > max)
 		return -1;
 	*out = v;
 	return 0;
+}
+
+static int parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out)
+{
+	return parse_number(s, 10, min, max, out);
 }
 
 /* Decimal with an optional K, M or G (powers of 1024). */
@@ -184,22 +190,6 @@ static const char *daemon_only_option(int c)
 				if (o->val == c)
 					return o->name;
 	return NULL;
-}
-
-/* Decimal or 0x-hexadecimal 32-bit value within [min, max]. */
-static int parse_u32(const char *s, unsigned long min, unsigned long max, unsigned long *out)
-{
-	char *end;
-	unsigned long long v;
-
-	if (*s < '0' || *s > '9')
-		return -1;
-	errno = 0;
-	v = strtoull(s, &end, 0);
-	if (errno || *end != '\0' || v < min || v > max)
-		return -1;
-	*out = (unsigned long)v;
-	return 0;
 }
 
 static void set_defaults(struct l2fq_options *o)
@@ -322,7 +312,7 @@ enum l2fq_parse_result l2fq_options_parse(int argc, char **argv, struct l2fq_opt
 			pmtud_detail = "--pmtud-mtu";
 			break;
 		case OPT_PMTUD_MARK:
-			if (parse_u32(arg, 1, 0xffffffffu, &v))
+			if (parse_number(arg, 0, 1, 0xffffffffu, &v))
 				return fail(err, errlen,
 					    "--pmtud-mark: '%s' is not a mark 1..0xffffffff (decimal or 0x hex)",
 					    arg);

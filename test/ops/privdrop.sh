@@ -3,7 +3,9 @@
 #
 #   test/ops/privdrop.sh L2FRAGQ_BINARY
 #
-# Started as root with --user nobody --threads 3, the daemon must, once bound:
+# Started as root with --user nobody --threads 3 --pmtud (which opens an
+# AF_PACKET socket with CAP_NET_RAW first and runs a path-table thread), the
+# daemon must, once bound:
 #   - run every thread (/proc/PID/task/*/status) as nobody/nogroup with no
 #     supplementary groups, CapEff = CapPrm = CapBnd = 0x1000 (CAP_NET_ADMIN
 #     only), CapInh = CapAmb = 0, NoNewPrivs 1;
@@ -57,8 +59,8 @@ ops_send "C$$" "$WORK/c.json" big:1538:0
 ops_probe_check --label "no daemon" --manifest "$WORK/c.json" --absent big --wait 1 --linger 0.5
 
 # ------------------------------------------------------------ start as nobody
-echo "# l2fragq --user nobody --queue $QUEUE --threads $THREADS"
-ip netns exec "$NS_S" "$BIN" --user nobody --queue "$QUEUE" --threads "$THREADS" \
+echo "# l2fragq --user nobody --queue $QUEUE --threads $THREADS --pmtud"
+ip netns exec "$NS_S" "$BIN" --user nobody --queue "$QUEUE" --threads "$THREADS" --pmtud \
 	>"$WORK/daemon.out" 2>"$WORK/daemon.err" &
 DAEMON_PID=$!
 OPS_PIDS="$OPS_PIDS $DAEMON_PID"
@@ -91,7 +93,8 @@ for st in /proc/"$DAEMON_PID"/task/*/status; do
 		[ "$got" = "$want" ] || bad+=("task $tid $name='$got' (want '$want')")
 	done
 done
-check "$ntasks tasks: the main thread and $THREADS workers" [ "$ntasks" -eq $((THREADS + 1)) ]
+check "$ntasks tasks: the main thread, $THREADS workers and --pmtud's path table" [ "$ntasks" -eq $((THREADS + 2)) ]
+check "--pmtud started after the drop and logged its path table" grep -q -- '--pmtud: no gretap found yet' "$WORK/daemon.err"
 if [ ${#bad[@]} -eq 0 ]; then
 	pass "every task: Uid/Gid nobody ($NOBODY_UID/$NOBODY_GID), no groups, CapEff=CapPrm=CapBnd=0x1000, CapInh=CapAmb=0, NoNewPrivs 1"
 else

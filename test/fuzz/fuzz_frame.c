@@ -34,14 +34,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define REQUIRE(cond)                                                                  \
-	do {                                                                           \
-		if (!(cond)) {                                                         \
-			fprintf(stderr, "fuzz_frame: invariant failed: %s (%s:%d)\n", \
-				#cond, __FILE__, __LINE__);                            \
-			abort();                                                       \
-		}                                                                      \
-	} while (0)
+#include "fuzz_require.h"
 
 static unsigned be16(const uint8_t *p)
 {

@@ -27,14 +27,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define MAX_ARGS 48
 #define ERRLEN 256
 
-#define REQUIRE(cond)                                                                   \
-	do {                                                                            \
-		if (!(cond)) {                                                          \
-			fprintf(stderr, "fuzz_options: invariant failed: %s (%s:%d)\n", \
-				#cond, __FILE__, __LINE__);                             \
-			abort();                                                        \
-		}                                                                       \
-	} while (0)
+#include "fuzz_require.h"
 
 static int points_into_argv(const char *p, char **strings, int argc)
 {

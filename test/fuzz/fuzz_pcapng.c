@@ -41,14 +41,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define REQUIRE(cond)                                                                  \
-	do {                                                                           \
-		if (!(cond)) {                                                         \
-			fprintf(stderr, "fuzz_pcapng: invariant failed: %s (%s:%d)\n", \
-				#cond, __FILE__, __LINE__);                            \
-			abort();                                                       \
-		}                                                                      \
-	} while (0)
+#include "fuzz_require.h"
 
 /* The harness's own view of the file: spelled-out values, own readers. */
 #define M_SHB 0x0a0d0d0au

@@ -22,6 +22,5 @@ timeout_s=${L2FQ_PATHS_TIMEOUT:-300}
 [ $# -eq 1 ] || { echo "usage: $0 TOOL_DIR" >&2; exit 2; }
 dir=$(readlink -f "$1") || l2vm_harness_fail "cannot resolve $1"
 [ -x "$dir/l2fq_paths" ] || l2vm_harness_fail "$dir/l2fq_paths is not executable (build the l2fq_paths target)"
-l2vm_host_ready
-[ -z "${L2VM_KERNEL:-}" ] || L2VM_KVER=$L2VM_KERNEL
+l2vm_host_ready # (honours L2VM_KERNEL)
 l2vm_run_guest paths "$timeout_s" "$root/test/vm/paths/guest.sh" "$dir"

@@ -38,14 +38,9 @@ bin=$(readlink -f "$1") || l2vm_harness_fail "cannot resolve $1"
 for t in tcpdump ethtool; do
 	command -v "$t" >/dev/null || l2vm_harness_fail "$t missing (the guest uses the host's tools): apt-get install $t"
 done
+# l2vm_host_ready checks L2VM_KERNEL and names it; run-in-vm.sh boots it.
+[ -z "$kver" ] || export L2VM_KERNEL=$kver
 l2vm_host_ready
-if [ -n "$kver" ]; then
-	[ -f "/boot/vmlinuz-$kver" ] && [ -f "/lib/modules/$kver/modules.dep" ] ||
-		l2vm_harness_fail "kernel $kver: no /boot/vmlinuz-$kver with modules in /lib/modules/$kver"
-	export L2VM_KERNEL=$kver # run-in-vm.sh boots this one
-	L2VM_KVER=$kver # (shown by l2vm_run_guest)
-	: "$L2VM_KVER"
-fi
 
 envs=()
 for k in PMTUD_BYTES PMTUD_RUNS; do

@@ -1184,7 +1184,7 @@ l2fq_net_status() {
 			hs = ($5 == 0) ? "never" : (now - $5) " s ago"; if ($5 == 0) bad = 1
 			printf "  peer %s endpoint %s handshake %s rx %d tx %d bytes\n", $4, $3, hs, $6, $7 }
 			END { if (bad) print "NOHANDSHAKE" }')
-		[[ $line != *NOHANDSHAKE* ]] || problems+=("a WireGuard peer has never completed a handshake")
+		[[ $line != *NOHANDSHAKE* ]] || problems+=("a WireGuard peer has never completed a handshake (just up? l2fragq-net wait)")
 		[ -z "${line/NOHANDSHAKE/}" ] || printf '%s\n' "${line%NOHANDSHAKE}" | sed '/^$/d'
 	else
 		problems+=("WireGuard interface $wg is missing")
@@ -1275,6 +1275,71 @@ l2fq_net_status() {
 	fi
 	echo "OK"
 }
+
+# ====================================================================== wait
+
+# Waits until this instance can carry traffic: up finished, l2fragq (when
+# used) alive with its queues bound, and a WireGuard handshake with every
+# peer. Both sides usually come up at about the same time; an initiation
+# that reaches a peer before its interface exists is lost and WireGuard
+# retries only after 5 s (REKEY_TIMEOUT), so probing right after up can
+# fail by chance. Returns 0 when ready, 1 (naming what is missing) after
+# TIMEOUT seconds, 3 when not up.
+l2fq_net_wait() { # TIMEOUT
+	local timeout=$1 start now elapsed wg pid bin p key hs missing
+	local -A seen=() shake=()
+	if [ ! -f "$L2N_STATE" ]; then
+		_l2n_err "$L2N_NAME is not up (no state file $L2N_STATE)"
+		return 3
+	fi
+	start=$(_l2n_uptime_ms)
+	while :; do
+		now=$(_l2n_uptime_ms)
+		elapsed=$((now - start))
+		_l2n_read_info
+		missing=()
+		[ "$L2N_UPDONE" = 1 ] || missing+=("up has not finished (or failed: see its output)")
+		wg=${L2N_INFO[wg]:-}
+		if grep -q '^daemon ' "$L2N_STATE"; then
+			read -r _ pid bin <<<"$(grep '^daemon ' "$L2N_STATE" | tail -n 1)"
+			if ! _l2n_pid_is "$pid" "$bin"; then
+				_l2n_err "l2fragq (pid $pid) is not running: $(tail -n 2 "${L2N_INFO[log]:-/dev/null}" 2>/dev/null | tr '\n' ' ')"
+				return 1
+			fi
+			_l2n_queues_bound || missing+=("l2fragq has not bound queues $L2N_QFIRST-$L2N_QLAST")
+		fi
+		shake=()
+		while read -r key hs; do shake[$key]=$hs; done < <(wg show "$wg" latest-handshakes 2>/dev/null)
+		for p in "${L2N_PEERS[@]}"; do
+			key=${L2N_P[$p.public-key]}
+			if [ "${shake[$key]:-0}" != 0 ]; then
+				[ -n "${seen[$p]:-}" ] || {
+					seen[$p]=1
+					_l2n_say "WireGuard handshake with $p (${L2N_P[$p.address]}) after $(_l2n_ms_to_s "$elapsed") s"
+				}
+			else
+				missing+=("no WireGuard handshake with $p (${L2N_P[$p.address]}, endpoint ${L2N_P[$p.endpoint]})")
+			fi
+		done
+		[ ${#missing[@]} -gt 0 ] || { _l2n_say "ready: traffic can flow to every peer"; return 0; }
+		if [ "$elapsed" -ge $((timeout * 1000)) ]; then
+			_l2n_err "not ready after $timeout s:"
+			printf '  %s\n' "${missing[@]}" >&2
+			[[ "${missing[*]}" != *"WireGuard handshake"* ]] ||
+				printf '  (is l2fragq-net up on that peer, does UDP port %s reach it, and do the public keys match? wg show %s)\n' \
+					"${L2N_L[listen-port]}" "$wg" >&2
+			return 1
+		fi
+		sleep 0.1
+	done
+}
+
+_l2n_uptime_ms() { # milliseconds since boot (monotonic, no date forks)
+	local up
+	read -r up _ </proc/uptime
+	echo $((${up%.*} * 1000 + 10#${up#*.} * 10))
+}
+_l2n_ms_to_s() { printf '%d.%d' $(($1 / 1000)) $(($1 % 1000 / 100)); }
 
 # ====================================================================== check
 

@@ -21,8 +21,9 @@
 #   seed_add_hyp N [nobridge]        another hypervisor on the router
 #   seed_add_vm N XY                 fake VM XY plugged into hypN's br-vm
 #   seed_conf N STRATEGY "PEERS" [KEY=VALUE...]  writes WORK/hypN.conf
-#   seed_net N up|down|status|check  scripts/l2fragq-net inside hypN
-#   seed_net_up N...                 "up" on several at once; SEED_UP_RC, logs WORK/upN.log
+#   seed_net N COMMAND [ARGS]        scripts/l2fragq-net inside hypN
+#   seed_net_up N...                 "up --wait 30" on several at once (ready when it
+#                                    returns); SEED_UP_RC, logs WORK/upN.log
 #   seed_net_up_failed N...          after a failed seed_net_up: show the logs, "down" each
 #   seed_down                        l2fragq-net down everywhere, namespaces gone
 #   seed_ns NAME                     the full namespace name of hyp1, vm11 ...
@@ -144,18 +145,20 @@ seed_conf() { # N STRATEGY "PEER NUMBERS" [KEY=VALUE...] (KEY=VALUE replaces a d
 	} >"$L2S_WORK/hyp$n.conf"
 }
 
-seed_net() { # N COMMAND
-	ip netns exec "$L2S_P"hyp"$1" "$L2S_NET" -c "$L2S_WORK/hyp$1.conf" "$2"
+seed_net() { # N COMMAND [ARGS]
+	ip netns exec "$L2S_P"hyp"$1" "$L2S_NET" -c "$L2S_WORK/hyp$1.conf" "${@:2}"
 }
 
-# Runs "up" on hypervisors N... at once (each waits for its peers), logs in
+# Runs "up --wait 30" on hypervisors N... at once: each returns once it has
+# a WireGuard handshake with every peer and its queues are bound, so no probe
+# is judged before the path is ready. Logs in
 # $L2S_WORK/upN.log. Exit statuses in SEED_UP_RC ("0 0"); 0 if all succeeded,
 # otherwise prints the logs indented and returns 1 (the caller says FAIL
 # first, then calls seed_net_up_failed to show them and take the hosts down).
 seed_net_up() { # N...
 	local n pids=() rcs=() i
 	for n in "$@"; do
-		seed_net "$n" up >"$L2S_WORK/up$n.log" 2>&1 &
+		seed_net "$n" --wait 30 up >"$L2S_WORK/up$n.log" 2>&1 &
 		pids+=($!)
 	done
 	for i in "${!pids[@]}"; do

@@ -7,19 +7,24 @@
 #
 # The package (prefix /usr) holds:
 #   /usr/sbin/l2fragq
-#   /usr/share/man/man8/l2fragq.8.gz                 gzip -9n, as Debian wants
+#   /usr/sbin/l2fragq-net                            the setup tool, naming its
+#   /usr/lib/l2fragq/net/net.sh                        library directory
+#   /usr/share/man/man8/{l2fragq,l2fragq-net}.8.gz   gzip -9n, as Debian wants
 #   /usr/lib/systemd/system/l2fragq@.service         template: l2fragq@0-3
+#   /usr/lib/systemd/system/l2fragq-net@.service     template: l2fragq-net@site1
 #   /etc/default/l2fragq                             conffile: L2FQ_OPTS
-#   /usr/share/doc/l2fragq/{copyright,changelog.gz,README.md.gz,operations.md.gz}
-#   /usr/share/l2fragq/scripts/lib/*.sh              namespace helpers
-#   /usr/share/l2fragq/scripts/demo.sh               when it can use an installed
-#   /usr/share/l2fragq/test/netns/gre_probe.py         binary (L2FQ_BINARY)
-# plus maintainer scripts that reload systemd, restart running instances on
-# upgrade and stop them on removal (only where systemd is running).
+#   /usr/share/doc/l2fragq/{copyright,changelog.gz,README.md.gz,
+#                           operations.md.gz,setup.md.gz}
+#   /usr/share/doc/l2fragq/examples/site{1,2}.conf   l2fragq-net configurations
+# plus maintainer scripts that reload systemd, restart running l2fragq@
+# instances on upgrade and stop the instances of both units on removal (only
+# where systemd is running).
 #
-# "cmake --install" with another prefix installs the same files under it;
-# the unit's ExecStart= and EnvironmentFile= then name PREFIX/sbin and
-# PREFIX/etc/default, and an existing PREFIX/etc/default/l2fragq is kept.
+# "cmake --install" with another prefix installs the same files under it
+# (uncompressed); the units then name PREFIX/sbin and PREFIX/etc (default/,
+# l2fragq/), l2fragq-net names PREFIX/lib/l2fragq/net, and an existing
+# PREFIX/etc/default/l2fragq is kept. The demo (scripts/demo.sh) is not
+# installed: it builds l2fragq and runs the source tree's test/vm harness.
 #
 # Cache variables: L2FQ_PACKAGE_MAINTAINER ("Name <address>"),
 # L2FQ_PACKAGE_CONTACT_URL (Homepage, empty for none).
@@ -32,47 +37,67 @@ set(_l2fq_pkg_src ${CMAKE_SOURCE_DIR})
 set(_l2fq_pkg_gen ${CMAKE_BINARY_DIR}/package)
 file(MAKE_DIRECTORY ${_l2fq_pkg_gen})
 
-# ------------------------------------------------------------ unit and config
-# Paths in the unit follow the prefix at install time (cpack installs with
-# /usr, "cmake --install" with CMAKE_INSTALL_PREFIX), so this runs then.
-install(CODE "
-  set(_src \"${_l2fq_pkg_src}\")
-  set(_gen \"${_l2fq_pkg_gen}/install\")
-  set(_prefix \"\${CMAKE_INSTALL_PREFIX}\")
-  if(_prefix STREQUAL \"/usr\")
-    set(_etc \"/etc\")
-  else()
-    set(_etc \"\${_prefix}/etc\")
-  endif()
-  file(READ \"\${_src}/scripts/systemd/l2fragq@.service\" _unit)
-  string(REPLACE \"/usr/sbin/l2fragq\" \"\${_prefix}/sbin/l2fragq\" _unit \"\${_unit}\")
-  string(REPLACE \"/etc/default/\" \"\${_etc}/default/\" _unit \"\${_unit}\")
-  file(MAKE_DIRECTORY \"\${_gen}\")
-  file(WRITE \"\${_gen}/l2fragq@.service\" \"\${_unit}\")
-  file(INSTALL DESTINATION \"\${_prefix}/lib/systemd/system\" TYPE FILE
-       PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ
-       FILES \"\${_gen}/l2fragq@.service\")
-  if(EXISTS \"\$ENV{DESTDIR}\${_etc}/default/l2fragq\")
-    message(STATUS \"Keeping: \$ENV{DESTDIR}\${_etc}/default/l2fragq\")
-  else()
-    file(INSTALL DESTINATION \"\${_etc}/default\" TYPE FILE RENAME l2fragq
-         PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ
-         FILES \"\${_src}/scripts/systemd/l2fragq.default\")
-  endif()
-")
-
-# ------------------------------------------------------------ scripts
-# The namespace helpers, and the demo with its packet tool once the demo can
-# run from an installed tree (it honours L2FQ_BINARY instead of building).
-file(GLOB _l2fq_pkg_libs ${_l2fq_pkg_src}/scripts/lib/*.sh)
-install(FILES ${_l2fq_pkg_libs} DESTINATION share/l2fragq/scripts/lib
-        PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
-file(STRINGS ${_l2fq_pkg_src}/scripts/demo.sh _l2fq_demo_hook REGEX "L2FQ_BINARY")
-if(_l2fq_demo_hook)
-  install(PROGRAMS ${_l2fq_pkg_src}/scripts/demo.sh DESTINATION share/l2fragq/scripts)
-  install(FILES ${_l2fq_pkg_src}/test/netns/gre_probe.py DESTINATION share/l2fragq/test/netns
-          PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
+# ------------------------------------------------------------ units, config, l2fragq-net
+# Paths in the units and in l2fragq-net follow the prefix at install time
+# (cpack installs with /usr, "cmake --install" with CMAKE_INSTALL_PREFIX), so
+# this runs then: a script written here, run by "install(SCRIPT)".
+#   l2fragq@.service      ExecStart PREFIX/sbin/l2fragq, EnvironmentFile ETC/default/
+#   l2fragq-net@.service  PREFIX/sbin/l2fragq-net -c ETC/l2fragq/%i.conf
+#   l2fragq-net           libdir=PREFIX/lib/l2fragq/net instead of the source
+#                         tree's libdir=$here/lib
+# ETC is /etc for the prefix /usr, PREFIX/etc otherwise.
+file(WRITE ${_l2fq_pkg_gen}/install.cmake
+  "set(_src \"${_l2fq_pkg_src}\")\nset(_gen \"${_l2fq_pkg_gen}/install\")\n")
+file(APPEND ${_l2fq_pkg_gen}/install.cmake [==[
+set(_prefix "${CMAKE_INSTALL_PREFIX}")
+if(_prefix STREQUAL "/usr")
+  set(_etc "/etc")
+else()
+  set(_etc "${_prefix}/etc")
 endif()
+set(_r644 OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
+set(_r755 OWNER_READ OWNER_WRITE OWNER_EXECUTE GROUP_READ GROUP_EXECUTE WORLD_READ WORLD_EXECUTE)
+file(MAKE_DIRECTORY "${_gen}")
+
+foreach(_u l2fragq@.service l2fragq-net@.service)
+  file(READ "${_src}/scripts/systemd/${_u}" _unit)
+  string(REPLACE "/usr/sbin/" "${_prefix}/sbin/" _unit "${_unit}")
+  string(REPLACE "/etc/default/" "${_etc}/default/" _unit "${_unit}")
+  string(REPLACE "/etc/l2fragq/" "${_etc}/l2fragq/" _unit "${_unit}")
+  file(WRITE "${_gen}/${_u}" "${_unit}")
+  file(INSTALL DESTINATION "${_prefix}/lib/systemd/system" TYPE FILE
+       PERMISSIONS ${_r644} FILES "${_gen}/${_u}")
+endforeach()
+
+# l2fragq-net finds its library beside it in the source tree; the installed
+# copy names the library directory instead.
+file(READ "${_src}/scripts/l2fragq-net" _net)
+set(_from "\nlibdir=$here/lib\n")
+string(FIND "${_net}" "${_from}" _at)
+if(_at EQUAL -1)
+  message(FATAL_ERROR "scripts/l2fragq-net has no line 'libdir=$here/lib' to point at the installed library")
+endif()
+string(REPLACE "${_from}" "\nlibdir=\"${_prefix}/lib/l2fragq/net\"\n" _net "${_net}")
+file(WRITE "${_gen}/l2fragq-net" "${_net}")
+file(INSTALL DESTINATION "${_prefix}/sbin" TYPE PROGRAM
+     PERMISSIONS ${_r755} FILES "${_gen}/l2fragq-net")
+
+if(EXISTS "$ENV{DESTDIR}${_etc}/default/l2fragq")
+  message(STATUS "Keeping: $ENV{DESTDIR}${_etc}/default/l2fragq")
+else()
+  file(INSTALL DESTINATION "${_etc}/default" TYPE FILE RENAME l2fragq
+       PERMISSIONS ${_r644} FILES "${_src}/scripts/systemd/l2fragq.default")
+endif()
+]==])
+install(SCRIPT ${_l2fq_pkg_gen}/install.cmake)
+
+# l2fragq-net's library: one private directory, PREFIX/lib/l2fragq/net. Every
+# file that scripts/l2fragq-net sources from "$libdir" belongs in this list.
+set(_l2fq_net_lib ${_l2fq_pkg_src}/scripts/lib/net.sh)
+install(FILES ${_l2fq_net_lib} DESTINATION lib/l2fragq/net
+        PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
+install(FILES ${_l2fq_pkg_src}/doc/l2fragq-net.8 DESTINATION share/man/man8
+        PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
 
 # ------------------------------------------------------------ documentation
 string(TIMESTAMP _l2fq_pkg_date "%a, %d %b %Y %H:%M:%S +0000" UTC)
@@ -85,31 +110,73 @@ file(CONFIGURE OUTPUT ${_l2fq_pkg_gen}/changelog @ONLY CONTENT
     pcap/pcapng mode; systemd unit l2fragq@.service; Prometheus textfile
     metrics (--metrics-file); least privilege (--user, or the unit's dynamic
     user with CAP_NET_ADMIN only).
+  * l2fragq-net (/usr/sbin/l2fragq-net, l2fragq-net(8), l2fragq-net@.service):
+    joins the VM bridges of hypervisors over WireGuard + gretap, with the DF
+    fix, path MTU signals and the hypervisors invisible to the VMs.
+  * Licence: GPL-2.0-or-later.
 
  -- @L2FQ_PACKAGE_MAINTAINER@  @_l2fq_pkg_date@
 ")
+# Machine-readable (DEP-5); the licence text is COPYING in the source tree
+# and /usr/share/common-licenses/GPL-2 on Debian.
+set(_l2fq_pkg_years 2026)
+if(_l2fq_pkg_year GREATER 2026)
+  set(_l2fq_pkg_years 2026-${_l2fq_pkg_year})
+endif()
+if(L2FQ_PACKAGE_HOMEPAGE)
+  set(_l2fq_pkg_source "\nSource: ${L2FQ_PACKAGE_HOMEPAGE}")
+else()
+  set(_l2fq_pkg_source "")
+endif()
 file(CONFIGURE OUTPUT ${_l2fq_pkg_gen}/copyright @ONLY CONTENT
-"l2fragq: clear DF on outer GRE packets so gretap frames fit a smaller tunnel MTU.
+"Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/
+Upstream-Name: l2fragq
+Upstream-Contact: @L2FQ_PACKAGE_MAINTAINER@@_l2fq_pkg_source@
 
-Copyright (C) @_l2fq_pkg_year@ the l2fragq authors.
+Files: *
+Copyright: @_l2fq_pkg_years@ the l2fragq authors
+License: GPL-2+
 
-Upstream has not yet stated a licence for l2fragq. Until it does, no
-permission to copy, modify or redistribute it is granted beyond what the
-law allows without one.
+License: GPL-2+
+ This program is free software; you can redistribute it and/or modify
+ it under the terms of the GNU General Public License as published by
+ the Free Software Foundation; either version 2 of the License, or
+ (at your option) any later version.
+ .
+ This program is distributed in the hope that it will be useful,
+ but WITHOUT ANY WARRANTY; without even the implied warranty of
+ MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the
+ GNU General Public License for more details.
+ .
+ You should have received a copy of the GNU General Public License
+ along with this program.  If not, see <https://www.gnu.org/licenses/>.
+ .
+ On Debian systems, the complete text of the GNU General Public
+ License version 2 can be found in \"/usr/share/common-licenses/GPL-2\".
 ")
 install(FILES ${_l2fq_pkg_gen}/copyright ${_l2fq_pkg_gen}/changelog
               ${_l2fq_pkg_src}/README.md
         DESTINATION share/doc/l2fragq
         PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
-if(EXISTS ${_l2fq_pkg_src}/doc/operations.md)
-  install(FILES ${_l2fq_pkg_src}/doc/operations.md DESTINATION share/doc/l2fragq
-          PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
-endif()
+foreach(_d operations.md setup.md)
+  if(EXISTS ${_l2fq_pkg_src}/doc/${_d})
+    install(FILES ${_l2fq_pkg_src}/doc/${_d} DESTINATION share/doc/l2fragq
+            PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
+  endif()
+endforeach()
+file(GLOB _l2fq_pkg_examples ${_l2fq_pkg_src}/scripts/examples/*.conf)
+install(FILES ${_l2fq_pkg_examples} DESTINATION share/doc/l2fragq/examples
+        PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
 
 # ------------------------------------------------------------ maintainer scripts
 # systemd only where it runs (containers, chroots and sysvinit hosts have no
-# /run/systemd/system). The template has no default instance, so nothing is
-# enabled on install: "systemctl enable --now l2fragq@0-3" is the admin's.
+# /run/systemd/system). The templates have no default instance, so nothing is
+# enabled on install: "systemctl enable --now l2fragq@0-3" (or
+# l2fragq-net@site1) is the admin's. An upgrade does not restart
+# l2fragq-net@ instances: that would take the VM network down and up; the
+# l2fragq they started runs the old binary until their next stop or restart.
+# Removal stops them (l2fragq-net down), while the tool is still there to undo
+# what up did.
 file(CONFIGURE OUTPUT ${_l2fq_pkg_gen}/control/postinst @ONLY CONTENT
 "#!/bin/sh
 set -e
@@ -128,6 +195,7 @@ file(CONFIGURE OUTPUT ${_l2fq_pkg_gen}/control/prerm @ONLY CONTENT
 "#!/bin/sh
 set -e
 if [ \"$1\" = remove ] && [ -d /run/systemd/system ]; then
+	deb-systemd-invoke stop 'l2fragq-net@*.service' >/dev/null || true
 	deb-systemd-invoke stop 'l2fragq@*.service' >/dev/null || true
 fi
 exit 0
@@ -141,8 +209,11 @@ if [ \"$1\" = remove ] || [ \"$1\" = purge ]; then
 	fi
 fi
 if [ \"$1\" = purge ]; then
-	# The links that \"systemctl enable l2fragq@A-B\" made.
-	find /etc/systemd/system -name 'l2fragq@*.service' -type l -delete 2>/dev/null || true
+	# The links that \"systemctl enable l2fragq@A-B\" and l2fragq-net@NAME made.
+	find /etc/systemd/system \\( -name 'l2fragq@*.service' -o -name 'l2fragq-net@*.service' \\) \\
+		-type l -delete 2>/dev/null || true
+	# l2fragq-net's default log files (log-file = /var/log/l2fragq-NAME.log).
+	rm -f /var/log/l2fragq-*.log
 fi
 exit 0
 ")
@@ -188,8 +259,9 @@ whose ID is 0 and fixes the header checksum; nothing else changes.
 
 The package ships the daemon (also an offline pcap/pcapng rewriter), a
 hardened systemd unit template (l2fragq@FIRST-LAST.service: a dynamic user
-holding CAP_NET_ADMIN only), Prometheus textfile metrics, and the network
-namespace helpers of the demo.")
+holding CAP_NET_ADMIN only), Prometheus textfile metrics, and l2fragq-net,
+which joins the VM bridges of hypervisors over WireGuard + gretap like
+wg-quick (l2fragq-net@NAME.service for /etc/l2fragq/NAME.conf).")
 set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
 set(CPACK_INSTALL_PREFIX /usr)
 # Install into the staging tree through DESTDIR, so that install-time code
@@ -203,8 +275,14 @@ set(CPACK_DEBIAN_PACKAGE_MAINTAINER "${L2FQ_PACKAGE_MAINTAINER}")
 set(CPACK_DEBIAN_PACKAGE_SECTION net)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
-set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "nftables | iptables")
-set(CPACK_DEBIAN_PACKAGE_SUGGESTS "prometheus-node-exporter, python3, iproute2")
+# Besides the libraries (dpkg-shlibdeps, appended by CPack): what l2fragq-net
+# runs (ip and bridge; nft; wg; modinfo and modprobe). ethtool turns off
+# segmentation offload on the gretap ports for pmtud (a weaker fallback
+# without it); iptables is the queue backend for kernels without nft_queue;
+# wireguard-go is WireGuard for kernels without the module.
+set(CPACK_DEBIAN_PACKAGE_DEPENDS "iproute2, nftables, wireguard-tools, kmod")
+set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "ethtool")
+set(CPACK_DEBIAN_PACKAGE_SUGGESTS "iptables, wireguard-go, prometheus-node-exporter")
 if(L2FQ_PACKAGE_HOMEPAGE)
   set(CPACK_DEBIAN_PACKAGE_HOMEPAGE "${L2FQ_PACKAGE_HOMEPAGE}")
 endif()

@@ -6,18 +6,30 @@
 # In BUILD_DIR (configured and built, with scripts/package.cmake included):
 #   - cpack -G DEB builds the package (into a scratch directory);
 #   - lintian (installed with apt-get if missing) reports no error (E:);
-#   - control fields: name, version, section net, priority, maintainer, and
-#     Depends from dpkg-shlibdeps; contents: binary, man page gzip -9n'd, the
-#     unit naming /usr/sbin/l2fragq, /etc/default/l2fragq as a conffile,
-#     copyright and changelog.gz, the namespace helper scripts;
-#   - dpkg -i installs it: l2fragq --version answers with the package version,
-#     man -w finds l2fragq(8) and man 8 l2fragq renders it, systemd-analyze
-#     verify accepts the installed unit;
-#   - dpkg --purge removes it: dpkg -L is empty, the binary and every other
-#     file of the package (conffile included) are gone.
+#   - control fields: name, version, section net, priority, maintainer,
+#     Depends from dpkg-shlibdeps plus what l2fragq-net runs (iproute2,
+#     nftables, wireguard-tools, kmod), Recommends and Suggests; contents:
+#     both programs, both man pages gzip -9n'd, both units naming /usr/sbin,
+#     /etc/default/l2fragq as a conffile, l2fragq-net's library in
+#     /usr/lib/l2fragq/net (and the installed l2fragq-net naming it, otherwise
+#     identical to scripts/l2fragq-net), the example configurations, setup
+#     guide, a DEP-5 copyright (GPL-2+) and changelog.gz; nothing in
+#     /usr/share/l2fragq;
+#   - dpkg -i installs it (first installing the Depends that are missing,
+#     with apt-get): l2fragq --version answers with the package version;
+#     l2fragq-net --help works, check on the example configuration (with a
+#     key made here) parses it and finds the installed l2fragq, failing at
+#     most for this kernel (status 0 or 1, never 2), a broken config fails
+#     with status 2 naming its line, status of an instance that is not up
+#     says 3; man -w finds l2fragq(8) and l2fragq-net(8) and man renders them;
+#     systemd-analyze verify accepts both installed units;
+#   - dpkg --purge removes it: dpkg -L is empty, the binaries and every other
+#     file of the package (conffile included) are gone, and so are a unit
+#     enable link and a default l2fragq-net log file made for the test.
 # The package is never left installed, even on failure (trap). An l2fragq
-# already installed on this machine (package or /usr/sbin/l2fragq) is not
-# touched: the test refuses to run.
+# already installed on this machine (package or /usr/sbin/l2fragq, or a
+# /var/log/l2fragq-*.log that the purge would remove) is not touched: the
+# test refuses to run.
 #
 # Prints PASS/FAIL per check, ends with "N passed, M failed", exits non-zero
 # on any failure. Needs root; never skips.
@@ -41,14 +53,23 @@ state=$(pkg_state)
 [ "$state" = not-installed ] ||
 	fatal "the l2fragq package is already on this machine ($state): refusing to install and purge it"
 [ ! -e /usr/sbin/l2fragq ] || fatal "/usr/sbin/l2fragq exists (not from the package): refusing to overwrite it"
+[ ! -e /usr/sbin/l2fragq-net ] || fatal "/usr/sbin/l2fragq-net exists (not from the package): refusing to overwrite it"
+for f in /var/log/l2fragq-*.log; do
+	[ ! -e "$f" ] || fatal "$f exists: purging the package would remove it (l2fragq-net's default log files)"
+done
 
 ops_init
 INSTALLED=0
+# Made before the purge, which must remove them (postrm purge).
+TEST_LINK=/etc/systemd/system/multi-user.target.wants/l2fragq-net@l2fq-pkgtest.service
+TEST_LOG=/var/log/l2fragq-l2fq-pkgtest.log
 pkg_cleanup() {
 	if [ "$INSTALLED" = 1 ] && [ "$(pkg_state)" != not-installed ]; then
 		echo "# cleanup: purging l2fragq" >&2
 		dpkg --purge l2fragq >/dev/null 2>&1 || echo "$OPS_NAME: could not purge l2fragq" >&2
 	fi
+	rm -f "$TEST_LOG"
+	[ ! -L "$TEST_LINK" ] || rm -f "$TEST_LINK"
 }
 OPS_CLEANUP_HOOK=pkg_cleanup
 
@@ -95,30 +116,83 @@ check "Depends from dpkg-shlibdeps: $depends" \
 	grep -q 'libnetfilter-queue1' <<<"$depends"
 check "Depends names libc6, libmnl0 and libpcap0.8" \
 	eval 'grep -q "libc6 (>=" <<<"$depends" && grep -q libmnl0 <<<"$depends" && grep -q libpcap0.8 <<<"$depends"'
+# What l2fragq-net runs: ip and bridge, nft, wg, modinfo and modprobe.
+deps_net=(iproute2 nftables wireguard-tools kmod)
+for d in "${deps_net[@]}"; do
+	check "Depends names $d (l2fragq-net)" grep -qE "(^|, )$d(,|$| )" <<<"$depends"
+done
+check "Recommends: $(field Recommends) (ethtool)" grep -qw ethtool <<<"$(field Recommends)"
+check "Suggests: $(field Suggests) (iptables, wireguard-go)" \
+	eval 'grep -qw iptables <<<"$(field Suggests)" && grep -qw wireguard-go <<<"$(field Suggests)"'
 
 dpkg-deb -c "$DEB" | awk '{ print $6 }' | sed 's|^\./|/|; s|/$||' >"$WORK/contents"
 has() { grep -qx "$1" "$WORK/contents"; }
+NET_UNIT=/usr/lib/systemd/system/l2fragq-net@.service
+NET_LIB=/usr/lib/l2fragq/net
+EXAMPLES=/usr/share/doc/l2fragq/examples
 for f in /usr/sbin/l2fragq /usr/share/man/man8/l2fragq.8.gz /usr/lib/systemd/system/l2fragq@.service \
 	/etc/default/l2fragq /usr/share/doc/l2fragq/copyright /usr/share/doc/l2fragq/changelog.gz \
-	/usr/share/l2fragq/scripts/lib/netns-pair.sh; do
+	/usr/sbin/l2fragq-net "$NET_LIB/net.sh" /usr/share/man/man8/l2fragq-net.8.gz "$NET_UNIT" \
+	"$EXAMPLES/site1.conf" "$EXAMPLES/site2.conf" /usr/share/doc/l2fragq/setup.md.gz; do
 	check "package contains $f" has "$f"
 done
 check "no uncompressed man page" eval '! grep -q "^/usr/share/man/.*\.[1-9]$" "$WORK/contents"'
+check "nothing in /usr/share/l2fragq (the demo and its helpers are not shipped)" \
+	eval '! grep -q "^/usr/share/l2fragq" "$WORK/contents"'
+check "l2fragq-net's library is only in $NET_LIB" \
+	eval '! grep -E "/net\.sh$" "$WORK/contents" | grep -qv "^$NET_LIB/"'
 mkdir "$WORK/x"
 dpkg-deb -x "$DEB" "$WORK/x"
-# gzip header: FLG without FNAME (0x08), MTIME 0, XFL 2 (slowest, best).
-gzhdr=$(od -An -tu1 -N9 "$WORK/x/usr/share/man/man8/l2fragq.8.gz" | tr -s ' ' | sed 's/^ //')
-read -r _ _ _ flg m0 m1 m2 m3 xfl <<<"$gzhdr"
-check "man page is gzip -9n (no name, no time stamp, best compression: header $gzhdr)" \
-	[ $((flg & 8)) -eq 0 ] && [ "$m0$m1$m2$m3" = 0000 ] && [ "$xfl" -eq 2 ]
-check "man page decompresses to doc/l2fragq.8" \
-	cmp -s <(gzip -dc "$WORK/x/usr/share/man/man8/l2fragq.8.gz") "$OPS_ROOT/doc/l2fragq.8"
+for m in l2fragq l2fragq-net; do
+	# gzip header: FLG without FNAME (0x08), MTIME 0, XFL 2 (slowest, best).
+	gzhdr=$(od -An -tu1 -N9 "$WORK/x/usr/share/man/man8/$m.8.gz" | tr -s ' ' | sed 's/^ //')
+	read -r _ _ _ flg m0 m1 m2 m3 xfl <<<"$gzhdr"
+	check "man page $m.8 is gzip -9n (no name, no time stamp, best compression: header $gzhdr)" \
+		[ $((flg & 8)) -eq 0 ] && [ "$m0$m1$m2$m3" = 0000 ] && [ "$xfl" -eq 2 ]
+	check "man page decompresses to doc/$m.8" \
+		cmp -s <(gzip -dc "$WORK/x/usr/share/man/man8/$m.8.gz") "$OPS_ROOT/doc/$m.8"
+done
 check "unit in the package runs /usr/sbin/l2fragq" \
 	grep -qx 'ExecStart=/usr/sbin/l2fragq --queues %i \$L2FQ_OPTS' "$WORK/x/usr/lib/systemd/system/l2fragq@.service"
+for c in 'ExecStart=/usr/sbin/l2fragq-net -c /etc/l2fragq/%i.conf up' \
+	'ExecStop=/usr/sbin/l2fragq-net -c /etc/l2fragq/%i.conf down' \
+	'ExecReload=/usr/sbin/l2fragq-net -c /etc/l2fragq/%i.conf up' 'Type=oneshot' 'RemainAfterExit=yes'; do
+	check "l2fragq-net@.service: $c" grep -qxF "$c" "$WORK/x$NET_UNIT"
+done
+check "the packaged l2fragq-net is executable" [ -x "$WORK/x/usr/sbin/l2fragq-net" ]
+netdiff=$(diff "$OPS_ROOT/scripts/l2fragq-net" "$WORK/x/usr/sbin/l2fragq-net" | grep '^[<>]' || true)
+check "the packaged l2fragq-net differs from scripts/l2fragq-net only in libdir=$NET_LIB ($(tr '\n' ' ' <<<"$netdiff"))" \
+	[ "$netdiff" = "$(printf '< libdir=$here/lib\n> libdir="%s"' "$NET_LIB")" ]
+check "the packaged library is scripts/lib/net.sh" cmp -s "$OPS_ROOT/scripts/lib/net.sh" "$WORK/x$NET_LIB/net.sh"
+for e in site1 site2; do
+	check "example $e.conf is scripts/examples/$e.conf" \
+		cmp -s "$OPS_ROOT/scripts/examples/$e.conf" "$WORK/x$EXAMPLES/$e.conf"
+done
+copyright=$WORK/x/usr/share/doc/l2fragq/copyright
+check "copyright is DEP-5 (Format: copyright-format/1.0)" \
+	grep -qx 'Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/' "$copyright"
+check "copyright: Files: * under License: GPL-2+, with the standard paragraph" \
+	eval 'grep -qx "Files: \*" "$copyright" && [ "$(grep -c "^License: GPL-2+$" "$copyright")" -eq 2 ] &&
+		grep -q "either version 2 of the License, or" "$copyright" &&
+		grep -q "/usr/share/common-licenses/GPL-2" "$copyright"'
+check "COPYING in the source tree is the GPL version 2" \
+	eval 'grep -q "GNU GENERAL PUBLIC LICENSE" "$OPS_ROOT/COPYING" && grep -q "Version 2, June 1991" "$OPS_ROOT/COPYING"'
 dpkg-deb -e "$DEB" "$WORK/control"
 check "/etc/default/l2fragq is a conffile" grep -qx /etc/default/l2fragq "$WORK/control/conffiles"
 
 # ------------------------------------------------------------ install
+missing=()
+for d in "${deps_net[@]}"; do
+	[ "$(dpkg-query -W -f='${db:Status-Status}' "$d" 2>/dev/null || true)" = installed ] || missing+=("$d")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+	echo "# installing the Depends that are missing: ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null 2>&1 ||
+		{ apt-get update -qq >/dev/null 2>&1 &&
+			apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null 2>&1; } ||
+		fatal "cannot install ${missing[*]} (Depends of the package): apt-get install ${missing[*]}"
+fi
 echo "# dpkg -i $(basename "$DEB")"
 INSTALLED=1
 st=0
@@ -136,13 +210,66 @@ page=$(MANPAGER=cat MANWIDTH=80 man 8 l2fragq 2>"$WORK/man.err" | col -b || true
 check "man 8 l2fragq renders the page (NAME, SYNOPSIS, --queues)" \
 	eval 'grep -q "^NAME" <<<"$page" && grep -q "^SYNOPSIS" <<<"$page" && grep -q -- "--queues" <<<"$page"'
 if command -v systemd-analyze >/dev/null; then
-	out=$(systemd-analyze verify /usr/lib/systemd/system/l2fragq@0-3.service 2>&1) && st=0 || st=$?
-	check "systemd-analyze verify accepts the installed unit (status $st${out:+: $out})" \
-		[ "$st" -eq 0 ] && [ -z "$out" ]
+	# Offline: this machine's PID 1 need not be systemd.
+	for u in l2fragq@0-3.service l2fragq-net@site1.service; do
+		out=$(systemd-analyze verify "/usr/lib/systemd/system/$u" 2>&1) && st=0 || st=$?
+		check "systemd-analyze verify accepts the installed unit $u (status $st${out:+: $out})" \
+			[ "$st" -eq 0 ] && [ -z "$out" ]
+	done
+else
+	echo "# no systemd-analyze: the units are not verified"
 fi
+
+# l2fragq-net, as installed: its library from /usr/lib/l2fragq/net, found
+# from any directory and on root's PATH.
+check "l2fragq-net is on root's PATH" \
+	[ "$(PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin command -v l2fragq-net)" = /usr/sbin/l2fragq-net ]
+out=$(cd / && l2fragq-net --help 2>&1) && st=0 || st=$?
+check "l2fragq-net --help: status $st, usage with the five commands" \
+	eval '[ "$st" -eq 0 ] && grep -q "^usage: l2fragq-net" <<<"$out" && grep -q "up, down, status, check, wait" <<<"$out"'
+where=$(man -w l2fragq-net 2>&1 || true)
+check "man -w l2fragq-net: $where" [ "$where" = /usr/share/man/man8/l2fragq-net.8.gz ]
+page=$(MANPAGER=cat MANWIDTH=80 man 8 l2fragq-net 2>/dev/null | col -b || true)
+check "man 8 l2fragq-net renders the page (SYNOPSIS, CONFIGURATION, EXIT STATUS, private-key-file)" \
+	eval 'grep -q "^SYNOPSIS" <<<"$page" && grep -q "^CONFIGURATION" <<<"$page" &&
+		grep -q "^EXIT STATUS" <<<"$page" && grep -q "private-key-file" <<<"$page"'
+# The example as shipped names /etc/l2fragq/wg.key: a copy names a key made
+# here. check needs root and this kernel's modules (ip_gre ...); a kernel
+# without them fails with status 1 and one reason, never with 2 (the config
+# is fine). With the package's l2fragq installed the plan runs l2fragq.
+mkdir -m 700 "$WORK/net"
+(umask 077 && wg genkey >"$WORK/net/wg.key")
+sed "s|/etc/l2fragq/wg.key|$WORK/net/wg.key|" "$EXAMPLES/site1.conf" >"$WORK/net/site1.conf"
+export L2FQ_NET_STATE_DIR=$WORK/net/run
+out=$(cd / && l2fragq-net -c "$WORK/net/site1.conf" check 2>"$WORK/net/check.err") && st=0 || st=$?
+err=$(cat "$WORK/net/check.err")
+check "l2fragq-net check on the example: status $st (0, or 1 for this kernel: ${err:-no message})" \
+	eval '[ "$st" -eq 0 ] || { [ "$st" -eq 1 ] && grep -q "^l2fragq-net: " <<<"$err"; }'
+check "l2fragq-net check parses the example (instance site1, peers site2 site3)" \
+	grep -qF "config $WORK/net/site1.conf: OK (instance site1, 2 peer(s): site2 site3)" <<<"$out"
+check "l2fragq-net check plans the installed l2fragq (DF strategy with l2fragq, pmtud on)" \
+	eval 'grep -q "^DF strategy: .*l2fragq" <<<"$out" && grep -q "^pmtud: on" <<<"$out"'
+[ "$st" -le 1 ] || sed 's/^/  check: /' <<<"$out$err" >&2
+out=$(l2fragq-net -c "$WORK/net/site1.conf" status 2>&1) && st=0 || st=$?
+check "l2fragq-net status of an instance that is not up: status $st (3), '$out'" [ "$st" -eq 3 ]
+printf 'no-such-key = 1\n' >>"$WORK/net/site1.conf"
+n=$(wc -l <"$WORK/net/site1.conf")
+err=$(l2fragq-net -c "$WORK/net/site1.conf" check 2>&1 >/dev/null) && st=0 || st=$?
+check "l2fragq-net check on a broken config: status $st (2), '$err'" \
+	eval '[ "$st" -eq 2 ] && grep -qxF "l2fragq-net: $WORK/net/site1.conf:$n: unknown key '"'"'no-such-key'"'"' in [peer site3] (peer keys: public-key, endpoint, address)" <<<"$err"'
+check "check and status changed nothing (no state directory)" [ ! -e "$L2FQ_NET_STATE_DIR" ]
+unset L2FQ_NET_STATE_DIR
+check "/usr/share/common-licenses/GPL-2 (named by the copyright file) exists" test -f /usr/share/common-licenses/GPL-2
 check "dpkg lists the conffile" eval 'dpkg-query -W -f="\${Conffiles}" l2fragq | grep -q " /etc/default/l2fragq "'
 
 # ------------------------------------------------------------ purge
+# What the admin would have made: an enable link and a default log file.
+if [ -d "${TEST_LINK%/*}" ]; then
+	ln -s "$NET_UNIT" "$TEST_LINK"
+else
+	TEST_LINK=
+fi
+: >"$TEST_LOG"
 echo "# dpkg --purge l2fragq"
 st=0
 dpkg --purge l2fragq >"$WORK/dpkg-purge.log" 2>&1 || st=$?
@@ -151,13 +278,16 @@ check "dpkg: l2fragq not installed afterwards ($(pkg_state))" [ "$(pkg_state)" =
 listed=$(dpkg -L l2fragq 2>/dev/null || true)
 check "dpkg -L l2fragq is empty" [ -z "$listed" ]
 check "/usr/sbin/l2fragq is gone" [ ! -e /usr/sbin/l2fragq ]
+check "/usr/sbin/l2fragq-net is gone" [ ! -e /usr/sbin/l2fragq-net ]
+[ -z "$TEST_LINK" ] || check "purge removed the enable link ${TEST_LINK##*/}" [ ! -L "$TEST_LINK" ]
+check "purge removed the default log file $TEST_LOG" [ ! -e "$TEST_LOG" ]
 left=()
 while read -r p; do
 	[ -n "$p" ] && [ "$p" != / ] || continue
 	[ -d "$WORK/x$p" ] && continue # directories may be shared (/usr, /etc ...)
 	[ -e "$p" ] || [ -L "$p" ] && left+=("$p")
 done <"$WORK/contents"
-for d in /usr/share/doc/l2fragq /usr/share/l2fragq; do [ ! -e "$d" ] || left+=("$d"); done
+for d in /usr/share/doc/l2fragq /usr/share/l2fragq /usr/lib/l2fragq; do [ ! -e "$d" ] || left+=("$d"); done
 check "no file of the package is left (${left[*]:-none})" [ ${#left[@]} -eq 0 ]
 INSTALLED=0
 

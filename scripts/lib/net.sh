@@ -577,6 +577,45 @@ _l2n_pmtud_plan_line() {
 	fi
 }
 
+# What the chosen strategy does for 1500-byte VM frames on this kernel, from
+# the kernel table (test/vm/e2e on Debian 6.1 and 6.12; doc/setup.md).
+# Prints "on kernel K: works: ...; does not work: ...".
+_l2n_kernel_verdict() {
+	local k works fails tcp gap=0
+	k=$(_l2n_kver)
+	# The 5.11 tunnel PMTU check (5.4.y stable too): non-GSO IPv4 DF frames
+	# too big for the path die inside a tunnel without ignore-df.
+	_l2n_kver_ge 5 4 && gap=1
+	if [ "$L2N_IGNDF" = on ]; then
+		works="IPv4 with and without DF, IPv6, TCP bulk (ignore-df)" fails="nothing"
+	elif [ "${L2N_L[tunnel-pmtudisc]}" = on ]; then
+		case $L2N_EFF in
+		l2fragq | nft) works="IPv4 without DF" fails="IPv4 with DF, IPv6, TCP bulk (the pmtudisc tunnel drops them)" ;;
+		*) works="nothing of 1500 bytes" fails="IPv4 with and without DF, IPv6, TCP bulk (the pmtudisc tunnel drops them)" ;;
+		esac
+	elif [ "$L2N_EFF" = none ]; then
+		works="IPv4 without DF, IPv6" fails="IPv4 with DF, TCP bulk (no DF fixer)"
+	elif [ $gap = 0 ]; then
+		works="IPv4 with and without DF, IPv6, TCP bulk ($L2N_EFF clears DF; no tunnel PMTU check before 5.4)" fails="nothing"
+	else
+		if [ "$L2N_PMTUD" = on ]; then
+			tcp="TCP bulk (pmtud: the VMs learn the path MTU from the first oversized packet)"
+		elif [ "$L2N_EFF" = l2fragq ] && _l2n_kver_ge 6 12; then
+			tcp="TCP bulk (measured on 6.12; a lost full-size segment is resent alone and dropped, so it can stall)"
+		else
+			tcp=
+		fi
+		works="IPv4 without DF, IPv6${tcp:+, $tcp}"
+		fails="IPv4 with DF that is not GSO (pings, single full-size TCP segments: dropped inside the tunnel before $L2N_EFF sees them)"
+		if [ -z "$tcp" ] && [ "$L2N_EFF" = nft ]; then
+			fails+="; TCP bulk stalls (measured on 6.1 and 6.12: a dropped segment is resent alone and dropped again; pmtud needs l2fragq)"
+		elif [ -z "$tcp" ]; then
+			fails+="; TCP bulk stalls (measured on 6.1: a dropped segment is resent alone and dropped again; pmtud = on avoids it)"
+		fi
+	fi
+	echo "on kernel $k: works: $works; does not work: $fails"
+}
+
 _l2n_wg_plan() { # L2N_WGKIND kernel|userspace, L2N_WG_WHY
 	local want=${L2N_L[wireguard]}
 	if [ "$want" != userspace ] && _l2n_have_module wireguard; then
@@ -881,6 +920,7 @@ _l2n_do_up() {
 	_l2n_rec info strategy "$L2N_EFF"
 	_l2n_rec info strategy-why "$L2N_STRAT_WHY"
 	[ -z "$L2N_STRAT_WARN" ] || _l2n_rec info strategy-warn "$L2N_STRAT_WARN"
+	_l2n_rec info kernel-verdict "$(_l2n_kernel_verdict)"
 	_l2n_rec info pmtud "$L2N_PMTUD"
 	_l2n_rec info pmtud-why "$L2N_PMTUD_WHY"
 	_l2n_rec info mss-clamp "${L2N_MSS4:+IPv4 $L2N_MSS4, IPv6 $L2N_MSS6}"
@@ -1177,6 +1217,7 @@ l2fq_net_status() {
 	echo "DF strategy: $eff"
 	echo "  why: ${L2N_INFO[strategy-why]:-}"
 	[ -z "${L2N_INFO[strategy-warn]:-}" ] || echo "  warning: ${L2N_INFO[strategy-warn]:-}"
+	[ -z "${L2N_INFO[kernel-verdict]:-}" ] || echo "  1500-byte VM frames ${L2N_INFO[kernel-verdict]}"
 	_l2n_links
 	echo "WireGuard: $wg (${L2N_INFO[wg-kind]:-})"
 	if [ -n "${L2N_LINKS[$wg]:-}" ]; then
@@ -1356,6 +1397,7 @@ l2fq_net_check() {
 	if _l2n_plan_strategy; then
 		echo "DF strategy: $L2N_EFF: $L2N_STRAT_WHY"
 		[ -z "$L2N_STRAT_WARN" ] || echo "  warning: $L2N_STRAT_WARN"
+		echo "  1500-byte VM frames $(_l2n_kernel_verdict)"
 		if [ "$L2N_DAEMON" = on ]; then
 			if _l2n_pick_backend; then
 				echo "queue rule: $L2N_BACKEND ($L2N_BACKEND_WHY), queues $L2N_QFIRST-$L2N_QLAST, l2fragq ${L2N_L[l2fragq]}"

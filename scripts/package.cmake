@@ -8,7 +8,7 @@
 # The package (prefix /usr) holds:
 #   /usr/sbin/l2fragq
 #   /usr/sbin/l2fragq-net                            the setup tool, naming its
-#   /usr/lib/l2fragq/net/net.sh                        library directory
+#   /usr/lib/l2fragq/net/*.sh                          library directory
 #   /usr/share/man/man8/{l2fragq,l2fragq-net}.8.gz   gzip -9n, as Debian wants
 #   /usr/lib/systemd/system/l2fragq@.service         template: l2fragq@0-3
 #   /usr/lib/systemd/system/l2fragq-net@.service     template: l2fragq-net@site1
@@ -44,7 +44,7 @@ file(MAKE_DIRECTORY ${_l2fq_pkg_gen})
 #   l2fragq@.service      ExecStart PREFIX/sbin/l2fragq, EnvironmentFile ETC/default/
 #   l2fragq-net@.service  PREFIX/sbin/l2fragq-net -c ETC/l2fragq/%i.conf
 #   l2fragq-net           libdir=PREFIX/lib/l2fragq/net instead of the source
-#                         tree's libdir=$here/lib
+#                         tree's libdir=$here/lib/net
 # ETC is /etc for the prefix /usr, PREFIX/etc otherwise.
 file(WRITE ${_l2fq_pkg_gen}/install.cmake
   "set(_src \"${_l2fq_pkg_src}\")\nset(_gen \"${_l2fq_pkg_gen}/install\")\n")
@@ -72,10 +72,10 @@ endforeach()
 # l2fragq-net finds its library beside it in the source tree; the installed
 # copy names the library directory instead.
 file(READ "${_src}/scripts/l2fragq-net" _net)
-set(_from "\nlibdir=$here/lib\n")
+set(_from "\nlibdir=$here/lib/net\n")
 string(FIND "${_net}" "${_from}" _at)
 if(_at EQUAL -1)
-  message(FATAL_ERROR "scripts/l2fragq-net has no line 'libdir=$here/lib' to point at the installed library")
+  message(FATAL_ERROR "scripts/l2fragq-net has no line 'libdir=$here/lib/net' to point at the installed library")
 endif()
 string(REPLACE "${_from}" "\nlibdir=\"${_prefix}/lib/l2fragq/net\"\n" _net "${_net}")
 file(WRITE "${_gen}/l2fragq-net" "${_net}")
@@ -91,9 +91,19 @@ endif()
 ]==])
 install(SCRIPT ${_l2fq_pkg_gen}/install.cmake)
 
-# l2fragq-net's library: one private directory, PREFIX/lib/l2fragq/net. Every
-# file that scripts/l2fragq-net sources from "$libdir" belongs in this list.
-set(_l2fq_net_lib ${_l2fq_pkg_src}/scripts/lib/net.sh)
+# l2fragq-net's library: the files of scripts/lib/net/, in one private
+# directory, PREFIX/lib/l2fragq/net. Every file that scripts/l2fragq-net
+# sources from "$libdir" belongs in this list (checked here).
+set(_l2fq_net_lib_names common config plan journal daemon up status)
+set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${_l2fq_pkg_src}/scripts/l2fragq-net)
+file(STRINGS ${_l2fq_pkg_src}/scripts/l2fragq-net _l2fq_net_sourced REGEX "^\\. \"\\$libdir/[a-z]+\\.sh\"")
+list(TRANSFORM _l2fq_net_sourced REPLACE "^\\. \"\\$libdir/([a-z]+)\\.sh\".*$" "\\1")
+if(NOT _l2fq_net_sourced STREQUAL _l2fq_net_lib_names)
+  message(FATAL_ERROR "scripts/l2fragq-net sources '${_l2fq_net_sourced}' from $libdir, "
+          "but scripts/package.cmake installs '${_l2fq_net_lib_names}': update _l2fq_net_lib_names")
+endif()
+set(_l2fq_net_lib ${_l2fq_net_lib_names})
+list(TRANSFORM _l2fq_net_lib REPLACE "^(.+)$" "${_l2fq_pkg_src}/scripts/lib/net/\\1.sh")
 install(FILES ${_l2fq_net_lib} DESTINATION lib/l2fragq/net
         PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
 install(FILES ${_l2fq_pkg_src}/doc/l2fragq-net.8 DESTINATION share/man/man8

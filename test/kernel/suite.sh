@@ -7,7 +7,7 @@
 #   L2FQ_KSUITE_ONLY="1 2 6"   run only these scenarios (debugging)
 #   L2FQ_KSUITE_KEEP=1         keep the work directory
 #
-# Topology (scripts/lib/topology.sh): hypervisor namespaces hv1 and hv2 joined
+# Topology (test/lib/topology.sh): hypervisor namespaces hv1 and hv2 joined
 # through a router namespace, userspace WireGuard (wireguard-go) between them,
 # documentation addresses only. hv1 route to the tunnel: mtu lock 1420 over a
 # 9000-byte WireGuard device. l2fq_send puts outer IPv4 GRE packets (replayed
@@ -77,7 +77,7 @@ while IFS= read -r f; do CAPTURES+=("$f"); done < <(find "$ROOT/pcaps/in" -maxde
 	\( -name '*.pcap' -o -name '*.pcapng' \) 2>/dev/null | sort)
 [ ${#CAPTURES[@]} -gt 0 ] || fatal "prerequisites: no captures in $ROOT/pcaps/in"
 
-. "$ROOT/scripts/lib/topology.sh"
+. "$ROOT/test/lib/topology.sh"
 
 t_workdir /tmp/l2fq-ksuite.XXXXXX
 W=$WORK

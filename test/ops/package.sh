@@ -129,18 +129,24 @@ dpkg-deb -c "$DEB" | awk '{ print $6 }' | sed 's|^\./|/|; s|/$||' >"$WORK/conten
 has() { grep -qx "$1" "$WORK/contents"; }
 NET_UNIT=/usr/lib/systemd/system/l2fragq-net@.service
 NET_LIB=/usr/lib/l2fragq/net
+# l2fragq-net's library: every file of scripts/lib/net/.
+NET_LIB_FILES=()
+for f in "$OPS_ROOT"/scripts/lib/net/*.sh; do NET_LIB_FILES+=("${f##*/}"); done
 EXAMPLES=/usr/share/doc/l2fragq/examples
 for f in /usr/sbin/l2fragq /usr/share/man/man8/l2fragq.8.gz /usr/lib/systemd/system/l2fragq@.service \
 	/etc/default/l2fragq /usr/share/doc/l2fragq/copyright /usr/share/doc/l2fragq/changelog.gz \
-	/usr/sbin/l2fragq-net "$NET_LIB/net.sh" /usr/share/man/man8/l2fragq-net.8.gz "$NET_UNIT" \
+	/usr/sbin/l2fragq-net "${NET_LIB_FILES[@]/#/$NET_LIB/}" /usr/share/man/man8/l2fragq-net.8.gz "$NET_UNIT" \
 	"$EXAMPLES/site1.conf" "$EXAMPLES/site2.conf" /usr/share/doc/l2fragq/setup.md.gz; do
 	check "package contains $f" has "$f"
 done
 check "no uncompressed man page" eval '! grep -q "^/usr/share/man/.*\.[1-9]$" "$WORK/contents"'
 check "nothing in /usr/share/l2fragq (the demo and its helpers are not shipped)" \
 	eval '! grep -q "^/usr/share/l2fragq" "$WORK/contents"'
-check "l2fragq-net's library is only in $NET_LIB" \
-	eval '! grep -E "/net\.sh$" "$WORK/contents" | grep -qv "^$NET_LIB/"'
+check "l2fragq-net's library is only in $NET_LIB (no shell file elsewhere)" \
+	eval '! grep -E "\.sh$" "$WORK/contents" | grep -qv "^$NET_LIB/"'
+check "$NET_LIB holds exactly the files of scripts/lib/net/ (${NET_LIB_FILES[*]})" \
+	[ "$(grep "^$NET_LIB/." "$WORK/contents" | sed "s|^$NET_LIB/||" | sort | tr '\n' ' ')" = \
+		"$(printf '%s\n' "${NET_LIB_FILES[@]}" | sort | tr '\n' ' ')" ]
 mkdir "$WORK/x"
 dpkg-deb -x "$DEB" "$WORK/x"
 for m in l2fragq l2fragq-net; do
@@ -162,8 +168,10 @@ done
 check "the packaged l2fragq-net is executable" [ -x "$WORK/x/usr/sbin/l2fragq-net" ]
 netdiff=$(diff "$OPS_ROOT/scripts/l2fragq-net" "$WORK/x/usr/sbin/l2fragq-net" | grep '^[<>]' || true)
 check "the packaged l2fragq-net differs from scripts/l2fragq-net only in libdir=$NET_LIB ($(tr '\n' ' ' <<<"$netdiff"))" \
-	[ "$netdiff" = "$(printf '< libdir=$here/lib\n> libdir="%s"' "$NET_LIB")" ]
-check "the packaged library is scripts/lib/net.sh" cmp -s "$OPS_ROOT/scripts/lib/net.sh" "$WORK/x$NET_LIB/net.sh"
+	[ "$netdiff" = "$(printf '< libdir=$here/lib/net\n> libdir="%s"' "$NET_LIB")" ]
+for f in "${NET_LIB_FILES[@]}"; do
+	check "the packaged library file $f is scripts/lib/net/$f" cmp -s "$OPS_ROOT/scripts/lib/net/$f" "$WORK/x$NET_LIB/$f"
+done
 for e in site1 site2; do
 	check "example $e.conf is scripts/examples/$e.conf" \
 		cmp -s "$OPS_ROOT/scripts/examples/$e.conf" "$WORK/x$EXAMPLES/$e.conf"

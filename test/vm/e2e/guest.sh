@@ -410,6 +410,64 @@ rules=$(inns hyp3 nft list ruleset)
 ls /run/l2fragq/*.state >/dev/null 2>&1 && t_fail "state files left in /run/l2fragq" || t_pass "no state file left"
 pgrep -f "^$bin" >/dev/null && t_fail "an l2fragq process is still running" || t_pass "no l2fragq process left"
 
+# ------------------------------------------------------------------ two instances
+# Two instances on one host (two bridges, two configs) share the per-namespace
+# sysctls (ipfrag_*, all.send_redirects): either down order leaves every
+# sysctl as before the first up, and while one is up its settings hold.
+l2vm_section "two instances on hyp1, down in either order"
+seed_conf 1 auto 2
+(umask 077 && wg genkey >"$work/b.key" && wg genkey | wg pubkey >"$work/x.pub")
+{
+	echo "[local]"
+	echo "name = $(seed_ns hyp1)b"
+	echo "private-key-file = $work/b.key"
+	echo "address = 203.0.113.101"
+	echo "bridge = br-b"
+	echo "wg-interface = l2fq-wgb"
+	echo "listen-port = 51821"
+	echo "df-strategy = auto"
+	echo "l2fragq = $bin"
+	echo "log-file = $work/hyp1b.log"
+	echo "queues = 2-3"
+	echo "ipfrag-time = 7"
+	echo
+	echo "[peer x]"
+	echo "public-key = $(cat "$work/x.pub")"
+	echo "endpoint = 198.51.100.200:51820"
+	echo "address = 203.0.113.200"
+} >"$work/hyp1b.conf"
+netb() { ip netns exec "$(seed_ns hyp1)" "$L2S_NET" -c "$work/hyp1b.conf" "$@"; }
+frag_time() { inns hyp1 cat /proc/sys/net/ipv4/ipfrag_time; }
+redirects() { inns hyp1 cat /proc/sys/net/ipv4/conf/all/send_redirects; }
+seed_snapshot hyp1 >"$work/hyp1.before-two"
+t0=$(frag_time) r0=$(redirects)
+for order in "a b" "b a"; do
+	if seed_net 1 up >"$work/upa.log" 2>&1 && netb up >"$work/upb.log" 2>&1; then
+		grep -q "ipfrag_time: instance(s) .* (5) wanted another value; now 7" "$work/upb.log" &&
+			t_pass "[$order] both up; the second (ipfrag-time 7) warns that the first wanted 5" ||
+			t_fail "[$order] the second up did not warn about ipfrag_time: $(cat "$work/upb.log")"
+		[ "$(frag_time)" = 7 ] && t_pass "[$order] ipfrag_time 7: the last up sets it" || t_fail "[$order] ipfrag_time $(frag_time), want 7"
+		first=${order%% *}
+		if [ "$first" = a ]; then seed_net 1 down >/dev/null 2>&1; keep=7 other=b; else netb down >/dev/null 2>&1; keep=5 other=a; fi
+		v=$(frag_time) r=$(redirects)
+		[ "$v" = "$keep" ] && [ "$r" = 0 ] &&
+			t_pass "[$order] $first down, $other still up: ipfrag_time $v ($other's), send_redirects 0 ($other's WireGuard)" ||
+			t_fail "[$order] $first down, $other up: ipfrag_time $v (want $keep), send_redirects $r (want 0)"
+		if [ "$other" = a ]; then seed_net 1 down >/dev/null 2>&1; else netb down >/dev/null 2>&1; fi
+		[ "$(frag_time)" = "$t0" ] && [ "$(redirects)" = "$r0" ] &&
+			t_pass "[$order] both down: ipfrag_time $t0 and send_redirects $r0 as before the first up" ||
+			t_fail "[$order] both down: ipfrag_time $(frag_time) (was $t0), send_redirects $(redirects) (was $r0)"
+	else
+		t_fail "[$order] up of two instances: $(cat "$work/upa.log" "$work/upb.log" 2>/dev/null | tr '\n' ' ')"
+		seed_net 1 down >/dev/null 2>&1
+		netb down >/dev/null 2>&1
+	fi
+	seed_snapshot hyp1 >"$work/hyp1.after-two"
+	diff_ok "[$order] hyp1 after both downs: links, addresses, routes, nft, sysctls as before" "$work/hyp1.before-two" "$work/hyp1.after-two"
+done
+ls /run/l2fragq/shared-sysctl.[0-9]* >/dev/null 2>&1 && t_fail "the shared-sysctl registry is left in /run/l2fragq" ||
+	t_pass "no shared-sysctl registry left"
+
 # ------------------------------------------------------------------ matrix
 echo
 echo "Measured on kernel $(uname -r) (vm11 -> vm21; ok / fail; '!' = differs from the kernel table, '~' = not asserted):"

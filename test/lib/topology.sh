@@ -1,5 +1,5 @@
 # Three network namespaces that model two hypervisors joined over the internet
-# by userspace WireGuard, for the kernel-path suite (test/kernel/) and the demo.
+# by userspace WireGuard, for the kernel-path suite (test/kernel/).
 # Source it; functions only, no side effects on load. Needs root, iproute2,
 # wireguard-go and wg (wireguard-tools); the queue rule needs iptables or nft.
 #

@@ -1,0 +1,255 @@
+# shellcheck shell=bash
+# l2fragq-net library, journal.sh: the state file of an instance and `down`.
+# Every change `up` makes is appended to a journal, the state file
+# L2N_STATE_FILE ($L2FQ_NET_STATE_DIR/NAME.state, default
+# /run/l2fragq/NAME.state), right after it succeeds; `down` undoes the
+# journal backwards, so it removes exactly what `up` made and restores what
+# `up` changed, and nothing else. A failed `up` undoes its own journal before
+# it exits. One record a line, first word the kind:
+#   link DEV                  delete interface DEV
+#   linkdown DEV              set DEV down (it was down before up)
+#   daemon|wggo PID PROGRAM   stop PID if it still runs PROGRAM
+#   nft FAMILY TABLE          delete that nft table
+#   ipt CHAIN                 unhook and delete that iptables chain
+#   ipt-table                 delete nft "table ip filter" (iptables-nft made it) once empty
+#   sysctl PATH VALUE         write VALUE back to /proc/sys/PATH
+#   shared-sysctl PATH        release PATH in the shared-sysctl registry (below)
+#   ll6 BRIDGE ADDR...        give BRIDGE back exactly these IPv6 link-local addresses
+#   addrgenmode DEV MODE      set DEV's addrgenmode back to MODE
+#   info KEY VALUE            no undo: what status, wait and up read back
+#   up-done                   no undo: up finished
+# The lock (_l2n_lock) keeps two l2fragq-net runs off one instance.
+
+declare -gA L2N_STATE_INFO=()  # info KEY VALUE records of the state file: KEY -> VALUE (_l2n_read_info)
+L2N_UP_DONE=0                  # 1: the state file has up-done (up finished)
+
+_l2n_rec() { printf '%s\n' "$*" >>"$L2N_STATE_FILE"; }
+
+_l2n_sysctl_set() { # PATH-UNDER-/proc/sys VALUE: record the old value, then set
+	local f=/proc/sys/$1 old
+	read -r old <"$f" 2>/dev/null || { _l2n_err "cannot read $f"; return 1; }
+	old=${old//$'\t'/ }
+	[ "$old" = "$2" ] && return 0
+	_l2n_rec sysctl "$1" "$old"
+	echo "$2" >"$f" 2>/dev/null || { _l2n_err "cannot write $2 to $f"; return 1; }
+}
+
+# Settings that every instance in a network namespace shares (the
+# reassembly sysctls, all.send_redirects that kernel WireGuard turns off):
+# an instance's own journal cannot restore them, or the down of one instance
+# would reset them under another that is still up. A registry per network
+# namespace, STATE_DIR/shared-sysctl.NETNS, holds under its own lock
+#   orig PATH VALUE           the value before the first instance touched PATH
+#   hold NAME PATH VALUE      instance NAME wants VALUE ("-": only keeps it)
+# The last up sets the value; when the last holder goes, orig comes back;
+# when an instance goes and others stay, the most recent remaining wish holds.
+_l2n_shared_file() { echo "$L2N_STATE_DIR/shared-sysctl.$(_l2n_netns_id)"; }
+_l2n_shared_lock() { # runs CMD... holding the registry lock (fd 8)
+	local rc
+	mkdir -p "$L2N_STATE_DIR" || return 1
+	exec 8>"$L2N_STATE_DIR/shared-sysctl.lock"
+	flock -w 60 8 || { _l2n_err "cannot lock $L2N_STATE_DIR/shared-sysctl.lock"; exec 8>&-; return 1; }
+	"$@"
+	rc=$?
+	exec 8>&-
+	return $rc
+}
+
+# Shared PATH: this instance wants VALUE there ("-" = leave it as it is, but
+# put it back when the last instance goes). Journals "shared-sysctl PATH".
+_l2n_shared_sysctl_set() { _l2n_shared_lock _l2n_shared_sysctl_set_locked "$@"; }
+_l2n_shared_sysctl_set_locked() { # PATH VALUE|-
+	local path=$1 want=$2 f reg cur a n p v others=
+	f=$(_l2n_shared_file)
+	read -r cur <"/proc/sys/$path" 2>/dev/null || { _l2n_err "cannot read /proc/sys/$path"; return 1; }
+	cur=${cur//$'\t'/ }
+	reg=$(cat "$f" 2>/dev/null)
+	grep -q "^orig $path " <<<"$reg" || reg+=$'\n'"orig $path $cur"
+	while read -r a n p v; do
+		[ "$a" = hold ] && [ "$p" = "$path" ] && [ "$n" != "$L2N_NAME" ] && [ "$v" != - ] && [ "$v" != "$want" ] && others+=" $n ($v)"
+	done <<<"$reg"
+	reg=$(grep -v "^hold $L2N_NAME $path " <<<"$reg" | sed '/^$/d')$'\n'"hold $L2N_NAME $path $want"
+	printf '%s\n' "$reg" >"$f.tmp" && mv "$f.tmp" "$f" || { _l2n_err "cannot write $f"; return 1; }
+	_l2n_rec shared-sysctl "$path"
+	[ "$want" != - ] || return 0
+	[ -z "$others" ] || _l2n_warn "/proc/sys/$path: instance(s)$others wanted another value; now $want (the last up sets it)"
+	[ "$cur" != "$want" ] || return 0
+	echo "$want" >"/proc/sys/$path" 2>/dev/null || { _l2n_err "cannot write $want to /proc/sys/$path"; return 1; }
+}
+
+# Undo of "shared-sysctl PATH": drop this instance's wish; the value goes back
+# to the most recent remaining wish, or to orig when no instance holds PATH.
+_l2n_shared_sysctl_release() { _l2n_shared_lock _l2n_shared_sysctl_release_locked "$@"; }
+_l2n_shared_sysctl_release_locked() { # PATH
+	local path=$1 f reg a n p v back="" orig="" held=0
+	f=$(_l2n_shared_file)
+	[ -f "$f" ] || return 0
+	reg=$(grep -v "^hold $L2N_NAME $path " "$f")
+	while read -r a n p v; do
+		[ "$a" = orig ] && [ "$n" = "$path" ] && orig="$p${v:+ $v}"
+		[ "$a" = hold ] && [ "$p" = "$path" ] && { held=1; [ "$v" = - ] || back=$v; }
+	done <<<"$reg"
+	if [ $held = 0 ]; then
+		back=$orig
+		reg=$(grep -v "^orig $path " <<<"$reg")
+	fi
+	if [ -n "$back" ] && [ -e "/proc/sys/$path" ]; then
+		echo "$back" >"/proc/sys/$path" 2>/dev/null || { _l2n_err "cannot restore /proc/sys/$path to $back"; return 1; }
+	fi
+	reg=$(sed '/^$/d' <<<"$reg")
+	if [ -z "$reg" ]; then rm -f "$f"; else printf '%s\n' "$reg" >"$f.tmp" && mv "$f.tmp" "$f"; fi
+}
+
+_l2n_lock() {
+	mkdir -p "$L2N_STATE_DIR" || { _l2n_err "cannot create $L2N_STATE_DIR"; return 1; }
+	exec 9>"$L2N_STATE_DIR/$L2N_NAME.lock"
+	flock -w 60 9 || { _l2n_err "another l2fragq-net is working on $L2N_NAME"; return 1; }
+}
+
+# Reads the info records of the state file into L2N_STATE_INFO[key].
+_l2n_read_info() {
+	local a k v
+	declare -gA L2N_STATE_INFO=()
+	L2N_UP_DONE=0
+	[ -f "$L2N_STATE_FILE" ] || return 0
+	while read -r a k v; do
+		case $a in
+		info) L2N_STATE_INFO[$k]=$v ;;
+		up-done) L2N_UP_DONE=1 ;;
+		esac
+	done <"$L2N_STATE_FILE"
+}
+
+# Is the recorded setup complete and alive?
+_l2n_healthy() {
+	local a b c
+	[ "$L2N_UP_DONE" = 1 ] || return 1
+	_l2n_links
+	while read -r a b c; do
+		case $a in
+		link) [ -n "${L2N_LINKS[$b]:-}" ] || return 1 ;;
+		daemon | wggo) _l2n_pid_is "$b" "$c" || return 1 ;;
+		esac
+	done <"$L2N_STATE_FILE"
+}
+
+# ---------------------------------------------------------------- undo
+
+# Undoes the journal in STATE backwards. Records that cannot be undone stay in
+# the file (and make it return 1); the file goes when everything is undone.
+_l2n_undo() {
+	local state=$1 rec f=0 left=() a b c recs=()
+	[ -f "$state" ] || return 0
+	# (no process substitution: /dev/fd may be missing, as in minimal guests)
+	mapfile -t recs <<<"$(tac "$state")"
+	for rec in "${recs[@]}"; do
+		read -r a b c <<<"$rec"
+		if ! _l2n_undo_rec "$a" "$b" "$c"; then
+			left+=("$rec")
+			f=1
+		fi
+	done
+	if [ $f -eq 0 ]; then
+		rm -f "$state"
+	else
+		printf '%s\n' "${left[@]}" | tac >"$state.tmp" && mv "$state.tmp" "$state"
+	fi
+	return $f
+}
+
+# Undoes one record (KIND B C: its words, C the rest of the line); says why
+# and returns 1 when it cannot. What is already gone counts as undone.
+_l2n_undo_rec() { # KIND B C
+	local a=$1 b=$2 c=$3 out=
+	case $a in
+	link)
+		out=$(ip link del dev "$b" 2>&1) || [[ $out == *"Cannot find device"* ]] || out="cannot delete interface $b: $out"
+		[[ $out == *"Cannot find device"* ]] && out=
+		;;
+	linkdown)
+		out=$(ip link set dev "$b" down 2>&1) || [[ $out == *"Cannot find device"* ]] || out="cannot set $b down: $out"
+		[[ $out == *"Cannot find device"* ]] && out=
+		;;
+	wggo | daemon)
+		_l2n_stop_pid "$b" "$c" || out="cannot stop pid $b ($c)"
+		;;
+	nft)
+		out=$(nft delete table "$b" "$c" 2>&1) || [[ $out == *"No such file or directory"* ]] || out="cannot delete nft table $b $c: $out"
+		[[ $out == *"No such file or directory"* ]] && out=
+		;;
+	ipt)
+		while iptables -w -D OUTPUT -j "$b" 2>/dev/null; do :; done
+		if iptables -w -S "$b" >/dev/null 2>&1; then
+			iptables -w -F "$b" && iptables -w -X "$b" || out="cannot remove iptables chain $b"
+		fi
+		;;
+	ipt-table) # iptables-nft made "table ip filter" for us: drop it once empty again
+		if nft list table ip filter >/dev/null 2>&1 &&
+			! nft list table ip filter | grep -qvE '^[[:space:]]*(table|chain|type|policy|\}|$)'; then
+			nft delete table ip filter 2>/dev/null
+		fi
+		;;
+	sysctl)
+		if [ -e "/proc/sys/$b" ]; then
+			echo "$c" >"/proc/sys/$b" 2>/dev/null || out="cannot restore /proc/sys/$b to $c"
+		fi
+		;;
+	shared-sysctl) _l2n_shared_sysctl_release "$b"; return ;; # (says why itself)
+	ll6) _l2n_undo_ll6 "$b" "$c"; return ;; # (says why itself)
+	addrgenmode)
+		out=$(ip link set dev "$b" addrgenmode "$c" 2>&1) || [[ $out == *"Cannot find device"* ]] || out="cannot restore addrgenmode $c on $b: $out"
+		[[ $out == *"Cannot find device"* ]] && out=
+		;;
+	esac
+	[ -n "$out" ] || return 0
+	_l2n_err "${out//$'\n'/ }"
+	return 1
+}
+
+# The ll6 record, after IPv6 is back on the bridge: exactly its old link-local
+# addresses. Like _l2n_undo_rec, says why (the last address that failed) and
+# returns 1 when it could not.
+_l2n_undo_ll6() { # BRIDGE "ADDR..."
+	local b=$1 c=$2 want=" $2 " cur=" " x out=
+	read -r x <"/proc/sys/net/ipv6/conf/$b/disable_ipv6" 2>/dev/null || x=1
+	if [ "$x" = 0 ]; then
+		for x in $(ip -6 -o addr show dev "$b" scope link 2>/dev/null | awk '{ print $4 }'); do
+			cur+="$x "
+			[[ $want == *" $x "* ]] || ip addr del "$x" dev "$b" 2>/dev/null
+		done
+		for x in $c; do
+			[[ $cur == *" $x "* ]] || ip addr add "$x" dev "$b" scope link 2>/dev/null ||
+				out="cannot restore link-local address $x on $b"
+		done
+	fi
+	[ -n "$out" ] || return 0
+	_l2n_err "$out"
+	return 1
+}
+
+# ---------------------------------------------------------------- down
+
+l2fq_net_down() {
+	local ns st log
+	[ "$EUID" -eq 0 ] || { _l2n_err "must run as root"; return 1; }
+	_l2n_lock || return 1
+	if [ ! -f "$L2N_STATE_FILE" ]; then
+		_l2n_say "$L2N_NAME is not up (no $L2N_STATE_FILE): nothing to do"
+		return 0
+	fi
+	_l2n_read_info
+	ns=$(_l2n_netns_id) st=${L2N_STATE_INFO[netns]:-}
+	if [ -n "$st" ] && [ "$st" != "$ns" ]; then
+		_l2n_err "$L2N_NAME was brought up in another network namespace: run down there"
+		return 1
+	fi
+	log=${L2N_STATE_INFO[log]:-}
+	if _l2n_undo "$L2N_STATE_FILE"; then
+		[ -n "$log" ] && [ -w "$log" ] && printf '%s %s: down\n' "$(_l2n_now)" "$L2N_ME" >>"$log"
+		rm -f "$L2N_STATE_DIR/$L2N_NAME.pid" "$L2N_STATE_DIR/$L2N_NAME.wg.pid"
+		_l2n_say "$L2N_NAME is down"
+		return 0
+	fi
+	_l2n_err "down incomplete: what could not be undone stays in $L2N_STATE_FILE"
+	return 1
+}

@@ -1,0 +1,285 @@
+# shellcheck shell=bash
+# l2fragq-net library, status.sh: the commands that look and change nothing.
+# status reads the journal (journal.sh) and compares it with what is there:
+# the interfaces, the rules and their counters, l2fragq and its counters, the
+# path MTU to every peer; every difference is a PROBLEM line and status 1.
+# wait polls until traffic can flow. check prints the plan (plan.sh) for the
+# validated configuration.
+
+declare -ga L2N_PROBLEMS=()  # status: what is wrong, one line each (printed as "PROBLEM: ...")
+
+# ---------------------------------------------------------------- status
+
+_l2n_counter_of() { # nft counter packets of chain FAMILY CHAIN in our table [of the rule containing WORDS]
+	local out
+	out=$(nft list chain "$1" "$L2N_NFT_TABLE" "$2" 2>/dev/null) || return 1
+	[ -z "${3:-}" ] || out=$(grep -F -- "$3" <<<"$out")
+	[[ $out =~ counter\ packets\ ([0-9]+) ]] && echo "${BASH_REMATCH[1]}"
+}
+
+# The path MTU to a tunnel address: the route's mtu (a cached or locked one),
+# else the MTU of the device the route leaves through. "MTU (how)".
+_l2n_path_mtu() { # ADDR
+	local r dev m
+	r=$(ip -o route get "$1" 2>/dev/null) || { echo "? (no route)"; return; }
+	[[ $r =~ \ dev\ ([^ ]+) ]] && dev=${BASH_REMATCH[1]}
+	if [[ $r =~ \ mtu\ (lock\ )?([0-9]+) ]]; then
+		echo "${BASH_REMATCH[2]} (route to it${BASH_REMATCH[1]:+, locked})"
+	elif [ -n "${dev:-}" ] && read -r m <"/sys/class/net/$dev/mtu" 2>/dev/null; then
+		echo "$m ($dev MTU)"
+	else
+		echo "? ($r)"
+	fi
+}
+
+l2fq_net_status() {
+	local br line
+	if [ ! -f "$L2N_STATE_FILE" ]; then
+		echo "$L2N_NAME: down (no state file $L2N_STATE_FILE)"
+		return 3
+	fi
+	_l2n_read_info
+	L2N_PROBLEMS=()
+	br=${L2N_STATE_INFO[bridge]:-}
+	if [ "$L2N_UP_DONE" = 1 ]; then line=up; else line="INCOMPLETE (up failed or is running)"; L2N_PROBLEMS+=("up did not finish"); fi
+	echo "$L2N_NAME: $line since ${L2N_STATE_INFO[since]:-}, config ${L2N_STATE_INFO[config]:-}"
+	[ "${L2N_STATE_INFO[hash]:-}" = "$(_l2n_conf_hash)" ] || L2N_PROBLEMS+=("the config changed since up (run up to apply it)")
+	echo "DF strategy: ${L2N_STATE_INFO[strategy]:-}"
+	echo "  why: ${L2N_STATE_INFO[strategy-why]:-}"
+	[ -z "${L2N_STATE_INFO[strategy-warn]:-}" ] || echo "  warning: ${L2N_STATE_INFO[strategy-warn]:-}"
+	[ -z "${L2N_STATE_INFO[kernel-verdict]:-}" ] || echo "  1500-byte VM frames ${L2N_STATE_INFO[kernel-verdict]}"
+	_l2n_links
+	_l2n_status_wireguard "${L2N_STATE_INFO[wg]:-}"
+	_l2n_status_ports "$br"
+	_l2n_status_invisibility "$br"
+	_l2n_status_receive
+	_l2n_status_df_fixer
+	_l2n_status_pmtu
+	if [ ${#L2N_PROBLEMS[@]} -gt 0 ]; then
+		printf 'PROBLEM: %s\n' "${L2N_PROBLEMS[@]}"
+		return 1
+	fi
+	echo "OK"
+}
+
+# The WireGuard interface and its peers: endpoint, last handshake, bytes.
+_l2n_status_wireguard() { # WG
+	local wg=$1 line
+	echo "WireGuard: $wg (${L2N_STATE_INFO[wg-kind]:-})"
+	if [ -n "${L2N_LINKS[$wg]:-}" ]; then
+		line=$(wg show "$wg" dump 2>/dev/null | awk -v now="$(date +%s)" 'NR > 1 {
+			hs = ($5 == 0) ? "never" : (now - $5) " s ago"; if ($5 == 0) bad = 1
+			printf "  peer %s endpoint %s handshake %s rx %d tx %d bytes\n", $4, $3, hs, $6, $7 }
+			END { if (bad) print "NOHANDSHAKE" }')
+		[[ $line != *NOHANDSHAKE* ]] || L2N_PROBLEMS+=("a WireGuard peer has never completed a handshake (just up? l2fragq-net wait)")
+		[ -z "${line/NOHANDSHAKE/}" ] || printf '%s\n' "${line%NOHANDSHAKE}" | sed '/^$/d'
+	else
+		L2N_PROBLEMS+=("WireGuard interface $wg is missing")
+	fi
+}
+
+# The bridge's ports, and every gretap up made (from the journal).
+_l2n_status_ports() { # BRIDGE
+	local br=$1 detail a b c line
+	detail=$(ip -d -o link show 2>/dev/null)
+	echo "bridge $br ports:"
+	printf '%s\n' "$detail" | awk -v br="$br" '
+		$0 ~ (" master " br " ") { n = $2; sub(":$", "", n); sub("@.*", "", n)
+			printf "  %s%s\n", n, ($0 ~ / isolated on /) ? " (tunnel port, isolated)" : "" }'
+	while read -r a b c; do
+		[ "$a" = link ] && [[ $b == gt-* ]] || continue
+		if [ -n "${L2N_LINKS[$b]:-}" ]; then
+			line=$(printf '%s\n' "$detail" | awk -v d="$b" '{ n = $2; sub(":$", "", n); sub("@.*", "", n) } n == d {
+				for (i = 1; i <= NF; i++) { if ($i == "mtu") m = $(i + 1)
+					if ($i ~ /^(nopmtudisc|pmtudisc|ignore-df|icsum|ocsum)$/) f = f " " $i
+					if ($i == "remote" || $i == "local") f = f " " $i " " $(i + 1) }
+				print "mtu " m "," f }')
+			echo "gretap $b: $line"
+		else
+			L2N_PROBLEMS+=("gretap $b is missing")
+		fi
+	done <"$L2N_STATE_FILE"
+}
+
+# Invisibility: no address on the bridge or its tunnel ports, the drop rule in.
+_l2n_status_invisibility() { # BRIDGE
+	local br=$1 n line
+	n=$(ip -o addr show master "$br" 2>/dev/null | awk '$2 ~ /^gt-/' | wc -l)
+	n=$((n + $(ip -o addr show dev "$br" 2>/dev/null | wc -l)))
+	line=$(_l2n_counter_of bridge in) || { L2N_PROBLEMS+=("the bridge input drop rule is missing: the VMs can reach this host"); line='?'; }
+	echo "invisibility: $n address(es) on $br and its tunnel ports; frames from the VMs to this host dropped: $line"
+	[ "$n" -eq 0 ] || L2N_PROBLEMS+=("$br or a tunnel port has an address: the VMs can see this hypervisor")
+}
+
+# The reassembly sysctls, as they are now.
+_l2n_status_receive() {
+	local a b c
+	read -r a </proc/sys/net/ipv4/ipfrag_time
+	read -r b </proc/sys/net/ipv4/ipfrag_high_thresh
+	read -r c </proc/sys/net/ipv4/ipfrag_max_dist
+	echo "receive: ipfrag_time=$a ipfrag_high_thresh=$b ipfrag_max_dist=$c"
+}
+
+# DF fixer: the queue rule and l2fragq, or the nft DF-clear rule, or none.
+_l2n_status_df_fixer() {
+	local line
+	if grep -q '^daemon ' "$L2N_STATE_FILE"; then
+		_l2n_status_queue_rule
+		_l2n_status_l2fragq
+	elif grep -q "^nft ip " "$L2N_STATE_FILE"; then
+		line=$(_l2n_counter_of ip out) || line="rule missing"
+		echo "nft DF-clear rule: GRE packets rewritten: $line"
+	else
+		echo "l2fragq: not used by this strategy"
+	fi
+}
+
+# The queue rule (nft or iptables) and its hits.
+_l2n_status_queue_rule() {
+	local line a
+	echo "queue rule: ${L2N_STATE_INFO[queue-backend]:-} (${L2N_STATE_INFO[queue-backend-why]:-})"
+	if [ "${L2N_STATE_INFO[queue-backend]:-}" = nft ]; then
+		line=$(_l2n_counter_of ip out frag-off) || { line="rule missing"; L2N_PROBLEMS+=("the queue rule is missing"); }
+		line="GRE with DF $line"
+		if [ "${L2N_STATE_INFO[pmtud]:-off}" = on ]; then
+			a=$(_l2n_counter_of ip out "ip length") || { a="rule missing"; L2N_PROBLEMS+=("the queue rule for oversized GRE is missing"); }
+			line+=", longer than the WireGuard MTU $a"
+		fi
+		echo "  queue rule hits: $line (a GSO packet counts once)"
+	else
+		line=$(iptables -w -S "$L2N_IPT_CHAIN" 2>/dev/null | grep -c NFQUEUE)
+		echo "  iptables chain $L2N_IPT_CHAIN: $line NFQUEUE rule(s)"
+		[ "$line" -gt 0 ] || L2N_PROBLEMS+=("the iptables queue rules are missing")
+	fi
+}
+
+# l2fragq (the last daemon record): running, and its counters.
+_l2n_status_l2fragq() {
+	local log=${L2N_STATE_INFO[log]:-} a pid c line
+	read -r a pid c <<<"$(grep '^daemon ' "$L2N_STATE_FILE" | tail -n 1)"
+	if _l2n_pid_is "$pid" "$c"; then
+		line=$(_l2n_daemon_counters "$pid" "$log") || line="(no answer to SIGUSR1 within 4 s)"
+		echo "l2fragq: pid $pid, queues ${L2N_STATE_INFO[queues]:-}, log $log"
+		echo "l2fragq counters: $line"
+		if [ "${L2N_STATE_INFO[pmtud]:-off}" = on ]; then
+			a=$(tr ' ' '\n' <<<"$line" | grep '^pmtud-' | tr '\n' ' ')
+			echo "  path-MTU signals: ${a:-none yet}"
+		fi
+	else
+		echo "l2fragq: NOT RUNNING (pid $pid); last log lines:"
+		tail -n 3 "$log" 2>/dev/null | sed 's/^/  /'
+		L2N_PROBLEMS+=("l2fragq is not running")
+	fi
+}
+
+# Path MTU: what the VMs are told (pmtud) or what makes the host fragment.
+_l2n_status_pmtu() {
+	local line a b p
+	echo "pmtud: ${L2N_STATE_INFO[pmtud-why]:-off}${L2N_STATE_INFO[gso-off]:+; gretap segmentation offload off (${L2N_STATE_INFO[gso-off]})}"
+	[ -z "${L2N_STATE_INFO[mss-clamp]:-}" ] || {
+		line=$(_l2n_counter_of bridge mss "ether type ip ") || line='?'
+		a=$(_l2n_counter_of bridge mss "ether type ip6 ") || a='?'
+		echo "mss-clamp: ${L2N_STATE_INFO[mss-clamp]}; SYNs clamped: IPv4 $line, IPv6 $a"
+	}
+	for p in "${L2N_PEERS[@]}"; do
+		a=$(_l2n_path_mtu "${L2N_PEER_CFG[$p.address]}")
+		b=${a%% *}
+		if _l2n_is_uint "$b"; then
+			echo "path MTU to $p (${L2N_PEER_CFG[$p.address]}): $a: VM packets up to $((b - L2N_TUN_OVERHEAD)) bytes of IP cross whole"
+		else
+			echo "path MTU to $p (${L2N_PEER_CFG[$p.address]}): $a"
+		fi
+	done
+}
+
+# ---------------------------------------------------------------- wait
+
+# Waits until this instance can carry traffic: up finished, l2fragq (when
+# used) alive with its queues bound, and a WireGuard handshake with every
+# peer. Both sides usually come up at about the same time; an initiation
+# that reaches a peer before its interface exists is lost and WireGuard
+# retries only after 5 s (REKEY_TIMEOUT), so probing right after up can
+# fail by chance. Returns 0 when ready, 1 (naming what is missing) after
+# TIMEOUT seconds, 3 when not up.
+l2fq_net_wait() { # TIMEOUT
+	local timeout=$1 start now elapsed wg pid bin p key hs missing
+	local -A seen=() shake=()
+	if [ ! -f "$L2N_STATE_FILE" ]; then
+		_l2n_err "$L2N_NAME is not up (no state file $L2N_STATE_FILE)"
+		return 3
+	fi
+	start=$(_l2n_uptime_ms)
+	while :; do
+		now=$(_l2n_uptime_ms)
+		elapsed=$((now - start))
+		_l2n_read_info
+		missing=()
+		[ "$L2N_UP_DONE" = 1 ] || missing+=("up has not finished (or failed: see its output)")
+		wg=${L2N_STATE_INFO[wg]:-}
+		if grep -q '^daemon ' "$L2N_STATE_FILE"; then
+			read -r _ pid bin <<<"$(grep '^daemon ' "$L2N_STATE_FILE" | tail -n 1)"
+			if ! _l2n_pid_is "$pid" "$bin"; then
+				_l2n_err "l2fragq (pid $pid) is not running: $(tail -n 2 "${L2N_STATE_INFO[log]:-/dev/null}" 2>/dev/null | tr '\n' ' ')"
+				return 1
+			fi
+			_l2n_queues_bound || missing+=("l2fragq has not bound queues $L2N_QUEUE_FIRST-$L2N_QUEUE_LAST")
+		fi
+		shake=()
+		while read -r key hs; do shake[$key]=$hs; done < <(wg show "$wg" latest-handshakes 2>/dev/null)
+		for p in "${L2N_PEERS[@]}"; do
+			key=${L2N_PEER_CFG[$p.public-key]}
+			if [ "${shake[$key]:-0}" != 0 ]; then
+				[ -n "${seen[$p]:-}" ] || {
+					seen[$p]=1
+					_l2n_say "WireGuard handshake with $p (${L2N_PEER_CFG[$p.address]}) after $(_l2n_ms_to_s "$elapsed") s"
+				}
+			else
+				missing+=("no WireGuard handshake with $p (${L2N_PEER_CFG[$p.address]}, endpoint ${L2N_PEER_CFG[$p.endpoint]})")
+			fi
+		done
+		[ ${#missing[@]} -gt 0 ] || { _l2n_say "ready: traffic can flow to every peer"; return 0; }
+		if [ "$elapsed" -ge $((timeout * 1000)) ]; then
+			_l2n_err "not ready after $timeout s:"
+			printf '  %s\n' "${missing[@]}" >&2
+			[[ "${missing[*]}" != *"WireGuard handshake"* ]] ||
+				printf '  (is l2fragq-net up on that peer, does UDP port %s reach it, and do the public keys match? wg show %s)\n' \
+					"${L2N_CFG[listen-port]}" "$wg" >&2
+			return 1
+		fi
+		sleep 0.1
+	done
+}
+
+# ---------------------------------------------------------------- check
+
+# Validates the config (done by l2fq_net_load) and says what up would do.
+l2fq_net_check() {
+	local rc=0 pub
+	echo "config $L2N_CONF_FILE: OK (instance $L2N_NAME, ${#L2N_PEERS[@]} peer(s): ${L2N_PEERS[*]})"
+	if command -v wg >/dev/null 2>&1; then
+		pub=$(wg pubkey <<<"$L2N_PRIVATE_KEY" 2>/dev/null)
+		echo "this host's public key: $pub"
+		[ -z "${L2N_USED_BY[key:$pub]:-}" ] || { _l2n_err "[peer ${L2N_USED_BY[key:$pub]}] has this host's own public key"; rc=1; }
+	fi
+	if _l2n_wg_plan; then echo "WireGuard: $L2N_WG_WHY"; else rc=1; fi
+	if _l2n_plan_strategy; then
+		echo "DF strategy: $L2N_STRATEGY: $L2N_STRATEGY_WHY"
+		[ -z "$L2N_STRATEGY_WARN" ] || echo "  warning: $L2N_STRATEGY_WARN"
+		echo "  1500-byte VM frames $(_l2n_kernel_verdict)"
+		if [ "$L2N_RUN_L2FRAGQ" = on ]; then
+			if _l2n_pick_backend; then
+				echo "queue rule: $L2N_QUEUE_BACKEND ($L2N_QUEUE_BACKEND_WHY), queues $L2N_QUEUE_FIRST-$L2N_QUEUE_LAST, l2fragq ${L2N_CFG[l2fragq]}"
+			else
+				_l2n_err "no way to queue packets to l2fragq: $L2N_QUEUE_BACKEND_WHY"; rc=1
+			fi
+		fi
+		_l2n_pmtud_plan_line
+		[ -z "$L2N_PMTUD_WARN" ] || echo "  warning: $L2N_PMTUD_WARN"
+		[ -z "$L2N_MSS_CLAMP4" ] || echo "mss-clamp: TCP SYNs leaving through the tunnel ports get MSS at most $L2N_MSS_CLAMP4 (IPv4) / $L2N_MSS_CLAMP6 (IPv6)"
+	else
+		rc=1
+	fi
+	_l2n_have_module ip_gre || { _l2n_err "this kernel has no gretap (module ip_gre)"; rc=1; }
+	if [ -f "$L2N_STATE_FILE" ]; then echo "state: up (see status)"; else echo "state: down"; fi
+	return $rc
+}

@@ -1,0 +1,343 @@
+# shellcheck shell=bash
+# l2fragq-net library, up.sh: `up`. First everything is checked and planned
+# (_l2n_preflight), then the setup is made step by step, each change recorded
+# in the journal (journal.sh) right after it succeeded: the log and the plan
+# as info records, the reassembly sysctls, the VM bridge made invisible, the
+# nft tables, WireGuard, the queue rule and l2fragq, one gretap per peer. The
+# order of the steps, and of the records within them, is the order `down`
+# reverses. A failed step returns 1 and l2fq_net_up undoes the journal.
+
+L2N_BRIDGE_DETAIL=  # "ip -d -o link show" of the bridge as found ("" while up has not made it)
+L2N_GSO_OFF_HOW=    # how segmentation offload was turned off on the gretaps (pmtud with ignore-df)
+
+# Everything `up` needs, checked before anything changes. Returns 1 with a message.
+_l2n_preflight() {
+	local t br=${L2N_CFG[bridge]} p addrs tables
+	[ "$EUID" -eq 0 ] || { _l2n_err "must run as root"; return 1; }
+	for t in ip wg bridge nft; do
+		command -v "$t" >/dev/null 2>&1 ||
+			{ _l2n_err "$t not found (apt-get install iproute2 wireguard-tools nftables)"; return 1; }
+	done
+	_l2n_have_module ip_gre || { _l2n_err "this kernel has no gretap (module ip_gre)"; return 1; }
+	_l2n_wg_plan || return 1
+	_l2n_plan_strategy || return 1
+	if [ "$L2N_RUN_L2FRAGQ" = on ]; then
+		_l2n_pick_backend || { _l2n_err "no way to queue packets to l2fragq: $L2N_QUEUE_BACKEND_WHY"; return 1; }
+		_l2n_have_module nfnetlink_queue || { _l2n_err "this kernel has no nfnetlink_queue (needed by l2fragq)"; return 1; }
+	fi
+	_l2n_links
+	for t in "${L2N_CFG[wg-interface]}" "${L2N_PEERS[@]/#/gt-}"; do
+		[ -z "${L2N_LINKS[$t]:-}" ] ||
+			{ _l2n_err "interface $t already exists and was not made by this instance (remove it or pick another name)"; return 1; }
+	done
+	# wireguard-go's control sockets live in /var/run/wireguard for every
+	# network namespace, and wg(8) tries them before the kernel: a socket of
+	# the same name (another namespace's wireguard-go) would take our config.
+	t=/var/run/wireguard/${L2N_CFG[wg-interface]}.sock
+	[ ! -S "$t" ] ||
+		{ _l2n_err "$t exists (a wireguard-go of that name, maybe in another network namespace): wg would configure it instead; set another wg-interface"; return 1; }
+	L2N_BRIDGE_DETAIL=
+	if [ -n "${L2N_LINKS[$br]:-}" ]; then
+		L2N_BRIDGE_DETAIL=$(ip -d -o link show dev "$br")
+		[[ $L2N_BRIDGE_DETAIL == *" bridge forward_delay "* ]] || { _l2n_err "$br exists but is not a bridge"; return 1; }
+		addrs=$(ip -o addr show dev "$br" | awk '$3 == "inet" || ($3 == "inet6" && $4 !~ /^fe80:/) { printf "%s ", $4 }')
+		[ -z "$addrs" ] ||
+			{ _l2n_err "bridge $br has addresses (${addrs% }): the VMs would see this hypervisor; remove them (ip addr flush dev $br) or use another bridge"; return 1; }
+	fi
+	tables=$'\n'$(nft list tables 2>/dev/null)$'\n'
+	for t in bridge ip; do
+		[[ $tables != *$'\n'"table $t $L2N_NFT_TABLE"$'\n'* ]] ||
+			{ _l2n_err "nft table $t $L2N_NFT_TABLE already exists (left over? nft delete table $t $L2N_NFT_TABLE)"; return 1; }
+	done
+	if [ "${L2N_QUEUE_BACKEND:-}" = iptables ] && [ "$L2N_RUN_L2FRAGQ" = on ] && iptables -w -S "$L2N_IPT_CHAIN" >/dev/null 2>&1; then
+		_l2n_err "iptables chain $L2N_IPT_CHAIN already exists (left over? iptables -F $L2N_IPT_CHAIN; iptables -X $L2N_IPT_CHAIN)"; return 1
+	fi
+	if [ -n "${L2N_CFG[metrics-file]}" ] && [ "$L2N_RUN_L2FRAGQ" = on ] && [ ! -d "${L2N_CFG[metrics-file]%/*}" ]; then
+		_l2n_err "metrics-file: directory ${L2N_CFG[metrics-file]%/*} does not exist"; return 1
+	fi
+	return 0
+}
+
+l2fq_net_up() {
+	local hash ns st
+	[ "$EUID" -eq 0 ] || { _l2n_err "must run as root"; return 1; }
+	_l2n_lock || return 1
+	hash=$(_l2n_conf_hash)
+	ns=$(_l2n_netns_id)
+	if [ -f "$L2N_STATE_FILE" ]; then
+		_l2n_read_info
+		st=${L2N_STATE_INFO[netns]:-}
+		if [ -n "$st" ] && [ "$st" != "$ns" ]; then
+			_l2n_err "$L2N_NAME is up in another network namespace (state $L2N_STATE_FILE): run down there first"
+			return 1
+		fi
+		if [ "${L2N_STATE_INFO[hash]:-}" = "$hash" ] && _l2n_healthy; then
+			_l2n_say "$L2N_NAME is already up (nothing to do)"
+			return 0
+		fi
+		if [ "${L2N_STATE_INFO[hash]:-}" != "$hash" ] && [ "$L2N_UP_DONE" = 1 ]; then
+			_l2n_say "configuration changed since up: taking the old setup down first"
+		else
+			_l2n_say "an earlier up was incomplete or is broken: cleaning it up first"
+		fi
+		_l2n_undo "$L2N_STATE_FILE" || { _l2n_err "could not undo the old setup (see above; state kept in $L2N_STATE_FILE)"; return 1; }
+	fi
+	_l2n_preflight || return 1
+	[ -z "$L2N_STRATEGY_WARN" ] || _l2n_warn "$L2N_STRATEGY_WARN"
+	[ -z "$L2N_PMTUD_WARN" ] || _l2n_warn "$L2N_PMTUD_WARN"
+	: >"$L2N_STATE_FILE" || { _l2n_err "cannot write $L2N_STATE_FILE"; return 1; }
+	_l2n_rec info netns "$ns"
+	_l2n_rec info hash "$hash"
+	_l2n_rec info config "$L2N_CONF_FILE"
+	_l2n_rec info since "$(_l2n_now)"
+	_l2n_rec info bridge "${L2N_CFG[bridge]}"
+	_l2n_rec info wg "${L2N_CFG[wg-interface]}"
+	if ! _l2n_do_up; then
+		_l2n_err "up failed: undoing what was done"
+		_l2n_undo "$L2N_STATE_FILE" || _l2n_err "undo incomplete: state kept in $L2N_STATE_FILE; run down"
+		return 1
+	fi
+	_l2n_rec up-done
+	_l2n_say "$L2N_NAME is up: ${#L2N_PEERS[@]} peer(s), DF strategy $L2N_STRATEGY ($L2N_STRATEGY_WHY); pmtud $L2N_PMTUD"
+}
+
+# The setup, in the order down reverses.
+_l2n_do_up() {
+	_l2n_up_log || return 1
+	_l2n_up_reassembly || return 1
+	_l2n_up_bridge || return 1
+	_l2n_up_nft_tables || return 1
+	_l2n_up_bridge_link_up || return 1
+	_l2n_up_wireguard_link || return 1
+	_l2n_up_wireguard_config || return 1
+	_l2n_up_queue_and_daemon || return 1
+	_l2n_up_gretaps || return 1
+	_l2n_up_gretaps_gso || return 1
+	_l2n_up_gretaps_into_bridge || return 1
+	return 0
+}
+
+# The log file, and what was decided (info records for status and wait).
+_l2n_up_log() {
+	local log=${L2N_CFG[log-file]}
+	[ -d "${log%/*}" ] || mkdir -p "${log%/*}"
+	{ : >>"$log"; } 2>/dev/null || { _l2n_err "cannot write log file $log"; return 1; }
+	printf '%s %s: up (config %s)\n' "$(_l2n_now)" "$L2N_ME" "$L2N_CONF_FILE" >>"$log"
+	_l2n_rec info wg-kind "$L2N_WG_WHY"
+	_l2n_rec info strategy "$L2N_STRATEGY"
+	_l2n_rec info strategy-why "$L2N_STRATEGY_WHY"
+	[ -z "$L2N_STRATEGY_WARN" ] || _l2n_rec info strategy-warn "$L2N_STRATEGY_WARN"
+	_l2n_rec info kernel-verdict "$(_l2n_kernel_verdict)"
+	_l2n_rec info pmtud "$L2N_PMTUD"
+	_l2n_rec info pmtud-why "$L2N_PMTUD_WHY"
+	_l2n_rec info mss-clamp "${L2N_MSS_CLAMP4:+IPv4 $L2N_MSS_CLAMP4, IPv6 $L2N_MSS_CLAMP6}"
+	_l2n_rec info log "$log"
+}
+
+# Receive side: reassembly of the outer fragments (doc/setup.md).
+_l2n_up_reassembly() {
+	_l2n_shared_sysctl_set net/ipv4/ipfrag_high_thresh "${L2N_CFG[ipfrag-high-thresh]}" || return 1
+	_l2n_shared_sysctl_set net/ipv4/ipfrag_time "${L2N_CFG[ipfrag-time]}" || return 1
+	_l2n_shared_sysctl_set net/ipv4/ipfrag_max_dist "${L2N_CFG[ipfrag-max-dist]}" || return 1
+}
+
+# The VM bridge, invisible: no IPv4, no IPv6 (not even link-local).
+_l2n_up_bridge() {
+	local br=${L2N_CFG[bridge]} mode
+	if [ -z "$L2N_BRIDGE_DETAIL" ]; then
+		_l2n_rec link "$br"
+		_l2n_rec info bridge-created yes
+		_l2n_run ip link add name "$br" mtu "${L2N_CFG[vm-mtu]}" type bridge || return 1
+		L2N_BRIDGE_DETAIL=$(ip -d -o link show dev "$br")
+	fi
+	if [ -e "/proc/sys/net/ipv6/conf/$br/disable_ipv6" ]; then
+		# Remember its link-local addresses: enabling IPv6 again would derive
+		# a new one from the bridge's MAC, which follows its ports.
+		# shellcheck disable=SC2046 # one word per address
+		_l2n_rec ll6 "$br" $(ip -6 -o addr show dev "$br" scope link 2>/dev/null | awk '{ print $4 }')
+		_l2n_sysctl_set "net/ipv6/conf/$br/disable_ipv6" 1 || return 1
+	fi
+	mode=
+	[[ $L2N_BRIDGE_DETAIL =~ \ addrgenmode\ ([a-z_0-9]+) ]] && mode=${BASH_REMATCH[1]}
+	if [ -n "$mode" ] && [ "$mode" != none ]; then
+		_l2n_rec addrgenmode "$br" "$mode"
+		_l2n_run ip link set dev "$br" addrgenmode none || return 1
+	fi
+	return 0
+}
+
+# nft tables, one transaction: invisibility, and the DF fixer on OUTPUT
+# (RFC 6864 4.3: only the host that builds the packet may clear DF).
+_l2n_up_nft_tables() {
+	local nftin
+	nftin=$(_l2n_nft_bridge_table)
+	_l2n_rec nft bridge "$L2N_NFT_TABLE"
+	if [ "$L2N_NFT_DFCLEAR" = on ]; then
+		nftin+=$'\n'$(_l2n_nft_out_table dfclear)
+		_l2n_rec nft ip "$L2N_NFT_TABLE"
+	elif [ "$L2N_RUN_L2FRAGQ" = on ] && [ "$L2N_QUEUE_BACKEND" = nft ]; then
+		nftin+=$'\n'$(_l2n_nft_out_table queue)
+		_l2n_rec nft ip "$L2N_NFT_TABLE"
+	fi
+	_l2n_run_in "nft -f (tables $L2N_NFT_TABLE)" nft -f - <<<"$nftin" || return 1
+}
+
+# The bridge up, after its invisibility rules are in.
+_l2n_up_bridge_link_up() {
+	local br=${L2N_CFG[bridge]}
+	if [[ $L2N_BRIDGE_DETAIL =~ \<([A-Z_,]*)\> ]] && [[ ,${BASH_REMATCH[1]}, != *,UP,* ]]; then
+		_l2n_rec linkdown "$br" # it was down: down sets it down again
+	fi
+	_l2n_run ip link set dev "$br" up || return 1
+}
+
+# The WireGuard interface: kernel, else (or when the kernel refuses one and
+# wireguard = auto) wireguard-go.
+_l2n_up_wireguard_link() {
+	local wg=${L2N_CFG[wg-interface]}
+	# Opening a kernel WireGuard interface turns
+	# net.ipv4.conf.all.send_redirects off (drivers/net/wireguard/device.c):
+	# record it, so that down puts it back.
+	_l2n_shared_sysctl_set net/ipv4/conf/all/send_redirects - || return 1
+	if [ "$L2N_WG_KIND" = kernel ]; then
+		[ -d /sys/module/wireguard ] || modprobe -q wireguard 2>/dev/null
+		_l2n_rec link "$wg"
+		if ! ip link add dev "$wg" type wireguard 2>/dev/null; then
+			if [ "${L2N_CFG[wireguard]}" = auto ] && command -v wireguard-go >/dev/null 2>&1; then
+				L2N_WG_KIND=userspace L2N_WG_WHY="wireguard-go: the kernel refused a wireguard interface"
+				_l2n_rec info wg-kind "$L2N_WG_WHY"
+			else
+				_l2n_err "cannot create the WireGuard interface $wg (kernel module)"
+				return 1
+			fi
+		fi
+	fi
+	if [ "$L2N_WG_KIND" = userspace ]; then
+		_l2n_start_wireguard_go "$wg" || return 1
+	fi
+	return 0
+}
+
+# WireGuard's keys and peers, its address, and a route to every peer's address.
+_l2n_up_wireguard_config() {
+	local wg=${L2N_CFG[wg-interface]} local_addr=${L2N_CFG[address]} p batch
+	local wgargs=(private-key "${L2N_CFG[private-key-file]}" listen-port "${L2N_CFG[listen-port]}")
+	for p in "${L2N_PEERS[@]}"; do
+		wgargs+=(peer "${L2N_PEER_CFG[$p.public-key]}" endpoint "${L2N_PEER_CFG[$p.endpoint]}"
+			allowed-ips "${L2N_PEER_CFG[$p.address]}/32" persistent-keepalive "${L2N_CFG[keepalive]}")
+	done
+	_l2n_run wg set "$wg" "${wgargs[@]}" || return 1
+	batch="link set dev $wg mtu ${L2N_CFG[wg-mtu]}"$'\n'"addr add $local_addr/32 dev $wg"$'\n'"link set dev $wg up"$'\n'
+	for p in "${L2N_PEERS[@]}"; do batch+="route replace ${L2N_PEER_CFG[$p.address]}/32 dev $wg src $local_addr"$'\n'; done
+	_l2n_run_in "ip -batch (WireGuard $wg)" ip -batch - <<<"$batch" || return 1
+}
+
+# The queue rule (iptables) and l2fragq.
+_l2n_up_queue_and_daemon() {
+	_l2n_rec info queue-backend "${L2N_QUEUE_BACKEND:-none}"
+	_l2n_rec info queue-backend-why "${L2N_QUEUE_BACKEND_WHY:-}"
+	if [ "$L2N_RUN_L2FRAGQ" = on ]; then
+		[ -d /sys/module/nfnetlink_queue ] || modprobe -q nfnetlink_queue 2>/dev/null
+		if [ "$L2N_QUEUE_BACKEND" = iptables ]; then
+			_l2n_up_iptables_queue || return 1
+		fi
+		_l2n_start_daemon || return 1
+	fi
+	return 0
+}
+
+# queue-backend iptables: our chain, hooked into OUTPUT, with the NFQUEUE rules.
+_l2n_up_iptables_queue() {
+	local p q
+	if [[ $(iptables -V 2>/dev/null) == *nf_tables* ]] && ! nft list table ip filter >/dev/null 2>&1; then
+		_l2n_rec ipt-table
+	fi
+	_l2n_rec ipt "$L2N_IPT_CHAIN"
+	_l2n_run iptables -w -N "$L2N_IPT_CHAIN" || return 1
+	if [ "$L2N_QUEUE_FIRST" -eq "$L2N_QUEUE_LAST" ]; then q=(--queue-num "$L2N_QUEUE_FIRST")
+	else q=(--queue-balance "$L2N_QUEUE_FIRST:$L2N_QUEUE_LAST" --queue-cpu-fanout); fi
+	# Only GRE that needs l2fragq (as the nft rule): with DF, and with
+	# pmtud on, longer than the WireGuard MTU.
+	for p in "${L2N_PEERS[@]}"; do
+		_l2n_run iptables -w -A "$L2N_IPT_CHAIN" -p gre -d "${L2N_PEER_CFG[$p.address]}" -m u32 --u32 "4&0x4000=0x4000" \
+			-j NFQUEUE "${q[@]}" --queue-bypass || return 1
+		[ "$L2N_PMTUD" = off ] ||
+			_l2n_run iptables -w -A "$L2N_IPT_CHAIN" -p gre -d "${L2N_PEER_CFG[$p.address]}" -m length --length "$((L2N_CFG[wg-mtu] + 1)):65535" \
+				-j NFQUEUE "${q[@]}" --queue-bypass || return 1
+	done
+	_l2n_run iptables -w -A OUTPUT -j "$L2N_IPT_CHAIN" || return 1
+}
+
+# One gretap per peer (ignore-df kept, checked, when the strategy has it).
+_l2n_up_gretaps() {
+	local local_addr=${L2N_CFG[address]} p flags csum batch='' detail
+	if [ "${L2N_CFG[tunnel-pmtudisc]}" = on ]; then flags=(pmtudisc); else flags=(nopmtudisc); fi
+	[ "$L2N_IGNORE_DF" = on ] && flags+=(ignore-df)
+	if [ "${L2N_CFG[gre-csum]}" = on ]; then csum=csum; else csum=nocsum; fi
+	for p in "${L2N_PEERS[@]}"; do
+		_l2n_rec link "gt-$p"
+		batch+="link add name gt-$p mtu ${L2N_CFG[vm-mtu]} type gretap local $local_addr remote ${L2N_PEER_CFG[$p.address]} ${flags[*]} $csum"$'\n'
+	done
+	_l2n_run_in "ip -batch (gretap ports)" ip -batch - <<<"$batch" || return 1
+	if [ "$L2N_IGNORE_DF" = on ]; then
+		detail=$(ip -d -o link show type gretap)
+		for p in "${L2N_PEERS[@]}"; do
+			[[ $detail =~ gt-$p@[^$'\n']*\ ignore-df ]] ||
+				{ _l2n_err "the kernel did not keep ignore-df on gt-$p: use df-strategy l2fragq"; return 1; }
+		done
+	fi
+	return 0
+}
+
+# pmtud with ignore-df: segmentation offload off on the gretaps.
+_l2n_up_gretaps_gso() {
+	local p
+	if [ "$L2N_PMTUD" = on ] && [ "$L2N_IGNORE_DF" = on ]; then
+		# A GSO frame (the VMs' virtio and veth send them) would reach
+		# OUTPUT as one outer packet carrying its whole length, so the
+		# length rule would queue TCP that already fits the path, segment by
+		# segment. Without segmentation offload on the gretap the kernel
+		# segments before encapsulation and only frames that are really too
+		# big match. (The ports go with down: nothing to undo.) Only with
+		# ignore-df: without it, TCP carries DF outside and is queued
+		# anyway, and since 5.11 the tunnel drops oversized non-GSO DF
+		# frames before OUTPUT, so segmenting first would hide every
+		# full-size segment from l2fragq and stall TCP.
+		for p in "${L2N_PEERS[@]}"; do _l2n_gso_off "gt-$p" || return 1; done
+		_l2n_rec info gso-off "$L2N_GSO_OFF_HOW"
+	fi
+	return 0
+}
+
+# The gretaps into the bridge, isolated from the other tunnel ports (full
+# mesh: a frame from one site never goes back out to another).
+_l2n_up_gretaps_into_bridge() {
+	local br=${L2N_CFG[bridge]} p gt batch=''
+	for p in "${L2N_PEERS[@]}"; do
+		gt=gt-$p
+		[ ! -e "/proc/sys/net/ipv6/conf/$gt/disable_ipv6" ] || echo 1 >"/proc/sys/net/ipv6/conf/$gt/disable_ipv6"
+		batch+="link set dev $gt addrgenmode none"$'\n'"link set dev $gt master $br"$'\n'
+		batch+="link set dev $gt type bridge_slave isolated on"$'\n'"link set dev $gt up"$'\n'
+	done
+	_l2n_run_in "ip -batch (gretap ports into $br)" ip -batch - <<<"$batch" || return 1
+	return 0
+}
+
+# Segmentation offload off on a gretap: ethtool, else at most one segment
+# per GSO packet (gso_max_segs 1 makes the stack segment as well). Sets
+# L2N_GSO_OFF_HOW.
+_l2n_gso_off() { # DEV
+	local out
+	if command -v ethtool >/dev/null 2>&1 && out=$(ethtool -K "$1" tso off gso off 2>&1) &&
+		[[ $(ethtool -k "$1" 2>/dev/null) == *"tcp-segmentation-offload: off"* ]]; then
+		L2N_GSO_OFF_HOW="ethtool -K tso off gso off"
+		return 0
+	fi
+	if ip link set dev "$1" gso_max_segs 1 2>/dev/null; then
+		L2N_GSO_OFF_HOW="gso_max_segs 1${out:+ (ethtool: ${out//$'\n'/ })}"
+		return 0
+	fi
+	_l2n_err "cannot turn segmentation offload off on $1 (apt-get install ethtool): ${out:-no ethtool}"
+	return 1
+}
+

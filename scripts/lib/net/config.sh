@@ -13,7 +13,7 @@ declare -gA L2N_LOCAL_KEYS=(
 	[vm-mtu]=1500 [df-strategy]=auto [gre-csum]=on [tunnel-pmtudisc]=off
 	[pmtud]='' [mss-clamp]=off
 	[queues]='' [queue-backend]=auto [l2fragq]='' [l2fragq-args]=''
-	[stats-interval]=0 [metrics-file]='' [log-file]=''
+	[stats-interval]=0 [metrics-file]='' [log-file]='' [daemon-user]=nobody
 	[ipfrag-time]=5 [ipfrag-high-thresh]=16777216 [ipfrag-max-dist]=64
 )
 declare -gA L2N_PEER_KEYS=([public-key]='!' [endpoint]='!' [address]='!') # keys of [peer NAME], all required
@@ -332,6 +332,14 @@ _l2n_check_l2fragq() {
 	elif [ ! -x "$v" ] || [ -d "$v" ]; then
 		_l2n_cfgerr "$(_l2n_line l2fragq)" "l2fragq '$v' is not an executable file"; return
 	fi
+	# l2fragq drops to this user after binding its queues (--user): it
+	# keeps only CAP_NET_ADMIN, never full root.
+	a=${L2N_CFG[daemon-user]}
+	if [ "$a" = root ] || [ "$a" = 0 ]; then
+		_l2n_cfgerr "$(_l2n_line daemon-user)" "daemon-user root: l2fragq must not keep full root (use an unprivileged user; it keeps CAP_NET_ADMIN)"; return
+	fi
+	getent passwd "$a" >/dev/null 2>&1 ||
+		{ _l2n_cfgerr "$(_l2n_line daemon-user)" "daemon-user '$a' is not a user on this host (getent passwd)"; return; }
 	if [ -z "$v" ] && [ "${L2N_CFG[df-strategy]}" = l2fragq ]; then
 		_l2n_cfgerr "$(_l2n_line df-strategy)" "df-strategy l2fragq, but no l2fragq binary in PATH, /usr/local/sbin or /usr/sbin: set 'l2fragq = PATH'"; return
 	fi

@@ -91,6 +91,9 @@ _l2n_start_daemon() {
 		read -r -a extra <<<"${L2N_CFG[l2fragq-args]}"
 		args+=("${extra[@]}")
 	fi
+	# Never full root: after binding the queues (and opening the pmtud packet
+	# socket) l2fragq becomes daemon-user with CAP_NET_ADMIN only.
+	[[ " ${L2N_CFG[l2fragq-args]} " == *" --user"[\ =]* ]] || args+=(--user "${L2N_CFG[daemon-user]}")
 	printf '%s %s: starting %s %s\n' "$(_l2n_now)" "$L2N_ME" "$bin" "${args[*]}" >>"$log"
 	pid=$(_l2n_spawn "$L2N_STATE_DIR/$L2N_NAME.pid" "$log" "$bin" "${args[@]}") ||
 		{ _l2n_err "l2fragq did not start (log: $log)"; return 1; }

@@ -55,6 +55,12 @@ _l2n_preflight() {
 	if [ -n "${L2N_CFG[metrics-file]}" ] && [ "$L2N_RUN_L2FRAGQ" = on ] && [ ! -d "${L2N_CFG[metrics-file]%/*}" ]; then
 		_l2n_err "metrics-file: directory ${L2N_CFG[metrics-file]%/*} does not exist"; return 1
 	fi
+	# l2fragq writes its metrics (a temporary, then a rename) as daemon-user.
+	if [ -n "${L2N_CFG[metrics-file]}" ] && [ "$L2N_RUN_L2FRAGQ" = on ] &&
+		! setpriv --reuid "${L2N_CFG[daemon-user]}" --regid "$(id -g "${L2N_CFG[daemon-user]}")" --clear-groups \
+			test -w "${L2N_CFG[metrics-file]%/*}" 2>/dev/null; then
+		_l2n_err "metrics-file: directory ${L2N_CFG[metrics-file]%/*} is not writable by daemon-user ${L2N_CFG[daemon-user]} (l2fragq runs as that user: give it write access, e.g. chgrp + chmod g+w)"; return 1
+	fi
 	return 0
 }
 

@@ -245,6 +245,13 @@ for row in "${rows[@]}"; do
 		[ $rc -eq 0 ] && [[ $out == *"already up"* ]] && [ "$pid_before" = "$pid_after" ] &&
 			t_pass "up twice: the second says 'already up', exit 0, same l2fragq pid" ||
 			t_fail "up twice: exit $rc, '$out', pid $pid_before -> $pid_after"
+		# l2fragq-net starts l2fragq with --user (daemon-user, default nobody):
+		# it never keeps full root, only CAP_NET_ADMIN (bit 12).
+		ps_line=$(awk '/^(Uid|CapEff|CapPrm|CapBnd):/ { printf "%s %s ", $1, $2 }' "/proc/$pid_after/status" 2>/dev/null)
+		uid_n=$(id -u nobody)
+		[[ $ps_line == *"Uid: $uid_n "* && $ps_line == *"CapEff: 0000000000001000 "* && $ps_line == *"CapPrm: 0000000000001000 "* ]] &&
+			t_pass "l2fragq runs as nobody with CAP_NET_ADMIN only ($ps_line)" ||
+			t_fail "l2fragq privileges: $ps_line (want Uid $uid_n, CapEff and CapPrm 0000000000001000)"
 		break # auto stays up for the checks below
 	fi
 	seed_net 1 down >/dev/null 2>&1 || t_fail "[$name] down on hyp1"

@@ -16,6 +16,8 @@
 #   ops_gone PID                   true once PID has exited
 #   ops_stop PID                   SIGTERM, up to 5 s; OPS_STATUS = exit status
 #   ops_done                       prints "N passed, M failed", exit status
+#   ops_sd_boot INNER ARGS...      a private systemd as PID 1 in $NS_S (SD_PID);
+#                                  sdx, sdctl, sd_up, prop UNIT PROPERTY
 #
 # Every process started in the background is added to OPS_PIDS so that the
 # trap kills it (and only it) on any exit; OPS_CLEANUP_HOOK, if set, runs
@@ -100,5 +102,48 @@ ops_stop() { # ops_stop PID: SIGTERM, wait up to 5 s; OPS_STATUS = exit status o
 	OPS_STATUS=$T_STATUS
 	[ "$T_KILLED" = 0 ] || OPS_STATUS=timeout
 }
+
+# A private systemd as PID 1 of fresh PID, mount and cgroup namespaces in
+# the sender namespace NS_S, in a cgroup of our own (the cgroup2 hierarchy,
+# at the cgroup this shell is in). INNER (run with ARGS) prepares its mounts
+# and execs systemd. Sets SD_PID; defines sdx (run in its namespaces), sdctl
+# (systemctl there), sd_up (booted?) and prop UNIT PROPERTY. The cleanup hook
+# kills it and removes the cgroup.
+ops_sd_boot() { # INNER ARGS...
+	local cg2
+	cg2=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)
+	[ -n "$cg2" ] || fatal "no cgroup2 hierarchy mounted"
+	CG=$cg2$(sed -n 's/^0:://p' /proc/self/cgroup)
+	CG=${CG%/}/l2fq-ops-$OPS_NAME-$$
+	mkdir "$CG" || fatal "cannot create cgroup $CG"
+	SD_PID=
+	UNSHARE_PID=
+	OPS_CLEANUP_HOOK=ops_sd_cleanup
+	(
+		echo "$BASHPID" >"$CG/cgroup.procs"
+		exec ip netns exec "$NS_S" unshare --pid --fork --mount --cgroup --mount-proc "$@"
+	) >"$WORK/unshare.log" 2>&1 &
+	UNSHARE_PID=$!
+	OPS_PIDS="$OPS_PIDS $UNSHARE_PID"
+	ops_wait 5 ops_sd_find_pid1 || true
+}
+ops_sd_find_pid1() { SD_PID=$(pgrep -P "$UNSHARE_PID" | head -n 1) && [ -n "$SD_PID" ]; }
+ops_sd_cleanup() {
+	[ -z "$SD_PID" ] || kill -KILL "$SD_PID" 2>/dev/null
+	if [ -n "$UNSHARE_PID" ]; then
+		ops_wait 5 ops_gone "$UNSHARE_PID"
+		wait "$UNSHARE_PID" 2>/dev/null
+	fi
+	for _ in 1 2 3 4 5; do
+		[ -d "$CG" ] || break
+		find "$CG" -depth -type d -exec rmdir {} \; 2>/dev/null
+		[ -d "$CG" ] && sleep 0.2
+	done
+	[ ! -d "$CG" ] || echo "$OPS_NAME: could not remove cgroup $CG" >&2
+}
+sdx() { nsenter -t "$SD_PID" -m -p -n "$@"; }
+sdctl() { timeout 20 nsenter -t "$SD_PID" -m -p -n systemctl "$@"; }
+sd_up() { sdctl is-system-running 2>/dev/null | grep -qE '^(running|degraded)$'; }
+prop() { sdctl show -p "$2" --value "$1" 2>/dev/null || true; }
 
 ops_done() { t_summary; }

@@ -1,8 +1,9 @@
-# Operations tests: systemd unit, Prometheus metrics, least privilege and the
-# Debian package. Included (OPTIONAL) by the top-level CMakeLists.txt. All
-# need root; each prints "N passed, M failed" and runs in well under 60 s.
+# Operations tests: systemd unit, Prometheus metrics, least privilege,
+# l2fragq-net's supervision of l2fragq under systemd, and the Debian package.
+# Included (OPTIONAL) by the top-level CMakeLists.txt. All need root; each
+# prints "N passed, M failed" and runs in well under 60 s.
 if(L2FQ_TESTS)
-  foreach(t systemd metrics privdrop)
+  foreach(t systemd metrics privdrop net_supervise)
     add_test(NAME ops_${t}
       COMMAND ${CMAKE_SOURCE_DIR}/test/ops/${t}.sh $<TARGET_FILE:l2fragq>
       WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})

@@ -129,15 +129,9 @@ cat >"$SD/default/l2fragq" <<EOF
 L2FQ_OPTS="--peer $IP_R --stats-interval 1 --metrics-file $PROM_IN"
 EOF
 printf 'L2FQ_OPTS="--no-such-option"\n' >"$SD/default/l2fragq-$QUEUE_BAD-$QUEUE_BAD"
-cat >"$SD/inner.sh" <<'EOF'
-#!/bin/bash
-# PID 1 of new PID, mount and cgroup namespaces, in the test network namespace.
-set -e
-SD=$1
-mount --make-rprivate /
-mount -t tmpfs -o mode=755 tmpfs /run
-mkdir -p /run/systemd/system /run/l2fq-test/logs
-cp -r "$SD/units/." /run/systemd/system/
+# The private systemd's own files and mounts (test/ops/sd-inner.sh sources it).
+cat >"$SD/mounts.sh" <<'EOF'
+mkdir -p /run/l2fq-test/logs
 cp "$SD/l2fragq" /run/l2fq-test/l2fragq
 mount --bind "$SD/logs" /run/l2fq-test/logs
 mount --bind "$SD/console.log" /dev/console
@@ -146,53 +140,10 @@ cp "$SD/default/." -r /etc/default/
 mount -t tmpfs -o mode=755 tmpfs /var/lib
 mkdir -p /var/lib/prometheus/node-exporter
 mount --bind "$SD/textfile" /var/lib/prometheus/node-exporter
-mount -t tmpfs -o mode=1777 tmpfs /var/tmp
-mount -t tmpfs -o mode=1777 tmpfs /tmp
-mount -t cgroup2 cgroup2 /sys/fs/cgroup
-exec env -i container=l2fq-test PATH=/usr/sbin:/usr/bin:/sbin:/bin \
-	/lib/systemd/systemd --system --unit=l2fq-test.target --log-target=console \
-	--show-status=no
 EOF
-chmod 755 "$SD/inner.sh"
+echo console >"$SD/log-target"
 
-# A cgroup of our own for the private systemd: the cgroup2 hierarchy, at the
-# cgroup this shell is in.
-CG2=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)
-[ -n "$CG2" ] || fatal "no cgroup2 hierarchy mounted"
-CG=$CG2$(sed -n 's/^0:://p' /proc/self/cgroup)
-CG=${CG%/}/l2fq-ops-systemd-$$
-mkdir "$CG" || fatal "cannot create cgroup $CG"
-SD_PID=
-UNSHARE_PID=
-sd_cleanup() {
-	[ -z "$SD_PID" ] || kill -KILL "$SD_PID" 2>/dev/null
-	if [ -n "$UNSHARE_PID" ]; then
-		ops_wait 5 ops_gone "$UNSHARE_PID"
-		wait "$UNSHARE_PID" 2>/dev/null
-	fi
-
-	for _ in 1 2 3 4 5; do
-		[ -d "$CG" ] || break
-		find "$CG" -depth -type d -exec rmdir {} \; 2>/dev/null
-		[ -d "$CG" ] && sleep 0.2
-	done
-	[ ! -d "$CG" ] || echo "systemd.sh: could not remove cgroup $CG" >&2
-}
-OPS_CLEANUP_HOOK=sd_cleanup
-
-(
-	echo "$BASHPID" >"$CG/cgroup.procs"
-	exec ip netns exec "$NS_S" unshare --pid --fork --mount --cgroup --mount-proc \
-		"$SD/inner.sh" "$SD"
-) >"$WORK/unshare.log" 2>&1 &
-UNSHARE_PID=$!
-OPS_PIDS="$OPS_PIDS $UNSHARE_PID"
-find_pid1() { SD_PID=$(pgrep -P "$UNSHARE_PID" | head -n 1) && [ -n "$SD_PID" ]; }
-ops_wait 5 find_pid1 || true
-sdx() { nsenter -t "$SD_PID" -m -p -n "$@"; }
-sdctl() { timeout 20 nsenter -t "$SD_PID" -m -p -n systemctl "$@"; }
-sd_up() { sdctl is-system-running 2>/dev/null | grep -qE '^(running|degraded)$'; }
-prop() { sdctl show -p "$2" --value "$1" 2>/dev/null || true; }
+ops_sd_boot "$OPS_HERE/sd-inner.sh" "$SD"
 booted=0
 [ -n "$SD_PID" ] && ops_wait 10 sd_up && booted=1
 check "private systemd booted (PID 1 in its namespace; state $([ -z "$SD_PID" ] || sdctl is-system-running 2>/dev/null || true))" \

@@ -13,7 +13,7 @@ declare -gA L2N_LOCAL_KEYS=(
 	[vm-mtu]=1500 [df-strategy]=auto [gre-csum]=on [tunnel-pmtudisc]=off
 	[pmtud]='' [mss-clamp]=off
 	[queues]='' [queue-backend]=auto [l2fragq]='' [l2fragq-args]=''
-	[stats-interval]=0 [metrics-file]='' [log-file]='' [daemon-user]=nobody
+	[stats-interval]=0 [metrics-file]='' [log-file]='' [daemon-user]=nobody [supervisor]=auto
 	[ipfrag-time]=5 [ipfrag-high-thresh]=16777216 [ipfrag-max-dist]=64
 )
 declare -gA L2N_PEER_KEYS=([public-key]='!' [endpoint]='!' [address]='!') # keys of [peer NAME], all required
@@ -284,6 +284,9 @@ _l2n_check_local_choices() {
 	fi
 	case ${L2N_CFG[queue-backend]} in auto | nft | iptables) ;;
 	*) _l2n_cfgerr "$(_l2n_line queue-backend)" "queue-backend '${L2N_CFG[queue-backend]}': want auto, nft or iptables"; return ;;
+	esac
+	case ${L2N_CFG[supervisor]} in auto | systemd | spawn) ;;
+	*) _l2n_cfgerr "$(_l2n_line supervisor)" "supervisor '${L2N_CFG[supervisor]}': want auto, systemd or spawn"; return ;;
 	esac
 }
 

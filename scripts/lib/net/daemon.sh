@@ -4,7 +4,13 @@
 # (_l2n_spawn), telling whether a recorded pid still runs its program (pids
 # are reused: the journal keeps the program's name with the pid), stopping
 # it, and talking to l2fragq: its queues bound, its counters (SIGUSR1).
-# No globals of its own.
+# Where systemd runs, l2fragq is a transient unit instead (supervisor):
+# l2fragq@.service's sandbox (dynamic user, CAP_NET_ADMIN only), restarted
+# when it dies.
+
+L2N_DAEMON_PID=   # _l2n_daemon_now: pid of this instance's running l2fragq ("" if none runs)
+L2N_DAEMON_BIN=   # _l2n_daemon_now: its program, as journaled
+L2N_DAEMON_UNIT=  # _l2n_daemon_now: its systemd unit ("" when up spawned it)
 
 # ---------------------------------------------------------------- processes
 
@@ -79,9 +85,80 @@ _l2n_queues_bound() { # are queues L2N_QUEUE_FIRST..LAST all bound in this netwo
 	[ $n -eq $want ]
 }
 
+# This instance's l2fragq from the journal (the last daemon or unit record)
+# into L2N_DAEMON_*; returns 1 when the instance runs none.
+_l2n_daemon_now() {
+	local a b c
+	L2N_DAEMON_PID='' L2N_DAEMON_BIN='' L2N_DAEMON_UNIT=''
+	while read -r a b c; do
+		case $a in
+		daemon) L2N_DAEMON_PID=$b L2N_DAEMON_BIN=$c L2N_DAEMON_UNIT='' ;;
+		unit) L2N_DAEMON_UNIT=$b L2N_DAEMON_BIN=$c L2N_DAEMON_PID='' ;;
+		esac
+	done <"$L2N_STATE_FILE"
+	[ -n "$L2N_DAEMON_BIN" ] || return 1
+	# (a unit's pid changes when systemd restarts it)
+	[ -z "$L2N_DAEMON_UNIT" ] || L2N_DAEMON_PID=$(systemctl show -p MainPID --value "$L2N_DAEMON_UNIT" 2>/dev/null)
+	_l2n_pid_is "$L2N_DAEMON_PID" "$L2N_DAEMON_BIN" || L2N_DAEMON_PID=''
+	return 0
+}
+
+# How up runs l2fragq: "systemd" (a transient unit) where systemd is PID 1
+# of this network namespace's host, else "spawn" (own session, --user).
+_l2n_supervisor() {
+	local want=${L2N_CFG[supervisor]}
+	if [ "$want" != spawn ] && [ -d /run/systemd/system ] && command -v systemd-run >/dev/null 2>&1 &&
+		[ "$(readlink /proc/self/ns/net)" = "$(readlink /proc/1/ns/net 2>/dev/null)" ]; then
+		echo systemd
+	elif [ "$want" = systemd ]; then
+		return 1
+	else
+		echo spawn
+	fi
+}
+
+# l2fragq@.service's sandbox as systemd-run arguments (-p KEY=VALUE ...):
+# every [Service] setting but how it starts and restarts, which the
+# transient unit sets itself.
+_l2n_unit_sandbox() {
+	local f line in=0
+	for f in "${libdir:-}/../../systemd/l2fragq@.service" "${libdir:-}/../../systemd/system/l2fragq@.service" \
+		/usr/lib/systemd/system/l2fragq@.service /lib/systemd/system/l2fragq@.service ""; do
+		[ -z "$f" ] || [ ! -r "$f" ] || break
+	done
+	[ -n "$f" ] || { _l2n_err "l2fragq@.service not found (beside l2fragq-net or in /usr/lib/systemd/system)"; return 1; }
+	while IFS= read -r line; do
+		case $line in
+		'['*) if [ "$line" = '[Service]' ]; then in=1; else in=0; fi; continue ;;
+		'' | '#'*) continue ;;
+		esac
+		[ $in = 1 ] || continue
+		case ${line%%=*} in Type | EnvironmentFile | ExecStart | Restart | RestartSec) continue ;; esac
+		printf -- '-p\n%s\n' "$line"
+	done <"$f"
+}
+
+# Starts l2fragq as the transient unit l2fragq-net-NAME.service.
+_l2n_start_daemon_unit() { # LOG BIN ARGS...
+	local log=$1 bin=$2 unit=l2fragq-net-$L2N_NAME.service sandbox out
+	shift 2
+	sandbox=$(_l2n_unit_sandbox) || return 1
+	mapfile -t sandbox <<<"$sandbox"
+	[ -z "${L2N_CFG[metrics-file]}" ] || sandbox+=(-p "ReadWritePaths=${L2N_CFG[metrics-file]%/*}")
+	systemctl reset-failed "$unit" >/dev/null 2>&1
+	_l2n_rec unit "$unit" "$bin"
+	# RestartSec 500ms: the queue rule's bypass passes packets unfixed while
+	# no l2fragq is bound, so fixing resumes within a second of a crash.
+	out=$(systemd-run --quiet --unit="$unit" --description="l2fragq for l2fragq-net $L2N_NAME" \
+		-p Type=notify -p Restart=on-failure -p RestartSec=500ms \
+		-p "StandardOutput=append:$log" -p StandardError=inherit "${sandbox[@]}" -- "$bin" "$@" 2>&1) ||
+		{ _l2n_err "systemd-run $unit failed: ${out//$'\n'/ } (log: $log)"; return 1; }
+	_l2n_rec info daemon-unit "$unit"
+}
+
 # Starts l2fragq on the queues (L2N_RUN_L2FRAGQ on) and waits until it bound them.
 _l2n_start_daemon() {
-	local bin=${L2N_CFG[l2fragq]} log=${L2N_CFG[log-file]} args p pid i ok extra
+	local bin=${L2N_CFG[l2fragq]} log=${L2N_CFG[log-file]} args p pid extra sup
 	args=(--queues "$L2N_QUEUE_FIRST-$L2N_QUEUE_LAST")
 	for p in "${L2N_PEERS[@]}"; do args+=(--peer "${L2N_PEER_CFG[$p.address]}"); done
 	[ "${L2N_CFG[stats-interval]}" -gt 0 ] && args+=(--stats-interval "${L2N_CFG[stats-interval]}")
@@ -91,27 +168,44 @@ _l2n_start_daemon() {
 		read -r -a extra <<<"${L2N_CFG[l2fragq-args]}"
 		args+=("${extra[@]}")
 	fi
-	# Never full root: after binding the queues (and opening the pmtud packet
-	# socket) l2fragq becomes daemon-user with CAP_NET_ADMIN only.
-	[[ " ${L2N_CFG[l2fragq-args]} " == *" --user"[\ =]* ]] || args+=(--user "${L2N_CFG[daemon-user]}")
-	printf '%s %s: starting %s %s\n' "$(_l2n_now)" "$L2N_ME" "$bin" "${args[*]}" >>"$log"
-	pid=$(_l2n_spawn "$L2N_STATE_DIR/$L2N_NAME.pid" "$log" "$bin" "${args[@]}") ||
-		{ _l2n_err "l2fragq did not start (log: $log)"; return 1; }
-	_l2n_rec daemon "$pid" "$bin"
-	_l2n_rec info daemon-pid "$pid"
+	sup=$(_l2n_supervisor) ||
+		{ _l2n_err "supervisor systemd: no systemd runs this network namespace (systemd-run, /run/systemd/system)"; return 1; }
 	_l2n_rec info queues "$L2N_QUEUE_FIRST-$L2N_QUEUE_LAST"
-	ok=0
+	_l2n_rec info supervisor "$sup"
+	printf '%s %s: starting %s %s (%s)\n' "$(_l2n_now)" "$L2N_ME" "$bin" "${args[*]}" "$sup" >>"$log"
+	if [ "$sup" = systemd ]; then
+		_l2n_start_daemon_unit "$log" "$bin" "${args[@]}" || return 1
+	else
+		# Never full root: after binding the queues (and opening the pmtud
+		# packet socket) l2fragq becomes daemon-user, CAP_NET_ADMIN only.
+		[[ " ${L2N_CFG[l2fragq-args]} " == *" --user"[\ =]* ]] || args+=(--user "${L2N_CFG[daemon-user]}")
+		pid=$(_l2n_spawn "$L2N_STATE_DIR/$L2N_NAME.pid" "$log" "$bin" "${args[@]}") ||
+			{ _l2n_err "l2fragq did not start (log: $log)"; return 1; }
+		_l2n_rec daemon "$pid" "$bin"
+		_l2n_rec info daemon-pid "$pid"
+	fi
+	_l2n_wait_daemon_bound "$log" || return 1
+	_l2n_say "l2fragq running (pid $L2N_DAEMON_PID, ${L2N_DAEMON_UNIT:-no unit}, queues $L2N_QUEUE_FIRST-$L2N_QUEUE_LAST, log $log)"
+}
+
+# Waits (10 s at most) until the l2fragq just started bound its queues.
+_l2n_wait_daemon_bound() { # LOG
+	local i pid
 	for ((i = 0; i < 200; i++)); do
-		_l2n_queues_bound && _l2n_pid_is "$pid" "$bin" && { ok=1; break; }
-		# (until the exec, the pid runs bash: alive is what counts here)
-		if ! _l2n_running "$pid"; then
-			_l2n_err "l2fragq exited at start: $(tail -n 3 "$log" | tr '\n' ' ')"
-			return 1
+		_l2n_daemon_now
+		[ -n "$L2N_DAEMON_PID" ] && _l2n_queues_bound && return 0
+		if [ -n "$L2N_DAEMON_UNIT" ]; then
+			[ "$(systemctl is-failed "$L2N_DAEMON_UNIT" 2>/dev/null)" != failed ] ||
+				{ _l2n_err "l2fragq exited at start: $(tail -n 3 "$1" | tr '\n' ' ')"; return 1; }
+		else
+			# (until the exec, the pid runs bash: alive is what counts here)
+			read -r _ pid _ <<<"$(grep '^daemon ' "$L2N_STATE_FILE" | tail -n 1)"
+			_l2n_running "$pid" || { _l2n_err "l2fragq exited at start: $(tail -n 3 "$1" | tr '\n' ' ')"; return 1; }
 		fi
 		sleep 0.05
 	done
-	[ $ok = 1 ] || { _l2n_err "l2fragq did not bind queues $L2N_QUEUE_FIRST-$L2N_QUEUE_LAST within 10 s (log: $log)"; return 1; }
-	_l2n_say "l2fragq running (pid $pid, queues $L2N_QUEUE_FIRST-$L2N_QUEUE_LAST, log $log)"
+	_l2n_err "l2fragq did not bind queues $L2N_QUEUE_FIRST-$L2N_QUEUE_LAST within 10 s (log: $1)"
+	return 1
 }
 
 # Prints l2fragq's counter line: SIGUSR1, then the new line in its log.

@@ -9,6 +9,7 @@
 #   link DEV                  delete interface DEV
 #   linkdown DEV              set DEV down (it was down before up)
 #   daemon|wggo PID PROGRAM   stop PID if it still runs PROGRAM
+#   unit UNIT PROGRAM         stop the transient systemd unit UNIT (l2fragq)
 #   nft FAMILY TABLE          delete that nft table
 #   ipt CHAIN                 unhook and delete that iptables chain
 #   ipt-table                 delete nft "table ip filter" (iptables-nft made it) once empty
@@ -129,6 +130,7 @@ _l2n_healthy() {
 		case $a in
 		link) [ -n "${L2N_LINKS[$b]:-}" ] || return 1 ;;
 		daemon | wggo) _l2n_pid_is "$b" "$c" || return 1 ;;
+		unit) [ "$(systemctl is-active "$b" 2>/dev/null)" = active ] || return 1 ;;
 		esac
 	done <"$L2N_STATE_FILE"
 }
@@ -172,6 +174,12 @@ _l2n_undo_rec() { # KIND B C
 		;;
 	wggo | daemon)
 		_l2n_stop_pid "$b" "$c" || out="cannot stop pid $b ($c)"
+		;;
+	unit)
+		if systemctl is-active -q "$b" 2>/dev/null || systemctl is-failed -q "$b" 2>/dev/null; then
+			systemctl stop "$b" >/dev/null 2>&1 || out="cannot stop unit $b (systemctl stop $b)"
+			systemctl reset-failed "$b" >/dev/null 2>&1
+		fi
 		;;
 	nft)
 		out=$(nft delete table "$b" "$c" 2>&1) || [[ $out == *"No such file or directory"* ]] || out="cannot delete nft table $b $c: $out"

@@ -123,7 +123,7 @@ _l2n_status_receive() {
 # DF fixer: the queue rule and l2fragq, or the nft DF-clear rule, or none.
 _l2n_status_df_fixer() {
 	local line
-	if grep -q '^daemon ' "$L2N_STATE_FILE"; then
+	if grep -qE '^(daemon|unit) ' "$L2N_STATE_FILE"; then
 		_l2n_status_queue_rule
 		_l2n_status_l2fragq
 	elif grep -q "^nft ip " "$L2N_STATE_FILE"; then
@@ -155,18 +155,20 @@ _l2n_status_queue_rule() {
 
 # l2fragq (the last daemon record): running, and its counters.
 _l2n_status_l2fragq() {
-	local log=${L2N_STATE_INFO[log]:-} a pid c line
-	read -r a pid c <<<"$(grep '^daemon ' "$L2N_STATE_FILE" | tail -n 1)"
-	if _l2n_pid_is "$pid" "$c"; then
+	local log=${L2N_STATE_INFO[log]:-} a pid line who
+	_l2n_daemon_now
+	pid=$L2N_DAEMON_PID
+	if [ -n "$pid" ]; then
 		line=$(_l2n_daemon_counters "$pid" "$log") || line="(no answer to SIGUSR1 within 4 s)"
-		echo "l2fragq: pid $pid, queues ${L2N_STATE_INFO[queues]:-}, log $log"
+		who=$(awk '/^Uid:/ { u = $2 } /^CapEff:/ { c = $2 } END { print "uid " u ", CapEff " c }' "/proc/$pid/status" 2>/dev/null)
+		echo "l2fragq: pid $pid (${L2N_DAEMON_UNIT:-spawned by up}; $who), queues ${L2N_STATE_INFO[queues]:-}, log $log"
 		echo "l2fragq counters: $line"
 		if [ "${L2N_STATE_INFO[pmtud]:-off}" = on ]; then
 			a=$(tr ' ' '\n' <<<"$line" | grep '^pmtud-' | tr '\n' ' ')
 			echo "  path-MTU signals: ${a:-none yet}"
 		fi
 	else
-		echo "l2fragq: NOT RUNNING (pid $pid); last log lines:"
+		echo "l2fragq: NOT RUNNING (${L2N_DAEMON_UNIT:-spawned by up}); last log lines:"
 		tail -n 3 "$log" 2>/dev/null | sed 's/^/  /'
 		L2N_PROBLEMS+=("l2fragq is not running")
 	fi
@@ -202,7 +204,7 @@ _l2n_status_pmtu() {
 # fail by chance. Returns 0 when ready, 1 (naming what is missing) after
 # TIMEOUT seconds, 3 when not up.
 l2fq_net_wait() { # TIMEOUT
-	local timeout=$1 start now elapsed wg pid bin p key hs missing
+	local timeout=$1 start now elapsed wg p key hs missing
 	local -A seen=() shake=()
 	if [ ! -f "$L2N_STATE_FILE" ]; then
 		_l2n_err "$L2N_NAME is not up (no state file $L2N_STATE_FILE)"
@@ -216,12 +218,13 @@ l2fq_net_wait() { # TIMEOUT
 		missing=()
 		[ "$L2N_UP_DONE" = 1 ] || missing+=("up has not finished (or failed: see its output)")
 		wg=${L2N_STATE_INFO[wg]:-}
-		if grep -q '^daemon ' "$L2N_STATE_FILE"; then
-			read -r _ pid bin <<<"$(grep '^daemon ' "$L2N_STATE_FILE" | tail -n 1)"
-			if ! _l2n_pid_is "$pid" "$bin"; then
-				_l2n_err "l2fragq (pid $pid) is not running: $(tail -n 2 "${L2N_STATE_INFO[log]:-/dev/null}" 2>/dev/null | tr '\n' ' ')"
+		if _l2n_daemon_now; then
+			if [ -z "$L2N_DAEMON_PID" ] && [ -z "$L2N_DAEMON_UNIT" ]; then
+				_l2n_err "l2fragq is not running: $(tail -n 2 "${L2N_STATE_INFO[log]:-/dev/null}" 2>/dev/null | tr '\n' ' ')"
 				return 1
 			fi
+			# (a unit being restarted counts as coming)
+			[ -n "$L2N_DAEMON_PID" ] || missing+=("l2fragq is not running yet (${L2N_DAEMON_UNIT})")
 			_l2n_queues_bound || missing+=("l2fragq has not bound queues $L2N_QUEUE_FIRST-$L2N_QUEUE_LAST")
 		fi
 		shake=()

@@ -1,0 +1,163 @@
+#!/usr/bin/env bash
+# The package test's guest side (test/vm/package/run.sh), as root in the
+# full-kernel guest, whose root is a throwaway overlay:
+#   - dpkg -i the .deb;
+#   - the seed topology (test/vm/net/seed.sh): hyp1 and hyp2 with their VMs;
+#   - /etc/l2fragq/site1.conf and site2.conf, keys beside them (mode 600);
+#   - on each hypervisor a private systemd as PID 1 (fresh PID, mount and
+#     cgroup namespaces in its network namespace, test/ops/sd-inner.sh), and
+#     systemctl start l2fragq-net@site1 / @site2 there: the shipped unit
+#     runs the installed l2fragq-net, which runs l2fragq as the transient
+#     unit l2fragq-net-SITE.service (dynamic user, CAP_NET_ADMIN only);
+#   - l2fragq-net wait, then 1500-byte pings (IPv4 DF, IPv6) and a 16 MiB TCP
+#     transfer vm11 -> vm21;
+#   - systemctl stop on both: every link, address, route, nft table and
+#     sysctl of both hypervisors as before (seed_snapshot);
+#   - dpkg --purge: every file the package installed is gone.
+# The private systemds keep to what the test starts: a drop-in removes the
+# units' default dependencies (sysinit.target: the host's boot services),
+# sysinit.target and network-online.target are masked.
+#
+# Usage: test/vm/package/guest.sh DEB
+set -uo pipefail
+
+deb=${1:?usage: guest.sh DEB}
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../../.." && pwd)
+# shellcheck source=test/vm/net/seed.sh
+. "$root/test/vm/net/seed.sh"
+# shellcheck source=test/lib.sh
+. "$root/test/lib.sh"
+# shellcheck source=test/vm/lib.sh
+. "$root/test/vm/lib.sh"
+
+work=$(mktemp -d /tmp/l2fq-pkg.XXXXXX)
+seed_init l2p- "$work" "$root" /usr/sbin/l2fragq
+declare -A sd_pid=()
+cleanup() {
+	local n
+	for n in "${!sd_pid[@]}"; do kill -KILL "${sd_pid[$n]}" 2>/dev/null; done
+	seed_down
+	dpkg --purge l2fragq >/dev/null 2>&1
+	rm -rf "$work" /etc/l2fragq/site1.* /etc/l2fragq/site2.*
+	rmdir /etc/l2fragq 2>/dev/null
+	for n in 1 2; do rmdir "/sys/fs/cgroup/l2fq-pkg-hyp$n" 2>/dev/null; done
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+L2VM_T0=$(date +%s.%N)
+
+l2vm_section "install $(basename "$deb") (kernel $(uname -r))"
+out=$(dpkg -i "$deb" 2>&1) && t_pass "dpkg -i: installed" || { t_fail "dpkg -i: $out"; l2vm_guest_totals; exit; }
+dpkg -L l2fragq | while read -r f; do [ -d "$f" ] || echo "$f"; done >"$work/files"
+t_check "the package's files: $(wc -l <"$work/files") (l2fragq-net, its library, units, man pages ...)" \
+	grep -qx /usr/sbin/l2fragq-net "$work/files"
+
+l2vm_section "seed topology; /etc/l2fragq/site1.conf and site2.conf"
+seed_up >"$work/seed.log" 2>&1 || { cat "$work/seed.log"; t_fail "seed topology"; l2vm_guest_totals; exit; }
+mkdir -p /etc/l2fragq
+for n in 1 2; do
+	m=$((3 - n))
+	install -m 600 "$work/hyp$n.key" "/etc/l2fragq/site$n.key"
+	seed_conf "$n" auto "$m" name="site$n" private-key-file="/etc/l2fragq/site$n.key" \
+		log-file="/var/log/l2fragq-site$n.log" l2fragq=/usr/sbin/l2fragq
+	sed "s/^\[peer hyp$m\]/[peer site$m]/" "$work/hyp$n.conf" >"/etc/l2fragq/site$n.conf"
+	seed_snapshot "hyp$n" >"$work/hyp$n.before"
+done
+t_check "configs written: l2fragq-net check site1 exits 0" \
+	ip netns exec "$(seed_ns hyp1)" l2fragq-net -q -c /etc/l2fragq/site1.conf check
+
+l2vm_section "a private systemd on each hypervisor"
+# The units' default dependencies pull in sysinit.target (the host's boot
+# services): drop-ins remove them, and sysinit.target is masked.
+sd_boot() { # N: systemd as PID 1 in hypN's network namespace, in a cgroup of its own
+	local n=$1 sd u cg
+	sd=$work/sd$n cg=/sys/fs/cgroup/l2fq-pkg-hyp$n
+	mkdir -p "$sd/units/l2fragq-net@.service.d" "$sd/units/l2fragq-net-site$n.service.d"
+	printf '[Unit]\nDescription=package test: what the test starts\nDefaultDependencies=no\n' >"$sd/units/l2fq-test.target"
+	for u in l2fragq-net@.service.d l2fragq-net-site$n.service.d; do
+		printf '[Unit]\nDefaultDependencies=no\n' >"$sd/units/$u/test.conf"
+	done
+	ln -s /dev/null "$sd/units/sysinit.target"
+	ln -s /dev/null "$sd/units/network-online.target"
+	mkdir -p "$cg" || return 1
+	(
+		echo "$BASHPID" >"$cg/cgroup.procs"
+		exec ip netns exec "$(seed_ns "hyp$n")" unshare --pid --fork --mount --cgroup --mount-proc \
+			"$root/test/ops/sd-inner.sh" "$sd"
+	) >"$sd/unshare.log" 2>&1 &
+	local i
+	for ((i = 0; i < 50; i++)); do
+		sd_pid[$n]=$(pgrep -P $! | head -n 1)
+		[ -n "${sd_pid[$n]}" ] && break
+		sleep 0.1
+	done
+	for ((i = 0; i < 100; i++)); do
+		sdctl "$n" is-system-running 2>/dev/null | grep -qE '^(running|degraded)$' && return 0
+		sleep 0.1
+	done
+	cat "$sd/unshare.log"
+	return 1
+}
+sdx() { local n=$1; shift; nsenter -t "${sd_pid[$n]}" -m -p -n "$@"; }
+sdctl() { local n=$1; shift; timeout 60 nsenter -t "${sd_pid[$n]}" -m -p -n systemctl "$@"; }
+for n in 1 2; do
+	sd_boot "$n" && t_pass "hyp$n: private systemd running (PID ${sd_pid[$n]} here)" || t_fail "hyp$n: private systemd did not boot"
+done
+[ -n "${sd_pid[1]:-}" ] && [ -n "${sd_pid[2]:-}" ] || { l2vm_guest_totals; exit; }
+
+l2vm_section "systemctl start l2fragq-net@site1 (hyp1) and @site2 (hyp2)"
+for n in 1 2; do
+	out=$(sdctl "$n" start "l2fragq-net@site$n" 2>&1) && st=0 || st=$?
+	t_check "hyp$n: systemctl start l2fragq-net@site$n (status $st${out:+: $out})" [ "$st" -eq 0 ]
+done
+for n in 1 2; do
+	out=$(sdx "$n" l2fragq-net -c "/etc/l2fragq/site$n.conf" -w 30 wait 2>&1) && st=0 || st=$?
+	t_check "hyp$n: l2fragq-net wait: a handshake with the peer, queues bound (status $st)" [ "$st" -eq 0 ] ||
+		printf '%s\n' "$out" | sed 's/^/    /'
+done
+unit=l2fragq-net-site1.service
+main=$(sdctl 1 show -p MainPID --value "$unit" 2>/dev/null)
+who=$(awk '/^(Uid|CapEff):/ { printf "%s %s ", $1, $2 }' "/proc/$main/status" 2>/dev/null)
+[ "$(sdctl 1 is-active "$unit" 2>/dev/null)" = active ] && [[ $who == *"CapEff: 0000000000001000 "* ]] &&
+	[[ $who != "Uid: 0 "* ]] &&
+	t_pass "hyp1: l2fragq runs as $unit (MainPID $main; $who)" ||
+	t_fail "hyp1: l2fragq unit $unit: $(sdctl 1 is-active "$unit" 2>&1), MainPID $main, $who"
+st=$(sdx 1 l2fragq-net -c /etc/l2fragq/site1.conf status 2>&1) && rc=0 || rc=$?
+t_check "hyp1: l2fragq-net status exits 0 (OK)" [ "$rc" -eq 0 ] || printf '%s\n' "$st" | sed 's/^/    /'
+
+l2vm_section "traffic vm11 -> vm21"
+inns vm11 ip route flush cache
+seed_ping vm11 192.0.2.21 && t_pass "ping 56 bytes" || t_fail "ping 56 bytes"
+seed_ping vm11 2001:db8:2::21 >/dev/null
+seed_ping vm11 192.0.2.21 -M "do" -s 1472 && t_pass "ping 1500 bytes IPv4, DF set" || t_fail "ping 1500 bytes IPv4, DF set"
+seed_ping vm11 2001:db8:2::21 -s 1452 && t_pass "ping 1500 bytes IPv6" || t_fail "ping 1500 bytes IPv6"
+if seed_tcp 11 21 16777216; then t_pass "TCP: $SEED_TCP_MSG"; else t_fail "TCP: $SEED_TCP_MSG"; fi
+
+l2vm_section "systemctl stop; everything as before"
+for n in 1 2; do
+	out=$(sdctl "$n" stop "l2fragq-net@site$n" 2>&1) && st=0 || st=$?
+	t_check "hyp$n: systemctl stop l2fragq-net@site$n (status $st${out:+: $out})" [ "$st" -eq 0 ]
+	state=$(sdctl "$n" is-active "l2fragq-net-site$n.service" 2>/dev/null)
+	t_check "hyp$n: l2fragq's unit is gone with it ($state)" [ "$state" != active ]
+	seed_snapshot "hyp$n" >"$work/hyp$n.after"
+	if diff -u "$work/hyp$n.before" "$work/hyp$n.after" >"$work/diff$n"; then
+		t_pass "hyp$n: links, addresses, routes, nft, iptables and sysctls as before start"
+	else
+		t_fail "hyp$n: left behind after stop:"
+		head -n 30 "$work/diff$n" | sed 's/^/    /'
+	fi
+done
+for n in 1 2; do kill -KILL "${sd_pid[$n]}" 2>/dev/null; done
+sd_pid=()
+
+l2vm_section "dpkg --purge"
+rm -f /etc/l2fragq/site1.* /etc/l2fragq/site2.*
+out=$(dpkg --purge l2fragq 2>&1) && t_pass "dpkg --purge l2fragq" || t_fail "dpkg --purge: $out"
+left=$(while read -r f; do [ ! -e "$f" ] || echo "$f"; done <"$work/files")
+t_check "every file the package installed is gone${left:+ (left: $(tr '\n' ' ' <<<"$left"))}" [ -z "$left" ]
+t_check "no /usr/lib/l2fragq, /etc/default/l2fragq or /var/log/l2fragq-site*.log left" \
+	bash -c '[ ! -e /usr/lib/l2fragq ] && [ ! -e /etc/default/l2fragq ] && ! ls /var/log/l2fragq-site*.log >/dev/null 2>&1'
+
+echo "package guest time: $(l2vm_since "$L2VM_T0")s"
+l2vm_guest_totals

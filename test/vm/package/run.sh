@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# The Debian package for real, on a full kernel: builds the .deb (cpack) from
+# BUILD_DIR, boots the QEMU guest of test/vm/run-in-vm.sh once and runs
+# test/vm/package/guest.sh in it: install, two site configs, a private
+# systemd as PID 1 on each hypervisor starting l2fragq-net@site1 and @site2,
+# 1500-byte pings and a TCP transfer between the VMs, then systemctl stop and
+# dpkg --purge, which must leave no link, nft table, sysctl or file behind.
+# The guest's root is an overlay on the host's: nothing is installed here.
+# Prints PASS/FAIL, ends with "N passed, M failed"; exits non-zero on a FAIL.
+#
+# Usage (as root): test/vm/package/run.sh BUILD_DIR
+# Environment: L2FQ_PACKAGE_TIMEOUT (seconds for the guest run, default 420).
+set -uo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../../.." && pwd)
+timeout_s=${L2FQ_PACKAGE_TIMEOUT:-420}
+# shellcheck source=test/vm/lib.sh
+. "$root/test/vm/lib.sh"
+
+[ $# -eq 1 ] || { echo "usage: $0 BUILD_DIR" >&2; exit 2; }
+build=$(readlink -f "$1") || l2vm_harness_fail "cannot resolve $1"
+[ -f "$build/CPackConfig.cmake" ] || l2vm_harness_fail "$build has no CPackConfig.cmake (configure it with cmake first)"
+for t in cpack dpkg systemctl unshare nsenter; do
+	command -v "$t" >/dev/null || l2vm_harness_fail "$t missing (the guest uses the host's tools)"
+done
+[ -x /lib/systemd/systemd ] || l2vm_harness_fail "/lib/systemd/systemd missing: apt-get install systemd"
+for p in iproute2 nftables wireguard-tools kmod; do
+	dpkg-query -W -f '${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+		l2vm_harness_fail "$p is not installed here (the package depends on it; the guest installs with dpkg -i only)"
+done
+out=$(mktemp -d /tmp/l2fq-package-vm.XXXXXX)
+trap 'rm -rf "$out"' EXIT
+chmod 755 "$out"
+(cd "$build" && cpack -G DEB -B "$out") >"$out/cpack.log" 2>&1 ||
+	{ tail -n 20 "$out/cpack.log" >&2; l2vm_harness_fail "cpack -G DEB failed in $build"; }
+deb=$(ls "$out"/l2fragq_*.deb 2>/dev/null | head -n 1)
+[ -n "$deb" ] || l2vm_harness_fail "cpack made no l2fragq_*.deb"
+echo "== package: $(basename "$deb")"
+l2vm_host_ready
+l2vm_run_guest package "$timeout_s" "$root/test/vm/package/guest.sh" "$deb"
+rc=$?
+rm -rf "$out" # (l2vm_run_guest set its own EXIT trap)
+exit $rc

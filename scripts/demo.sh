@@ -53,8 +53,8 @@ fi
 
 # ------------------------------------------------------------------ inside
 bin=${2:?}
-# shellcheck source=test/vm/net/seed.sh
-. "$root/test/vm/net/seed.sh"
+# shellcheck source=scripts/lib/demo/seed.sh
+. "$root/scripts/lib/demo/seed.sh"
 work=$(mktemp -d /tmp/l2fq-demo.XXXXXX)
 seed_init "l2d$$-" "$work" "$root" "$bin"
 cleanup() {

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The end-to-end checks, run as root inside the full-kernel guest by
 # test/vm/e2e/run.sh (or on any host whose kernel has gretap and WireGuard):
-# the seed topology of test/vm/net/seed.sh, every hypervisor set up by
+# the seed topology of scripts/lib/demo/seed.sh, every hypervisor set up by
 # scripts/l2fragq-net. Prints "PASS name" / "FAIL name" / "INFO ..." lines and
 # the measured matrix; exits non-zero on any FAIL.
 #
@@ -11,8 +11,8 @@ set -uo pipefail
 bin=${1:?usage: guest.sh L2FRAGQ_BINARY}
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../../.." && pwd)
-# shellcheck source=test/vm/net/seed.sh
-. "$root/test/vm/net/seed.sh"
+# shellcheck source=scripts/lib/demo/seed.sh
+. "$root/scripts/lib/demo/seed.sh"
 # shellcheck source=test/lib.sh
 . "$root/test/lib.sh"
 # shellcheck source=test/vm/lib.sh

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The --gso measurement, run as root inside the full-kernel guest by
-# test/vm/gso/run.sh: the seed topology (test/vm/net/seed.sh) with gretap
+# test/vm/gso/run.sh: the seed topology (scripts/lib/demo/seed.sh) with gretap
 # `nopmtudisc` (the DF-fixer row of the kernel table where TCP bulk needs
 # l2fragq: GSO traffic reaches OUTPUT with DF=1), checksum offload on in the
 # fake VMs, and TCP bulk transfers vm11 -> vm21 per variant:
@@ -40,8 +40,8 @@ variants=${GSO_VARIANTS:-A B C}
 queues=${GSO_QUEUES:-0}
 advmss=${GSO_ADVMSS:-1300}
 [ "$advmss" = none ] && advmss=
-# shellcheck source=test/vm/net/seed.sh
-. "$root/test/vm/net/seed.sh"
+# shellcheck source=scripts/lib/demo/seed.sh
+. "$root/scripts/lib/demo/seed.sh"
 # shellcheck source=test/lib.sh
 . "$root/test/lib.sh"
 # shellcheck source=test/vm/lib.sh

@@ -2,7 +2,7 @@
 # The package test's guest side (test/vm/package/run.sh), as root in the
 # full-kernel guest, whose root is a throwaway overlay:
 #   - dpkg -i the .deb;
-#   - the seed topology (test/vm/net/seed.sh): hyp1 and hyp2 with their VMs;
+#   - the seed topology (scripts/lib/demo/seed.sh): hyp1 and hyp2 with their VMs;
 #   - /etc/l2fragq/site1.conf and site2.conf, keys beside them (mode 600);
 #   - on each hypervisor a private systemd as PID 1 (fresh PID, mount and
 #     cgroup namespaces in its network namespace, test/ops/sd-inner.sh), and
@@ -24,8 +24,8 @@ set -uo pipefail
 deb=${1:?usage: guest.sh DEB}
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../../.." && pwd)
-# shellcheck source=test/vm/net/seed.sh
-. "$root/test/vm/net/seed.sh"
+# shellcheck source=scripts/lib/demo/seed.sh
+. "$root/scripts/lib/demo/seed.sh"
 # shellcheck source=test/lib.sh
 . "$root/test/lib.sh"
 # shellcheck source=test/vm/lib.sh

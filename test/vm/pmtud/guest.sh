@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Bridged path-MTU discovery end to end, run as root inside the full-kernel
 # guest by test/vm/pmtud/run.sh (or on any host whose kernel has gretap and
-# WireGuard): the seed topology of test/vm/net/seed.sh, hyp1 and hyp2 set up
+# WireGuard): the seed topology of scripts/lib/demo/seed.sh, hyp1 and hyp2 set up
 # by scripts/l2fragq-net with df-strategy auto and pmtud on (its default).
 # Checks that the VM at the other site's "signal" (ICMP frag-needed / ICMPv6
 # packet-too-big, injected by l2fragq into the bridge as if vm21 sent it)
@@ -24,8 +24,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../../.." && pwd)
 bytes=${PMTUD_BYTES:-16777216}
 runs=${PMTUD_RUNS:-2}
-# shellcheck source=test/vm/net/seed.sh
-. "$root/test/vm/net/seed.sh"
+# shellcheck source=scripts/lib/demo/seed.sh
+. "$root/scripts/lib/demo/seed.sh"
 # shellcheck source=test/lib.sh
 . "$root/test/lib.sh"
 # shellcheck source=test/vm/lib.sh

@@ -132,7 +132,7 @@ seed_conf() { # N STRATEGY "PEER NUMBERS" [KEY=VALUE...] (KEY=VALUE replaces a d
 		cfg[$k]=${kv#*=}
 	done
 	{
-		echo "# hyp$n of the seed topology (test/vm/net/seed.sh)"
+		echo "# hyp$n of the seed topology (scripts/lib/demo/seed.sh)"
 		echo "[local]"
 		for k in "${order[@]}"; do echo "$k = ${cfg[$k]}"; done
 		for m in $peers; do

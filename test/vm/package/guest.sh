@@ -62,7 +62,6 @@ for n in 1 2; do
 	seed_conf "$n" auto "$m" name="site$n" private-key-file="/etc/l2fragq/site$n.key" \
 		log-file="/var/log/l2fragq-site$n.log" l2fragq=/usr/sbin/l2fragq
 	sed "s/^\[peer hyp$m\]/[peer site$m]/" "$work/hyp$n.conf" >"/etc/l2fragq/site$n.conf"
-	seed_snapshot "hyp$n" >"$work/hyp$n.before"
 done
 t_check "configs written: l2fragq-net check site1 exits 0" \
 	ip netns exec "$(seed_ns hyp1)" l2fragq-net -q -c /etc/l2fragq/site1.conf check
@@ -105,6 +104,8 @@ for n in 1 2; do
 	sd_boot "$n" && t_pass "hyp$n: private systemd running (PID ${sd_pid[$n]} here)" || t_fail "hyp$n: private systemd did not boot"
 done
 [ -n "${sd_pid[1]:-}" ] && [ -n "${sd_pid[2]:-}" ] || { l2vm_guest_totals; exit; }
+# (after the boot: systemd itself sets net.unix.max_dgram_qlen, as on any host)
+for n in 1 2; do seed_snapshot "hyp$n" >"$work/hyp$n.before"; done
 
 l2vm_section "systemctl start l2fragq-net@site1 (hyp1) and @site2 (hyp2)"
 for n in 1 2; do
@@ -118,7 +119,8 @@ for n in 1 2; do
 done
 unit=l2fragq-net-site1.service
 main=$(sdctl 1 show -p MainPID --value "$unit" 2>/dev/null)
-who=$(awk '/^(Uid|CapEff):/ { printf "%s %s ", $1, $2 }' "/proc/$main/status" 2>/dev/null)
+# (MainPID is a pid of the private systemd's PID namespace)
+who=$(sdx 1 awk '/^(Uid|CapEff):/ { printf "%s %s ", $1, $2 }' "/proc/$main/status" 2>/dev/null)
 [ "$(sdctl 1 is-active "$unit" 2>/dev/null)" = active ] && [[ $who == *"CapEff: 0000000000001000 "* ]] &&
 	[[ $who != "Uid: 0 "* ]] &&
 	t_pass "hyp1: l2fragq runs as $unit (MainPID $main; $who)" ||

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Independent Python model of l2fragq's offline mode, plus capture builders.
 
 Written from the rule, not from the C code, so the golden and random tests can

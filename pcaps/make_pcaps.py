@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Writes the golden captures for l2fragq's offline mode.
 
     python3 pcaps/make_pcaps.py [OUTDIR]      (default: the pcaps/ directory)

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Side-by-side benchmark of l2fragq against the in-kernel DF fixer, on the host
 # kernel, in two network namespaces this script creates and deletes.
 #
@@ -51,7 +52,7 @@ while [ $# -gt 0 ]; do
 	--build) BUILD=${2:?--build needs a directory}; shift ;;
 	--configs) ONLY=${2:?--configs needs a list}; shift ;;
 	--daemon-args) DAEMON_ARGS=${2?--daemon-args needs a value}; shift ;;
-	-h | --help) sed -n '2,15p' "$0"; exit 0 ;;
+	-h | --help) sed -n '3,16p' "$0"; exit 0 ;;
 	*) echo "bench.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
 	esac
 	shift

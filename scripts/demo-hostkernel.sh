@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The host-kernel demo (the main demo is scripts/demo.sh): oversized
 # gretap-style GRE packets die at a 1420-byte path without l2fragq and arrive
 # (fragmented, reassembled, byte-identical) with it. Needs neither gretap nor

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The demo: two hypervisors' VM bridges become one layer-2 segment over
 # WireGuard + gretap, set up by scripts/l2fragq-net exactly as on real hosts.
 #

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Builds the libFuzzer harnesses with clang in build-fuzz/ and runs each for
 # SECONDS; prints executions and crashes per harness; exits 1 on any crash.
 #

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Debian package of l2fragq, and the install rules for what goes with the
 # binary. Included (OPTIONAL) by the top-level CMakeLists.txt, which installs
 # the binary (sbin) and the man page (share/man/man8) itself.
@@ -127,7 +128,7 @@ file(CONFIGURE OUTPUT ${_l2fq_pkg_gen}/changelog @ONLY CONTENT
 
  -- @L2FQ_PACKAGE_MAINTAINER@  @_l2fq_pkg_date@
 ")
-# Machine-readable (DEP-5); the licence text is COPYING in the source tree
+# Machine-readable (DEP-5); the licence text is LICENSE in the source tree
 # and /usr/share/common-licenses/GPL-2 on Debian.
 set(_l2fq_pkg_years 2026)
 if(_l2fq_pkg_year GREATER 2026)

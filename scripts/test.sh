@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Sets up a fresh Debian 12 machine (apt), builds l2fragq twice (release and
 # ASan+UBSan) and runs every test in both. Exits non-zero on any failure.
 # Usage (as root): scripts/test.sh

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "l2fragq/atomic_file.h"
 
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "l2fragq/frame.h"
 
 #include <linux/if_ether.h> /* ETH_P_IP, ETH_P_IPV6, ETH_P_TEB, ETH_P_8021Q, ... */

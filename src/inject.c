@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Frames into a bridge (include/l2fragq/inject.h): an AF_PACKET SOCK_RAW
  * socket with protocol 0, so it is on no receive list and never reads a
  * packet; every frame is addressed with its own struct sockaddr_ll (bridge

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "l2fragq/l4csum.h"
 
 #include <netinet/in.h> /* IPPROTO_TCP, IPPROTO_UDP */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "l2fragq/linklayer.h"
 
 #include <linux/if_ether.h> /* ETH_P_IP */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* l2fragq: parses options and hands over to the daemon or the offline mode. */
 #include <stdio.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The gretap path table (include/l2fragq/pathtable.h), learned over rtnetlink
  * with libmnl.
  *

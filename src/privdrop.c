@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "l2fragq/privdrop.h"
 
 #include "l2fragq/exit_codes.h"

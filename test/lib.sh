@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # shellcheck shell=bash
 # shellcheck disable=SC2034 # T_STATUS, T_KILLED, T_BIN are read by the callers
 # Shared by the bash test scripts (test/netns, test/soak, test/ops,

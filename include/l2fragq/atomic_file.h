@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Replace a file so that readers see the old content or the new, never half:
  * write a temporary file beside it, then rename it over the target. The one
  * implementation of that in l2fragq (the offline output, --metrics-file). */

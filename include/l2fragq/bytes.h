@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Big-endian field access for packet parsers: one definition for all of them. */
 #ifndef L2FRAGQ_BYTES_H
 #define L2FRAGQ_BYTES_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Capture files for the offline mode: the file I/O, nothing else.
  *
  * Reading: classic pcap through libpcap; pcapng block by block through

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The daemon: binds the queues, runs one worker thread per queue, handles
  * signals and prints counters. */
 #ifndef L2FRAGQ_DAEMON_H

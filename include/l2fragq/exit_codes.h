@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Process exit codes, documented in the README and the man page. */
 #ifndef L2FRAGQ_EXIT_CODES_H
 #define L2FRAGQ_EXIT_CODES_H

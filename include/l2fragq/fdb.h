@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Which bridge port a MAC address is learned on (the bridge's forwarding
  * database, asked over rtnetlink: RTM_GETNEIGH for AF_BRIDGE, Linux 5.3).
  * --pmtud signals only for frames the bridge sent into a tunnel because their

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The one parser of what gretap carries: outer IPv4, GRE, the inner Ethernet
  * frame with its VLAN tags, and the inner IPv4/IPv6 header. Used by the
  * path-MTU signal (pmtud.c), the checksum finisher (l4csum.c) and, for the

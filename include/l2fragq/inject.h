@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Puts a finished Ethernet frame into a bridge: an AF_PACKET socket, sending
  * with a socket mark so the bridge's "the host sends nothing into the
  * segment" rule can let exactly these frames through (l2fragq-net matches

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Finishing a partial inner TCP/UDP checksum in an outer IPv4 gretap packet.
  *
  * With NFQA_CFG_F_GSO the kernel queues packets without resolving

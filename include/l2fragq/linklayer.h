@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Finds the IPv4 packet inside a captured frame. Pure: no I/O. */
 #ifndef L2FRAGQ_LINKLAYER_H
 #define L2FRAGQ_LINKLAYER_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Prometheus text exposition of the counters, for node_exporter's textfile
  * collector. */
 #ifndef L2FRAGQ_METRICS_H

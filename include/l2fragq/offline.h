@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Offline mode: the rewrite engine over capture files (pcap or pcapng,
  * src/capture.c), the output written atomically in the input's format. */
 #ifndef L2FRAGQ_OFFLINE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Command-line options: parsed into one struct, validated, no side effects. */
 #ifndef L2FRAGQ_OPTIONS_H
 #define L2FRAGQ_OPTIONS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* What the kernel knows about each gretap tunnel, learned over rtnetlink
  * (libmnl) and followed as it changes: its (local, remote) pair, the bridge
  * it is a port of, and the path MTU to the remote (the MTU of the route to it,

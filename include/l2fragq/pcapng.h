@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* pcapng blocks (draft-ietf-opsawg-pcapng): what the offline mode needs to read
  * a capture block by block and write it back unchanged but for packet bytes.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Bridged path-MTU discovery for gretap: for an outer GRE packet too big for
  * the path, the ICMP "fragmentation needed" / ICMPv6 "packet too big" frame to
  * put into the sending VM's bridge, built as if the frame's destination had

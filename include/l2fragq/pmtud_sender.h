@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The daemon side of --pmtud: for one outer packet, find its path, build the
  * signal (pmtud.c), apply the rate limits and put it into the bridge, before
  * the verdict lets the original go. Shared by the workers. */

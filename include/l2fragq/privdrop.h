@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Least privilege: after the queues are bound the daemon needs only
  * CAP_NET_ADMIN (nfnetlink checks it on every verdict message). */
 #ifndef L2FRAGQ_PRIVDROP_H

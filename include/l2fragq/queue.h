@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* One NFQUEUE queue: its netlink socket, its receive/verdict loop and its
  * counters. A worker thread owns exactly one; nothing here is shared except the
  * read-only peer filter and the atomic ID generator. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Token buckets for the path-MTU signals, modelled on the kernel's ICMP
  * limits: one bucket per (inner source, inner destination) like
  * inet_peer_xrlim_allow() (net.ipv4.icmp_ratelimit, default 1000 ms, burst 6)

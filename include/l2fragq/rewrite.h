@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The rewrite engine: decides whether one outer IPv4 GRE packet may lose its
  * DF bit and edits its header in place. Pure: no I/O, no globals, no allocation. */
 #ifndef L2FRAGQ_REWRITE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Counters: each worker owns one set and is its only writer; readers sum them. */
 #ifndef L2FRAGQ_STATS_H
 #define L2FRAGQ_STATS_H

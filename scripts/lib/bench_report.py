@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Turns scripts/bench.sh's raw result lines into the markdown report.
 
     bench_report.py RAW_RESULTS COST_MARKDOWN COMMAND > report.md

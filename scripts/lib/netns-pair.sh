@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Two network namespaces joined by a veth pair (MTU 9000) with a route to the
 # receiver locked at a smaller MTU, and an NFQUEUE rule for GRE on the sender's
 # OUTPUT hook: an oversized DF=1 GRE packet sent there meets the same decision

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Shared by scripts/test.sh and scripts/demo.sh: root check, apt dependencies,
 # and the CMake build. Source it; functions only, no side effects on load.
 

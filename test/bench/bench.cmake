@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Benchmark tools (scripts/bench.sh). Included (OPTIONAL) from the top-level
 # CMakeLists.txt; owns nothing outside test/bench. No ctest tests here: the
 # benchmark is run by scripts/test.sh on its own.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Per-packet cost checks. Included (OPTIONAL) by the top-level CMakeLists.txt;
 # owns test/bench/{rewrite_cost.c,rewrite_cost.sh,malloc_count.c,cost.cmake}
 # and test/netns/noalloc.sh.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* l2fq_flood: load generator, latency probe and probe sink for the l2fragq
  * benchmark (scripts/bench.sh). Test code, not product.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* l2fq_malloc_count: an LD_PRELOAD library that counts heap allocation calls
  * of a whole process, so a test can prove that the daemon's packet path
  * never allocates (test/netns/noalloc.sh: a run of 1000 packets and one of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* rewrite_cost: drives the rewrite engine (l2fq_rewrite) over one class of
  * realistic in-memory packet N times, so that callgrind, told to collect only
  * inside l2fq_rewrite (test/bench/rewrite_cost.sh), measures the engine's

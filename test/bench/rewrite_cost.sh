@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Instructions per packet of the rewrite engine, measured with callgrind.
 #
 #   test/bench/rewrite_cost.sh BUILD_DIR      (BUILD_DIR holds rewrite_cost)

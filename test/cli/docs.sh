@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Every option the binary accepts is documented in the man page and the README.
 # Usage: test/cli/docs.sh L2FRAGQ_BINARY   (from the repository root)
 set -euo pipefail

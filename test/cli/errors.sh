@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Command-line behaviour of the l2fragq binary: usage errors, --help, --version
 # and a runtime error. Usage: errors.sh PATH/TO/l2fragq
 set -u

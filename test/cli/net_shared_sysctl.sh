@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # l2fragq-net's registry of settings shared by instances (scripts/lib/net/
 # journal.sh: the reassembly sysctls and all.send_redirects are one per
 # network namespace, not one per instance). Runs the library's own functions

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Fuzzing, plus the soak and bad-file tests. Included (OPTIONAL) at the end of
 # the top-level CMakeLists.txt; owns nothing outside test/fuzz, test/soak,
 # test/offline/badfiles.sh and scripts/fuzz.sh.

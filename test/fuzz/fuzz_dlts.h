@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The link types fuzz_linklayer picks from with its control byte; shared with
  * fuzz_seedgen so seeds made from captures select their own link type. */
 #ifndef L2FQ_FUZZ_DLTS_H

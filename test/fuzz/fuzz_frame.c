@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* libFuzzer harness for the gretap frame parser (src/frame.c) and its user
  * l2fq_l4csum_locate() (src/l4csum.c).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* libFuzzer harness for l2fq_link_find_ipv4() (src/linklayer.c).
  *
  * Input: 1 control byte, then the captured frame.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* libFuzzer harness for l2fq_options_parse() (src/options.c).
  *
  * Input: the command line after argv[0], arguments separated by NUL bytes

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* libFuzzer harness for the pcapng block parser (src/pcapng.c), fed as the
  * offline mode feeds it (src/capture.c), and the engine behind it.
  *

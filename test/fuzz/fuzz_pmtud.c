@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* libFuzzer harness for l2fq_pmtud_build() (src/pmtud.c).
  *
  * Input: 2 bytes of path MTU (big-endian), then the outer packet from its

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* REQUIRE(cond): an invariant of a fuzz harness; a failure prints where and
  * aborts, which libFuzzer saves as a crash (scripts/fuzz.sh greps for
  * "invariant failed"). Shared by every harness in test/fuzz. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* libFuzzer harness for l2fq_rewrite() (src/rewrite.c).
  *
  * Input: 4 control bytes, then the packet bytes (what follows the link layer).

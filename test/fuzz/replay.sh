@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The fuzz_regressions test: replays, through each harness's invariants, every
 #   test/fuzz/regressions/<harness>/*   inputs that once failed (kept forever)
 #   test/fuzz/seeds/<harness>/*         small hand-made seeds

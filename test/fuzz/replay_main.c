@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Replays inputs through a libFuzzer harness without libFuzzer, so the
  * regression inputs run in every build (gcc or clang, plain or ASan+UBSan).
  *

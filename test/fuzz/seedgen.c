@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Makes seed inputs for the fuzz harnesses from capture files.
  *
  *   fuzz_seedgen OUTDIR CAPTURE...

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Kernel-path regression suite: real packets across the real kernel path.
 #
 #   test/kernel/suite.sh L2FRAGQ_BINARY [TOOLS_DIR]

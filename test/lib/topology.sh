@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Three network namespaces that model two hypervisors joined over the internet
 # by userspace WireGuard, for the kernel-path suite (test/kernel/).
 # Source it; functions only, no side effects on load. Needs root, iproute2,

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The offline mode on a capture written by a real tool, checked by another:
 # dumpcap captures namespaced GRE traffic on two interfaces of different link
 # types and snapshot lengths (a pcapng that libpcap 1.10 cannot read), l2fragq

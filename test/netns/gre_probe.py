@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Raw-socket GRE sender, receiver and checker for test/netns/smoke.sh.
 
 Standard library only. Three subcommands:

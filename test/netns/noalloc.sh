@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Proves that the daemon's packet path does no heap allocation.
 #
 #   test/netns/noalloc.sh L2FRAGQ_BINARY TOOLS_DIR LIBPATH

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # End-to-end smoke test of l2fragq in two network namespaces.
 #
 #   test/netns/smoke.sh L2FRAGQ_BINARY

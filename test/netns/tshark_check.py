@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Checks l2fragq's output for a real capture with tshark's own dissection.
 
     tshark_check.py IN OUT [--peer ADDR[/LEN]]... [--summary L2FRAGQ_STDERR]

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The offline mode on broken captures and unusable outputs.
 #
 #   test/offline/badfiles.sh L2FRAGQ_BINARY

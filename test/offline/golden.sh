@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Golden test of the offline mode: test/offline/golden.sh L2FRAGQ_BINARY
 #
 # 1. Regenerates pcaps/ into a temporary directory with pcaps/make_pcaps.py and

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Random captures against the Python model: test/offline/random.sh L2FRAGQ_BINARY
 #
 # Environment: L2FQ_RANDOM_SEED (default: the time; printed first, so a

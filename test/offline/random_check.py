@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Random captures checked against the Python model: random_check.py L2FRAGQ_BINARY
 
 Makes L2FQ_RANDOM_CASES (default 30) captures l2fragq has never seen, from the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # shellcheck shell=bash
 # Shared by the operations tests (test/ops/*.sh): PASS/FAIL counting, a work
 # directory, the two-namespace pair of scripts/lib/netns-pair.sh with a GRE

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # --metrics-file: the Prometheus textfile of a daemon that handles real
 # traffic in a test namespace.
 #

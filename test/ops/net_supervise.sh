@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # How l2fragq-net runs l2fragq where systemd is PID 1 (scripts/lib/net/
 # daemon.sh, supervisor = auto): a transient unit l2fragq-net-NAME.service
 # with l2fragq@.service's sandbox, restarted when it dies, stopped by down.

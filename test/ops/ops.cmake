@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Operations tests: systemd unit, Prometheus metrics, least privilege,
 # l2fragq-net's supervision of l2fragq under systemd, and the Debian package.
 # Included (OPTIONAL) by the top-level CMakeLists.txt. All need root; each

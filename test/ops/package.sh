@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The Debian package: build, lint, install, use, purge.
 #
 #   test/ops/package.sh BUILD_DIR
@@ -183,8 +184,8 @@ check "copyright: Files: * under License: GPL-2+, with the standard paragraph" \
 	eval 'grep -qx "Files: \*" "$copyright" && [ "$(grep -c "^License: GPL-2+$" "$copyright")" -eq 2 ] &&
 		grep -q "either version 2 of the License, or" "$copyright" &&
 		grep -q "/usr/share/common-licenses/GPL-2" "$copyright"'
-check "COPYING in the source tree is the GPL version 2" \
-	eval 'grep -q "GNU GENERAL PUBLIC LICENSE" "$OPS_ROOT/COPYING" && grep -q "Version 2, June 1991" "$OPS_ROOT/COPYING"'
+check "LICENSE in the source tree is the GPL version 2" \
+	eval 'grep -q "GNU GENERAL PUBLIC LICENSE" "$OPS_ROOT/LICENSE" && grep -q "Version 2, June 1991" "$OPS_ROOT/LICENSE"'
 dpkg-deb -e "$DEB" "$WORK/control"
 check "/etc/default/l2fragq is a conffile" grep -qx /etc/default/l2fragq "$WORK/control/conffiles"
 

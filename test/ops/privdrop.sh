@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Least privilege: l2fragq --user nobody in a test namespace.
 #
 #   test/ops/privdrop.sh L2FRAGQ_BINARY

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Checks of l2fragq's Prometheus textfile for test/ops/metrics.sh.
 
 Standard library only. Prints one "PASS ..." / "FAIL ..." line per check and

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # PID 1 of new PID, mount and cgroup namespaces in a test network namespace
 # (test/ops/lib.sh ops_sd_boot): private /run, /tmp and /var/tmp, the test's
 # units, then systemd. SD/mounts.sh (sourced, optional) adds the test's own

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The systemd unit scripts/systemd/l2fragq@.service: static checks, then the
 # unit run for real by a private systemd in a test namespace.
 #

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Soak test of the l2fragq daemon on the real kernel path.
 #
 #   test/soak/soak.sh L2FRAGQ_BINARY

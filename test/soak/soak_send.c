@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Soak-test sender: outer IPv4 GRE packets with DF=1 of mixed sizes, as fast
  * as the kernel takes them, from a raw IP_HDRINCL socket with sendmmsg.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Shared by the kernel-path test tools (l2fq_send, l2fq_recv, l2fq_wire):
  * SHA-256, documentation-address checks, the manifest a sender writes and
  * the checkers read, the stream payload format, and the header policy (what

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* l2fq_paths: the gretap path table of src/pathtable.c as the daemon sees it,
  * and one frame into a bridge through src/inject.c. Test and debugging tool
  * (test/vm/paths), not product.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* l2fq_recv: receives (reassembled) IPv4 packets on raw sockets in the
  * receiving namespace and checks them against the senders' manifests.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* l2fq_send: puts outer IPv4 packets through an IPPROTO_RAW (IP_HDRINCL)
  * socket, so they cross the OUTPUT hook exactly as a gretap packet does, and
  * writes a manifest of what it sent for l2fq_recv and l2fq_wire.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* l2fq_wire: checks what actually left the sending host, from a capture
  * taken on its WireGuard interface (tcpdump -w), against the manifests.
  *

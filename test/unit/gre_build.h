@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Test helper: builds outer IPv4 + GRE + Ethernet [+ tags] + inner IPv4/IPv6
  * packets for test_frame.c and test_pmtud.c, with a reference Internet
  * checksum written apart from the code under test. Header-only (static). */

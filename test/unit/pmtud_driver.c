@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Line driver for the scapy model check of l2fq_pmtud_build (pmtud_model.py).
  *
  *   stdin:  one "PATH_MTU HEX" per line (HEX: the outer packet from its IPv4 header)

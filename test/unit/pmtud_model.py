@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Model check of l2fq_pmtud_build (src/pmtud.c) against scapy.
 
     test/unit/pmtud_model.py PMTUD_DRIVER [COUNT [SEED]]

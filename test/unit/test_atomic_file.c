@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Unit tests for the one write-to-a-temporary-then-rename (src/atomic_file.c),
  * in a fresh directory under $TMPDIR. */
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Unit tests for src/frame.c: the VLAN walk, the outer IPv4 + GRE + inner
  * Ethernet parser and the inner IPv4/IPv6 header parser. Every call reads
  * from an exact-size heap copy, so an ASan build catches any read past the

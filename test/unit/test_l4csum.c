@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Unit tests for the inner checksum completion (--gso): packets built with a
  * known-correct inner TCP/UDP checksum, the field replaced by the pseudo-header
  * sum as the kernel leaves it for CHECKSUM_PARTIAL, and the function must

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Unit tests for the link-layer decoder (src/linklayer.c).
  *
  * Every frame is copied into a heap block of exactly caplen bytes before it

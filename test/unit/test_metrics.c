@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Unit tests for the Prometheus text format of the counters. */
 #include <stdarg.h>
 #include <stddef.h>

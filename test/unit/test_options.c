@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Unit tests for command-line parsing (src/options.c). */
 #include <stdarg.h>
 #include <stddef.h>

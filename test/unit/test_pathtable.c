@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Unit tests for src/pathtable.c: the link and route parsers on netlink
  * messages built here with libmnl, the publication and lookup without a
  * kernel, and one real start/stop in the current namespace (rtnetlink reads

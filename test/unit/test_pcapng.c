@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Unit tests for the pcapng block parser (src/pcapng.c).
  *
  * Blocks are built here byte by byte in either byte order and copied into a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Unit tests for src/pmtud.c: which frames get a path-MTU signal, and the
  * signal frame byte by byte (checksums recomputed here with a reference
  * implementation, addresses and MACs swapped, tags copied, quote limits).

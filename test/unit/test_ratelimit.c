@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Unit tests for src/ratelimit.c: the per-flow and global token buckets of
  * the path-MTU signals. Times are made up (nanoseconds); the buckets never
  * read a clock. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Unit tests for the rewrite engine: every branch of the rule, the checksum
  * update against full recomputation, and the ID policy. */
 #include <stdarg.h>

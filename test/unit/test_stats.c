@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Unit tests for the counters (src/stats.c). */
 #include <stdarg.h>
 #include <stddef.h>

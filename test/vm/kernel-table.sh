@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The kernel table of README.md and doc/setup.md, generated from what
 # test/vm/e2e measured (its KTABLE lines), one e2e log per kernel.
 #

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # shellcheck shell=bash
 # Shared helpers for test/vm/*.sh and the guest scripts of test/vm/*/
 # (sourced, not run; functions and L2VM_DIR only).

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Runs scripts/demo.sh N times on each kernel and reports PASS/FAIL per run:
 # the demo is the first thing a newcomer runs, so it must never fail by
 # chance. Not part of CI (about 2 minutes per run under TCG).
@@ -21,7 +22,7 @@ while [ $# -gt 0 ]; do
 		n=$2
 		shift 2
 		;;
-	-h | --help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '3,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	-*) echo "repeat.sh: unknown option $1" >&2; exit 2 ;;
 	*) break ;;
 	esac

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Runs one command as root inside a QEMU guest booted with a full Debian kernel
 # (gretap, kernel WireGuard and nft `queue` are modules there; our host kernel
 # lacks them). See test/vm/README.md.

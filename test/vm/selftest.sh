@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Proves test/vm/run-in-vm.sh and the guest kernel:
 #   1. exit status, stdout/stderr, cwd, clean environment, host files visible
 #      and never written (one boot; the command exits 3);

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Installs what test/vm/run-in-vm.sh needs, with apt-get, only where missing:
 #   qemu-system-x86 (no recommends), busybox-static, wireguard-tools, iproute2,
 #   nftables, iputils-ping, kmod, cpio, and Debian 12's two kernels where /boot

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Traffic probes for the seed topology, run inside a fake VM's namespace.
 
 Standard library only (raw sockets need root). Subcommands:

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # shellcheck shell=bash
 # shellcheck disable=SC2034 # SEED_* results are read by the callers
 # The seed topology in network namespaces, for scripts/demo.sh and the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # shellcheck shell=bash disable=SC2034 # its globals are read by the other files of the library
 # l2fragq-net library, common.sh: what every other file uses. The messages
 # (every line l2fragq-net prints starts with "l2fragq-net: "), running a tool

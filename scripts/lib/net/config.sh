@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # shellcheck shell=bash disable=SC2034 # its globals are read by the other files of the library
 # l2fragq-net library, config.sh: reads the configuration file (see
 # doc/setup.md) with l2fq_net_load, fills in the defaults, validates every

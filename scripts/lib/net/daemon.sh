@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # shellcheck shell=bash
 # l2fragq-net library, daemon.sh: the processes up starts, l2fragq and
 # wireguard-go: starting one in its own session with its pid written down

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # shellcheck shell=bash
 # l2fragq-net library, journal.sh: the state file of an instance and `down`.
 # Every change `up` makes is appended to a journal, the state file

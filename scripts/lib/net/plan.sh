@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # shellcheck shell=bash disable=SC2034 # its globals are read by the other files of the library
 # l2fragq-net library, plan.sh: decides, from the configuration and what this
 # host has, how `up` will do it, without changing anything (check prints the

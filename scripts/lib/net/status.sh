@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # shellcheck shell=bash
 # l2fragq-net library, status.sh: the commands that look and change nothing.
 # status reads the journal (journal.sh) and compares it with what is there:

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # shellcheck shell=bash
 # l2fragq-net library, up.sh: `up`. First everything is checked and planned
 # (_l2n_preflight), then the setup is made step by step, each change recorded

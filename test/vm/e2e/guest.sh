@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The end-to-end checks, run as root inside the full-kernel guest by
 # test/vm/e2e/run.sh (or on any host whose kernel has gretap and WireGuard):
 # the seed topology of scripts/lib/demo/seed.sh, every hypervisor set up by

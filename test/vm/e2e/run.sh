@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # End-to-end tests of scripts/l2fragq-net on a full kernel: boots the QEMU guest
 # of test/vm/run-in-vm.sh once and runs test/vm/e2e/guest.sh in it (the seed
 # topology: WireGuard + gretap between namespace "hypervisors", fake VMs,

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The --gso measurement, run as root inside the full-kernel guest by
 # test/vm/gso/run.sh: the seed topology (scripts/lib/demo/seed.sh) with gretap
 # `nopmtudisc` (the DF-fixer row of the kernel table where TCP bulk needs

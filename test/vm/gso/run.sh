@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Does l2fragq --gso keep TCP payloads intact, and how fast is it? Boots the
 # QEMU guest of test/vm/run-in-vm.sh once and runs test/vm/gso/guest.sh in it:
 # the seed topology with gretap nopmtudisc over kernel WireGuard, checksum

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The package test's guest side (test/vm/package/run.sh), as root in the
 # full-kernel guest, whose root is a throwaway overlay:
 #   - dpkg -i the .deb;

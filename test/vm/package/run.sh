@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The Debian package for real, on a full kernel: builds the .deb (cpack) from
 # BUILD_DIR, boots the QEMU guest of test/vm/run-in-vm.sh once and runs
 # test/vm/package/guest.sh in it: install, two site configs, a private

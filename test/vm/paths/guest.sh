@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The path-table and bridge-injection checks (src/pathtable.c, src/inject.c
 # through test/tools/l2fq_paths), run as root inside the full-kernel guest by
 # test/vm/paths/run.sh (or on any host whose kernel has gretap and bridges).

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Packet helpers of test/vm/paths/guest.sh (standard library only).
 
   pkt.py frame

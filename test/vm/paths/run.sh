@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The path table (src/pathtable.c) and bridge injection (src/inject.c) on a
 # full kernel: boots the QEMU guest of test/vm/run-in-vm.sh once and runs
 # test/vm/paths/guest.sh in it with test/tools/l2fq_paths (gretap tunnels,

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Bridged path-MTU discovery end to end, run as root inside the full-kernel
 # guest by test/vm/pmtud/run.sh (or on any host whose kernel has gretap and
 # WireGuard): the seed topology of scripts/lib/demo/seed.sh, hyp1 and hyp2 set up

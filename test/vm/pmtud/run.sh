@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Bridged path-MTU discovery (l2fragq --pmtud) end to end on a full kernel:
 # boots the QEMU guest of test/vm/run-in-vm.sh once and runs
 # test/vm/pmtud/guest.sh in it (the seed topology, hyp1 and hyp2 up with

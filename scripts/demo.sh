@@ -96,11 +96,7 @@ for s in "${setups[@]}"; do
 	# from a VM that has learned nothing.
 	inns vm11 ip route flush cache
 	inns vm11 ip -6 route flush cache
-	seed_ping vm11 192.0.2.21 && got[$si.small]=ok || got[$si.small]=fail
-	seed_ping vm11 2001:db8:2::21 >/dev/null # neighbour discovery first
-	seed_ping vm11 192.0.2.21 -M "do" -s 1472 && got[$si.df1]=ok || got[$si.df1]=fail
-	seed_ping vm11 192.0.2.21 -M dont -s 1472 && got[$si.df0]=ok || got[$si.df0]=fail
-	seed_ping vm11 2001:db8:2::21 -s 1452 && got[$si.v6]=ok || got[$si.v6]=fail
+	read -r "got[$si.small]" "got[$si.df1]" "got[$si.df0]" "got[$si.v6]" < <(seed_ping_cells vm11 192.0.2.21 2001:db8:2::21)
 	if seed_tcp 11 21 16777216; then got[$si.tcp]="ok ${SEED_TCP_SECS}s"; else got[$si.tcp]=stalls; fi
 	for i in "${!checks[@]}"; do
 		c=${checks[$i]}
@@ -192,6 +188,7 @@ pr "ping ff02::1 from vm11 answered only by the 4 VMs" $ok
 pr "vm12 migrated to hyp2, reachable from vm11 and vm21: $mig" $ok
 [ $bad = 0 ] && ok=1 || ok=0
 pr "every judged cell of the table as the kernel table says (doc/setup.md)" $ok
+[ $bad = 0 ] || { echo "  the ping probes' counts (3 setups, 4 probes each):"; sed 's/^/    /' "$work/echo.log"; }
 echo
 echo "l2fragq-net status on hyp1 (auto):"
 sed 's/^/  /' <<<"$st"

@@ -16,6 +16,15 @@ Standard library only (raw sockets need root). Subcommands:
         (IPv4) or a neighbour solicitation (IPv6), then listens. Prints one line
         per target: "ADDR ping=yes|no tcp=yes|no neigh=yes|no" (yes = some
         answer came back: echo reply, SYN-ACK or RST, ARP reply or NA).
+  echo --dst ADDR --size N [--pmtudisc want|do|dont|probe] [--count C]
+       [--interval S] [--wait S]
+        C ICMP (IPv4) or ICMPv6 echo requests with N data bytes (ping's -s),
+        path-MTU mode as ping -M. Waits until every reply came or S seconds
+        after the last request, whatever ICMP errors arrive meanwhile (ping
+        stops as soon as replies + errors reach its count, so one "frag
+        needed" and one local "message too long" end it before a slow reply).
+        Prints "sent N replies R icmp-errors E local-errors L"; exit 0 when
+        some reply came back with the data sent, 1 otherwise
   mcast-ping --iface IF [--wait S]
         ICMPv6 echo to ff02::1; prints each responder address once
   garp --iface IF --ip A [--count N]
@@ -133,6 +142,78 @@ def csum(data):
     s = (s >> 16) + (s & 0xFFFF)
     s += s >> 16
     return (~s) & 0xFFFF
+
+
+# ------------------------------------------------------------------ echo
+IP_MTU_DISCOVER, IPV6_MTU_DISCOVER = 10, 23  # <linux/in.h>, <linux/in6.h>
+PMTUDISC = {"dont": 0, "want": 1, "do": 2, "probe": 3}  # IP_PMTUDISC_* = IPV6_PMTUDISC_*
+
+
+def echo_parse(d, v6, ident):
+    """("reply", seq, data) for our echo reply, ("error", seq, None) for an
+    ICMP error quoting one of our requests, None for anything else."""
+    if not v6:
+        d = d[(d[0] & 0x0F) * 4:]  # raw IPv4 sockets hand over the IP header
+    if len(d) < 8:
+        return None
+    typ = d[0]
+    if typ == (129 if v6 else 0):
+        if struct.unpack("!H", d[4:6])[0] == ident:
+            return ("reply", struct.unpack("!H", d[6:8])[0], d[8:])
+        return None
+    if typ in ((1, 2, 3, 4) if v6 else (3, 11, 12)):
+        q = d[8:]
+        if v6:
+            if len(q) < 48 or q[6] != 58:
+                return None
+            q = q[40:]
+        else:
+            if len(q) < 28 or q[9] != 1:
+                return None
+            q = q[(q[0] & 0x0F) * 4:]
+        if len(q) >= 8 and q[0] == (128 if v6 else 8) and struct.unpack("!H", q[4:6])[0] == ident:
+            return ("error", struct.unpack("!H", q[6:8])[0], None)
+    return None
+
+
+def echo(a):
+    v6 = ":" in a.dst
+    if v6:
+        s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)
+        s.setsockopt(socket.IPPROTO_IPV6, IPV6_MTU_DISCOVER, PMTUDISC[a.pmtudisc])
+    else:
+        s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+        s.setsockopt(socket.IPPROTO_IP, IP_MTU_DISCOVER, PMTUDISC[a.pmtudisc])
+    ident = os.getpid() & 0xFFFF
+    payload = bytes((i * 7 + 3) & 0xFF for i in range(a.size))
+    sent, local_errors, errors, replies = 0, 0, set(), set()
+    end = nxt = time.monotonic()
+    while True:
+        now = time.monotonic()
+        if sent < a.count and now >= nxt:
+            hdr = struct.pack("!BBHHH", 128 if v6 else 8, 0, 0, ident, sent)
+            if not v6:  # the kernel fills in the ICMPv6 checksum, not ICMP's
+                hdr = hdr[:2] + struct.pack("!H", csum(hdr + payload)) + hdr[4:]
+            try:
+                s.sendto(hdr + payload, (a.dst, 0))
+            except OSError as e:
+                if e.errno != errno.EMSGSIZE:
+                    raise
+                local_errors += 1
+            sent += 1
+            nxt = now + a.interval
+            end = now + a.wait
+        if sent == a.count and (now >= end or len(replies) == sent):
+            break
+        r, _, _ = select.select([s], [], [], max(0.0, (end if sent == a.count else nxt) - now))
+        if r:
+            got = echo_parse(s.recv(65535), v6, ident)
+            if got and got[0] == "reply" and got[2] == payload and got[1] < sent:
+                replies.add(got[1])
+            elif got and got[0] == "error":
+                errors.add(got[1])
+    print(f"sent {sent} replies {len(replies)} icmp-errors {len(errors)} local-errors {local_errors}")
+    return 0 if replies else 1
 
 
 # ------------------------------------------------------------------ scan
@@ -347,6 +428,13 @@ def main():
     q.add_argument("--iface", required=True)
     q.add_argument("--wait", type=float, default=1.5)
     q.add_argument("targets", nargs="+")
+    q = sub.add_parser("echo")
+    q.add_argument("--dst", required=True)
+    q.add_argument("--size", type=int, required=True)
+    q.add_argument("--pmtudisc", choices=sorted(PMTUDISC), default="want")
+    q.add_argument("--count", type=int, default=2)
+    q.add_argument("--interval", type=float, default=0.3)
+    q.add_argument("--wait", type=float, default=2.0)
     q = sub.add_parser("mcast-ping")
     q.add_argument("--iface", required=True)
     q.add_argument("--wait", type=float, default=2.0)
@@ -365,7 +453,7 @@ def main():
     q.add_argument("--tag", required=True)
     q.add_argument("--count", type=int, default=10)
     a = p.parse_args()
-    fn = {"tcp-recv": tcp_recv, "tcp-send": tcp_send, "scan": scan, "mcast-ping": mcast_ping,
+    fn = {"tcp-recv": tcp_recv, "tcp-send": tcp_send, "scan": scan, "echo": echo, "mcast-ping": mcast_ping,
           "garp": garp, "bcast-listen": bcast_listen, "bcast-send": bcast_send}[a.cmd]
     sys.exit(fn(a))
 

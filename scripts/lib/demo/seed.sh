@@ -30,6 +30,8 @@
 #   seed_ns NAME                     the full namespace name of hyp1, vm11 ...
 #   inns NAME CMD...                 run CMD in namespace NAME (short name)
 #   seed_ping VM DST [PING ARGS]     any echo reply within ~1.5 s?
+#   seed_echo VM DST SIZE [MODE]     any echo reply within 2 s, whatever ICMP errors came
+#   seed_ping_cells VM DST4 DST6     the demo's four ping cells: "ok|fail" x4
 #   seed_tcp FROM TO BYTES [PORT]    timed TCP transfer; SEED_TCP_MSG says how it went
 #   seed_counters N                  l2fragq's counter line of hypN (from status)
 #   seed_migrate XY FROM TO          re-plug a VM's link into another hypervisor's bridge
@@ -198,6 +200,31 @@ seed_ping() { # VM DST [PING ARGS]: some echo reply came back
 	local vm=$1 dst=$2
 	shift 2
 	inns "$vm" ping -n -q -c 2 -i 0.3 -W 1 "$@" "$dst" >/dev/null 2>&1
+}
+
+# MODE is ping's -M (want, do, dont, probe). With pmtud on, an oversized
+# packet is answered with an ICMP error and still delivered; ping ends as soon
+# as replies + errors reach its count, often before that reply is back: the
+# probe keeps waiting. Each run's counts go to WORK/echo.log.
+seed_echo() { # VM DST SIZE [MODE]
+	local out rc
+	out=$(inns "$1" python3 "$L2S_PROBE" echo --dst "$2" --size "$3" --pmtudisc "${4:-want}" 2>&1)
+	rc=$?
+	echo "$1 -> $2 size $3 ${4:-want}: $out" >>"$L2S_WORK/echo.log"
+	return $rc
+}
+
+# The four ping cells of the demo and the e2e table: 56 bytes, 1500 bytes of
+# IPv4 with DF (every request full size and DF, even after the VM learned a
+# smaller path MTU: -M probe), 1500 IPv4 without DF, 1500 IPv6.
+seed_ping_cells() { # VM DST4 DST6
+	local cells=()
+	seed_echo "$1" "$2" 56 && cells+=(ok) || cells+=(fail)
+	seed_ping "$1" "$3" >/dev/null # neighbour discovery first
+	seed_echo "$1" "$2" 1472 probe && cells+=(ok) || cells+=(fail)
+	seed_echo "$1" "$2" 1472 dont && cells+=(ok) || cells+=(fail)
+	seed_echo "$1" "$3" 1452 && cells+=(ok) || cells+=(fail)
+	echo "${cells[*]}"
 }
 
 # seed_tcp FROM TO BYTES [PORT]: BYTES over TCP from vmFROM to vmTO, whose

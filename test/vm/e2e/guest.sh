@@ -149,11 +149,10 @@ measure() { # ROW TCP?: runs the checks from vm11 to vm21
 	# 10 minutes: each row starts from a VM that has learned nothing.
 	inns vm11 ip route flush cache
 	inns vm11 ip -6 route flush cache
-	seed_ping vm11 192.0.2.21 && got[$r.small]=ok || got[$r.small]=fail
-	seed_ping vm11 2001:db8:2::21 >/dev/null # neighbour discovery first
-	seed_ping vm11 192.0.2.21 -M "do" -s 1472 && got[$r.df1]=ok || got[$r.df1]=fail
-	seed_ping vm11 192.0.2.21 -M dont -s 1472 && got[$r.df0]=ok || got[$r.df0]=fail
-	seed_ping vm11 2001:db8:2::21 -s 1452 && got[$r.v6]=ok || got[$r.v6]=fail
+	read -r "got[$r.small]" "got[$r.df1]" "got[$r.df0]" "got[$r.v6]" < <(seed_ping_cells vm11 192.0.2.21 2001:db8:2::21)
+	local el i cells=(small df1 df0 v6)
+	mapfile -t el < <(tail -n 4 "$L2S_WORK/echo.log")
+	for i in 0 1 2 3; do extra[$r.${cells[$i]}]="(${el[$i]#*: })"; done
 	[ "$2" != - ] || return 0
 	if seed_tcp 11 21 16777216; then got[$r.tcp]=ok; else got[$r.tcp]=fail; fi
 	extra[$r.tcp]=$SEED_TCP_MSG
@@ -363,7 +362,7 @@ if seed_add_hyp 3 nobridge >"$work/hyp3.log" 2>&1; then
 		read -r from dst <<<"$pair"
 		seed_ping "vm$from" "$dst" && t_pass "vm$from reaches $dst" || t_fail "vm$from reaches $dst"
 	done
-	seed_ping vm31 192.0.2.11 -M "do" -s 1472 && t_pass "1500-byte DF ping vm31 -> vm11 (hyp3: $wg3 WireGuard)" ||
+	seed_echo vm31 192.0.2.11 1472 probe && t_pass "1500-byte DF ping vm31 -> vm11 (hyp3: $wg3 WireGuard)" ||
 		t_fail "1500-byte DF ping vm31 -> vm11"
 	st=$(seed_net 1 status 2>&1)
 	[ "$(grep -c 'tunnel port, isolated' <<<"$st")" -eq 2 ] && t_pass "hyp1 status: two tunnel ports, both isolated" ||

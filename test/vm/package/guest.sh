@@ -133,8 +133,8 @@ l2vm_section "traffic vm11 -> vm21"
 inns vm11 ip route flush cache
 seed_ping vm11 192.0.2.21 && t_pass "ping 56 bytes" || t_fail "ping 56 bytes"
 seed_ping vm11 2001:db8:2::21 >/dev/null
-seed_ping vm11 192.0.2.21 -M "do" -s 1472 && t_pass "ping 1500 bytes IPv4, DF set" || t_fail "ping 1500 bytes IPv4, DF set"
-seed_ping vm11 2001:db8:2::21 -s 1452 && t_pass "ping 1500 bytes IPv6" || t_fail "ping 1500 bytes IPv6"
+seed_echo vm11 192.0.2.21 1472 probe && t_pass "ping 1500 bytes IPv4, DF set" || t_fail "ping 1500 bytes IPv4, DF set"
+seed_echo vm11 2001:db8:2::21 1452 && t_pass "ping 1500 bytes IPv6" || t_fail "ping 1500 bytes IPv6"
 if seed_tcp 11 21 16777216; then t_pass "TCP: $SEED_TCP_MSG"; else t_fail "TCP: $SEED_TCP_MSG"; fi
 
 l2vm_section "systemctl stop; everything as before"

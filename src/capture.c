@@ -487,6 +487,14 @@ int l2fq_capture_finish(struct l2fq_capture_out *out, char *err, size_t errlen)
 	int rc = 0;
 
 	errno = 0;
+	/* A pcap file header needs the link type of an interface: from a pcapng
+	 * with none, nothing valid can be written (not even an empty file). */
+	if (out->kind == OUT_PCAP_FROM_PCAPNG && !out->have_iface) {
+		set_err(err, errlen, "the input has no interface (no Interface Description "
+			"Block) to give a pcap file its link type");
+		l2fq_capture_abandon(out);
+		return L2FQ_CAPTURE_CANNOT_HOLD;
+	}
 	if (out->dumper) {
 		/* pcap_dump_close cannot report an fclose error: flush and check first. */
 		if (pcap_dump_flush(out->dumper) != 0 || ferror(pcap_dump_file(out->dumper)))

@@ -5,7 +5,7 @@
 #include <netinet/in.h>     /* IPPROTO_GRE and the IPv6 extension headers */
 
 #include "l2fragq/bytes.h"
-#include "l2fragq/rewrite.h" /* l2fq_csum_add, l2fq_csum_fold */
+#include "l2fragq/inet_csum.h"
 
 #define FRAG_DF 0x4000u
 #define FRAG_MF 0x2000u

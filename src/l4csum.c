@@ -5,6 +5,7 @@
 
 #include "l2fragq/bytes.h"
 #include "l2fragq/frame.h"
+#include "l2fragq/inet_csum.h"
 
 /* Both encodings of ones-complement zero are the same value. */
 static int csum_equal(uint16_t a, uint16_t b)

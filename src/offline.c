@@ -131,6 +131,30 @@ static int wants_pcap(const char *path)
 	return n > 5 && strcasecmp(path + n - 5, ".pcap") == 0;
 }
 
+/* The output format cannot hold the input: a usage error, one line with the fix. */
+static int cannot_hold(const char *out_path, const char *err)
+{
+	fprintf(stderr, "l2fragq: %s: %s; name the output .pcapng to keep the input's format\n",
+		out_path, err);
+	return L2FQ_EXIT_USAGE;
+}
+
+/* Closes an output that got every record: L2FQ_EXIT_OK, or what went wrong
+ * (reported). */
+static int output_finish(struct l2fq_capture_out *out, const char *out_path)
+{
+	char err[512];
+	int r = l2fq_capture_finish(out, err, sizeof(err));
+
+	if (r == L2FQ_CAPTURE_CANNOT_HOLD)
+		return cannot_hold(out_path, err);
+	if (r != 0) {
+		fprintf(stderr, "l2fragq: %s: %s\n", out_path, err);
+		return L2FQ_EXIT_FAILURE;
+	}
+	return L2FQ_EXIT_OK;
+}
+
 int l2fq_offline_run(const struct l2fq_options *opts, struct l2fq_stats *stats)
 {
 	static struct l2fq_idgen ids; /* 4 KiB: keep it off the stack */
@@ -178,9 +202,7 @@ int l2fq_offline_run(const struct l2fq_options *opts, struct l2fq_stats *stats)
 			continue;
 		r = l2fq_capture_write(out, &rec, err, sizeof(err));
 		if (r == L2FQ_CAPTURE_CANNOT_HOLD) {
-			fprintf(stderr, "l2fragq: %s: %s; name the output .pcapng to keep the "
-				"input's format\n", out_path, err);
-			rc = L2FQ_EXIT_USAGE;
+			rc = cannot_hold(out_path, err);
 			break;
 		}
 		if (r != 0) {
@@ -196,12 +218,10 @@ int l2fq_offline_run(const struct l2fq_options *opts, struct l2fq_stats *stats)
 	}
 	l2fq_capture_close(in);
 	if (out) {
-		if (rc == L2FQ_EXIT_OK && l2fq_capture_finish(out, err, sizeof(err)) != 0) {
-			fprintf(stderr, "l2fragq: %s: %s\n", out_path, err);
-			rc = L2FQ_EXIT_FAILURE;
-		} else if (rc != L2FQ_EXIT_OK) {
+		if (rc == L2FQ_EXIT_OK)
+			rc = output_finish(out, out_path);
+		else
 			l2fq_capture_abandon(out);
-		}
 		if (output_done(out_path, rc == L2FQ_EXIT_OK) != 0)
 			rc = L2FQ_EXIT_FAILURE;
 	}

@@ -26,30 +26,43 @@ enum {
 	OPT_PMTUD_RATE,
 };
 
-static const struct option long_options[] = {
-	{ "queue", required_argument, NULL, 'q' },
-	{ "threads", required_argument, NULL, 't' },
-	{ "queues", required_argument, NULL, OPT_QUEUES },
-	{ "peer", required_argument, NULL, OPT_PEER },
-	{ "rcvbuf", required_argument, NULL, OPT_RCVBUF },
-	{ "queue-maxlen", required_argument, NULL, OPT_QUEUE_MAXLEN },
-	{ "fail-open", no_argument, NULL, OPT_FAIL_OPEN },
-	{ "gso", no_argument, NULL, OPT_GSO },
-	{ "pmtud", no_argument, NULL, OPT_PMTUD },
-	{ "pmtud-mtu", required_argument, NULL, OPT_PMTUD_MTU },
-	{ "pmtud-mark", required_argument, NULL, OPT_PMTUD_MARK },
-	{ "pmtud-flow-interval", required_argument, NULL, OPT_PMTUD_FLOW_INTERVAL },
-	{ "pmtud-rate", required_argument, NULL, OPT_PMTUD_RATE },
-	{ "stats-interval", required_argument, NULL, OPT_STATS_INTERVAL },
-	{ "batch", required_argument, NULL, OPT_BATCH },
-	{ "user", required_argument, NULL, OPT_USER },
-	{ "metrics-file", required_argument, NULL, OPT_METRICS_FILE },
-	{ "read", required_argument, NULL, 'r' },
-	{ "write", required_argument, NULL, 'w' },
-	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, 'V' },
-	{ NULL, 0, NULL, 0 },
+/* Every long option. A daemon-only option makes no sense with --read: the
+ * first one given is named in the error. getopt_long() gets these without the
+ * flag (getopt_table). */
+enum { ANY_MODE, DAEMON_ONLY };
+
+struct option_spec {
+	const char *name;
+	int has_arg;
+	int val;
+	int daemon_only;
 };
+
+static const struct option_spec long_options[] = {
+	{ "queue", required_argument, 'q', DAEMON_ONLY },
+	{ "threads", required_argument, 't', DAEMON_ONLY },
+	{ "queues", required_argument, OPT_QUEUES, DAEMON_ONLY },
+	{ "peer", required_argument, OPT_PEER, ANY_MODE },
+	{ "rcvbuf", required_argument, OPT_RCVBUF, DAEMON_ONLY },
+	{ "queue-maxlen", required_argument, OPT_QUEUE_MAXLEN, DAEMON_ONLY },
+	{ "fail-open", no_argument, OPT_FAIL_OPEN, DAEMON_ONLY },
+	{ "gso", no_argument, OPT_GSO, DAEMON_ONLY },
+	{ "pmtud", no_argument, OPT_PMTUD, DAEMON_ONLY },
+	{ "pmtud-mtu", required_argument, OPT_PMTUD_MTU, DAEMON_ONLY },
+	{ "pmtud-mark", required_argument, OPT_PMTUD_MARK, DAEMON_ONLY },
+	{ "pmtud-flow-interval", required_argument, OPT_PMTUD_FLOW_INTERVAL, DAEMON_ONLY },
+	{ "pmtud-rate", required_argument, OPT_PMTUD_RATE, DAEMON_ONLY },
+	{ "stats-interval", required_argument, OPT_STATS_INTERVAL, DAEMON_ONLY },
+	{ "batch", required_argument, OPT_BATCH, DAEMON_ONLY },
+	{ "user", required_argument, OPT_USER, DAEMON_ONLY },
+	{ "metrics-file", required_argument, OPT_METRICS_FILE, DAEMON_ONLY },
+	{ "read", required_argument, 'r', ANY_MODE },
+	{ "write", required_argument, 'w', ANY_MODE },
+	{ "help", no_argument, 'h', ANY_MODE },
+	{ "version", no_argument, 'V', ANY_MODE },
+};
+
+#define OPTION_COUNT (sizeof(long_options) / sizeof(long_options[0]))
 
 static const char short_options[] = ":q:t:r:w:hV";
 
@@ -98,8 +111,8 @@ static const char usage_text[] =
 	"                          input's format (a .pcap name: pcap from a pcapng of\n"
 	"                          one interface); without -w only the summary is printed\n"
 	"Both:\n"
-	"      --peer ADDR[/LEN]   only rewrite GRE to this IPv4 peer or prefix;\n"
-	"                          repeatable (default: any destination)\n"
+	"      --peer ADDR[/LEN]   only rewrite (and with --pmtud, answer) GRE to this\n"
+	"                          IPv4 peer or prefix; repeatable (default: any)\n"
 	"  -h, --help              show this help\n"
 	"  -V, --version           show the version\n"
 	"\n"
@@ -111,9 +124,22 @@ const char *l2fq_options_usage(void)
 	return usage_text;
 }
 
-__attribute__((format(printf, 3, 4)))
-static enum l2fq_parse_result fail(char *err, size_t errlen, const char *fmt, ...)
+/* One run of l2fq_options_parse: where the results and the error go, and what
+ * the checks after the last option need. */
+struct parser {
+	struct l2fq_options *o;
+	char **argv;
+	char *err;
+	size_t errlen;
+	const char *daemon_only_name; /* the first daemon-only option given */
+	const char *pmtud_detail;     /* the last --pmtud-* setting given */
+};
+
+__attribute__((format(printf, 2, 3)))
+static enum l2fq_parse_result fail(struct parser *p, const char *fmt, ...)
 {
+	char *err = p->err;
+	size_t errlen = p->errlen;
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -176,21 +202,22 @@ static int parse_size(const char *s, unsigned long min, unsigned long max, unsig
 	return 0;
 }
 
-/* Options that make no sense with --read: named in the error. */
-static const int daemon_only[] = {
-	'q', 't', OPT_QUEUES, OPT_BATCH, OPT_RCVBUF, OPT_QUEUE_MAXLEN, OPT_FAIL_OPEN, OPT_GSO,
-	OPT_STATS_INTERVAL, OPT_USER, OPT_METRICS_FILE, OPT_PMTUD, OPT_PMTUD_MTU, OPT_PMTUD_MARK,
-	OPT_PMTUD_FLOW_INTERVAL, OPT_PMTUD_RATE,
-};
-
+/* The long name of c when it is a daemon-only option, else NULL. */
 static const char *daemon_only_option(int c)
 {
-	for (size_t i = 0; i < sizeof(daemon_only) / sizeof(daemon_only[0]); i++)
-		if (daemon_only[i] == c)
-			for (const struct option *o = long_options; o->name; o++)
-				if (o->val == c)
-					return o->name;
+	for (size_t i = 0; i < OPTION_COUNT; i++)
+		if (long_options[i].val == c)
+			return long_options[i].daemon_only ? long_options[i].name : NULL;
 	return NULL;
+}
+
+/* The table as getopt_long() wants it, with its terminating entry. */
+static void getopt_table(struct option out[OPTION_COUNT + 1])
+{
+	for (size_t i = 0; i < OPTION_COUNT; i++)
+		out[i] = (struct option){ long_options[i].name, long_options[i].has_arg, NULL,
+					  long_options[i].val };
+	out[OPTION_COUNT] = (struct option){ NULL, 0, NULL, 0 };
 }
 
 static void set_defaults(struct l2fq_options *o)
@@ -215,181 +242,246 @@ static const char *typed(char **argv, int index)
 
 /* glibc reports "--flag=value" for a flag and an unknown option alike; the
  * message names what was typed either way. */
-static enum l2fq_parse_result unknown_option(char **argv, int index, char *err, size_t errlen)
+static enum l2fq_parse_result unknown_option(struct parser *p)
 {
-	const char *t = typed(argv, index);
+	const char *t = typed(p->argv, optind);
 	size_t namelen = strcspn(t, "=");
 
 	if (strncmp(t, "--", 2) == 0 && t[namelen] == '=') {
-		for (const struct option *o = long_options; o->name; o++)
-			if (strlen(o->name) == namelen - 2 && strncmp(o->name, t + 2, namelen - 2) == 0)
-				return fail(err, errlen, "--%s: takes no value", o->name);
+		for (size_t i = 0; i < OPTION_COUNT; i++) {
+			const char *name = long_options[i].name;
+
+			if (strlen(name) == namelen - 2 && strncmp(name, t + 2, namelen - 2) == 0)
+				return fail(p, "--%s: takes no value", name);
+		}
 	}
 	if (strncmp(t, "--", 2) == 0)
-		return fail(err, errlen, "%.*s: unknown option (see --help)", (int)namelen, t);
+		return fail(p, "%.*s: unknown option (see --help)", (int)namelen, t);
 	if (optopt > 0 && optopt < 128)
-		return fail(err, errlen, "-%c: unknown option (see --help)", optopt);
-	return fail(err, errlen, "%s: unknown option (see --help)", t);
+		return fail(p, "-%c: unknown option (see --help)", optopt);
+	return fail(p, "%s: unknown option (see --help)", t);
+}
+
+/* --queues A-B: the first queue and the number of threads. */
+static enum l2fq_parse_result queue_range(struct parser *p, const char *arg)
+{
+	const char *dash = strchr(arg, '-');
+	unsigned long v, last;
+	char first[8];
+
+	if (!dash || (size_t)(dash - arg) >= sizeof(first))
+		return fail(p, "--queues: '%s' is not a range A-B", arg);
+	memcpy(first, arg, (size_t)(dash - arg));
+	first[dash - arg] = '\0';
+	if (parse_uint(first, 0, 65535, &v) || parse_uint(dash + 1, 0, 65535, &last) ||
+	    last < v || last - v + 1 > L2FQ_MAX_THREADS)
+		return fail(p, "--queues: '%s' is not a range A-B of 1..%d queues within 0..65535",
+			    arg, L2FQ_MAX_THREADS);
+	p->o->queue = (uint16_t)v;
+	p->o->threads = (unsigned)(last - v + 1);
+	return L2FQ_PARSE_OK;
+}
+
+/* The queues and how they are read: -q, -t, --queues, --batch, --rcvbuf,
+ * --queue-maxlen. */
+static enum l2fq_parse_result queue_option(struct parser *p, int c, const char *arg)
+{
+	struct l2fq_options *o = p->o;
+	unsigned long v;
+
+	switch (c) {
+	case 'q':
+		if (parse_uint(arg, 0, 65535, &v))
+			return fail(p, "--queue: '%s' is not a queue number 0..65535", arg);
+		o->queue = (uint16_t)v;
+		break;
+	case 't':
+		if (parse_uint(arg, 1, L2FQ_MAX_THREADS, &v))
+			return fail(p, "--threads: '%s' is not a number 1..%d", arg,
+				    L2FQ_MAX_THREADS);
+		o->threads = (unsigned)v;
+		break;
+	case OPT_QUEUES:
+		return queue_range(p, arg);
+	case OPT_BATCH:
+		if (parse_uint(arg, 1, L2FQ_MAX_BATCH, &v))
+			return fail(p, "--batch: '%s' is not a number 1..%d", arg, L2FQ_MAX_BATCH);
+		o->batch = (unsigned)v;
+		break;
+	case OPT_RCVBUF:
+		if (parse_size(arg, 64u << 10, 1ul << 30, &v))
+			return fail(p, "--rcvbuf: '%s' is not a size 64K..1G (suffix K, M or G)",
+				    arg);
+		o->rcvbuf = (uint32_t)v;
+		break;
+	case OPT_QUEUE_MAXLEN:
+		if (parse_uint(arg, 1, 1u << 24, &v))
+			return fail(p, "--queue-maxlen: '%s' is not a number 1..16777216", arg);
+		o->queue_maxlen = (uint32_t)v;
+		break;
+	}
+	return L2FQ_PARSE_OK;
+}
+
+/* --pmtud and its settings; a setting is remembered for "needs --pmtud". */
+static enum l2fq_parse_result pmtud_option(struct parser *p, int c, const char *arg)
+{
+	struct l2fq_options *o = p->o;
+	unsigned long v;
+
+	switch (c) {
+	case OPT_PMTUD:
+		o->pmtud = 1;
+		break;
+	case OPT_PMTUD_MTU:
+		if (parse_uint(arg, 576, 65535, &v))
+			return fail(p, "--pmtud-mtu: '%s' is not an MTU 576..65535", arg);
+		o->pmtud_mtu = (unsigned)v;
+		p->pmtud_detail = "--pmtud-mtu";
+		break;
+	case OPT_PMTUD_MARK:
+		if (parse_number(arg, 0, 1, 0xffffffffu, &v))
+			return fail(p,
+				    "--pmtud-mark: '%s' is not a mark 1..0xffffffff (decimal or 0x hex)",
+				    arg);
+		o->pmtud_mark = (uint32_t)v;
+		p->pmtud_detail = "--pmtud-mark";
+		break;
+	case OPT_PMTUD_FLOW_INTERVAL:
+		if (parse_uint(arg, 0, 60000, &v))
+			return fail(p, "--pmtud-flow-interval: '%s' is not milliseconds 0..60000",
+				    arg);
+		o->pmtud_flow_interval_ms = (unsigned)v;
+		p->pmtud_detail = "--pmtud-flow-interval";
+		break;
+	case OPT_PMTUD_RATE:
+		if (parse_uint(arg, 0, 1000000, &v))
+			return fail(p, "--pmtud-rate: '%s' is not signals per second 0..1000000",
+				    arg);
+		o->pmtud_rate = (unsigned)v;
+		p->pmtud_detail = "--pmtud-rate";
+		break;
+	}
+	return L2FQ_PARSE_OK;
+}
+
+/* The daemon's other settings: --fail-open, --gso, --stats-interval, --user,
+ * --metrics-file. */
+static enum l2fq_parse_result daemon_option(struct parser *p, int c, const char *arg)
+{
+	struct l2fq_options *o = p->o;
+	unsigned long v;
+
+	switch (c) {
+	case OPT_FAIL_OPEN:
+		o->fail_open = 1;
+		break;
+	case OPT_GSO:
+		o->gso = 1;
+		break;
+	case OPT_STATS_INTERVAL:
+		if (parse_uint(arg, 0, 86400, &v))
+			return fail(p, "--stats-interval: '%s' is not seconds 0..86400", arg);
+		o->stats_interval = (unsigned)v;
+		break;
+	case OPT_USER:
+		if (*arg == '\0')
+			return fail(p, "--user: needs a user name");
+		o->user = arg;
+		break;
+	case OPT_METRICS_FILE:
+		if (*arg == '\0')
+			return fail(p, "--metrics-file: needs a path");
+		o->metrics_file = arg;
+		break;
+	}
+	return L2FQ_PARSE_OK;
+}
+
+/* What one getopt_long() result does to the options. */
+static enum l2fq_parse_result apply_option(struct parser *p, int c, const char *arg)
+{
+	struct l2fq_options *o = p->o;
+
+	switch (c) {
+	case 'q': case 't': case OPT_QUEUES: case OPT_BATCH: case OPT_RCVBUF:
+	case OPT_QUEUE_MAXLEN:
+		return queue_option(p, c, arg);
+	case OPT_PMTUD: case OPT_PMTUD_MTU: case OPT_PMTUD_MARK: case OPT_PMTUD_FLOW_INTERVAL:
+	case OPT_PMTUD_RATE:
+		return pmtud_option(p, c, arg);
+	case OPT_FAIL_OPEN: case OPT_GSO: case OPT_STATS_INTERVAL: case OPT_USER:
+	case OPT_METRICS_FILE:
+		return daemon_option(p, c, arg);
+	case OPT_PEER:
+		if (o->peers.count == L2FQ_MAX_PEERS)
+			return fail(p, "--peer: more than %d peers", L2FQ_MAX_PEERS);
+		if (l2fq_peer_parse(arg, &o->peers.list[o->peers.count]))
+			return fail(p, "--peer: '%s' is not an IPv4 address or ADDR/LEN (LEN 0..32)",
+				    arg);
+		o->peers.count++;
+		return L2FQ_PARSE_OK;
+	case 'r':
+		o->read_path = arg;
+		return L2FQ_PARSE_OK;
+	case 'w':
+		o->write_path = arg;
+		return L2FQ_PARSE_OK;
+	case 'h':
+		return L2FQ_PARSE_HELP;
+	case 'V':
+		return L2FQ_PARSE_VERSION;
+	case ':':
+		return fail(p, "%s: needs an argument", typed(p->argv, optind));
+	default:
+		return unknown_option(p);
+	}
+}
+
+/* After the last option: what no single option can tell, and the mode. */
+static enum l2fq_parse_result check_combination(struct parser *p, int argc)
+{
+	struct l2fq_options *o = p->o;
+
+	if (optind < argc)
+		return fail(p, "'%s': unexpected argument (see --help)", p->argv[optind]);
+	if (o->write_path && !o->read_path)
+		return fail(p, "--write: needs --read FILE");
+	if (o->read_path) {
+		o->mode = L2FQ_MODE_OFFLINE;
+		if (p->daemon_only_name)
+			return fail(p, "--%s: only for the daemon, not with --read",
+				    p->daemon_only_name);
+		return L2FQ_PARSE_OK;
+	}
+	if (p->pmtud_detail && !o->pmtud)
+		return fail(p, "%s: needs --pmtud", p->pmtud_detail);
+	if ((unsigned long)o->queue + o->threads - 1 > 65535)
+		return fail(p, "--threads: queues %u..%lu exceed 65535", (unsigned)o->queue,
+			    (unsigned long)o->queue + o->threads - 1);
+	return L2FQ_PARSE_OK;
 }
 
 enum l2fq_parse_result l2fq_options_parse(int argc, char **argv, struct l2fq_options *o,
 					  char *err, size_t errlen)
 {
-	const char *daemon_only_name = NULL, *pmtud_detail = NULL;
-	unsigned long v;
+	struct parser p = { .o = o, .argv = argv, .err = err, .errlen = errlen };
+	struct option getopt_options[OPTION_COUNT + 1];
+	enum l2fq_parse_result r;
 	int c;
 
 	set_defaults(o);
 	if (errlen)
 		err[0] = '\0';
+	getopt_table(getopt_options);
 	optind = 0; /* glibc: full re-initialisation, so parsing can run again */
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, short_options, long_options, NULL)) != -1) {
-		const char *arg = optarg;
-
-		if (!daemon_only_name)
-			daemon_only_name = daemon_only_option(c);
-		switch (c) {
-		case 'q':
-			if (parse_uint(arg, 0, 65535, &v))
-				return fail(err, errlen, "--queue: '%s' is not a queue number 0..65535", arg);
-			o->queue = (uint16_t)v;
-			break;
-		case 't':
-			if (parse_uint(arg, 1, L2FQ_MAX_THREADS, &v))
-				return fail(err, errlen, "--threads: '%s' is not a number 1..%d", arg,
-					    L2FQ_MAX_THREADS);
-			o->threads = (unsigned)v;
-			break;
-		case OPT_QUEUES: {
-			const char *dash = strchr(arg, '-');
-			unsigned long last;
-			char first[8];
-
-			if (!dash || (size_t)(dash - arg) >= sizeof(first))
-				return fail(err, errlen, "--queues: '%s' is not a range A-B", arg);
-			memcpy(first, arg, (size_t)(dash - arg));
-			first[dash - arg] = '\0';
-			if (parse_uint(first, 0, 65535, &v) || parse_uint(dash + 1, 0, 65535, &last) ||
-			    last < v || last - v + 1 > L2FQ_MAX_THREADS)
-				return fail(err, errlen,
-					    "--queues: '%s' is not a range A-B of 1..%d queues within 0..65535",
-					    arg, L2FQ_MAX_THREADS);
-			o->queue = (uint16_t)v;
-			o->threads = (unsigned)(last - v + 1);
-			break;
-		}
-		case OPT_BATCH:
-			if (parse_uint(arg, 1, L2FQ_MAX_BATCH, &v))
-				return fail(err, errlen, "--batch: '%s' is not a number 1..%d", arg,
-					    L2FQ_MAX_BATCH);
-			o->batch = (unsigned)v;
-			break;
-		case OPT_RCVBUF:
-			if (parse_size(arg, 64u << 10, 1ul << 30, &v))
-				return fail(err, errlen,
-					    "--rcvbuf: '%s' is not a size 64K..1G (suffix K, M or G)", arg);
-			o->rcvbuf = (uint32_t)v;
-			break;
-		case OPT_QUEUE_MAXLEN:
-			if (parse_uint(arg, 1, 1u << 24, &v))
-				return fail(err, errlen, "--queue-maxlen: '%s' is not a number 1..16777216",
-					    arg);
-			o->queue_maxlen = (uint32_t)v;
-			break;
-		case OPT_FAIL_OPEN:
-			o->fail_open = 1;
-			break;
-		case OPT_GSO:
-			o->gso = 1;
-			break;
-		case OPT_PMTUD:
-			o->pmtud = 1;
-			break;
-		case OPT_PMTUD_MTU:
-			if (parse_uint(arg, 576, 65535, &v))
-				return fail(err, errlen, "--pmtud-mtu: '%s' is not an MTU 576..65535", arg);
-			o->pmtud_mtu = (unsigned)v;
-			pmtud_detail = "--pmtud-mtu";
-			break;
-		case OPT_PMTUD_MARK:
-			if (parse_number(arg, 0, 1, 0xffffffffu, &v))
-				return fail(err, errlen,
-					    "--pmtud-mark: '%s' is not a mark 1..0xffffffff (decimal or 0x hex)",
-					    arg);
-			o->pmtud_mark = (uint32_t)v;
-			pmtud_detail = "--pmtud-mark";
-			break;
-		case OPT_PMTUD_FLOW_INTERVAL:
-			if (parse_uint(arg, 0, 60000, &v))
-				return fail(err, errlen,
-					    "--pmtud-flow-interval: '%s' is not milliseconds 0..60000", arg);
-			o->pmtud_flow_interval_ms = (unsigned)v;
-			pmtud_detail = "--pmtud-flow-interval";
-			break;
-		case OPT_PMTUD_RATE:
-			if (parse_uint(arg, 0, 1000000, &v))
-				return fail(err, errlen, "--pmtud-rate: '%s' is not signals per second 0..1000000",
-					    arg);
-			o->pmtud_rate = (unsigned)v;
-			pmtud_detail = "--pmtud-rate";
-			break;
-		case OPT_STATS_INTERVAL:
-			if (parse_uint(arg, 0, 86400, &v))
-				return fail(err, errlen, "--stats-interval: '%s' is not seconds 0..86400",
-					    arg);
-			o->stats_interval = (unsigned)v;
-			break;
-		case OPT_USER:
-			if (*arg == '\0')
-				return fail(err, errlen, "--user: needs a user name");
-			o->user = arg;
-			break;
-		case OPT_METRICS_FILE:
-			if (*arg == '\0')
-				return fail(err, errlen, "--metrics-file: needs a path");
-			o->metrics_file = arg;
-			break;
-		case OPT_PEER:
-			if (o->peers.count == L2FQ_MAX_PEERS)
-				return fail(err, errlen, "--peer: more than %d peers", L2FQ_MAX_PEERS);
-			if (l2fq_peer_parse(arg, &o->peers.list[o->peers.count]))
-				return fail(err, errlen,
-					    "--peer: '%s' is not an IPv4 address or ADDR/LEN (LEN 0..32)",
-					    arg);
-			o->peers.count++;
-			break;
-		case 'r':
-			o->read_path = arg;
-			break;
-		case 'w':
-			o->write_path = arg;
-			break;
-		case 'h':
-			return L2FQ_PARSE_HELP;
-		case 'V':
-			return L2FQ_PARSE_VERSION;
-		case ':':
-			return fail(err, errlen, "%s: needs an argument", typed(argv, optind));
-		default:
-			return unknown_option(argv, optind, err, errlen);
-		}
+	while ((c = getopt_long(argc, argv, short_options, getopt_options, NULL)) != -1) {
+		if (!p.daemon_only_name)
+			p.daemon_only_name = daemon_only_option(c);
+		r = apply_option(&p, c, optarg);
+		if (r != L2FQ_PARSE_OK)
+			return r;
 	}
-	if (optind < argc)
-		return fail(err, errlen, "'%s': unexpected argument (see --help)", argv[optind]);
-	if (o->write_path && !o->read_path)
-		return fail(err, errlen, "--write: needs --read FILE");
-	if (o->read_path) {
-		o->mode = L2FQ_MODE_OFFLINE;
-		if (daemon_only_name)
-			return fail(err, errlen, "--%s: only for the daemon, not with --read",
-				    daemon_only_name);
-		return L2FQ_PARSE_OK;
-	}
-	if (pmtud_detail && !o->pmtud)
-		return fail(err, errlen, "%s: needs --pmtud", pmtud_detail);
-	if ((unsigned long)o->queue + o->threads - 1 > 65535)
-		return fail(err, errlen, "--threads: queues %u..%lu exceed 65535", (unsigned)o->queue,
-			    (unsigned long)o->queue + o->threads - 1);
-	return L2FQ_PARSE_OK;
+	return check_combination(&p, argc);
 }

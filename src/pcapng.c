@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "l2fragq/bytes.h"
+
 /* Minimum total lengths: 12 bytes of type, length and trailer, plus the fixed
  * fields of the body. */
 #define MIN_BLOCK 12u
@@ -25,16 +27,15 @@ static uint32_t swap32(uint32_t v)
 	return (v >> 24) | ((v >> 8) & 0xff00u) | ((v << 8) & 0xff0000u) | (v << 24);
 }
 
+/* A section's fields are in its writer's byte order (be: big-endian). */
 static uint16_t rd16(const uint8_t *p, int be)
 {
-	return be ? (uint16_t)(p[0] << 8 | p[1]) : (uint16_t)(p[1] << 8 | p[0]);
+	return be ? l2fq_get16(p) : l2fq_get16le(p);
 }
 
 static uint32_t rd32(const uint8_t *p, int be)
 {
-	if (be)
-		return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-	return (uint32_t)p[3] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[1] << 8 | p[0];
+	return be ? l2fq_get32(p) : l2fq_get32le(p);
 }
 
 static uint64_t rd64(const uint8_t *p, int be)

@@ -6,7 +6,7 @@
 
 #include "l2fragq/bytes.h"
 #include "l2fragq/frame.h"
-#include "l2fragq/rewrite.h" /* l2fq_csum_add, l2fq_csum_fold, l2fq_ip_checksum */
+#include "l2fragq/inet_csum.h"
 
 #define ICMP_DEST_UNREACH 3
 #define ICMP_FRAG_NEEDED 4

@@ -380,6 +380,18 @@ static int finish_checksum(struct l2fq_queue *q, uint8_t *pkt, size_t len, uint3
 	return 1;
 }
 
+/* --peer limits the signals as it limits the rewrite: GRE to anyone else is
+ * not ours to answer for. (Too short for an IPv4 header: the rewrite counts it.) */
+static int to_peer(const struct l2fq_peers *peers, const uint8_t *pkt, size_t len)
+{
+	uint32_t daddr;
+
+	if (len < 20)
+		return 0;
+	memcpy(&daddr, pkt + 16, 4);
+	return l2fq_peers_contain(peers, daddr);
+}
+
 static void handle_packet(struct l2fq_queue *q, const struct nlmsghdr *nlh)
 {
 	struct nlattr *attr[NFQA_MAX + 1] = { NULL };
@@ -414,7 +426,7 @@ static void handle_packet(struct l2fq_queue *q, const struct nlmsghdr *nlh)
 	/* The signal goes before the verdict that lets the original go: a VM's
 	 * TCP ignores a frag-needed whose quoted segment is already acked. A GSO
 	 * packet (--gso) is not judged: the kernel does not say its segment size. */
-	if (q->pmtud && !(info & NFQA_SKB_GSO))
+	if (q->pmtud && !(info & NFQA_SKB_GSO) && to_peer(q->peers, payload, len))
 		l2fq_pmtud_check(q->pmtud, payload, len, &q->stats);
 	reason = l2fq_rewrite(payload, len, len, q->peers, q->ids);
 	if (q->cfg.gso && attr[NFQA_SKB_INFO]) {

@@ -59,29 +59,6 @@ static uint32_t load32(const uint8_t *p)
 	return v;
 }
 
-uint64_t l2fq_csum_add(uint64_t sum, const uint8_t *p, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i + 1 < len; i += 2)
-		sum += (uint64_t)(p[i] << 8 | p[i + 1]);
-	if (len & 1)
-		sum += (uint64_t)p[len - 1] << 8;
-	return sum;
-}
-
-uint16_t l2fq_csum_fold(uint64_t sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)sum;
-}
-
-uint16_t l2fq_ip_checksum(const uint8_t *hdr, size_t len)
-{
-	return htons((uint16_t)~l2fq_csum_fold(l2fq_csum_add(0, hdr, len)));
-}
-
 /* One's complement sum of an IPv4 header as 32-bit words (IHL*4 is a
  * multiple of 4), folded to 16 bits: 0xffff for a header whose checksum
  * verifies. The sum is byte-order independent (RFC 1071), so no swaps. This is
@@ -101,15 +78,6 @@ static uint32_t header_sum16(const uint8_t *hdr, size_t len)
 	sum = (sum & 0xffff) + (sum >> 16);
 	sum = (sum & 0xffff) + (sum >> 16);
 	return (uint32_t)sum;
-}
-
-uint16_t l2fq_checksum_update16(uint16_t check, uint16_t old_word, uint16_t new_word)
-{
-	uint32_t sum = (uint16_t)~check;
-
-	sum += (uint16_t)~old_word;
-	sum += new_word;
-	return (uint16_t)~l2fq_csum_fold(sum);
 }
 
 int l2fq_peer_parse(const char *text, struct l2fq_peer *peer)
@@ -140,7 +108,7 @@ int l2fq_peer_parse(const char *text, struct l2fq_peer *peer)
 	return 0;
 }
 
-static int destination_is_peer(const struct l2fq_peers *peers, uint32_t daddr)
+int l2fq_peers_contain(const struct l2fq_peers *peers, uint32_t daddr)
 {
 	unsigned i;
 
@@ -218,7 +186,7 @@ enum l2fq_reason l2fq_rewrite(uint8_t *pkt, size_t caplen, size_t wirelen,
 		return L2FQ_PASS_FRAGMENT;
 	if (!(frag & FRAG_DF))
 		return L2FQ_PASS_DF_CLEAR;
-	if (!destination_is_peer(peers, load32(pkt + OFF_DADDR)))
+	if (!l2fq_peers_contain(peers, load32(pkt + OFF_DADDR)))
 		return L2FQ_PASS_PEER_MISMATCH;
 
 	/* RFC 1624 eqn. 3 for both edited words at once: ~HC + ~m + m' ... */

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Big-endian field access for packet parsers: one definition for all of them. */
+/* Field access for packet and file parsers: one definition for all of them.
+ * Network fields are big-endian; the _le readers are for pcapng sections,
+ * which are in the byte order of the host that wrote them. */
 #ifndef L2FRAGQ_BYTES_H
 #define L2FRAGQ_BYTES_H
 
@@ -13,6 +15,16 @@ static inline uint16_t l2fq_get16(const uint8_t *p)
 static inline uint32_t l2fq_get32(const uint8_t *p)
 {
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static inline uint16_t l2fq_get16le(const uint8_t *p)
+{
+	return (uint16_t)(p[1] << 8 | p[0]);
+}
+
+static inline uint32_t l2fq_get32le(const uint8_t *p)
+{
+	return (uint32_t)p[3] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[1] << 8 | p[0];
 }
 
 static inline void l2fq_put16(uint8_t *p, uint16_t v)

@@ -79,7 +79,9 @@ struct l2fq_capture_out *l2fq_capture_create(const struct l2fq_capture_in *in, F
 int l2fq_capture_write(struct l2fq_capture_out *out, const struct l2fq_record *rec, char *err,
 		       size_t errlen);
 
-/* Flushes and closes: 0, or L2FQ_CAPTURE_WRITE_FAILED with err set. Frees out. */
+/* Flushes and closes: 0, or L2FQ_CAPTURE_WRITE_FAILED with err set, or
+ * L2FQ_CAPTURE_CANNOT_HOLD when pcap was asked for and the pcapng input had
+ * no interface. Frees out. */
 int l2fq_capture_finish(struct l2fq_capture_out *out, char *err, size_t errlen);
 
 /* Closes without reporting anything (after an error). Frees out. */

@@ -13,8 +13,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "l2fragq/rewrite.h" /* l2fq_csum_add, l2fq_csum_fold */
-
 enum l2fq_l4csum_result {
 	L2FQ_L4CSUM_OK = 0,      /* located (and, for _complete, written) */
 	L2FQ_L4CSUM_UNPARSED,    /* not outer IPv4 / GRE 0x6558 / Ethernet (up to 8

@@ -44,6 +44,10 @@ struct l2fq_peers {
 /* Fills a peer from ADDR or ADDR/LEN (IPv4 only). Returns 0, or -1 if invalid. */
 int l2fq_peer_parse(const char *text, struct l2fq_peer *peer);
 
+/* Whether daddr (network byte order) is one of the peers; always, when the
+ * filter is empty. The rewrite and the path-MTU signal both obey it. */
+int l2fq_peers_contain(const struct l2fq_peers *peers, uint32_t daddr);
+
 /* IPv4 ID generator shared by all workers: once DF is cleared the datagram is
  * fragmentable and its ID must not repeat soon for the same source and
  * destination (RFC 6864), so IDs come from counters hashed by address pair.
@@ -70,17 +74,5 @@ uint16_t l2fq_idgen_next(struct l2fq_idgen *ids, uint32_t saddr, uint32_t daddr)
  * result not a byte has changed. */
 enum l2fq_reason l2fq_rewrite(uint8_t *pkt, size_t caplen, size_t wirelen,
 			      const struct l2fq_peers *peers, struct l2fq_idgen *ids);
-
-/* Internet checksum helpers (RFC 1071), shared with l4csum.c, tests and tools. */
-/* Ones-complement sum of len bytes as big-endian 16-bit words (an odd last
- * byte is the high byte of a word), added to sum, not folded (64 bits: no overflow for any packet). */
-uint64_t l2fq_csum_add(uint64_t sum, const uint8_t *p, size_t len);
-
-/* Folds a ones-complement accumulator to 16 bits (not complemented); a
- * non-zero accumulator never folds to 0. */
-uint16_t l2fq_csum_fold(uint64_t sum);
-uint16_t l2fq_ip_checksum(const uint8_t *hdr, size_t len);
-/* RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m'), all values as stored (network order). */
-uint16_t l2fq_checksum_update16(uint16_t check, uint16_t old_word, uint16_t new_word);
 
 #endif

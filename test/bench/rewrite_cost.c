@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "l2fragq/inet_csum.h"
 #include "l2fragq/rewrite.h"
 
 #define PKT_MAX 1600

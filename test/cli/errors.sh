@@ -142,6 +142,29 @@ elif [ -n "$left" ]; then
 else
 	ok "pcapng of several interfaces to a .pcap name -> exit 2: $err"
 fi
+# A pcapng of no interface (a lone Section Header Block, little-endian) has no
+# link type for a pcap header: the same error, not an empty pcap file.
+printf '\x0a\x0d\x0d\x0a\x1c\0\0\0\x4d\x3c\x2b\x1a\x01\0\0\0\xff\xff\xff\xff\xff\xff\xff\xff\x1c\0\0\0' \
+	>"$tmp/noif.pcapng"
+run -r "$tmp/noif.pcapng" -w "$tmp/conv/noif.pcap"
+left=$(ls -A "$tmp/conv")
+if [ "$rc" -ne 2 ]; then
+	bad "pcapng of no interface to a .pcap name: exit $rc, want 2 (stderr: $err)"
+elif [ "$(line_count "$tmp/err")" -ne 1 ]; then
+	bad "pcapng of no interface to a .pcap name: $(line_count "$tmp/err") lines on stderr, want 1: $err"
+elif [[ "$err" != *"$tmp/conv/noif.pcap"* ]] || [[ "$err" != *".pcapng"* ]]; then
+	bad "pcapng of no interface to a .pcap name: the error does not name the output and .pcapng: $err"
+elif [ -n "$left" ]; then
+	bad "pcapng of no interface to a .pcap name: left behind: $left"
+else
+	ok "pcapng of no interface to a .pcap name -> exit 2: $err"
+fi
+run -r "$tmp/noif.pcapng" -w "$tmp/conv/noif.pcapng"
+if [ "$rc" -eq 0 ] && cmp -s "$tmp/noif.pcapng" "$tmp/conv/noif.pcapng"; then
+	ok "pcapng of no interface to a .pcapng name -> copied, exit 0"
+else
+	bad "pcapng of no interface to a .pcapng name: exit $rc or output differs (stderr: $err)"
+fi
 # The same input to any other name (stdout included) is pcapng, exit 0.
 timeout 20 "$bin" -r "$multi" -w - >"$tmp/stdout.bin" 2>"$tmp/err" </dev/null
 rc=$?

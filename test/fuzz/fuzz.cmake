@@ -19,12 +19,13 @@
 
 set(L2FQ_FUZZ_HARNESSES rewrite linklayer options frame pmtud pcapng)
 # Sources each harness compiles itself (the parser plus what it calls).
-set(L2FQ_FUZZ_SOURCES_rewrite src/rewrite.c)
-set(L2FQ_FUZZ_SOURCES_linklayer src/linklayer.c src/frame.c src/rewrite.c)
+set(L2FQ_FUZZ_SOURCES_rewrite src/rewrite.c src/inet_csum.c)
+set(L2FQ_FUZZ_SOURCES_linklayer src/linklayer.c src/frame.c src/inet_csum.c src/rewrite.c)
 set(L2FQ_FUZZ_SOURCES_options src/options.c src/rewrite.c)
-set(L2FQ_FUZZ_SOURCES_frame src/frame.c src/l4csum.c src/rewrite.c)
-set(L2FQ_FUZZ_SOURCES_pmtud src/pmtud.c src/frame.c src/rewrite.c)
-set(L2FQ_FUZZ_SOURCES_pcapng src/pcapng.c src/linklayer.c src/frame.c src/rewrite.c)
+set(L2FQ_FUZZ_SOURCES_frame src/frame.c src/l4csum.c src/inet_csum.c)
+set(L2FQ_FUZZ_SOURCES_pmtud src/pmtud.c src/frame.c src/inet_csum.c)
+set(L2FQ_FUZZ_SOURCES_pcapng src/pcapng.c src/linklayer.c src/frame.c src/inet_csum.c
+    src/rewrite.c)
 
 if(CMAKE_C_COMPILER_ID MATCHES "Clang")
   set(L2FQ_FUZZ_DEFAULT ON)
@@ -81,10 +82,10 @@ foreach(h ${L2FQ_FUZZ_HARNESSES})
 endforeach()
 # Compiles the link-layer decoder and the pcapng parser itself (not
 # l2fq_core), so scripts/fuzz.sh builds nothing but its own targets (frame.c:
-# the tag walk; rewrite.c: the checksum helpers frame.c uses).
+# the tag walk; inet_csum.c: the checksum helpers frame.c uses).
 add_executable(fuzz_seedgen ${CMAKE_SOURCE_DIR}/test/fuzz/seedgen.c
                ${CMAKE_SOURCE_DIR}/src/linklayer.c ${CMAKE_SOURCE_DIR}/src/frame.c
-               ${CMAKE_SOURCE_DIR}/src/rewrite.c ${CMAKE_SOURCE_DIR}/src/pcapng.c)
+               ${CMAKE_SOURCE_DIR}/src/inet_csum.c ${CMAKE_SOURCE_DIR}/src/pcapng.c)
 target_include_directories(fuzz_seedgen PRIVATE ${CMAKE_SOURCE_DIR}/include
                            ${CMAKE_SOURCE_DIR}/test/fuzz)
 target_link_libraries(fuzz_seedgen PRIVATE PkgConfig::PCAP)

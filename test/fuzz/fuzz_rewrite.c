@@ -33,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "l2fragq/inet_csum.h"
 #include "l2fragq/rewrite.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -11,6 +11,7 @@
 
 #include <string.h>
 
+#include "l2fragq/inet_csum.h"
 #include "l2fragq/l4csum.h"
 
 #define PKT_MAX 4096

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "l2fragq/inet_csum.h"
 #include "l2fragq/rewrite.h"
 
 #define PKT_MAX 2048
@@ -330,6 +331,31 @@ static void peers_decide(void **state)
 	assert_rewritten(&p, &peers, NULL);
 }
 
+/* The filter --pmtud shares with the rewrite (queue.c asks it first). */
+static void peers_contain_matches_prefixes(void **state)
+{
+	static struct l2fq_peers peers;
+	uint32_t a;
+
+	(void)state;
+	memset(&peers, 0, sizeof(peers));
+	inet_pton(AF_INET, "198.51.100.7", &a);
+	assert_true(l2fq_peers_contain(&peers, a)); /* no --peer: everyone */
+	assert_true(l2fq_peers_contain(NULL, a));
+	assert_int_equal(l2fq_peer_parse("192.0.2.9", &peers.list[0]), 0);
+	assert_int_equal(l2fq_peer_parse("203.0.113.0/25", &peers.list[1]), 0);
+	peers.count = 2;
+	assert_false(l2fq_peers_contain(&peers, a));
+	inet_pton(AF_INET, "192.0.2.9", &a);
+	assert_true(l2fq_peers_contain(&peers, a));
+	inet_pton(AF_INET, "192.0.2.8", &a);
+	assert_false(l2fq_peers_contain(&peers, a));
+	inet_pton(AF_INET, "203.0.113.127", &a);
+	assert_true(l2fq_peers_contain(&peers, a));
+	inet_pton(AF_INET, "203.0.113.128", &a);
+	assert_false(l2fq_peers_contain(&peers, a));
+}
+
 static void peer_parse_rejects_garbage(void **state)
 {
 	struct l2fq_peer peer;
@@ -522,6 +548,7 @@ int main(void)
 		cmocka_unit_test_setup(passes_df_clear, setup),
 		cmocka_unit_test_setup(reserved_flag_survives_rewrite, setup),
 		cmocka_unit_test_setup(peers_decide, setup),
+		cmocka_unit_test(peers_contain_matches_prefixes),
 		cmocka_unit_test(peer_parse_rejects_garbage),
 		cmocka_unit_test(checksum_update_matches_recomputation),
 		cmocka_unit_test_setup(engine_checksum_matches_recomputation, setup),

@@ -183,7 +183,6 @@ _l2n_start_daemon() {
 		pid=$(_l2n_spawn "$L2N_STATE_DIR/$L2N_NAME.pid" "$log" "$bin" "${args[@]}") ||
 			{ _l2n_err "l2fragq did not start (log: $log)"; return 1; }
 		_l2n_rec daemon "$pid" "$bin"
-		_l2n_rec info daemon-pid "$pid"
 	fi
 	_l2n_wait_daemon_bound "$log" || return 1
 	_l2n_say "l2fragq running (pid $L2N_DAEMON_PID, ${L2N_DAEMON_UNIT:-no unit}, queues $L2N_QUEUE_FIRST-$L2N_QUEUE_LAST, log $log)"

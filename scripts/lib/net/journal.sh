@@ -27,10 +27,17 @@ L2N_UP_DONE=0                  # 1: the state file has up-done (up finished)
 
 _l2n_rec() { printf '%s\n' "$*" >>"$L2N_STATE_FILE"; }
 
+# A sysctl's value as one line (multi-value ones, e.g. ip_local_port_range,
+# separated by spaces, not tabs), or an error naming the file.
+_l2n_sysctl_get() { # PATH-UNDER-/proc/sys
+	local v
+	read -r v <"/proc/sys/$1" 2>/dev/null || { _l2n_err "cannot read /proc/sys/$1"; return 1; }
+	echo "${v//$'\t'/ }"
+}
+
 _l2n_sysctl_set() { # PATH-UNDER-/proc/sys VALUE: record the old value, then set
 	local f=/proc/sys/$1 old
-	read -r old <"$f" 2>/dev/null || { _l2n_err "cannot read $f"; return 1; }
-	old=${old//$'\t'/ }
+	old=$(_l2n_sysctl_get "$1") || return 1
 	[ "$old" = "$2" ] && return 0
 	_l2n_rec sysctl "$1" "$old"
 	echo "$2" >"$f" 2>/dev/null || { _l2n_err "cannot write $2 to $f"; return 1; }
@@ -63,8 +70,7 @@ _l2n_shared_sysctl_set() { _l2n_shared_lock _l2n_shared_sysctl_set_locked "$@"; 
 _l2n_shared_sysctl_set_locked() { # PATH VALUE|-
 	local path=$1 want=$2 f reg cur a n p v others=
 	f=$(_l2n_shared_file)
-	read -r cur <"/proc/sys/$path" 2>/dev/null || { _l2n_err "cannot read /proc/sys/$path"; return 1; }
-	cur=${cur//$'\t'/ }
+	cur=$(_l2n_sysctl_get "$path") || return 1
 	reg=$(cat "$f" 2>/dev/null)
 	grep -q "^orig $path " <<<"$reg" || reg+=$'\n'"orig $path $cur"
 	while read -r a n p v; do

@@ -189,6 +189,10 @@ _l2n_status_pmtu() {
 		b=${a%% *}
 		if _l2n_is_uint "$b"; then
 			echo "path MTU to $p (${L2N_PEER_CFG[$p.address]}): $a: VM packets up to $((b - L2N_TUN_OVERHEAD)) bytes of IP cross whole"
+			# The queue rule takes GRE longer than wg-mtu: below that, GRE
+			# between the two sizes would be fragmented with no signal.
+			[ "${L2N_STATE_INFO[pmtud]:-off}" = off ] || [ "$b" -ge "${L2N_CFG[wg-mtu]}" ] ||
+				L2N_PROBLEMS+=("path MTU to $p is $b, below wg-mtu ${L2N_CFG[wg-mtu]}, where the queue rule starts: GRE of $((b + 1))-${L2N_CFG[wg-mtu]} bytes is fragmented with no signal to the VMs (up leaves the route to $p without an mtu: was one set since? re-run up after lowering wg-mtu instead)")
 		else
 			echo "path MTU to $p (${L2N_PEER_CFG[$p.address]}): $a"
 		fi

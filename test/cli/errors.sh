@@ -124,41 +124,32 @@ else
 	ok "missing input -> $err"
 fi
 
-# A .pcap output for a pcapng input of several interfaces (pcaps/README.md):
-# a pcap file holds one, so exit 2, one line naming the output and the fix
-# (.pcapng), and nothing written: no output, no temporary.
-multi=$here/../../pcaps/in/pcapng_multi.pcapng
+# A .pcap output for a pcapng input of several interfaces (pcaps/README.md),
+# or of none (no link type for a pcap header): a pcap file holds one, so exit
+# 2, one line naming the output and the fix (.pcapng), and nothing written.
+pcap_refused() { # WHAT INPUT OUTPUT
+	local left
+	run -r "$2" -w "$3"
+	left=$(ls -A "$(dirname "$3")")
+	if [ "$rc" -ne 2 ]; then
+		bad "$1 to a .pcap name: exit $rc, want 2 (stderr: $err)"
+	elif [ "$(line_count "$tmp/err")" -ne 1 ]; then
+		bad "$1 to a .pcap name: $(line_count "$tmp/err") lines on stderr, want 1: $err"
+	elif [[ "$err" != *"$3"* ]] || [[ "$err" != *".pcapng"* ]]; then
+		bad "$1 to a .pcap name: the error does not name the output and .pcapng: $err"
+	elif [ -n "$left" ]; then
+		bad "$1 to a .pcap name: left behind: $left"
+	else
+		ok "$1 to a .pcap name -> exit 2: $err"
+	fi
+}
 mkdir "$tmp/conv"
-run -r "$multi" -w "$tmp/conv/multi.pcap"
-left=$(ls -A "$tmp/conv")
-if [ "$rc" -ne 2 ]; then
-	bad "pcapng of several interfaces to a .pcap name: exit $rc, want 2 (stderr: $err)"
-elif [ "$(line_count "$tmp/err")" -ne 1 ]; then
-	bad "pcapng of several interfaces to a .pcap name: $(line_count "$tmp/err") lines on stderr, want 1: $err"
-elif [[ "$err" != *"$tmp/conv/multi.pcap"* ]] || [[ "$err" != *".pcapng"* ]]; then
-	bad "pcapng of several interfaces to a .pcap name: the error does not name the output and .pcapng: $err"
-elif [ -n "$left" ]; then
-	bad "pcapng of several interfaces to a .pcap name: left behind: $left"
-else
-	ok "pcapng of several interfaces to a .pcap name -> exit 2: $err"
-fi
-# A pcapng of no interface (a lone Section Header Block, little-endian) has no
-# link type for a pcap header: the same error, not an empty pcap file.
+multi=$here/../../pcaps/in/pcapng_multi.pcapng
+pcap_refused "pcapng of several interfaces" "$multi" "$tmp/conv/multi.pcap"
+# (a lone Section Header Block, little-endian)
 printf '\x0a\x0d\x0d\x0a\x1c\0\0\0\x4d\x3c\x2b\x1a\x01\0\0\0\xff\xff\xff\xff\xff\xff\xff\xff\x1c\0\0\0' \
 	>"$tmp/noif.pcapng"
-run -r "$tmp/noif.pcapng" -w "$tmp/conv/noif.pcap"
-left=$(ls -A "$tmp/conv")
-if [ "$rc" -ne 2 ]; then
-	bad "pcapng of no interface to a .pcap name: exit $rc, want 2 (stderr: $err)"
-elif [ "$(line_count "$tmp/err")" -ne 1 ]; then
-	bad "pcapng of no interface to a .pcap name: $(line_count "$tmp/err") lines on stderr, want 1: $err"
-elif [[ "$err" != *"$tmp/conv/noif.pcap"* ]] || [[ "$err" != *".pcapng"* ]]; then
-	bad "pcapng of no interface to a .pcap name: the error does not name the output and .pcapng: $err"
-elif [ -n "$left" ]; then
-	bad "pcapng of no interface to a .pcap name: left behind: $left"
-else
-	ok "pcapng of no interface to a .pcap name -> exit 2: $err"
-fi
+pcap_refused "pcapng of no interface" "$tmp/noif.pcapng" "$tmp/conv/noif.pcap"
 run -r "$tmp/noif.pcapng" -w "$tmp/conv/noif.pcapng"
 if [ "$rc" -eq 0 ] && cmp -s "$tmp/noif.pcapng" "$tmp/conv/noif.pcapng"; then
 	ok "pcapng of no interface to a .pcapng name -> copied, exit 0"

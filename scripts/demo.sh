@@ -49,7 +49,9 @@ if [ "${1:-}" != --inside ]; then
 	echo "   running the demo in a QEMU guest with a full kernel (test/vm/run-in-vm.sh)"
 	"$root/test/vm/setup-vm-deps.sh" || exit 1
 	cd "$root" || exit 1
-	exec "$root/test/vm/run-in-vm.sh" --timeout 300 -- "$root/scripts/demo.sh" --inside "$bin"
+	# The guard against a hung guest only: every probe inside has its own
+	# bound. Under TCG a run takes 2-3 minutes, nearly 5 on a busy machine.
+	exec "$root/test/vm/run-in-vm.sh" --timeout 900 -- "$root/scripts/demo.sh" --inside "$bin"
 fi
 
 # ------------------------------------------------------------------ inside

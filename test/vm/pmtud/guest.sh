@@ -335,6 +335,18 @@ p1=$(( $(cnt "$c1" packets) - $(cnt "$c0" packets) )) p2=$(( $(cnt "$d1" packets
 	t_pass "l2fragq's own packets= counter during the converged transfer: +0 on hyp1 (now $(cnt "$c1" packets)), +0 on hyp2 (now $(cnt "$d1" packets))" ||
 	t_fail "l2fragq received packets during converged traffic: hyp1 +$p1, hyp2 +$p2 ($c1)"
 
+# What the offload that up turns off would cost: the same converged transfer
+# with TSO/GSO on again on hyp1's gretap port. A GSO packet reaches OUTPUT
+# with its whole length, so the length rule queues it (measured, not judged).
+if inns hyp1 ethtool -K gt-hyp2 tso on gso on 2>/dev/null; then
+	transfer converged-offload-on
+	echo "INFO offload on: converged TCP $X_OK; the kernel queued $X_Q packets to l2fragq on hyp1 for $X_WG WireGuard packets ($X_GT gretap packets), queue rule hits DF/length $X_QR"
+	inns hyp1 ethtool -K gt-hyp2 tso off gso off
+fi
+k=$(inns hyp1 ethtool -k gt-hyp2 | grep -E '^(tcp-segmentation-offload|generic-segmentation-offload):' | tr -s ' \n' ' ')
+[[ $k == *"tcp-segmentation-offload: off"*"generic-segmentation-offload: off"* ]] ||
+	t_fail "gt-hyp2 offloads off again: $k"
+
 # ------------------------------------------------------------------ 5. same site
 l2vm_section "same site: vm11 -> vm12 keeps 1500"
 c0=$(counters 1)
@@ -418,6 +430,91 @@ else
 fi
 kill "$capid" 2>/dev/null
 
+# ------------------------------------------------------------------ 6b. limits and changes
+l2vm_section "rate limit, a path MTU that changes while l2fragq runs, GRE of no known tunnel"
+# One flow, 20 oversized DF packets in 1 s (-M probe: full size even after
+# vm11 learned): the per-flow limit (burst 6, then 1 per second, as the
+# kernel's icmp_ratelimit) lets at most 8 signals through; every other
+# oversized packet is counted as rate-limited, and all 20 still arrive.
+inns vm11 ip route flush cache
+c0=$(counters 1)
+rl=$(inns vm11 python3 "$L2S_PROBE" echo --dst 192.0.2.21 --size 1472 --pmtudisc probe --count 20 --interval 0.05 --wait 2)
+c1=$(counters 1)
+d_ov=$(( $(cnt "$c1" pmtud-oversize) - $(cnt "$c0" pmtud-oversize) ))
+d_sent=$(( $(cnt "$c1" pmtud-sent-v4) - $(cnt "$c0" pmtud-sent-v4) ))
+d_rl=$(( $(cnt "$c1" pmtud-rate-flow) - $(cnt "$c0" pmtud-rate-flow) ))
+[ "$d_ov" -eq 20 ] && [ "$d_sent" -ge 1 ] && [ "$d_sent" -le 8 ] && [ $((d_sent + d_rl)) -eq 20 ] && [[ $rl == *"replies 20 "* ]] &&
+	t_pass "rate limit: 20 oversized DF packets of one flow in 1 s: $d_sent signals, $d_rl counted pmtud-rate-flow; vm11: $rl" ||
+	t_fail "rate limit: oversize +$d_ov, signals +$d_sent, pmtud-rate-flow +$d_rl (want 20 = signals (1..8) + limited); vm11: $rl"
+
+# The route to hyp2 gets a lower, locked MTU while l2fragq runs: it must
+# signal the new path MTU without a restart, status must call the gap
+# between that MTU and the queue rule's wg-mtu a PROBLEM; then back.
+r0=$(inns hyp1 ip -o route show 203.0.113.2/32)
+wgdev=$(sed -n 's/.* dev \([^ ]*\).*/\1/p' <<<"$r0")
+low=$((wgmtu - 20))
+signalled_mtu() { # WANT: vm11 learns WANT from one oversized DF ping, within ~8 s
+	local r i
+	for i in $(seq 16); do
+		inns vm11 ip route flush cache
+		seed_echo vm11 192.0.2.21 1472 probe || true
+		r=$(inns vm11 ip route get 192.0.2.21)
+		[[ $r == *" mtu $1 "* || $r == *" mtu $1" ]] && { echo "after $i probe(s): $(tr -s ' \n' ' ' <<<"$r")"; return 0; }
+		sleep 0.5
+	done
+	echo "after $i probes: $(tr -s ' \n' ' ' <<<"$r")"
+	return 1
+}
+if [ -n "$wgdev" ] && inns hyp1 ip route replace 203.0.113.2/32 dev "$wgdev" src 203.0.113.1 mtu lock "$low"; then
+	m=$(signalled_mtu $((want_mtu - 20))) &&
+		t_pass "route MTU to hyp2 lowered to $low (locked) while l2fragq runs: signals now state $((want_mtu - 20)), no restart ($m)" ||
+		t_fail "route MTU lowered to $low: vm11 never learned $((want_mtu - 20)) ($m)"
+	st=$(seed_net 1 status 2>&1)
+	strc=$?
+	[ $strc -eq 1 ] && grep -q "^PROBLEM: path MTU to hyp2 is $low, below wg-mtu $wgmtu" <<<"$st" &&
+		t_pass "status: exit 1, $(grep -m1 '^PROBLEM: path MTU' <<<"$st" | cut -c1-120)..." ||
+		{ t_fail "status with the route MTU at $low (exit $strc): want a PROBLEM line on the path MTU"; grep -E '^(path MTU|PROBLEM)' <<<"$st" | sed 's/^/    /'; }
+	inns hyp1 ip route replace 203.0.113.2/32 dev "$wgdev" src 203.0.113.1
+	m=$(signalled_mtu "$want_mtu") &&
+		t_pass "route MTU back to $wgmtu: signals state $want_mtu again ($m)" ||
+		t_fail "route MTU back: vm11 never learned $want_mtu again ($m)"
+	seed_net 1 status >/dev/null 2>&1 && t_pass "status: exit 0 again" || t_fail "status after the route MTU came back"
+else
+	t_fail "lowering the route MTU to hyp2 on hyp1 (route: $r0)"
+fi
+inns vm11 ip route flush cache
+
+# GRE with DF that no gretap here carries (hyp1's outside address as source):
+# queued for its DF, passed on, counted as pmtud-no-path, and the log says so
+# once however many come.
+wan1=$(inns hyp1 ip -4 -o addr show | awk '$4 !~ /^(127\.|203\.0\.113\.1\/)/ { sub("/.*", "", $4); print $4; exit }')
+c0=$(counters 1)
+n0=$(grep -c 'carried by no gretap' "$work/hyp1.log")
+inns hyp1 python3 - "$wan1" 203.0.113.2 <<-'EOF' || t_fail "crafted GRE from hyp1 sent"
+	import socket, struct, sys
+	def csum(b):
+	    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+	    s = (s >> 16) + (s & 0xffff); s += s >> 16
+	    return ~s & 0xffff
+	src, dst = sys.argv[1], sys.argv[2]
+	inner = bytes.fromhex("525400000021" "525400000011" "0800") + bytes(1000)
+	payload = struct.pack("!HH", 0, 0x6558) + inner  # GRE, transparent Ethernet bridging
+	s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+	for ident in (1, 2, 3):
+	    h = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(payload), ident, 0x4000, 64, 47, 0,
+	                    socket.inet_aton(src), socket.inet_aton(dst))
+	    h = h[:10] + struct.pack("!H", csum(h)) + h[12:]
+	    s.sendto(h + payload, (dst, 0))
+EOF
+sleep 0.5
+c1=$(counters 1)
+n1=$(grep -c 'carried by no gretap' "$work/hyp1.log")
+d_np=$(( $(cnt "$c1" pmtud-no-path) - $(cnt "$c0" pmtud-no-path) ))
+d_p=$(( $(cnt "$c1" packets) - $(cnt "$c0" packets) ))
+[ "$d_p" -eq 3 ] && [ "$d_np" -eq 3 ] && [ "$n1" -eq 1 ] &&
+	t_pass "3 GRE packets $wan1 -> 203.0.113.2 (no gretap): queued, pmtud-no-path +3, reported once: $(grep -m1 'carried by no gretap' "$work/hyp1.log" | cut -c1-100)..." ||
+	t_fail "GRE of no gretap: packets +$d_p, pmtud-no-path +$d_np, log lines $n0 -> $n1 (want 3, 3, 1)"
+
 # ------------------------------------------------------------------ 7. speed
 l2vm_section "speed: the same transfer with df-strategy kernel, and with auto + pmtud off"
 relaunch() { # STRATEGY [KEY=VALUE...] for both: re-apply a changed config
@@ -482,6 +579,24 @@ if relaunch auto pmtud=off mss-clamp=auto; then
 		t_pass "mss-clamp auto: the SYN reached vm21 with MSS $want_mss; the transfer took ${X_SECS}s with IpFragCreates +$X_FRAG on hyp1" ||
 		t_fail "mss-clamp auto: want MSS $want_mss in the SYN at vm21: ${syn:-no SYN captured}; $X_MSG"
 	T[mss-clamp]=$X_SECS
+	# IPv6: 60 bytes of headers. A SYN to a closed port is enough.
+	want_mss6=$((want_mtu - 60))
+	inns vm21 timeout 30 tcpdump -i eth0 -Q in -n -l -c 1 'ip6 and tcp and src host 2001:db8:2::11' \
+		>"$work/syn21v6" 2>"$work/syn21v6.err" &
+	L2S_PIDS+=("$!")
+	for _ in $(seq 100); do grep -q 'listening on' "$work/syn21v6.err" && break; sleep 0.1; done
+	inns vm11 python3 -c 'import socket
+s = socket.socket(socket.AF_INET6)
+s.settimeout(3)
+try:
+    s.connect(("2001:db8:2::21", 5999))
+except OSError:
+    pass'
+	sleep 0.3
+	syn=$(cat "$work/syn21v6")
+	[[ $syn == *"mss $want_mss6,"* ]] &&
+		t_pass "mss-clamp auto, IPv6: the SYN reached vm21 with MSS $want_mss6" ||
+		t_fail "mss-clamp auto, IPv6: want MSS $want_mss6 in the SYN at vm21: ${syn:-no SYN captured}"
 fi
 k=$(best "${T[kernel]:-}")
 echo "INFO TCP $bytes bytes vm11 -> vm21 on kernel $(uname -r): seconds per run, the best, its ratio to df-strategy kernel"

@@ -94,6 +94,7 @@ badedit() { # LABEL LINE TEXT EDIT...
 good "the base: one peer, df-strategy auto"
 for s in l2fragq kernel nft none; do good "df-strategy $s" "+7 df-strategy = $s"; done
 good "mss-clamp auto, pmtud off, queues 2-3" "+7 mss-clamp = auto" "+7 pmtud = off" "+7 queues = 2-3"
+good "l2fragq-args with --pmtud-mtu and --pmtud-mark" "+7 l2fragq-args = --pmtud-mtu 1400 --pmtud-mark=0x100"
 good "two peers, IPv6 and host-name endpoints" "=10 endpoint = [2001:db8::2]:51820" \
 	"+12 [peer c]" "+13 public-key = $pub3" "+14 endpoint = hyp-c.example:51820" "+15 address = 203.0.113.3"
 good "supervisor spawn, daemon-user nobody, every number key" "+7 supervisor = spawn" "+7 daemon-user = nobody" \
@@ -120,6 +121,8 @@ badedit "daemon-user unknown" 7 "daemon-user 'l2fq-no-such-user' is not a user" 
 badedit "pmtud maybe" 7 "pmtud 'maybe': want on or off" "+7 pmtud = maybe"
 badedit "pmtud on with df-strategy kernel" 8 "pmtud on needs l2fragq" "+7 df-strategy = kernel" "+8 pmtud = on"
 badedit "mss-clamp 5" 7 "mss-clamp '5'" "+7 mss-clamp = 5"
+badedit "l2fragq-args --pmtud-mtu 100" 7 "--pmtud-mtu '100' is not an MTU 576..65535" "+7 l2fragq-args = --pmtud-mtu 100"
+badedit "l2fragq-args --pmtud-mark=x" 7 "--pmtud-mark 'x' is not a number" "+7 l2fragq-args = --pmtud-mark=x"
 badedit "name with a space" 7 "name 'bad name'" "+7 name = bad name"
 badedit "wg-interface = the bridge" 7 "wg-interface and bridge are the same interface" "+7 wg-interface = br-vm"
 badedit "wg-interface too long" 7 "wg-interface 'a-very-long-ifname' is not an interface name" "+7 wg-interface = a-very-long-ifname"

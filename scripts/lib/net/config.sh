@@ -39,6 +39,8 @@ L2N_TUN_OVERHEAD=                     # bytes the tunnel adds to a VM's IP packe
 L2N_INNER_MTU=                        # the largest VM IP packet that crosses WireGuard whole
 L2N_MSS_CLAMP4=                       # mss-clamp: largest TCP MSS over IPv4 ("" = no clamp)
 L2N_MSS_CLAMP6=                       # mss-clamp: largest TCP MSS over IPv6
+L2N_ARG_PMTUD_MARK=                   # --pmtud-mark in l2fragq-args ("" = not given)
+L2N_ARG_PMTUD_MTU=                    # --pmtud-mtu in l2fragq-args ("" = not given)
 
 _l2n_cfgerr() { # LINE MESSAGE: the one-line config error; returns 2
 	if [ "$1" -gt 0 ] 2>/dev/null; then
@@ -202,6 +204,7 @@ _l2n_finish() { # MODE: derived names, then (strict) defaults and validation
 	_l2n_check_queues || return
 	_l2n_check_ipfrag || return
 	_l2n_check_l2fragq || return
+	_l2n_check_l2fragq_args || return
 	_l2n_derive_mtus || return
 	_l2n_check_peers
 }
@@ -364,6 +367,29 @@ _l2n_check_l2fragq() {
 			esac
 		fi
 	fi
+	return 0
+}
+
+# The l2fragq options that up reads too: --pmtud-mark (the bridge rule that
+# lets the signals through) and --pmtud-mtu (where the queue rule starts).
+_l2n_check_l2fragq_args() {
+	local l a prev=
+	L2N_ARG_PMTUD_MARK='' L2N_ARG_PMTUD_MTU=''
+	l=$(_l2n_line l2fragq-args)
+	for a in ${L2N_CFG[l2fragq-args]}; do
+		case $a in
+		--pmtud-mark=*) L2N_ARG_PMTUD_MARK=${a#*=} ;;
+		--pmtud-mtu=*) L2N_ARG_PMTUD_MTU=${a#*=} ;;
+		esac
+		[ "$prev" = --pmtud-mark ] && L2N_ARG_PMTUD_MARK=$a
+		[ "$prev" = --pmtud-mtu ] && L2N_ARG_PMTUD_MTU=$a
+		prev=$a
+	done
+	[ -z "$L2N_ARG_PMTUD_MARK" ] || [[ $L2N_ARG_PMTUD_MARK =~ ^(0x[0-9a-fA-F]{1,8}|[1-9][0-9]{0,9})$ ]] ||
+		{ _l2n_cfgerr "$l" "l2fragq-args: --pmtud-mark '$L2N_ARG_PMTUD_MARK' is not a number (decimal or 0x hex)"; return; }
+	[ -z "$L2N_ARG_PMTUD_MTU" ] || { [[ $L2N_ARG_PMTUD_MTU =~ ^[1-9][0-9]{2,4}$ ]] &&
+		[ "$L2N_ARG_PMTUD_MTU" -ge 576 ] && [ "$L2N_ARG_PMTUD_MTU" -le 65535 ]; } ||
+		{ _l2n_cfgerr "$l" "l2fragq-args: --pmtud-mtu '$L2N_ARG_PMTUD_MTU' is not an MTU 576..65535"; return; }
 	return 0
 }
 

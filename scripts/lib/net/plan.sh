@@ -21,6 +21,7 @@ L2N_PMTUD=                # on | off: l2fragq --pmtud (bridged path-MTU discover
 L2N_PMTUD_WHY=            # why pmtud is on or off
 L2N_PMTUD_WARN=           # what the l2fragq binary lacks for pmtud ("" = nothing)
 L2N_PMTUD_MARK=           # socket mark of l2fragq's path-MTU signals (--pmtud-mark, default 0x6c32)
+L2N_PMTUD_PATH_MTU=       # the path MTU l2fragq signals from: --pmtud-mtu, else wg-mtu; the queue takes longer GRE
 L2N_QUEUE_BACKEND=        # nft | iptables: what puts the queue rule in ("" = none works)
 L2N_QUEUE_BACKEND_WHY=    # why that backend (or why none)
 
@@ -120,18 +121,13 @@ _l2n_plan_strategy() {
 }
 
 # Bridged path-MTU discovery: L2N_PMTUD (on/off), L2N_PMTUD_WHY, L2N_PMTUD_WARN,
-# L2N_PMTUD_MARK (the socket mark of l2fragq's signals: --pmtud-mark in
-# l2fragq-args, else l2fragq's default). Returns 1 when pmtud = on cannot be had.
+# L2N_PMTUD_MARK and L2N_PMTUD_PATH_MTU (--pmtud-mark / --pmtud-mtu in
+# l2fragq-args, else l2fragq's default mark and wg-mtu). Returns 1 when
+# pmtud = on cannot be had.
 _l2n_plan_pmtud() {
-	local want=${L2N_CFG[pmtud]:-} bin=${L2N_CFG[l2fragq]} help a prev=
-	L2N_PMTUD=off L2N_PMTUD_WARN='' L2N_PMTUD_MARK=0x6c32
-	for a in ${L2N_CFG[l2fragq-args]}; do
-		case $a in --pmtud-mark=*) L2N_PMTUD_MARK=${a#*=} ;; esac
-		[ "$prev" = --pmtud-mark ] && L2N_PMTUD_MARK=$a
-		prev=$a
-	done
-	[[ $L2N_PMTUD_MARK =~ ^(0x[0-9a-fA-F]{1,8}|[0-9]{1,10})$ ]] ||
-		{ _l2n_err "l2fragq-args: --pmtud-mark '$L2N_PMTUD_MARK' is not a number"; return 1; }
+	local want=${L2N_CFG[pmtud]:-} bin=${L2N_CFG[l2fragq]} help
+	L2N_PMTUD=off L2N_PMTUD_WARN=''
+	L2N_PMTUD_MARK=${L2N_ARG_PMTUD_MARK:-0x6c32} L2N_PMTUD_PATH_MTU=${L2N_ARG_PMTUD_MTU:-${L2N_CFG[wg-mtu]}}
 	if [ "$L2N_RUN_L2FRAGQ" != on ]; then
 		L2N_PMTUD_WHY="off: df-strategy $L2N_STRATEGY runs no l2fragq"
 		return 0
@@ -201,8 +197,8 @@ _l2n_queue_stmt() {
 # The nft table for the OUTPUT side: the queue rule or the in-kernel DF-clear.
 # (Never "ip id set numgen inc": nft stores the wrong half of the number.)
 # The queue takes only GRE that needs l2fragq: with DF (to clear it), and with
-# pmtud on, longer than the WireGuard MTU (to signal the path MTU). GRE that
-# fits and has no DF stays in the kernel.
+# pmtud on, longer than the path MTU (wg-mtu, or --pmtud-mtu in l2fragq-args),
+# to signal it. GRE that fits and has no DF stays in the kernel.
 _l2n_nft_out_table() { # queue|dfclear
 	local rules m
 	m="ip daddr $(_l2n_peer_set) ip protocol gre"
@@ -210,7 +206,7 @@ _l2n_nft_out_table() { # queue|dfclear
 	queue)
 		rules="$m ip frag-off & 0x4000 != 0 counter $(_l2n_queue_stmt)"
 		[ "${L2N_PMTUD:-off}" = off ] ||
-			rules+=$'\n'"$m ip length > ${L2N_CFG[wg-mtu]} counter $(_l2n_queue_stmt)"
+			rules+=$'\n'"$m ip length > $L2N_PMTUD_PATH_MTU counter $(_l2n_queue_stmt)"
 		;;
 	dfclear) rules="$m counter ip frag-off set ip frag-off & 0xbfff" ;;
 	esac
@@ -262,9 +258,11 @@ _l2n_nft_bridge_table() {
 
 # check's line on path-MTU discovery: what l2fragq will do here.
 _l2n_pmtud_plan_line() {
-	local lim=$L2N_INNER_MTU
+	local lim=$L2N_INNER_MTU from="wg-mtu ${L2N_CFG[wg-mtu]}"
 	if [ "$L2N_PMTUD" = on ]; then
-		echo "pmtud: $L2N_PMTUD_WHY: a VM packet bigger than $lim bytes of IP (GRE longer than wg-mtu ${L2N_CFG[wg-mtu]}) is queued to l2fragq, which answers it with ICMP frag-needed / ICMPv6 packet-too-big (MTU $lim) into ${L2N_CFG[bridge]} as if from its destination, then lets it pass fragmented$([ "$L2N_IGNORE_DF" = on ] && echo "; segmentation offload off on the gretap ports, so converged TCP is not queued")"
+		[ "$L2N_PMTUD_PATH_MTU" = "${L2N_CFG[wg-mtu]}" ] ||
+			{ lim=$((L2N_PMTUD_PATH_MTU - L2N_TUN_OVERHEAD)) from="--pmtud-mtu $L2N_PMTUD_PATH_MTU"; }
+		echo "pmtud: $L2N_PMTUD_WHY: a VM packet bigger than $lim bytes of IP (GRE longer than $from) is queued to l2fragq, which answers it with ICMP frag-needed / ICMPv6 packet-too-big (MTU $lim) into ${L2N_CFG[bridge]} as if from its destination, then lets it pass fragmented$([ "$L2N_IGNORE_DF" = on ] && echo "; segmentation offload off on the gretap ports, so converged TCP is not queued")"
 	else
 		echo "pmtud: $L2N_PMTUD_WHY: VM packets bigger than $lim bytes of IP to another site are fragmented by this host (two WireGuard packets each)$([ "$L2N_RUN_L2FRAGQ" = on ] && echo "; only GRE with DF is queued to l2fragq")"
 	fi

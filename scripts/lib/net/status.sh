@@ -177,7 +177,7 @@ _l2n_status_l2fragq() {
 
 # Path MTU: what the VMs are told (pmtud) or what makes the host fragment.
 _l2n_status_pmtu() {
-	local line a b p
+	local line a b p q
 	echo "pmtud: ${L2N_STATE_INFO[pmtud-why]:-off}${L2N_STATE_INFO[gso-off]:+; gretap segmentation offload off (${L2N_STATE_INFO[gso-off]})}"
 	[ -z "${L2N_STATE_INFO[mss-clamp]:-}" ] || {
 		line=$(_l2n_counter_of bridge mss "ether type ip ") || line='?'
@@ -189,10 +189,11 @@ _l2n_status_pmtu() {
 		b=${a%% *}
 		if _l2n_is_uint "$b"; then
 			echo "path MTU to $p (${L2N_PEER_CFG[$p.address]}): $a: VM packets up to $((b - L2N_TUN_OVERHEAD)) bytes of IP cross whole"
-			# The queue rule takes GRE longer than wg-mtu: below that, GRE
-			# between the two sizes would be fragmented with no signal.
-			[ "${L2N_STATE_INFO[pmtud]:-off}" = off ] || [ "$b" -ge "${L2N_CFG[wg-mtu]}" ] ||
-				L2N_PROBLEMS+=("path MTU to $p is $b, below wg-mtu ${L2N_CFG[wg-mtu]}, where the queue rule starts: GRE of $((b + 1))-${L2N_CFG[wg-mtu]} bytes is fragmented with no signal to the VMs (up leaves the route to $p without an mtu: was one set since? re-run up after lowering wg-mtu instead)")
+			# The queue rule takes GRE longer than the path MTU up saw: below
+			# that, GRE between the two sizes would be fragmented with no signal.
+			q=${L2N_STATE_INFO[pmtud-path-mtu]:-${L2N_CFG[wg-mtu]}}
+			[ "${L2N_STATE_INFO[pmtud]:-off}" = off ] || [ "$b" -ge "$q" ] ||
+				L2N_PROBLEMS+=("path MTU to $p is $b, below $q, where the queue rule starts: GRE of $((b + 1))-$q bytes is fragmented with no signal to the VMs (up leaves the route to $p without an mtu: was one set since? lower wg-mtu, or --pmtud-mtu in l2fragq-args, and run up)")
 		else
 			echo "path MTU to $p (${L2N_PEER_CFG[$p.address]}): $a"
 		fi

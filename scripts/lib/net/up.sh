@@ -136,6 +136,7 @@ _l2n_up_log() {
 	[ -z "$L2N_STRATEGY_WARN" ] || _l2n_rec info strategy-warn "$L2N_STRATEGY_WARN"
 	_l2n_rec info kernel-verdict "$(_l2n_kernel_verdict)"
 	_l2n_rec info pmtud "$L2N_PMTUD"
+	_l2n_rec info pmtud-path-mtu "$L2N_PMTUD_PATH_MTU"
 	_l2n_rec info pmtud-why "$L2N_PMTUD_WHY"
 	_l2n_rec info mss-clamp "${L2N_MSS_CLAMP4:+IPv4 $L2N_MSS_CLAMP4, IPv6 $L2N_MSS_CLAMP6}"
 	_l2n_rec info log "$log"
@@ -264,12 +265,12 @@ _l2n_up_iptables_queue() {
 	if [ "$L2N_QUEUE_FIRST" -eq "$L2N_QUEUE_LAST" ]; then q=(--queue-num "$L2N_QUEUE_FIRST")
 	else q=(--queue-balance "$L2N_QUEUE_FIRST:$L2N_QUEUE_LAST" --queue-cpu-fanout); fi
 	# Only GRE that needs l2fragq (as the nft rule): with DF, and with
-	# pmtud on, longer than the WireGuard MTU.
+	# pmtud on, longer than the path MTU.
 	for p in "${L2N_PEERS[@]}"; do
 		_l2n_run iptables -w -A "$L2N_IPT_CHAIN" -p gre -d "${L2N_PEER_CFG[$p.address]}" -m u32 --u32 "4&0x4000=0x4000" \
 			-j NFQUEUE "${q[@]}" --queue-bypass || return 1
 		[ "$L2N_PMTUD" = off ] ||
-			_l2n_run iptables -w -A "$L2N_IPT_CHAIN" -p gre -d "${L2N_PEER_CFG[$p.address]}" -m length --length "$((L2N_CFG[wg-mtu] + 1)):65535" \
+			_l2n_run iptables -w -A "$L2N_IPT_CHAIN" -p gre -d "${L2N_PEER_CFG[$p.address]}" -m length --length "$((L2N_PMTUD_PATH_MTU + 1)):65535" \
 				-j NFQUEUE "${q[@]}" --queue-bypass || return 1
 	done
 	_l2n_run iptables -w -A OUTPUT -j "$L2N_IPT_CHAIN" || return 1

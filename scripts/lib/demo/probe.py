@@ -21,8 +21,7 @@ Standard library only (raw sockets need root). Subcommands:
         C ICMP (IPv4) or ICMPv6 echo requests with N data bytes (ping's -s),
         path-MTU mode as ping -M. Waits until every reply came or S seconds
         after the last request, whatever ICMP errors arrive meanwhile (ping
-        stops as soon as replies + errors reach its count, so one "frag
-        needed" and one local "message too long" end it before a slow reply).
+        ends when replies + errors reach its count, or -W after the last).
         Prints "sent N replies R icmp-errors E local-errors L"; exit 0 when
         some reply came back with the data sent, 1 otherwise
   mcast-ping --iface IF [--wait S]

@@ -202,10 +202,11 @@ seed_ping() { # VM DST [PING ARGS]: some echo reply came back
 	inns "$vm" ping -n -q -c 2 -i 0.3 -W 1 "$@" "$dst" >/dev/null 2>&1
 }
 
-# MODE is ping's -M (want, do, dont, probe). With pmtud on, an oversized
-# packet is answered with an ICMP error and still delivered; ping ends as soon
-# as replies + errors reach its count, often before that reply is back: the
-# probe keeps waiting. Each run's counts go to WORK/echo.log.
+# MODE is ping's -M (want, do, dont, probe). With pmtud on, an oversized DF
+# request is answered with an ICMP error and still delivered, and the VM then
+# refuses to send the next one itself: "ping -M do -c 2 -W 1" judged one
+# request in 1.3 s. With -M probe every request leaves full size, and the
+# probe waits 2 s after the last. Each run's counts go to WORK/echo.log.
 seed_echo() { # VM DST SIZE [MODE]
 	local out rc
 	out=$(inns "$1" python3 "$L2S_PROBE" echo --dst "$2" --size "$3" --pmtudisc "${4:-want}" 2>&1)

@@ -152,7 +152,7 @@ measure() { # ROW TCP?: runs the checks from vm11 to vm21
 	read -r "got[$r.small]" "got[$r.df1]" "got[$r.df0]" "got[$r.v6]" < <(seed_ping_cells vm11 192.0.2.21 2001:db8:2::21)
 	local el i cells=(small df1 df0 v6)
 	mapfile -t el < <(tail -n 4 "$L2S_WORK/echo.log")
-	for i in 0 1 2 3; do extra[$r.${cells[$i]}]="(${el[$i]#*: })"; done
+	for i in 0 1 2 3; do extra[$r.${cells[$i]}]=${el[$i]#*: }; done
 	[ "$2" != - ] || return 0
 	if seed_tcp 11 21 16777216; then got[$r.tcp]=ok; else got[$r.tcp]=fail; fi
 	extra[$r.tcp]=$SEED_TCP_MSG

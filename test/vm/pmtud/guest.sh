@@ -431,6 +431,17 @@ fi
 kill "$capid" 2>/dev/null
 
 # ------------------------------------------------------------------ 6b. limits and changes
+relaunch() { # STRATEGY [KEY=VALUE...] for both: re-apply a changed config
+	local s=$1
+	shift
+	seed_conf 1 "$s" 2 "$@"
+	seed_conf 2 "$s" 1 "$@"
+	if ! seed_net_up 1 2; then
+		t_fail "up on hyp1 and hyp2 with $s $* (exit ${SEED_UP_RC// /, })"
+		seed_net_up_failed 1 2
+		return 1
+	fi
+}
 l2vm_section "rate limit, a path MTU that changes while l2fragq runs, GRE of no known tunnel"
 # One flow, 20 oversized DF packets in 1 s (-M probe: full size even after
 # vm11 learned): the per-flow limit (burst 6, then 1 per second, as the
@@ -471,7 +482,7 @@ if [ -n "$wgdev" ] && inns hyp1 ip route replace 203.0.113.2/32 dev "$wgdev" src
 		t_fail "route MTU lowered to $low: vm11 never learned $((want_mtu - 20)) ($m)"
 	st=$(seed_net 1 status 2>&1)
 	strc=$?
-	[ $strc -eq 1 ] && grep -q "^PROBLEM: path MTU to hyp2 is $low, below wg-mtu $wgmtu" <<<"$st" &&
+	[ $strc -eq 1 ] && grep -q "^PROBLEM: path MTU to hyp2 is $low, below $wgmtu, where the queue rule starts" <<<"$st" &&
 		t_pass "status: exit 1, $(grep -m1 '^PROBLEM: path MTU' <<<"$st" | cut -c1-120)..." ||
 		{ t_fail "status with the route MTU at $low (exit $strc): want a PROBLEM line on the path MTU"; grep -E '^(path MTU|PROBLEM)' <<<"$st" | sed 's/^/    /'; }
 	inns hyp1 ip route replace 203.0.113.2/32 dev "$wgdev" src 203.0.113.1
@@ -481,6 +492,16 @@ if [ -n "$wgdev" ] && inns hyp1 ip route replace 203.0.113.2/32 dev "$wgdev" src
 	seed_net 1 status >/dev/null 2>&1 && t_pass "status: exit 0 again" || t_fail "status after the route MTU came back"
 else
 	t_fail "lowering the route MTU to hyp2 on hyp1 (route: $r0)"
+fi
+# --pmtud-mtu (through l2fragq-args) overrides the route's MTU.
+if relaunch auto "l2fragq-args=--pmtud-mtu $low"; then
+	m=$(signalled_mtu $((want_mtu - 20))) &&
+		t_pass "l2fragq --pmtud-mtu $low: signals state $((want_mtu - 20)) over a $wgmtu route ($m)" ||
+		t_fail "l2fragq --pmtud-mtu $low: vm11 never learned $((want_mtu - 20)) ($m)"
+	inns hyp1 nft list chain ip "$tbl1" out | grep -q "ip length > $low .*queue" &&
+		t_pass "with --pmtud-mtu $low the queue rule takes GRE longer than $low" ||
+		{ t_fail "queue rule with --pmtud-mtu $low"; inns hyp1 nft list chain ip "$tbl1" out | sed 's/^/    /'; }
+	relaunch auto || finish
 fi
 inns vm11 ip route flush cache
 
@@ -517,17 +538,6 @@ d_p=$(( $(cnt "$c1" packets) - $(cnt "$c0" packets) ))
 
 # ------------------------------------------------------------------ 7. speed
 l2vm_section "speed: the same transfer with df-strategy kernel, and with auto + pmtud off"
-relaunch() { # STRATEGY [KEY=VALUE...] for both: re-apply a changed config
-	local s=$1
-	shift
-	seed_conf 1 "$s" 2 "$@"
-	seed_conf 2 "$s" 1 "$@"
-	if ! seed_net_up 1 2; then
-		t_fail "up on hyp1 and hyp2 with $s $* (exit ${SEED_UP_RC// /, })"
-		seed_net_up_failed 1 2
-		return 1
-	fi
-}
 converge() { # vm11 learns the path MTU to vm21 again (one oversized DF ping)
 	inns vm11 ping -n -q -M "do" -s 1472 -c 4 -i 0.5 -W 1 192.0.2.21 >/dev/null 2>&1
 	[[ $(inns vm11 ip route get 192.0.2.21) == *" mtu $want_mtu"* ]]

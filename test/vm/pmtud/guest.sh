@@ -10,8 +10,11 @@
 # that a 16 MiB TCP transfer converges (outer fragments <= 1 % of the outer
 # packets), that converged traffic never leaves the kernel (l2fragq receives
 # 0 packets), that same-site traffic keeps 1500, that the hypervisors stay
-# invisible, that malformed inner frames get no signal, and measures the TCP
-# time against df-strategy kernel and auto with pmtud off.
+# invisible, that malformed inner frames get no signal, that the per-flow
+# rate limit holds, that a route MTU changed while l2fragq runs (and
+# --pmtud-mtu) is what the signals state, that GRE of no known tunnel is
+# counted and reported once, and measures the TCP time against df-strategy
+# kernel and auto with pmtud off (and what offload left on would cost).
 # Prints "PASS name" / "FAIL name" / "INFO ..." lines; exits non-zero on any FAIL.
 #
 # Usage: test/vm/pmtud/guest.sh L2FRAGQ_BINARY

@@ -184,6 +184,9 @@ _l2n_status_pmtu() {
 		a=$(_l2n_counter_of bridge mss "ether type ip6 ") || a='?'
 		echo "mss-clamp: ${L2N_STATE_INFO[mss-clamp]}; SYNs clamped: IPv4 $line, IPv6 $a"
 	}
+	q=${L2N_STATE_INFO[pmtud-path-mtu]:-}
+	[ "${L2N_STATE_INFO[pmtud]:-off}" = off ] || [ -z "$q" ] || [ "$q" = "${L2N_CFG[wg-mtu]}" ] ||
+		echo "pmtud path MTU: $q for every peer (--pmtud-mtu in l2fragq-args, not the routes): signals say $((q - L2N_TUN_OVERHEAD)); the queue rule takes GRE longer than $q"
 	for p in "${L2N_PEERS[@]}"; do
 		a=$(_l2n_path_mtu "${L2N_PEER_CFG[$p.address]}")
 		b=${a%% *}

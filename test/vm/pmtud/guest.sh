@@ -504,6 +504,11 @@ if relaunch auto "l2fragq-args=--pmtud-mtu $low"; then
 	inns hyp1 nft list chain ip "$tbl1" out | grep -q "ip length > $low .*queue" &&
 		t_pass "with --pmtud-mtu $low the queue rule takes GRE longer than $low" ||
 		{ t_fail "queue rule with --pmtud-mtu $low"; inns hyp1 nft list chain ip "$tbl1" out | sed 's/^/    /'; }
+	st=$(seed_net 1 status 2>&1)
+	strc=$?
+	[ $strc -eq 0 ] && grep -q "^pmtud path MTU: $low for every peer (--pmtud-mtu" <<<"$st" &&
+		t_pass "status (exit 0): $(grep -m1 '^pmtud path MTU' <<<"$st" | cut -c1-110)..." ||
+		{ t_fail "status with --pmtud-mtu $low (exit $strc): want a 'pmtud path MTU: $low' line"; grep -E '^(pmtud|path MTU|PROBLEM)' <<<"$st" | sed 's/^/    /'; }
 	relaunch auto || finish
 fi
 inns vm11 ip route flush cache

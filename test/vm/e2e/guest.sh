@@ -150,6 +150,8 @@ measure() { # ROW TCP?: runs the checks from vm11 to vm21
 	inns vm11 ip route flush cache
 	inns vm11 ip -6 route flush cache
 	read -r "got[$r.small]" "got[$r.df1]" "got[$r.df0]" "got[$r.v6]" < <(seed_ping_cells vm11 192.0.2.21 2001:db8:2::21)
+	# seed_ping_cells' four probes are the last four lines of echo.log, in
+	# this order: their counts go beside the cells.
 	local el i cells=(small df1 df0 v6)
 	mapfile -t el < <(tail -n 4 "$L2S_WORK/echo.log")
 	for i in 0 1 2 3; do extra[$r.${cells[$i]}]=${el[$i]#*: }; done

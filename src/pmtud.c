@@ -18,28 +18,29 @@
 #define IPV4_HLEN 20
 #define IPV6_HLEN 40
 
-_Static_assert(L2FQ_PMTUD_MAX_FRAME == L2FQ_ETH_HLEN + L2FQ_VLAN_HLEN * L2FQ_MAX_VLAN_TAGS +
+_Static_assert(L2FQ_PMTUD_MAX_FRAME == L2FQ_ETH_HLEN + L2FQ_VLAN_HLEN * (L2FQ_MAX_VLAN_TAGS + 1) +
 					       L2FQ_PMTUD_V6_MAX_IP,
 	       "pmtud.h and frame.h disagree on the largest frame");
 
-static const char *const verdict_names[L2FQ_PMTUD_VERDICT_COUNT] = {
-	[L2FQ_PMTUD_SIGNAL] = "signal",
-	[L2FQ_PMTUD_FITS] = "fits",
-	[L2FQ_PMTUD_NOT_ETHERNET] = "not-ethernet",
-	[L2FQ_PMTUD_NOT_IP] = "not-ip",
-	[L2FQ_PMTUD_MALFORMED] = "malformed",
-	[L2FQ_PMTUD_NO_DF] = "no-df",
-	[L2FQ_PMTUD_FRAGMENT] = "fragment",
-	[L2FQ_PMTUD_ICMP_ERROR] = "icmp-error",
-	[L2FQ_PMTUD_MULTICAST] = "multicast",
-	[L2FQ_PMTUD_MTU_TOO_SMALL] = "mtu-too-small",
+static const struct {
+	const char *name;
+	int counted;
+} verdicts[L2FQ_PMTUD_VERDICT_COUNT] = {
+#define NAME(id, n, c) [L2FQ_PMTUD_##id] = {n, c},
+	L2FQ_PMTUD_VERDICTS(NAME)
+#undef NAME
 };
 
 const char *l2fq_pmtud_verdict_name(enum l2fq_pmtud_verdict v)
 {
 	if ((unsigned)v >= L2FQ_PMTUD_VERDICT_COUNT)
 		return "unknown";
-	return verdict_names[v];
+	return verdicts[v].name;
+}
+
+int l2fq_pmtud_verdict_counted(enum l2fq_pmtud_verdict v)
+{
+	return (unsigned)v < L2FQ_PMTUD_VERDICT_COUNT && verdicts[v].counted;
 }
 
 /* murmur3's 64-bit finaliser: a bijection with full avalanche. */
@@ -92,6 +93,15 @@ static int v6_is_unspecified_or_loopback(const uint8_t *a)
 	return a[15] <= 1; /* :: or ::1 */
 }
 
+/* A group destination MAC (the frame was not for one VM), or a source MAC
+ * that is a group or all zeros: the signal would go to it. */
+static int bad_mac(const uint8_t *eth)
+{
+	static const uint8_t zero[6];
+
+	return (eth[0] & 1) || (eth[6] & 1) || memcmp(eth + 6, zero, 6) == 0;
+}
+
 static int icmp_is_error(uint8_t type)
 {
 	/* icmp_is_err(): unreachable, source quench, redirect, time exceeded,
@@ -108,11 +118,14 @@ static enum l2fq_pmtud_verdict judge(const uint8_t *eth, const uint8_t *l3,
 	const uint8_t *src = l3 + ip->src_off, *dst = l3 + ip->dst_off;
 
 	if (ip->version == 4) {
+		/* The kernel answers only frag_off == DF exactly. */
 		if (ip->fragment)
 			return L2FQ_PMTUD_FRAGMENT;
 		if (!ip->df)
 			return L2FQ_PMTUD_NO_DF;
-		if ((eth[0] & 1) || v4_bad_destination(l2fq_get32(dst)) ||
+		if (ip->reserved_flag)
+			return L2FQ_PMTUD_MALFORMED;
+		if (bad_mac(eth) || v4_bad_destination(l2fq_get32(dst)) ||
 		    v4_bad_source(l2fq_get32(src)))
 			return L2FQ_PMTUD_MULTICAST;
 		if (ip->proto == IPPROTO_ICMP) {
@@ -128,7 +141,7 @@ static enum l2fq_pmtud_verdict judge(const uint8_t *eth, const uint8_t *l3,
 		 * answered (the kernel: frag_off & ~7 must be 0). */
 		if (ip->later_fragment)
 			return L2FQ_PMTUD_FRAGMENT;
-		if ((eth[0] & 1) || dst[0] == 0xff || src[0] == 0xff ||
+		if (bad_mac(eth) || dst[0] == 0xff || src[0] == 0xff ||
 		    v6_is_unspecified_or_loopback(src))
 			return L2FQ_PMTUD_MULTICAST;
 		if (ip->proto == IPPROTO_ICMPV6) {
@@ -280,6 +293,16 @@ enum l2fq_pmtud_verdict l2fq_pmtud_build(const uint8_t *pkt, size_t len, unsigne
 		sig->mtu = (uint16_t)mtu;
 		sig->version = ip.version;
 		sig->flow_key = flow_hash(ip.version, l3 + ip.src_off, l3 + ip.dst_off, alen);
+		sig->l3_off = l2len;
 	}
 	return L2FQ_PMTUD_SIGNAL;
+}
+
+void l2fq_pmtud_push_tag(uint8_t *out, struct l2fq_pmtud_signal *sig, uint16_t proto, uint16_t tci)
+{
+	memmove(out + 12 + L2FQ_VLAN_HLEN, out + 12, sig->len - 12);
+	l2fq_put16(out + 12, proto);
+	l2fq_put16(out + 14, tci);
+	sig->len += L2FQ_VLAN_HLEN;
+	sig->l3_off += L2FQ_VLAN_HLEN;
 }

@@ -392,6 +392,13 @@ static int to_peer(const struct l2fq_peers *peers, const uint8_t *pkt, size_t le
 	return l2fq_peers_contain(peers, daddr);
 }
 
+/* The device the packet leaves by: with the GRE key, what tells two
+ * tunnels with the same addresses apart (their underlying links). */
+static int out_ifindex(struct nlattr **attr)
+{
+	return attr[NFQA_IFINDEX_OUTDEV] ? (int)ntohl(mnl_attr_get_u32(attr[NFQA_IFINDEX_OUTDEV])) : 0;
+}
+
 static void handle_packet(struct l2fq_queue *q, const struct nlmsghdr *nlh)
 {
 	struct nlattr *attr[NFQA_MAX + 1] = { NULL };
@@ -427,7 +434,7 @@ static void handle_packet(struct l2fq_queue *q, const struct nlmsghdr *nlh)
 	 * TCP ignores a frag-needed whose quoted segment is already acked. A GSO
 	 * packet (--gso) is not judged: the kernel does not say its segment size. */
 	if (q->pmtud && !(info & NFQA_SKB_GSO) && to_peer(q->peers, payload, len))
-		l2fq_pmtud_check(q->pmtud, payload, len, &q->stats);
+		l2fq_pmtud_check(q->pmtud, payload, len, out_ifindex(attr), &q->stats);
 	reason = l2fq_rewrite(payload, len, len, q->peers, q->ids);
 	if (q->cfg.gso && attr[NFQA_SKB_INFO]) {
 		if (info & NFQA_SKB_GSO)

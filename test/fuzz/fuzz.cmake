@@ -23,7 +23,7 @@ set(L2FQ_FUZZ_SOURCES_rewrite src/rewrite.c src/inet_csum.c)
 set(L2FQ_FUZZ_SOURCES_linklayer src/linklayer.c src/frame.c src/inet_csum.c src/rewrite.c)
 set(L2FQ_FUZZ_SOURCES_options src/options.c src/rewrite.c)
 set(L2FQ_FUZZ_SOURCES_frame src/frame.c src/l4csum.c src/inet_csum.c)
-set(L2FQ_FUZZ_SOURCES_pmtud src/pmtud.c src/frame.c src/inet_csum.c)
+set(L2FQ_FUZZ_SOURCES_pmtud src/pmtud.c src/pmtud_policy.c src/frame.c src/inet_csum.c)
 set(L2FQ_FUZZ_SOURCES_pcapng src/pcapng.c src/linklayer.c src/frame.c src/inet_csum.c
     src/rewrite.c)
 

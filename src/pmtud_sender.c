@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
 
 #include "l2fragq/bytes.h"
@@ -34,6 +35,8 @@ int l2fq_pmtud_sender_open(struct l2fq_pmtud_sender **out, const struct l2fq_pmt
 			   char *msg, size_t msglen)
 {
 	struct l2fq_pmtud_sender *s = calloc(1, sizeof(*s));
+	struct l2fq_rl_config rl_cfg = { 0 };
+	uint8_t rl_key[16];
 	int rc;
 
 	*out = NULL;
@@ -47,8 +50,19 @@ int l2fq_pmtud_sender_open(struct l2fq_pmtud_sender **out, const struct l2fq_pmt
 		free(s);
 		return rc;
 	}
+	/* Interim (ratelimit branch): no per-source limit until the caller is
+	 * rewritten against the new API. */
+	rl_cfg.flow_interval_ms = cfg->flow_interval_ms;
+	rl_cfg.per_sec = cfg->rate_per_sec;
+	rl_cfg.burst = cfg->rate_burst;
+	if (getrandom(rl_key, sizeof(rl_key), 0) != (ssize_t)sizeof(rl_key)) {
+		snprintf(msg, msglen, "--pmtud: getrandom failed");
+		l2fq_inject_close(&s->inj);
+		free(s);
+		return L2FQ_EXIT_FAILURE;
+	}
 	pthread_mutex_init(&s->rl_lock, NULL);
-	l2fq_ratelimit_init(&s->rl, cfg->flow_interval_ms, cfg->rate_per_sec, cfg->rate_burst);
+	l2fq_ratelimit_init(&s->rl, &rl_cfg, rl_key);
 	*out = s;
 	return L2FQ_EXIT_OK;
 }
@@ -122,6 +136,7 @@ static uint16_t signal_vid(const uint8_t *frame)
 void l2fq_pmtud_check(struct l2fq_pmtud_worker *w, const uint8_t *pkt, size_t len,
 		      struct l2fq_stats *stats)
 {
+	static const uint8_t no_source[10]; /* interim: one source for all */
 	struct l2fq_pmtud_sender *s = w->sender;
 	struct l2fq_pmtud_signal sig;
 	enum l2fq_pmtud_verdict v;
@@ -171,9 +186,10 @@ void l2fq_pmtud_check(struct l2fq_pmtud_worker *w, const uint8_t *pkt, size_t le
 		return;
 	}
 	pthread_mutex_lock(&s->rl_lock);
-	allowed = l2fq_ratelimit_allow(&s->rl, sig.flow_key, now_ns());
+	allowed = l2fq_ratelimit_allow(&s->rl, &sig.flow_key, sizeof(sig.flow_key), no_source,
+				       sizeof(no_source), now_ns());
 	pthread_mutex_unlock(&s->rl_lock);
-	if (allowed == L2FQ_RL_FLOW_LIMITED) {
+	if (allowed == L2FQ_RL_FLOW_LIMITED || allowed == L2FQ_RL_SOURCE_LIMITED) {
 		l2fq_stats_add(stats, L2FQ_CNT_PMTUD_RATE_FLOW, 1);
 		return;
 	}

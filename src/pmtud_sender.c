@@ -137,7 +137,11 @@ void l2fq_pmtud_check(struct l2fq_pmtud_worker *w, const uint8_t *pkt, size_t le
 		return;
 	memcpy(&saddr, pkt + 12, 4);
 	memcpy(&daddr, pkt + 16, 4);
-	have_path = l2fq_pathtable_lookup(s->paths, &w->paths, saddr, daddr, &path);
+	{ /* Interim (pathtable branch): no key, no outdev; the lead replaces it. */
+		struct l2fq_tunnel_id id = {.saddr = saddr, .daddr = daddr};
+
+		have_path = l2fq_pathtable_lookup(s->paths, &w->paths, &id, &path) == L2FQ_PATH_FOUND;
+	}
 	mtu = s->cfg.fixed_mtu ? s->cfg.fixed_mtu : have_path ? path.mtu : 0;
 	if (mtu && l2fq_get16(pkt + 2) <= mtu)
 		return; /* fits: the common case, one lookup and one compare */

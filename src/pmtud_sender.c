@@ -18,7 +18,6 @@
 #include "l2fragq/pmtud_policy.h"
 #include "l2fragq/ratelimit.h"
 
-#define GRE_KEY_FLAG 0x2000u /* GRE_KEY of linux/if_tunnel.h, host order */
 
 /* PMTU exceptions change without a netlink message: re-read this often. */
 #define PATH_REFRESH_S 5
@@ -221,7 +220,7 @@ void l2fq_pmtud_print_paths(struct l2fq_pmtud_sender *s, const char *prefix)
 
 		inet_ntop(AF_INET, &p->local, local, sizeof(local));
 		inet_ntop(AF_INET, &p->remote, remote, sizeof(remote));
-		if (p->oflags & GRE_KEY_FLAG)
+		if (p->oflags & L2FQ_GRE_KEY)
 			snprintf(key, sizeof(key), " key %u", p->okey);
 		if (p->vlan_filtering)
 			snprintf(vlan, sizeof(vlan), " vlan-filtering pvid %u", p->pvid);

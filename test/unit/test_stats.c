@@ -247,6 +247,8 @@ static void format_every_nonzero_counter_once(void **state)
 
 		if (c == L2FQ_CNT_BATCHES)
 			continue; /* not part of the line (see src/stats.c) */
+		if (!l2fq_counter_name((enum l2fq_counter)c))
+			continue; /* an uncounted --pmtud verdict: never in the line */
 		snprintf(key, sizeof(key), "%s=%d", l2fq_counter_name((enum l2fq_counter)c),
 			 1000 + c);
 		hit = strstr(buf, key);

@@ -613,14 +613,14 @@ def _ng_two_snaplens():
 def _ng_snaplen_sections():
     """Two sections (concatenated captures) with one Ethernet interface each:
     the first little-endian with snaplen 96 (a gretap packet cut to 96
-    bytes), the second big-endian with snaplen 0 (no limit) and an
-    if_tsoffset, after the first section's packets."""
+    bytes), the second big-endian with snaplen 0 (no limit), after the first
+    section's packets."""
     cut = eth(gretap(A, B, seed=10))
     s1 = m.NgSection([m.Interface(1, 96, name="eth0")], [
         m.NgPacket(0, BASE_SEC * 10 ** 6 + 21, cut[:96], origlen=len(cut)),       # rewritten
         m.NgPacket(0, BASE_SEC * 10 ** 6 + 22, eth(small(A, B, seed=11))),        # rewritten
     ])
-    s2 = m.NgSection([m.Interface(1, 0, tsoffset=60, name="eth0")], [
+    s2 = m.NgSection([m.Interface(1, 0, name="eth0")], [
         m.NgPacket(0, BASE_SEC * 10 ** 6 + 23, eth(gretap(A, B, seed=12))),       # rewritten
         m.NgPacket(0, 0, eth(small(B, A, seed=13)), kind="spb"),                  # rewritten
     ], big_endian=True)

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Fuzzing, plus the soak and bad-file tests. Included (OPTIONAL) at the end of
 # the top-level CMakeLists.txt; owns nothing outside test/fuzz, test/soak,
-# test/offline/badfiles.sh and scripts/fuzz.sh.
+# test/offline/badfiles.sh, test/offline/editcap.sh and scripts/fuzz.sh.
 #
 # 1. libFuzzer harnesses fuzz_rewrite, fuzz_linklayer, fuzz_options,
 #    fuzz_frame, fuzz_pmtud, fuzz_pcapng (test/fuzz/fuzz_<name>.c). Only with clang: option L2FQ_FUZZ (default ON
@@ -15,7 +15,7 @@
 #    sanitizer flags) and fuzz_seedgen (seed inputs from pcaps/in).
 #
 # 3. ctest: fuzz_regressions (replays test/fuzz/seeds, test/fuzz/regressions
-#    and seeds made from pcaps/in), offline_badfiles, soak.
+#    and seeds made from pcaps/in), offline_badfiles, offline_editcap, soak.
 
 set(L2FQ_FUZZ_HARNESSES rewrite linklayer options frame pmtud pcapng)
 # Sources each harness compiles itself (the parser plus what it calls).
@@ -105,6 +105,10 @@ if(L2FQ_TESTS)
   # registered by the top-level CMakeLists.txt).
   add_test(NAME offline_badfiles
     COMMAND ${CMAKE_SOURCE_DIR}/test/offline/badfiles.sh $<TARGET_FILE:l2fragq>
+    WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+  # pcapng to .pcap checked against Wireshark's editcap (test/offline/editcap.sh).
+  add_test(NAME offline_editcap
+    COMMAND ${CMAKE_SOURCE_DIR}/test/offline/editcap.sh $<TARGET_FILE:l2fragq>
     WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
   # 2 million packets through the daemon in network namespaces; needs root.
   # LeakSanitizer when this tree is sanitized, RSS/fd/counter checks always.

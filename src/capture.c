@@ -457,33 +457,40 @@ static int write_pcap_header(struct l2fq_capture_out *out, char *err, size_t err
 	return 0;
 }
 
-/* An interface with a larger snapshot length after packets were written (a
- * later section): the header's snapshot length is raised in place. */
-static int raise_header_snaplen(struct l2fq_capture_out *out, const struct l2fq_record *rec,
-				char *err, size_t errlen)
+/* The header's snapshot length must cover every interface's and every
+ * packet's captured length, or readers cut packets: raised to snap, in
+ * place when the header is already written (after packets: a later section,
+ * or a packet longer than its interface's snapshot length). */
+static int cover_snaplen(struct l2fq_capture_out *out, uint32_t snap,
+			 const struct l2fq_record *rec, char *err, size_t errlen)
 {
 	uint8_t v[4];
 	off_t end;
 
+	if (snap <= out->snaplen)
+		return 0;
+	out->snaplen = snap;
+	if (!out->header_written)
+		return 0;
 	if (out->header_at < 0 || fflush(out->f) != 0 || (end = ftello(out->f)) < 0 ||
 	    fseeko(out->f, out->header_at + 16, SEEK_SET) != 0) {
-		set_err(err, errlen, "interface %llu's snapshot length %u is larger than the "
-			"%u already written, and the output cannot be rewound to raise it",
-			(unsigned long long)rec->iface, (unsigned)out->snaplen,
+		set_err(err, errlen, "interface %llu needs a snapshot length of %u, larger than "
+			"the %u already written, and the output cannot be rewound to raise it",
+			(unsigned long long)rec->iface, (unsigned)snap,
 			(unsigned)out->header_snaplen);
 		return L2FQ_CAPTURE_CANNOT_HOLD;
 	}
-	put32le(v, out->snaplen);
+	put32le(v, snap);
 	if (fwrite(v, 1, sizeof(v), out->f) != sizeof(v) || fflush(out->f) != 0 ||
 	    fseeko(out->f, end, SEEK_SET) != 0)
 		return write_failed(err, errlen);
-	out->header_snaplen = out->snaplen;
+	out->header_snaplen = snap;
 	return 0;
 }
 
 /* One pcap file holds one link type: every interface must have the first
  * one's. The snapshot length becomes the largest (0 or >= 2^31, "no limit":
- * libpcap's 262144), as editcap's pcap output holds every interface's packets. */
+ * libpcap's 262144), so that the one header holds every interface's packets. */
 static int add_pcap_interface(struct l2fq_capture_out *out, const struct l2fq_record *rec,
 			      char *err, size_t errlen)
 {
@@ -500,15 +507,12 @@ static int add_pcap_interface(struct l2fq_capture_out *out, const struct l2fq_re
 			(unsigned long long)rec->iface, rec->linktype, out->linktype);
 		return L2FQ_CAPTURE_CANNOT_HOLD;
 	}
-	if (snap > out->snaplen)
-		out->snaplen = snap;
-	if (out->header_written && out->snaplen > out->header_snaplen)
-		return raise_header_snaplen(out, rec, err, errlen);
-	return 0;
+	return cover_snaplen(out, snap, rec, err, errlen);
 }
 
 /* One packet record: time stamp by its interface's if_tsresol and
- * if_tsoffset, as nanoseconds. */
+ * if_tsoffset, as nanoseconds. libpcap refuses a record longer than 262144
+ * bytes (pcapng allows them): such a packet is CANNOT_HOLD. */
 static int write_pcap_packet(struct l2fq_capture_out *out, const struct l2fq_record *rec,
 			     char *err, size_t errlen)
 {
@@ -516,6 +520,7 @@ static int write_pcap_packet(struct l2fq_capture_out *out, const struct l2fq_rec
 	uint8_t h[16];
 	int64_t sec;
 	uint32_t nsec;
+	int r;
 
 	if (l2fq_pcapng_ts_ns(ifc, rec->ng->ts, &sec, &nsec) != 0) {
 		set_err(err, errlen, "interface %llu's time stamps (if_tsresol 0x%02x) "
@@ -523,6 +528,14 @@ static int write_pcap_packet(struct l2fq_capture_out *out, const struct l2fq_rec
 			(unsigned)ifc->tsresol);
 		return L2FQ_CAPTURE_CANNOT_HOLD;
 	}
+	if (rec->caplen > PCAP_DEFAULT_SNAPLEN) {
+		set_err(err, errlen, "a packet of interface %llu has %u bytes captured, more "
+			"than the %u a pcap reader takes", (unsigned long long)rec->iface,
+			(unsigned)rec->caplen, PCAP_DEFAULT_SNAPLEN);
+		return L2FQ_CAPTURE_CANNOT_HOLD;
+	}
+	if ((r = cover_snaplen(out, rec->caplen, rec, err, errlen)) != 0)
+		return r;
 	if (!out->header_written && write_pcap_header(out, err, errlen) != 0)
 		return L2FQ_CAPTURE_WRITE_FAILED;
 	put32le(h, (uint32_t)sec);

@@ -71,8 +71,10 @@ void l2fq_capture_close(struct l2fq_capture_in *in);
 /* A writer onto f (taken over: closed by _finish or _abandon) for records of
  * in: the input's own format, or classic pcap from a pcapng input when
  * pcap_from_pcapng is set. Then an interface of another link type than the
- * first is CANNOT_HOLD; one with a larger snapshot length after packets were
- * written raises the header's in place (CANNOT_HOLD if f cannot seek). NULL
+ * first is CANNOT_HOLD, and so is a packet of more than 262144 bytes (no
+ * libpcap reads it); the header's snapshot length is the largest of the
+ * interfaces' and of the packets' captured lengths, raised in place when
+ * one comes after packets were written (CANNOT_HOLD if f cannot seek). NULL
  * on error with err set. */
 struct l2fq_capture_out *l2fq_capture_create(const struct l2fq_capture_in *in, FILE *f,
 					     int pcap_from_pcapng, char *err, size_t errlen);

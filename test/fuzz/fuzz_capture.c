@@ -15,8 +15,9 @@
  *   - an error (open, read, convert) has a non-empty, one-line message;
  *   - a packet record has bytes; a pcapng one lies inside its block, which
  *     has the length the parser gave, and names an interface;
- *   - the input's own format is always writable and finishes cleanly; the
- *     conversion is refused only as CANNOT_HOLD;
+ *   - the input's own format is writable (but for a pcap link type libpcap
+ *     does not write: one line) and finishes cleanly; the conversion is
+ *     refused only as CANNOT_HOLD;
  *   - each output reads back to its end without an error, in its format,
  *     with exactly the packets written: lengths, bytes as edited, and time
  *     stamps (pcap: as read; converted: l2fq_pcapng_ts_ns of the original);
@@ -118,7 +119,12 @@ static struct l2fq_capture_out *writer(const struct l2fq_capture_in *in, int fd,
 	f = fdopen(dupfd, "wb");
 	REQUIRE(f != NULL);
 	out = l2fq_capture_create(in, f, to_pcap, err, sizeof(err));
-	REQUIRE(out != NULL);
+	/* libpcap reads link types it refuses to write ("isn't supported in
+	 * savefiles"): only a pcap writer may fail, with one line. */
+	if (!out) {
+		REQUIRE(l2fq_capture_format(in) == L2FQ_CAPTURE_PCAP);
+		require_one_line(err);
+	}
 	return out;
 }
 
@@ -172,7 +178,9 @@ static void read_back(int fd, enum l2fq_capture_format want, const struct log *l
 		REQUIRE(rec.origlen == w->origlen);
 		REQUIRE(memcmp(rec.data, lg->bytes + w->at, w->caplen) == 0);
 		if (check_ts) {
-			REQUIRE(rec.ts_sec == w->ts_sec);
+			/* 32 bits in the file; libpcap sign-extends them from a
+			 * little-endian file but not from a big-endian one. */
+			REQUIRE((uint32_t)rec.ts_sec == (uint32_t)w->ts_sec);
 			REQUIRE(rec.ts_frac == w->ts_frac);
 		}
 	}
@@ -191,7 +199,7 @@ static void require_same_bytes(int fd, const uint8_t *want, size_t len)
 	REQUIRE(got != NULL);
 	REQUIRE(lseek(fd, 0, SEEK_END) == (off_t)len);
 	REQUIRE(pread(fd, got, len, 0) == (ssize_t)len);
-	REQUIRE(memcmp(got, want, len) == 0);
+	REQUIRE(len == 0 || memcmp(got, want, len) == 0); /* want is NULL for none */
 	free(got);
 }
 
@@ -256,6 +264,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fmt = l2fq_capture_format(in);
 	l2fq_idgen_init(&ids, 0);
 	o.own = writer(in, scratch(&own_fd, "capture-own"), 0);
+	if (!o.own) {
+		l2fq_capture_close(in);
+		return 0;
+	}
 	if (fmt == L2FQ_CAPTURE_PCAPNG)
 		o.conv = writer(in, scratch(&conv_fd, "capture-pcap"), 1);
 	while ((r = l2fq_capture_read(in, &rec, err, sizeof(err))) == 1) {

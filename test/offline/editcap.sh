@@ -17,7 +17,9 @@
 # Then the one path the golden files cannot reach: a FIFO named .pcap cannot
 # seek, so an interface with a larger snapshot length after packets were
 # written (a later section) is exit 2, while two interfaces before the first
-# packet still convert.
+# packet still convert. Last, a packet longer than its interface's snapshot
+# length raises the header's (tshark reads it whole), and one above 262144
+# bytes is exit 2.
 # Prints PASS/FAIL per check and "N passed, M failed"; exits 1 on any failure.
 set -euo pipefail
 
@@ -27,7 +29,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 T_NAME=editcap
 t_binary_arg "$@"
 bin=$T_BIN
-t_need_tools editcap capinfos cmp od
+t_need_tools editcap capinfos tshark python3 cmp od
 pcaps=$(cd "$here/../../pcaps" && pwd)
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/l2fq-editcap.XXXXXX")
@@ -139,6 +141,42 @@ if [ "$rc" -eq 0 ] && cmp -s "$tmp/fifo.out" "$pcaps/expected/pcapng_two_snaplen
 	t_pass "two interfaces before the first packet, FIFO output: as the golden file"
 else
 	t_fail "two interfaces before the first packet, FIFO output: exit $rc, stderr: $err"
+fi
+
+# --- packets longer than their interface's snapshot length ------------------------
+# A broken but readable pcapng: the header must cover the packet's 200 bytes
+# (Ethernet 14 + IPv4 20 + 166)
+# or readers cut it to 64; a packet above libpcap's 262144 cannot be pcap.
+python3 - "$pcaps" "$tmp" <<'PY'
+import sys
+sys.dont_write_bytecode = True
+sys.path.insert(0, sys.argv[1])
+import l2fq_model as m
+frame = m.ether(m.mac(2), m.mac(1), 0x0800, m.ipv4("198.51.100.1", "203.0.113.2", bytes(166)))
+for name, snap, data in (("long", 64, frame), ("huge", 0, frame + bytes(262145 - len(frame)))):
+    sec = m.NgSection([m.Interface(1, snap)], [m.NgPacket(0, 7, data)])
+    open("%s/%s.pcapng" % (sys.argv[2], name), "wb").write(m.NgFile([sec]).bytes())
+PY
+set +e
+"$bin" -r "$tmp/long.pcapng" -w "$tmp/long.pcap" </dev/null >/dev/null 2>"$tmp/err"
+rc=$?
+set -e
+caplens=$(tshark -r "$tmp/long.pcap" -T fields -e frame.cap_len 2>/dev/null || true)
+if [ "$rc" -eq 0 ] && [ "$(u32le "$tmp/long.pcap" 16)" = 200 ] && [ "$caplens" = 200 ]; then
+	t_pass "a 200-byte packet of a snaplen-64 interface: header snaplen 200, tshark reads 200"
+else
+	t_fail "a 200-byte packet of a snaplen-64 interface: exit $rc, header snaplen" \
+		"$(u32le "$tmp/long.pcap" 16 2>/dev/null), tshark cap_len '$caplens'"
+fi
+set +e
+"$bin" -r "$tmp/huge.pcapng" -w "$tmp/huge.pcap" </dev/null >/dev/null 2>"$tmp/err"
+rc=$?
+set -e
+if [ "$rc" -eq 2 ] && [ "$(wc -l <"$tmp/err")" -eq 1 ] && [ ! -e "$tmp/huge.pcap" ] &&
+	grep -q "262145 bytes captured" "$tmp/err"; then
+	t_pass "a 262145-byte packet to .pcap: exit 2, one line"
+else
+	t_fail "a 262145-byte packet to .pcap: exit $rc, stderr: $(cat "$tmp/err")"
 fi
 
 t_summary

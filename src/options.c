@@ -109,7 +109,7 @@ static const char usage_text[] =
 	"  -r, --read FILE         read pcap or pcapng FILE ('-' for stdin)\n"
 	"  -w, --write FILE        write the result to FILE ('-' for stdout) in the\n"
 	"                          input's format (a .pcap name: pcap from a pcapng of\n"
-	"                          one interface); without -w only the summary is printed\n"
+	"                          one link type); without -w only the summary is printed\n"
 	"Both:\n"
 	"      --peer ADDR[/LEN]   only rewrite (and with --pmtud, answer) GRE to this\n"
 	"                          IPv4 peer or prefix; repeatable (default: any)\n"

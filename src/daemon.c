@@ -13,6 +13,7 @@
 
 #include "l2fragq/atomic_file.h"
 #include "l2fragq/exit_codes.h"
+#include "l2fragq/ipid.h"
 #include "l2fragq/metrics.h"
 #include "l2fragq/notify.h"
 #include "l2fragq/pmtud_sender.h"

@@ -17,7 +17,9 @@
 #include "l2fragq/exit_codes.h"
 #include "l2fragq/l4csum.h"
 #include "l2fragq/options.h"
+#include "l2fragq/peers.h"
 #include "l2fragq/pmtud_sender.h"
+#include "l2fragq/rewrite.h"
 
 /* One received datagram holds one packet of at most 0xffff bytes (the copy
  * range) plus the netlink header and the metadata attributes. */

@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "l2fragq/rewrite.h"
+#include "l2fragq/peers.h"
 
 #define L2FQ_MAX_THREADS 64
 #define L2FQ_MAX_BATCH 64

@@ -9,7 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "l2fragq/rewrite.h"
+#include "l2fragq/ipid.h"
+#include "l2fragq/peers.h"
 #include "l2fragq/stats.h"
 
 struct mnl_socket;

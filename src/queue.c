@@ -177,34 +177,32 @@ static int explain_bind_error(struct l2fq_queue *q, int err, char *msg, size_t m
 	return L2FQ_EXIT_FAILURE;
 }
 
-int l2fq_queue_open(struct l2fq_queue *q, const struct l2fq_queue_config *cfg,
-		    const struct l2fq_peers *peers, struct l2fq_idgen *ids, char *msg, size_t msglen)
+/* The receive batch: one buffer per datagram, each with its iovec and header. */
+static int alloc_buffers(struct l2fq_queue *q, char *msg, size_t msglen)
 {
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *nlh;
-	size_t first_len;
-	uint32_t flags;
-	int err, fd, errs[2];
+	struct l2fq_queue_buffers *b = calloc(1, sizeof(*b));
 	unsigned i;
 
-	memset(q, 0, sizeof(*q));
-	l2fq_stats_clear(&q->stats);
-	q->cfg = *cfg;
-	q->peers = peers;
-	q->ids = ids;
-	q->bufs = calloc(1, sizeof(*q->bufs));
-	if (q->bufs)
-		q->bufs->rx_data = malloc((size_t)cfg->batch * RX_BUF_SIZE);
-	if (!q->bufs || !q->bufs->rx_data) {
-		snprintf(msg, msglen, "queue %u: out of memory", cfg->queue);
+	q->bufs = b;
+	if (b)
+		b->rx_data = malloc((size_t)q->cfg.batch * RX_BUF_SIZE);
+	if (!b || !b->rx_data) {
+		snprintf(msg, msglen, "queue %u: out of memory", q->cfg.queue);
 		return L2FQ_EXIT_FAILURE;
 	}
-	for (i = 0; i < cfg->batch; i++) {
-		q->bufs->rx_iov[i].iov_base = q->bufs->rx_data + (size_t)i * RX_BUF_SIZE;
-		q->bufs->rx_iov[i].iov_len = RX_BUF_SIZE;
-		q->bufs->rx_msgs[i].msg_hdr.msg_iov = &q->bufs->rx_iov[i];
-		q->bufs->rx_msgs[i].msg_hdr.msg_iovlen = 1;
+	for (i = 0; i < q->cfg.batch; i++) {
+		b->rx_iov[i].iov_base = b->rx_data + (size_t)i * RX_BUF_SIZE;
+		b->rx_iov[i].iov_len = RX_BUF_SIZE;
+		b->rx_msgs[i].msg_hdr.msg_iov = &b->rx_iov[i];
+		b->rx_msgs[i].msg_hdr.msg_iovlen = 1;
 	}
+	return L2FQ_EXIT_OK;
+}
+
+/* A netfilter netlink socket bound to a kernel-chosen portid, buffers sized. */
+static int open_socket(struct l2fq_queue *q, char *msg, size_t msglen)
+{
+	int err, fd;
 
 	q->nl = mnl_socket_open(NETLINK_NETFILTER);
 	if (!q->nl) {
@@ -228,9 +226,18 @@ int l2fq_queue_open(struct l2fq_queue *q, const struct l2fq_queue_config *cfg,
 	 * error would only tell us what the counter already says. */
 	set_int_sockopt(fd, SOL_NETLINK, NETLINK_NO_ENOBUFS, 1);
 	size_socket_buffers(q, fd);
+	return L2FQ_EXIT_OK;
+}
 
-	memset(buf, 0, sizeof(buf)); /* libmnl leaves attribute padding unset */
-	/* Bind, then copy mode, range, flags and length, in one datagram. */
+/* Writes into buf (zeroed, MNL_SOCKET_BUFFER_SIZE) the two config messages:
+ * seq 1 binds, seq 2 sets copy mode, range, flags and length. Returns their
+ * total length. */
+static size_t put_config(char *buf, const struct l2fq_queue_config *cfg)
+{
+	struct nlmsghdr *nlh;
+	size_t first_len;
+	uint32_t flags;
+
 	nlh = config_msg(buf, cfg->queue, 1);
 	nlh->nlmsg_flags |= NLM_F_ACK;
 	nfq_nlmsg_cfg_put_cmd(nlh, AF_INET, NFQNL_CFG_CMD_BIND);
@@ -250,19 +257,46 @@ int l2fq_queue_open(struct l2fq_queue *q, const struct l2fq_queue_config *cfg,
 	mnl_attr_put_u32(nlh, NFQA_CFG_FLAGS, htonl(flags));
 	mnl_attr_put_u32(nlh, NFQA_CFG_MASK, htonl(NFQA_CFG_F_FAIL_OPEN | NFQA_CFG_F_GSO));
 	nfq_nlmsg_cfg_put_params(nlh, NFQNL_COPY_PACKET, 0xffff);
-	err = config_exchange(q, buf, first_len + nlh->nlmsg_len, errs, 2);
+	return first_len + nlh->nlmsg_len;
+}
+
+/* Bind, then copy mode, range, flags and length, in one datagram. */
+static int bind_and_configure(struct l2fq_queue *q, char *msg, size_t msglen)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	int err, errs[2];
+
+	memset(buf, 0, sizeof(buf)); /* libmnl leaves attribute padding unset */
+	err = config_exchange(q, buf, put_config(buf, &q->cfg), errs, 2);
 	if (err) {
-		snprintf(msg, msglen, "queue %u: netlink request failed: %s", cfg->queue,
+		snprintf(msg, msglen, "queue %u: netlink request failed: %s", q->cfg.queue,
 			 strerror(-err));
 		return L2FQ_EXIT_FAILURE;
 	}
 	if (errs[0])
 		return explain_bind_error(q, errs[0] > 0 ? errs[0] : ETIMEDOUT, msg, msglen);
 	if (errs[1]) {
-		snprintf(msg, msglen, "configuring queue %u failed: %s", cfg->queue,
+		snprintf(msg, msglen, "configuring queue %u failed: %s", q->cfg.queue,
 			 strerror(errs[1] > 0 ? errs[1] : ETIMEDOUT));
 		return L2FQ_EXIT_FAILURE;
 	}
+	return L2FQ_EXIT_OK;
+}
+
+int l2fq_queue_open(struct l2fq_queue *q, const struct l2fq_queue_config *cfg,
+		    const struct l2fq_peers *peers, struct l2fq_idgen *ids, char *msg, size_t msglen)
+{
+	int rc;
+
+	memset(q, 0, sizeof(*q));
+	l2fq_stats_clear(&q->stats);
+	q->cfg = *cfg;
+	q->peers = peers;
+	q->ids = ids;
+	if ((rc = alloc_buffers(q, msg, msglen)) != L2FQ_EXIT_OK ||
+	    (rc = open_socket(q, msg, msglen)) != L2FQ_EXIT_OK ||
+	    (rc = bind_and_configure(q, msg, msglen)) != L2FQ_EXIT_OK)
+		return rc;
 	if (q->rcvbuf_granted < cfg->rcvbuf)
 		fprintf(stderr,
 			"l2fragq: queue %u: receive buffer is %u bytes, not the %u asked for: "

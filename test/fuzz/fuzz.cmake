@@ -19,13 +19,13 @@
 
 set(L2FQ_FUZZ_HARNESSES rewrite linklayer options frame pmtud pcapng)
 # Sources each harness compiles itself (the parser plus what it calls).
-set(L2FQ_FUZZ_SOURCES_rewrite src/rewrite.c src/inet_csum.c)
-set(L2FQ_FUZZ_SOURCES_linklayer src/linklayer.c src/frame.c src/inet_csum.c src/rewrite.c)
-set(L2FQ_FUZZ_SOURCES_options src/options.c src/rewrite.c)
+set(L2FQ_FUZZ_SOURCES_rewrite src/rewrite.c src/inet_csum.c src/peers.c src/ipid.c)
+set(L2FQ_FUZZ_SOURCES_linklayer src/linklayer.c src/frame.c src/inet_csum.c src/rewrite.c src/peers.c src/ipid.c)
+set(L2FQ_FUZZ_SOURCES_options src/options.c src/peers.c)
 set(L2FQ_FUZZ_SOURCES_frame src/frame.c src/l4csum.c src/inet_csum.c)
 set(L2FQ_FUZZ_SOURCES_pmtud src/pmtud.c src/frame.c src/inet_csum.c)
 set(L2FQ_FUZZ_SOURCES_pcapng src/pcapng.c src/linklayer.c src/frame.c src/inet_csum.c
-    src/rewrite.c)
+    src/rewrite.c src/peers.c src/ipid.c)
 
 if(CMAKE_C_COMPILER_ID MATCHES "Clang")
   set(L2FQ_FUZZ_DEFAULT ON)

@@ -47,9 +47,10 @@ struct l2fq_queue_buffers {
 
 static const char zero_pad[MNL_ALIGNTO];
 
+/* Returns 0 or -errno. */
 static int set_int_sockopt(int fd, int level, int name, int value)
 {
-	return setsockopt(fd, level, name, &value, sizeof(value));
+	return setsockopt(fd, level, name, &value, sizeof(value)) == 0 ? 0 : -errno;
 }
 
 /* SO_*BUFFORCE ignores the sysctl caps (needs CAP_NET_ADMIN, which we have);
@@ -502,8 +503,8 @@ static void handle_datagram(struct l2fq_queue *q, const char *buf, size_t len)
 }
 
 /* One receive of up to batch datagrams, then one send of their verdicts.
- * Returns the number received, 0 if interrupted or nothing waiting, -1 on a
- * fatal error. */
+ * Returns the number received, 0 if interrupted or nothing waiting, or -errno
+ * on a fatal error. */
 static int receive_batch(struct l2fq_queue *q, int flags)
 {
 	struct l2fq_queue_buffers *b = q->bufs;
@@ -520,9 +521,7 @@ static int receive_batch(struct l2fq_queue *q, int flags)
 			l2fq_stats_add(&q->stats, L2FQ_CNT_OVERRUNS, 1);
 			return 0;
 		}
-		snprintf(q->error, sizeof(q->error), "queue %u: receive failed: %s", q->cfg.queue,
-			 strerror(errno));
-		return -1;
+		return -errno;
 	}
 	l2fq_stats_add(&q->stats, L2FQ_CNT_BATCHES, 1);
 	for (i = 0; i < n; i++) {
@@ -536,18 +535,24 @@ static int receive_batch(struct l2fq_queue *q, int flags)
 	return n;
 }
 
-int l2fq_queue_run(struct l2fq_queue *q, const atomic_int *stop)
+int l2fq_queue_run(struct l2fq_queue *q, const atomic_int *stop, char *msg, size_t msglen)
 {
+	int n;
+
 	while (!atomic_load_explicit(stop, memory_order_relaxed)) {
 		/* MSG_WAITFORONE: block for the first datagram, then take what is
 		 * already there without waiting for a full batch. */
-		if (receive_batch(q, MSG_WAITFORONE) < 0)
-			return -1;
+		n = receive_batch(q, MSG_WAITFORONE);
+		if (n < 0) {
+			snprintf(msg, msglen, "queue %u: receive failed: %s", q->cfg.queue,
+				 strerror(-n));
+			return L2FQ_EXIT_FAILURE;
+		}
 	}
 	/* Answer what already reached our socket before we unbind. */
 	while (receive_batch(q, MSG_DONTWAIT) > 0)
 		;
-	return 0;
+	return L2FQ_EXIT_OK;
 }
 
 void l2fq_queue_close(struct l2fq_queue *q)
@@ -578,7 +583,7 @@ int l2fq_kernel_queue_info_range(uint16_t first, unsigned count,
 	for (unsigned i = 0; i < count; i++)
 		found[i] = 0;
 	if (!f)
-		return -1;
+		return -errno;
 	/* Columns: queue portid waiting copy_mode copy_range queue_dropped
 	 * user_dropped id_sequence 1 */
 	while (fgets(line, sizeof(line), f)) {
@@ -599,9 +604,10 @@ int l2fq_kernel_queue_info_range(uint16_t first, unsigned count,
 
 int l2fq_kernel_queue_info(uint16_t queue, struct l2fq_kernel_queue_info *info)
 {
-	int found;
+	int found, err;
 
-	if (l2fq_kernel_queue_info_range(queue, 1, info, &found) != 0 || !found)
-		return -1;
-	return 0;
+	err = l2fq_kernel_queue_info_range(queue, 1, info, &found);
+	if (err)
+		return err;
+	return found ? 0 : -ENOENT;
 }

@@ -788,7 +788,7 @@ def readme(rows, docs):
         "203.0.113.0/24, 2001:db8::/32, MAC 00:00:5e:00:53:xx). IDs assume the",
         "offline seed 0: per address-pair bucket 1, 2, 3, ...",
         "",
-        "Not covered here (test/unit/test_rewrite.c does): the ID counter wrapping",
+        "Not covered here (test/unit/test_ipid.c does): the ID counter wrapping",
         "past 65535, which would take 65536 packets for one pair.",
         "",
         "## Inputs",

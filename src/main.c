@@ -12,9 +12,9 @@ int main(int argc, char **argv)
 {
 	static struct l2fq_options opts; /* holds the peer table: not on the stack */
 	static struct l2fq_stats stats;
-	char err[256];
+	char msg[256];
 
-	switch (l2fq_options_parse(argc, argv, &opts, err, sizeof(err))) {
+	switch (l2fq_options_parse(argc, argv, &opts, msg, sizeof(msg))) {
 	case L2FQ_PARSE_HELP:
 		fputs(l2fq_options_usage(), stdout);
 		return L2FQ_EXIT_OK;
@@ -22,7 +22,7 @@ int main(int argc, char **argv)
 		printf("l2fragq %s\n", L2FQ_VERSION);
 		return L2FQ_EXIT_OK;
 	case L2FQ_PARSE_ERROR:
-		fprintf(stderr, "l2fragq: %s\n", err);
+		fprintf(stderr, "l2fragq: %s\n", msg);
 		return L2FQ_EXIT_USAGE;
 	case L2FQ_PARSE_OK:
 		break;

@@ -124,13 +124,13 @@ const char *l2fq_options_usage(void)
 	return usage_text;
 }
 
-/* One run of l2fq_options_parse: where the results and the error go, and what
+/* One run of l2fq_options_parse: where the results and the message go, and what
  * the checks after the last option need. */
 struct parser {
 	struct l2fq_options *o;
 	char **argv;
-	char *err;
-	size_t errlen;
+	char *msg;
+	size_t msglen;
 	const char *daemon_only_name; /* the first daemon-only option given */
 	const char *pmtud_detail;     /* the last --pmtud-* setting given */
 };
@@ -138,15 +138,15 @@ struct parser {
 __attribute__((format(printf, 2, 3)))
 static enum l2fq_parse_result fail(struct parser *p, const char *fmt, ...)
 {
-	char *err = p->err;
-	size_t errlen = p->errlen;
+	char *msg = p->msg;
+	size_t msglen = p->msglen;
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
+	vsnprintf(msg, msglen, fmt, ap);
 	va_end(ap);
 	/* Arguments are echoed: keep the message on one printable line. */
-	for (char *c = err; errlen && *c; c++)
+	for (char *c = msg; msglen && *c; c++)
 		if ((unsigned char)*c < 0x20 || *c == 0x7f)
 			*c = '?';
 	return L2FQ_PARSE_ERROR;
@@ -160,11 +160,11 @@ static int parse_number(const char *s, int base, unsigned long min, unsigned lon
 	unsigned long v;
 
 	if (*s < '0' || *s > '9')
-		return -1;
+		return -EINVAL;
 	errno = 0;
 	v = strtoul(s, &end, base);
 	if (errno || *end != '\0' || v < min || v > max)
-		return -1;
+		return -EINVAL;
 	*out = v;
 	return 0;
 }
@@ -182,11 +182,11 @@ static int parse_size(const char *s, unsigned long min, unsigned long max, unsig
 	unsigned shift = 0;
 
 	if (*s < '0' || *s > '9')
-		return -1;
+		return -EINVAL;
 	errno = 0;
 	v = strtoull(s, &end, 10);
 	if (errno)
-		return -1;
+		return -EINVAL;
 	switch (*end) {
 	case 'k': case 'K': shift = 10; end++; break;
 	case 'm': case 'M': shift = 20; end++; break;
@@ -194,10 +194,10 @@ static int parse_size(const char *s, unsigned long min, unsigned long max, unsig
 	default: break;
 	}
 	if (*end != '\0' || v > (max >> shift))
-		return -1;
+		return -EINVAL;
 	v <<= shift;
 	if (v < min)
-		return -1;
+		return -EINVAL;
 	*out = (unsigned long)v;
 	return 0;
 }
@@ -463,16 +463,16 @@ static enum l2fq_parse_result check_combination(struct parser *p, int argc)
 }
 
 enum l2fq_parse_result l2fq_options_parse(int argc, char **argv, struct l2fq_options *o,
-					  char *err, size_t errlen)
+					  char *msg, size_t msglen)
 {
-	struct parser p = { .o = o, .argv = argv, .err = err, .errlen = errlen };
+	struct parser p = { .o = o, .argv = argv, .msg = msg, .msglen = msglen };
 	struct option getopt_options[OPTION_COUNT + 1];
 	enum l2fq_parse_result r;
 	int c;
 
 	set_defaults(o);
-	if (errlen)
-		err[0] = '\0';
+	if (msglen)
+		msg[0] = '\0';
 	getopt_table(getopt_options);
 	optind = 0; /* glibc: full re-initialisation, so parsing can run again */
 	opterr = 0;

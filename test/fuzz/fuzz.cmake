@@ -20,15 +20,15 @@
 
 set(L2FQ_FUZZ_HARNESSES rewrite linklayer options frame pmtud pcapng capture)
 # Sources each harness compiles itself (the parser plus what it calls).
-set(L2FQ_FUZZ_SOURCES_rewrite src/rewrite.c src/inet_csum.c)
-set(L2FQ_FUZZ_SOURCES_linklayer src/linklayer.c src/frame.c src/inet_csum.c src/rewrite.c)
-set(L2FQ_FUZZ_SOURCES_options src/options.c src/rewrite.c)
+set(L2FQ_FUZZ_SOURCES_rewrite src/rewrite.c src/inet_csum.c src/peers.c src/ipid.c)
+set(L2FQ_FUZZ_SOURCES_linklayer src/linklayer.c src/frame.c src/inet_csum.c src/rewrite.c src/peers.c src/ipid.c)
+set(L2FQ_FUZZ_SOURCES_options src/options.c src/peers.c)
 set(L2FQ_FUZZ_SOURCES_frame src/frame.c src/l4csum.c src/inet_csum.c)
 set(L2FQ_FUZZ_SOURCES_pmtud src/pmtud.c src/pmtud_policy.c src/frame.c src/inet_csum.c)
 set(L2FQ_FUZZ_SOURCES_pcapng src/pcapng.c src/linklayer.c src/frame.c src/inet_csum.c
-    src/rewrite.c)
+    src/rewrite.c src/peers.c src/ipid.c)
 set(L2FQ_FUZZ_SOURCES_capture src/capture.c src/pcapng.c src/linklayer.c src/frame.c
-    src/inet_csum.c src/rewrite.c)
+    src/inet_csum.c src/rewrite.c src/peers.c src/ipid.c)
 # capture.c is not in l2fq_core (it does file I/O) and reads pcap with libpcap
 # (not instrumented): the capture harness and its replay add both.
 set(L2FQ_FUZZ_LIBS_capture PkgConfig::PCAP)

@@ -52,10 +52,10 @@ static int init_limits(struct l2fq_pmtud_sender *s, char *msg, size_t msglen)
 
 	if (getrandom(key, sizeof(key), 0) != (ssize_t)sizeof(key)) {
 		snprintf(msg, msglen, "--pmtud: getrandom: %s", strerror(errno));
-		return -1;
+		return L2FQ_EXIT_FAILURE;
 	}
 	l2fq_ratelimit_init(&s->rl, &rl, key);
-	return 0;
+	return L2FQ_EXIT_OK;
 }
 
 int l2fq_pmtud_sender_open(struct l2fq_pmtud_sender **out, const struct l2fq_pmtud_config *cfg,
@@ -76,7 +76,7 @@ int l2fq_pmtud_sender_open(struct l2fq_pmtud_sender **out, const struct l2fq_pmt
 		return rc;
 	}
 	pthread_mutex_init(&s->rl_lock, NULL);
-	if (init_limits(s, msg, msglen) != 0) {
+	if (init_limits(s, msg, msglen) != L2FQ_EXIT_OK) {
 		l2fq_inject_close(&s->inj);
 		pthread_mutex_destroy(&s->rl_lock);
 		free(s);

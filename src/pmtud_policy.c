@@ -82,7 +82,8 @@ enum l2fq_pmtud_verdict l2fq_pmtud_decide(const struct l2fq_pmtud_input *in, uin
 	memset(c, 0, sizeof(*c));
 	mtu = judged_mtu(in, &stop);
 	/* The one "fits" test is the builder's first. */
-	v = l2fq_pmtud_build(in->pkt, in->len, mtu, out, &c->sig);
+	v = in->frame ? l2fq_pmtud_build_parsed(in->pkt, in->frame, mtu, out, &c->sig)
+		      : l2fq_pmtud_build(in->pkt, in->len, mtu, out, &c->sig);
 	if (v != L2FQ_PMTUD_SIGNAL)
 		return v;
 	if (stop != L2FQ_PMTUD_SIGNAL)

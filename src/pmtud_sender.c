@@ -190,6 +190,7 @@ void l2fq_pmtud_check(struct l2fq_pmtud_worker *w, const uint8_t *pkt, size_t le
 	if (l2fq_frame_parse(pkt, len, &f) == L2FQ_FRAME_OK) {
 		id.has_key = f.has_key;
 		id.key = f.key;
+		in.frame = &f; /* parsed once, for the key and the decision */
 	}
 	in.match = l2fq_pathtable_lookup(s->paths, &w->paths, &id, &path);
 	v = l2fq_pmtud_decide(&in, w->frame, &c);

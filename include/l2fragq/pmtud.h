@@ -105,4 +105,11 @@ void l2fq_pmtud_push_tag(uint8_t *out, struct l2fq_pmtud_signal *sig, uint16_t p
 enum l2fq_pmtud_verdict l2fq_pmtud_build(const uint8_t *pkt, size_t len, unsigned path_mtu,
 					 uint8_t *out, struct l2fq_pmtud_signal *sig);
 
+/* The same for a packet already parsed by l2fq_frame_parse() (f from pkt,
+ * L2FQ_FRAME_OK): the daemon parses once, for the tunnel's key and for this. */
+struct l2fq_gre_frame;
+enum l2fq_pmtud_verdict l2fq_pmtud_build_parsed(const uint8_t *pkt, const struct l2fq_gre_frame *f,
+						unsigned path_mtu, uint8_t *out,
+						struct l2fq_pmtud_signal *sig);
+
 #endif

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "l2fragq/frame.h"
 #include "l2fragq/pathtable.h"
 #include "l2fragq/pmtud.h"
 #include "l2fragq/ratelimit.h"
@@ -25,6 +26,7 @@
 struct l2fq_pmtud_input {
 	const uint8_t *pkt;          /* outer IPv4 GRE packet ... */
 	size_t len;                  /* ... of len bytes */
+	const struct l2fq_gre_frame *frame; /* pkt parsed (L2FQ_FRAME_OK), or NULL */
 	enum l2fq_path_match match;  /* what the path table said */
 	const struct l2fq_path *path; /* the path when match is L2FQ_PATH_FOUND */
 	unsigned fixed_mtu;          /* --pmtud-mtu, 0 = the path's */

@@ -19,6 +19,8 @@
  *     length fills the frame and is <= 576 / 1280; the stated MTU equals
  *     sig.mtu, is >= 576 / 1280 and < the path MTU; TTL/hop limit 64; the
  *     MACs are the packet's swapped; the quote is a prefix of the inner packet;
+ *   - l2fq_pmtud_build_parsed() on the packet's own parse gives the same
+ *     verdict, facts and frame;
  *   - the policy, on a path whose knobs (lookup answer, bridge or none, fixed
  *     MTU, VLAN filtering, protocol, PVID) come from the packet's last byte:
  *     no signal without exactly one path in a bridge; the builder's own
@@ -214,6 +216,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (size_t i = 0; i < L2FQ_PMTUD_MAX_FRAME; i++)
 			REQUIRE(out[i] == UNTOUCHED);
 		REQUIRE(sig.len == 0 && sig.mtu == 0 && sig.version == 0 && sig.flow_key == 0);
+	}
+	{
+		/* The daemon's path: parsed once, then built from the parse. */
+		struct l2fq_gre_frame f;
+
+		if (l2fq_frame_parse(pkt, len, &f) == L2FQ_FRAME_OK) {
+			memset(out2, UNTOUCHED, L2FQ_PMTUD_MAX_FRAME);
+			v2 = l2fq_pmtud_build_parsed(pkt, &f, pmtu, out2, &sig2);
+			REQUIRE(v2 == v && memcmp(&sig, &sig2, sizeof(sig)) == 0);
+			REQUIRE(memcmp(out, out2, L2FQ_PMTUD_MAX_FRAME) == 0);
+		}
 	}
 	check_policy(pkt, len, pmtu, out2);
 	REQUIRE(memcmp(pkt, data + 2, len) == 0);

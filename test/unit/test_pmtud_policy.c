@@ -25,14 +25,29 @@ static struct l2fq_path bridged_path(unsigned mtu)
 	return (struct l2fq_path){ .gretap_ifindex = GRETAP, .bridge_ifindex = BRIDGE, .mtu = mtu };
 }
 
+/* Decides twice, as the daemon does (with the packet parsed once before)
+ * and without a parse: both must agree, frame and all. */
 static enum l2fq_pmtud_verdict decide(const struct gb_pkt *k, enum l2fq_path_match m,
 				      const struct l2fq_path *p, unsigned fixed,
 				      struct l2fq_pmtud_candidate *c)
 {
 	struct l2fq_pmtud_input in = { .pkt = k->b, .len = k->len, .match = m, .path = p,
 				       .fixed_mtu = fixed };
+	static uint8_t first[L2FQ_PMTUD_MAX_FRAME];
+	struct l2fq_pmtud_candidate unparsed;
+	struct l2fq_gre_frame f;
+	enum l2fq_pmtud_verdict v;
 
-	return l2fq_pmtud_decide(&in, out, c);
+	v = l2fq_pmtud_decide(&in, out, &unparsed);
+	memcpy(first, out, sizeof(first));
+	assert_int_equal(l2fq_frame_parse(k->b, k->len, &f), L2FQ_FRAME_OK);
+	in.frame = &f;
+	assert_int_equal(l2fq_pmtud_decide(&in, out, c), v);
+	if (v == L2FQ_PMTUD_SIGNAL) {
+		assert_int_equal(c->sig.len, unparsed.sig.len);
+		assert_memory_equal(out, first, c->sig.len);
+	}
+	return v;
 }
 
 /* ---- before the lookups ---------------------------------------------------- */

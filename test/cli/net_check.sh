@@ -198,6 +198,26 @@ rejects "no [local] section" 0 "no [local] section"
 conf "${base[@]:0:6}"
 rejects "no peer" 0 "no [peer NAME] section"
 
+# The queue match, one function for both backends: the same two conditions
+# (DF; longer than the path MTU with pmtud on), nft per peer set, iptables per peer.
+rules=$(bash -c '. "$1/common.sh"; . "$1/config.sh"; . "$1/plan.sh"
+	L2N_PEERS=(b c) L2N_PEER_CFG[b.address]=203.0.113.2 L2N_PEER_CFG[c.address]=203.0.113.3
+	L2N_QUEUE_FIRST=2 L2N_QUEUE_LAST=3 L2N_PMTUD_PATH_MTU=1400
+	for L2N_PMTUD in on off; do echo "== $L2N_PMTUD"; _l2n_queue_rules nft; _l2n_queue_rules iptables; done' _ "$root/scripts/lib/net" 2>&1)
+want='== on
+ip daddr { 203.0.113.2, 203.0.113.3 } ip protocol gre ip frag-off & 0x4000 != 0 counter queue flags bypass,fanout to 2-3
+ip daddr { 203.0.113.2, 203.0.113.3 } ip protocol gre ip length > 1400 counter queue flags bypass,fanout to 2-3
+-p gre -d 203.0.113.2 -m u32 --u32 4&0x4000=0x4000 -j NFQUEUE --queue-balance 2:3 --queue-cpu-fanout --queue-bypass
+-p gre -d 203.0.113.2 -m length --length 1401:65535 -j NFQUEUE --queue-balance 2:3 --queue-cpu-fanout --queue-bypass
+-p gre -d 203.0.113.3 -m u32 --u32 4&0x4000=0x4000 -j NFQUEUE --queue-balance 2:3 --queue-cpu-fanout --queue-bypass
+-p gre -d 203.0.113.3 -m length --length 1401:65535 -j NFQUEUE --queue-balance 2:3 --queue-cpu-fanout --queue-bypass
+== off
+ip daddr { 203.0.113.2, 203.0.113.3 } ip protocol gre ip frag-off & 0x4000 != 0 counter queue flags bypass,fanout to 2-3
+-p gre -d 203.0.113.2 -m u32 --u32 4&0x4000=0x4000 -j NFQUEUE --queue-balance 2:3 --queue-cpu-fanout --queue-bypass
+-p gre -d 203.0.113.3 -m u32 --u32 4&0x4000=0x4000 -j NFQUEUE --queue-balance 2:3 --queue-cpu-fanout --queue-bypass'
+[ "$rules" = "$want" ] && ok "queue rules: nft and iptables from _l2n_queue_rules, pmtud on and off" ||
+	bad "queue rules: got"$'\n'"$rules"
+
 "$net" -c "$work/none.conf" check >/dev/null 2>"$work/err"
 rc=$?
 [ $rc -eq 2 ] && grep -qx "l2fragq-net: $work/none.conf: no such file" "$work/err" && ok "a missing config: exit 2, 'no such file'" ||

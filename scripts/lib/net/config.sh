@@ -5,8 +5,9 @@
 # value and derives what the other files need from it: the instance name and
 # the names made from it, the queue range, the MTU arithmetic and the MSS
 # clamp, and the l2fragq command line (checked by l2fragq itself, which also
-# gives its defaults: --print-settings). A bad file stops here, before anything changed, with one line
-# "l2fragq-net: CONF:LINE: why" and status 2 (_l2n_cfgerr).
+# gives its defaults: --print-settings). A bad file stops here, before
+# anything changed, with one line "l2fragq-net: CONF:LINE: why" and status 2
+# (_l2n_cfgerr).
 
 # Keys of [local] with their defaults ("" = optional, no default; "!" = required).
 declare -gA L2N_LOCAL_KEYS=(

@@ -21,6 +21,13 @@ int main(int argc, char **argv)
 	case L2FQ_PARSE_VERSION:
 		printf("l2fragq %s\n", L2FQ_VERSION);
 		return L2FQ_EXIT_OK;
+	case L2FQ_PARSE_SETTINGS: {
+		char settings[512];
+
+		l2fq_options_settings(&opts, settings, sizeof(settings));
+		fputs(settings, stdout);
+		return L2FQ_EXIT_OK;
+	}
 	case L2FQ_PARSE_ERROR:
 		fprintf(stderr, "l2fragq: %s\n", msg);
 		return L2FQ_EXIT_USAGE;

@@ -24,6 +24,7 @@ enum {
 	OPT_PMTUD_MARK,
 	OPT_PMTUD_FLOW_INTERVAL,
 	OPT_PMTUD_RATE,
+	OPT_PRINT_SETTINGS,
 };
 
 /* Every long option. A daemon-only option makes no sense with --read: the
@@ -58,6 +59,7 @@ static const struct option_spec long_options[] = {
 	{ "metrics-file", required_argument, OPT_METRICS_FILE, DAEMON_ONLY },
 	{ "read", required_argument, 'r', ANY_MODE },
 	{ "write", required_argument, 'w', ANY_MODE },
+	{ "print-settings", no_argument, OPT_PRINT_SETTINGS, ANY_MODE },
 	{ "help", no_argument, 'h', ANY_MODE },
 	{ "version", no_argument, 'V', ANY_MODE },
 };
@@ -113,6 +115,9 @@ static const char usage_text[] =
 	"Both:\n"
 	"      --peer ADDR[/LEN]   only rewrite (and with --pmtud, answer) GRE to this\n"
 	"                          IPv4 peer or prefix; repeatable (default: any)\n"
+	"      --print-settings    check the other options, print the daemon settings\n"
+	"                          they give as key=value lines (defaults where not\n"
+	"                          given) and exit; nothing else is done\n"
 	"  -h, --help              show this help\n"
 	"  -V, --version           show the version\n"
 	"\n"
@@ -133,6 +138,7 @@ struct parser {
 	size_t msglen;
 	const char *daemon_only_name; /* the first daemon-only option given */
 	const char *pmtud_detail;     /* the last --pmtud-* setting given */
+	int print_settings;           /* --print-settings given */
 };
 
 __attribute__((format(printf, 2, 3)))
@@ -427,6 +433,9 @@ static enum l2fq_parse_result apply_option(struct parser *p, int c, const char *
 	case 'w':
 		o->write_path = arg;
 		return L2FQ_PARSE_OK;
+	case OPT_PRINT_SETTINGS:
+		p->print_settings = 1;
+		return L2FQ_PARSE_OK;
 	case 'h':
 		return L2FQ_PARSE_HELP;
 	case 'V':
@@ -483,5 +492,21 @@ enum l2fq_parse_result l2fq_options_parse(int argc, char **argv, struct l2fq_opt
 		if (r != L2FQ_PARSE_OK)
 			return r;
 	}
-	return check_combination(&p, argc);
+	r = check_combination(&p, argc);
+	if (r == L2FQ_PARSE_OK && p.print_settings)
+		return L2FQ_PARSE_SETTINGS;
+	return r;
+}
+
+int l2fq_options_settings(const struct l2fq_options *o, char *buf, size_t len)
+{
+	return snprintf(buf, len,
+			"queue=%u\nthreads=%u\nbatch=%u\nrcvbuf=%lu\nqueue-maxlen=%lu\n"
+			"fail-open=%d\ngso=%d\nstats-interval=%u\n"
+			"pmtud=%d\npmtud-mtu=%u\npmtud-mark=0x%lx\n"
+			"pmtud-flow-interval=%u\npmtud-rate=%u\n",
+			(unsigned)o->queue, o->threads, o->batch, (unsigned long)o->rcvbuf,
+			(unsigned long)o->queue_maxlen, o->fail_open, o->gso, o->stats_interval,
+			o->pmtud, o->pmtud_mtu, (unsigned long)o->pmtud_mark,
+			o->pmtud_flow_interval_ms, o->pmtud_rate);
 }

@@ -59,10 +59,19 @@ if ldd "$BIN" 2>/dev/null | grep -q libasan; then
 fi
 # (and should anything still pull it in, it is masked: the start fails)
 ln -s /dev/null "$SD/units/sysinit.target"
-# The private systemd's own files and mounts (test/ops/sd-inner.sh sources it).
+# l2fragq-net's library and the unit it takes the sandbox from, laid out as
+# in the source tree (daemon.sh looks for $libdir/../../systemd). Copied:
+# the private systemd's /tmp is its own tmpfs, which hides a checkout under
+# /tmp, and this test must pass from any checkout path.
+mkdir -p "$SD/scripts/lib" "$SD/scripts/systemd"
+cp -r "$OPS_ROOT/scripts/lib/net" "$SD/scripts/lib/net"
+cp "$OPS_ROOT/scripts/systemd/l2fragq@.service" "$SD/scripts/systemd/"
+# The private systemd's own files and mounts (test/ops/sd-inner.sh sources it
+# before it mounts its own /tmp).
 cat >"$SD/mounts.sh" <<'EOF'
 mkdir -p /run/l2fq-test/work
 cp "$SD/l2fragq" /run/l2fq-test/l2fragq
+cp -r "$SD/scripts" /run/l2fq-test/scripts
 mount --bind "$SD/work" /run/l2fq-test/work
 EOF
 
@@ -70,7 +79,7 @@ EOF
 cat >"$SD/work/net.sh" <<EOF
 #!/bin/bash
 set -uo pipefail
-libdir=$OPS_ROOT/scripts/lib/net
+libdir=/run/l2fq-test/scripts/lib/net
 for f in common config plan journal daemon; do . "\$libdir/\$f.sh"; done
 L2N_NAME=$NAME L2N_STATE_DIR=/run/l2fq-test/work L2N_STATE_FILE=/run/l2fq-test/work/$NAME.state
 L2N_CFG[l2fragq]=/run/l2fq-test/l2fragq L2N_CFG[log-file]=/run/l2fq-test/work/l2fragq.log

@@ -1,6 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Shared by scripts/test.sh and scripts/demo.sh: root check, apt dependencies,
-# and the CMake build. Source it; functions only, no side effects on load.
+# the CMake build, and the host tests from a read-only copy under a path with
+# a space (l2fq_test_any_path). Source it; functions only, no side effects on
+# load.
 
 L2FQ_PACKAGES=(build-essential cmake pkg-config libnetfilter-queue-dev libmnl-dev
 	libnfnetlink-dev libpcap-dev libcmocka-dev iptables nftables iproute2

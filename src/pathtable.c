@@ -3,26 +3,27 @@
  * with libmnl.
  *
  * Two NETLINK_ROUTE sockets: one subscribed to RTNLGRP_LINK,
- * RTNLGRP_IPV4_ROUTE and RTNLGRP_IPV4_IFADDR whose messages only say "something
- * changed" (they are never parsed beyond that), and one for our own requests,
- * so that a dump never interleaves with notifications. A rebuild reads
- * everything again: a link dump (every gretap with its local, remote, sent
- * key and flags, bound device, master and names; the master only counts when
- * it is a bridge, whose vlan_filtering and VLAN protocol we keep), when some
- * bridge filters VLANs a second dump of family AF_BRIDGE for the ports'
- * PVIDs (a `bridge vlan add/del` is announced on RTNLGRP_LINK by
+ * RTNLGRP_IPV4_ROUTE, RTNLGRP_IPV4_IFADDR (and RTNLGRP_BRVLAN) whose messages
+ * only say "something changed" (they are never parsed beyond that), and one for
+ * our own requests, so that a dump never interleaves with notifications. A
+ * rebuild reads everything again: a link dump (every gretap with its local,
+ * remote, sent key and flags, bound device, master and names; the master only
+ * counts when it is a bridge, whose vlan_filtering and VLAN protocol we keep),
+ * when some bridge filters VLANs a second dump of family AF_BRIDGE for the
+ * ports' PVIDs (a `bridge vlan add/del` is announced on RTNLGRP_LINK by
  * br_ifinfo_notify(); RTNLGRP_BRVLAN, where the kernel has it, carries the
- * newer RTM_NEWVLAN/RTM_DELVLAN changes), then one RTM_GETROUTE per remote, whose RTA_METRICS carry the route's MTU, its lock
- * bit and a cached PMTU exception (rt_fill_info() in net/ipv4/route.c puts
- * rt_pmtu over RTAX_MTU); without a metric the MTU of the route's device is
- * the path MTU. PMTU exceptions come and go without a notification, hence the
- * periodic rebuild as well.
+ * newer RTM_NEWVLAN/RTM_DELVLAN changes), then one RTM_GETROUTE per remote,
+ * whose RTA_METRICS carry the route's MTU, its lock bit and a cached PMTU
+ * exception (rt_fill_info() in net/ipv4/route.c puts rt_pmtu over RTAX_MTU);
+ * without a metric the MTU of the route's device is the path MTU. PMTU
+ * exceptions come and go without a notification, hence the periodic rebuild as
+ * well.
  *
- * Notifications are coalesced: the rebuild runs 100 ms after the last one of
- * a burst (at most 1 s after the first); refresh_s 0 turns the periodic
- * rebuild off. A failed rebuild (the first one included) keeps the last good
- * table, is logged once per outage and retried after 1 s: a netlink error
- * never stops the daemon. */
+ * Notifications are coalesced: the rebuild runs 100 ms after the last one of a
+ * burst (at most 1 s after the first); refresh_s 0 turns the periodic rebuild
+ * off. A failed rebuild (the first one included) keeps the last good table, is
+ * logged once per outage and retried after 1 s: a netlink error never stops the
+ * daemon. */
 #include "l2fragq/pathtable.h"
 
 #include <errno.h>
@@ -198,7 +199,6 @@ static void pt_parse_bridge(const struct nlattr *data, struct pt_link *l)
 	struct pt_tb t = {br, IFLA_BR_MAX};
 	uint16_t proto;
 
-	l->vlan_proto = 0x8100; /* ETH_P_8021Q, the kernel's default */
 	if (mnl_attr_parse_nested(data, pt_attr_cb, &t) < 0)
 		return;
 	(void)pt_u8(br[IFLA_BR_VLAN_FILTERING], &l->vlan_filtering);
@@ -247,7 +247,7 @@ static int pt_parse_link(const struct nlmsghdr *nlh, struct pt_link *l)
 			l->kind = PT_KIND_GRETAP;
 	}
 	if (l->kind == PT_KIND_BRIDGE)
-		l->vlan_proto = 0x8100; /* also when the bridge sends no IFLA_INFO_DATA */
+		l->vlan_proto = 0x8100; /* ETH_P_8021Q, the kernel's default */
 	if (l->kind == PT_KIND_OTHER || !info[IFLA_INFO_DATA] ||
 	    mnl_attr_validate(info[IFLA_INFO_DATA], MNL_TYPE_NESTED) < 0)
 		return 0;

@@ -215,6 +215,20 @@ l2vm_seed_up() {
 	l2vm_finish
 }
 
+# l2vm_check_hyps_unseen XY: PASS when none of the hypervisors' and the
+# underlay's addresses answers vmXY (seed_scan: ping, TCP, ARP, ND).
+l2vm_check_hyps_unseen() {
+	local ntg
+	seed_scan "vm$1" 1 2 >"$work/scan.$1"
+	ntg=$(wc -l <"$work/scan.$1")
+	if [ -z "$SEED_SCAN_ANSWERED" ] && [ "$ntg" -ge 6 ]; then
+		t_pass "vm$1: none of $ntg hypervisor/underlay addresses answers ping, TCP, ARP or ND"
+	else
+		t_fail "vm$1: hypervisor addresses answered:"
+		sed 's/^/    /' <<<"${SEED_SCAN_ANSWERED:-(only $ntg targets)}"
+	fi
+}
+
 # l2vm_need_modules MOD... / l2vm_need_tools TOOL...: a FAIL line for each
 # kernel module that cannot be loaded / tool not installed; false if any.
 l2vm_need_modules() {

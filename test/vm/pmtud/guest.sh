@@ -230,14 +230,7 @@ check_what_vm11_saw() {
 check_invisibility() {
 	l2vm_section "hypervisors still invisible (pmtud on)"
 	for vm in 11 21; do
-		seed_scan "vm$vm" 1 2 >"$work/scan.$vm"
-		ntg=$(wc -l <"$work/scan.$vm")
-		if [ -z "$SEED_SCAN_ANSWERED" ] && [ "$ntg" -ge 6 ]; then
-			t_pass "vm$vm: none of $ntg hypervisor/underlay addresses answers ping, TCP, ARP or ND"
-		else
-			t_fail "vm$vm: hypervisor addresses answered:"
-			sed 's/^/    /' <<<"${SEED_SCAN_ANSWERED:-(only $ntg targets)}"
-		fi
+		l2vm_check_hyps_unseen "$vm"
 	done
 	for n in 1 2; do
 		hc1=$(seed_host_counters "$n" | tr '\n' ' ')

@@ -152,6 +152,18 @@ check_first_table() {
 }
 
 # ------------------------------------------------------------ 2. --watch
+# first_table OUT PID: tracks the follower PID (l2fq_paths --watch writing
+# OUT) and waits up to 20 s for its first complete table, or for it to die.
+first_table() {
+	local i
+	t_track "$2"
+	for ((i = 0; i < 400; i++)); do
+		grep -q '^# end$' "$1" && break
+		kill -0 "$2" 2>/dev/null || break
+		sleep 0.05
+	done
+}
+
 # Prints t= of the first complete table after byte OFFSET of the watch output
 # that has the line WANT (unless empty) and no line matching ABSENT (unless
 # empty).
@@ -202,12 +214,7 @@ check_watch() {
 	watch=$work/watch.out
 	inh timeout 300 "$paths" --refresh 600 --watch 240 >"$watch" 2>"$work/watch.err" &
 	wpid=$!
-	t_track "$wpid"
-	for ((i = 0; i < 400; i++)); do
-		grep -q '^# end$' "$watch" && break
-		kill -0 "$wpid" 2>/dev/null || break
-		sleep 0.05
-	done
+	first_table "$watch" "$wpid"
 	grep -q '^# end$' "$watch" || { t_fail "l2fq_paths --watch prints its first table"; l2vm_finish; }
 
 	change "route MTU 1380 -> locked 1300" "gt1 192.0.2.1 198.51.100.2 br0 1300 locked" "" \
@@ -263,12 +270,7 @@ check_pmtu_exceptions() {
 	pw=$work/watch.pmtu
 	inh timeout 200 "$paths" --refresh 1 --watch 180 >"$pw" 2>&1 &
 	ppid=$!
-	t_track "$ppid"
-	for ((i = 0; i < 400; i++)); do
-		grep -q '^# end$' "$pw" && break
-		kill -0 "$ppid" 2>/dev/null || break
-		sleep 0.05
-	done
+	first_table "$pw" "$ppid"
 	off_main=$(stat -c %s "$watch")
 	off=$(stat -c %s "$pw")
 	# (Python starts slowly under TCG: the clock starts when the ICMP was sent.)

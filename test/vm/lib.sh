@@ -215,6 +215,17 @@ l2vm_seed_up() {
 	l2vm_finish
 }
 
+# l2vm_diff_ok NAME A B: PASS NAME when files A and B are equal, else FAIL
+# with the start of the diff.
+l2vm_diff_ok() {
+	if diff -u "$2" "$3" >"$work/diff" 2>&1; then
+		t_pass "$1"
+	else
+		t_fail "$1"
+		head -n 40 "$work/diff" | sed 's/^/    /'
+	fi
+}
+
 # l2vm_check_hyps_unseen XY: PASS when none of the hypervisors' and the
 # underlay's addresses answers vmXY (seed_scan: ping, TCP, ARP, ND).
 l2vm_check_hyps_unseen() {

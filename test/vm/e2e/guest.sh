@@ -13,14 +13,6 @@ bin=${1:?usage: guest.sh L2FRAGQ_BINARY}
 # shellcheck source=test/vm/lib.sh
 . "$(cd "$(dirname "$0")/.." && pwd)/lib.sh"
 l2vm_guest_begin e2e l2e- "$bin"
-diff_ok() { # NAME A B: files equal, else FAIL with the diff
-	if diff -u "$2" "$3" >"$work/diff" 2>&1; then
-		t_pass "$1"
-	else
-		t_fail "$1"
-		head -n 40 "$work/diff" | sed 's/^/    /'
-	fi
-}
 
 # ------------------------------------------------------------------ 0. kernel
 check_prerequisites() {
@@ -85,7 +77,7 @@ check_config_errors() {
 	bad_conf "line without '='" "s/^bridge = br-vm/bridge br-vm/" "$(grep -n '^bridge' "$good" | cut -d: -f1)"
 	ls /run/l2fragq/*.state >/dev/null 2>&1 && t_fail "bad configs left a state file" || t_pass "bad configs left no state file"
 	seed_snapshot hyp1 >"$work/hyp1.after-bad"
-	diff_ok "bad configs changed nothing in hyp1 (links, addresses, routes, nft, iptables, sysctls)" "$work/hyp1.before" "$work/hyp1.after-bad"
+	l2vm_diff_ok "bad configs changed nothing in hyp1 (links, addresses, routes, nft, iptables, sysctls)" "$work/hyp1.before" "$work/hyp1.after-bad"
 
 	# A failing up (here l2fragq dies at start, after the bridge rules, WireGuard
 	# and the queue rule were made) must undo itself.
@@ -98,7 +90,7 @@ check_config_errors() {
 	else
 		t_fail "up with a dying l2fragq: exit $rc: $out"
 	fi
-	diff_ok "the failed up left hyp1 as before" "$work/hyp1.before" "$work/hyp1.after-failed-up"
+	l2vm_diff_ok "the failed up left hyp1 as before" "$work/hyp1.before" "$work/hyp1.after-failed-up"
 }
 
 # ------------------------------------------------------------------ DF matrix
@@ -246,10 +238,10 @@ check_df_matrix() {
 		seed_net 1 down >/dev/null 2>&1 || t_fail "[$name] down on hyp1"
 		seed_net 2 down >/dev/null 2>&1 || t_fail "[$name] down on hyp2"
 		seed_snapshot hyp1 >"$work/hyp1.after"
-		diff_ok "[$name] down leaves hyp1 as before up" "$work/hyp1.before" "$work/hyp1.after"
+		l2vm_diff_ok "[$name] down leaves hyp1 as before up" "$work/hyp1.before" "$work/hyp1.after"
 		if [ "$ri" -eq 4 ]; then # the iptables row: hyp2 used nft, compare it as well
 			seed_snapshot hyp2 >"$work/hyp2.after"
-			diff_ok "[$name] down leaves hyp2 as before up" "$work/hyp2.before" "$work/hyp2.after"
+			l2vm_diff_ok "[$name] down leaves hyp2 as before up" "$work/hyp2.before" "$work/hyp2.after"
 		fi
 	done
 }
@@ -462,7 +454,7 @@ check_two_instances() {
 			netb down >/dev/null 2>&1
 		fi
 		seed_snapshot hyp1 >"$work/hyp1.after-two"
-		diff_ok "[$order] hyp1 after both downs: links, addresses, routes, nft, sysctls as before" "$work/hyp1.before-two" "$work/hyp1.after-two"
+		l2vm_diff_ok "[$order] hyp1 after both downs: links, addresses, routes, nft, sysctls as before" "$work/hyp1.before-two" "$work/hyp1.after-two"
 	done
 	ls /run/l2fragq/shared-sysctl.[0-9]* >/dev/null 2>&1 && t_fail "the shared-sysctl registry is left in /run/l2fragq" ||
 		t_pass "no shared-sysctl registry left"

@@ -30,14 +30,6 @@ runs=${PMTUD_RUNS:-2}
 . "$(cd "$(dirname "$0")/.." && pwd)/lib.sh"
 l2vm_guest_begin pmtud l2p- "$bin"
 
-diff_ok() { # NAME A B: files equal, else FAIL with the diff
-	if diff -u "$2" "$3" >"$work/diff" 2>&1; then
-		t_pass "$1"
-	else
-		t_fail "$1"
-		head -n 40 "$work/diff" | sed 's/^/    /'
-	fi
-}
 cnt() { # LINE NAME: a counter of a counter line (0 when absent: l2fragq omits zero reasons)
 	local v
 	v=$(tr ' ' '\n' <<<"$1" | sed -n "s/^$2=//p" | head -n 1)
@@ -650,7 +642,7 @@ check_down() {
 	seed_net 1 down >/dev/null 2>&1 || t_fail "down on hyp1"
 	seed_net 2 down >/dev/null 2>&1 || t_fail "down on hyp2"
 	seed_snapshot hyp1 >"$work/hyp1.after"
-	diff_ok "down leaves hyp1 as before up" "$work/hyp1.before" "$work/hyp1.after"
+	l2vm_diff_ok "down leaves hyp1 as before up" "$work/hyp1.before" "$work/hyp1.after"
 	pgrep -f "^$bin" >/dev/null && t_fail "an l2fragq process is still running" || t_pass "no l2fragq process left"
 }
 

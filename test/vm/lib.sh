@@ -1,9 +1,9 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # shellcheck shell=bash
 # Shared helpers for test/vm/*.sh and the guest scripts of test/vm/*/
-# (sourced, not run; functions and variables only). Loads test/lib.sh (the
-# PASS/FAIL counting) and scripts/lib/demo/seed.sh (the seed topology) too,
-# both functions only, so that a guest sources this one file.
+# (sourced, not run; functions and variables only). A guest sources
+# test/vm/guest-lib.sh, which loads this file with test/lib.sh and the seed
+# topology that the guest-side functions below use.
 #
 # A run.sh (host side):
 #   . "$(cd "$(dirname "$0")/.." && pwd)/lib.sh"
@@ -13,7 +13,7 @@
 #   l2vm_env_args VAR...                   L2VM_ENV=(env VAR=value...)
 #   l2vm_run_guest NAME TIMEOUT "${L2VM_ENV[@]}" GUEST ARGS...
 # A guest.sh (in the VM):
-#   . "$(cd "$(dirname "$0")/.." && pwd)/lib.sh"
+#   . "$(cd "$(dirname "$0")/.." && pwd)/guest-lib.sh"
 #   l2vm_guest_begin NAME PREFIX L2FRAGQ   work dir, seed topology trap, clock
 #   ... named checks ...
 #   l2vm_finish                            guest time, totals, exit
@@ -61,10 +61,6 @@ l2vm_static_busybox() {
 
 L2VM_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 L2VM_ROOT=$(cd "$L2VM_DIR/../.." && pwd) # the repository
-# shellcheck source=test/lib.sh
-. "$L2VM_ROOT/test/lib.sh"
-# shellcheck source=scripts/lib/demo/seed.sh
-. "$L2VM_ROOT/scripts/lib/demo/seed.sh"
 
 # ------------------------------------------------------------ host side
 # The run.sh scripts report a harness that cannot start as a failed check, so

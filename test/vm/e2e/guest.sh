@@ -10,8 +10,8 @@
 set -uo pipefail
 
 bin=${1:?usage: guest.sh L2FRAGQ_BINARY}
-# shellcheck source=test/vm/lib.sh
-. "$(cd "$(dirname "$0")/.." && pwd)/lib.sh"
+# shellcheck source=test/vm/guest-lib.sh
+. "$(cd "$(dirname "$0")/.." && pwd)/guest-lib.sh"
 l2vm_guest_begin e2e l2e- "$bin"
 
 # ------------------------------------------------------------------ 0. kernel

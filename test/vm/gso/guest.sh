@@ -39,8 +39,8 @@ variants=${GSO_VARIANTS:-A B C}
 queues=${GSO_QUEUES:-0}
 advmss=${GSO_ADVMSS:-1300}
 [ "$advmss" = none ] && advmss=
-# shellcheck source=test/vm/lib.sh
-. "$(cd "$(dirname "$0")/.." && pwd)/lib.sh"
+# shellcheck source=test/vm/guest-lib.sh
+. "$(cd "$(dirname "$0")/.." && pwd)/guest-lib.sh"
 l2vm_guest_begin gso l2g- "$bin"
 
 check_prerequisites() {

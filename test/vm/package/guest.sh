@@ -23,8 +23,8 @@
 set -uo pipefail
 
 deb=${1:?usage: guest.sh DEB}
-# shellcheck source=test/vm/lib.sh
-. "$(cd "$(dirname "$0")/.." && pwd)/lib.sh"
+# shellcheck source=test/vm/guest-lib.sh
+. "$(cd "$(dirname "$0")/.." && pwd)/guest-lib.sh"
 
 work=$(mktemp -d /tmp/l2fq-pkg.XXXXXX)
 seed_init l2p- "$work" "$L2VM_ROOT" /usr/sbin/l2fragq

@@ -30,8 +30,8 @@ set -uo pipefail
 tools=${1:?usage: guest.sh TOOL_DIR}
 paths=$(readlink -f "$tools/l2fq_paths")
 pkt=$(cd "$(dirname "$0")" && pwd)/pkt.py
-# shellcheck source=test/vm/lib.sh
-. "$(cd "$(dirname "$0")/.." && pwd)/lib.sh"
+# shellcheck source=test/vm/guest-lib.sh
+. "$(cd "$(dirname "$0")/.." && pwd)/guest-lib.sh"
 
 L2VM_T0=$(date +%s.%N)
 H=l2p-h R=l2p-r V=l2p-vm

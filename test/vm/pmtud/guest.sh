@@ -26,8 +26,8 @@ set -uo pipefail
 bin=${1:?usage: guest.sh L2FRAGQ_BINARY}
 bytes=${PMTUD_BYTES:-16777216}
 runs=${PMTUD_RUNS:-2}
-# shellcheck source=test/vm/lib.sh
-. "$(cd "$(dirname "$0")/.." && pwd)/lib.sh"
+# shellcheck source=test/vm/guest-lib.sh
+. "$(cd "$(dirname "$0")/.." && pwd)/guest-lib.sh"
 l2vm_guest_begin pmtud l2p- "$bin"
 
 cnt() { # LINE NAME: a counter of a counter line (0 when absent: l2fragq omits zero reasons)

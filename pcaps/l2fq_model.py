@@ -336,7 +336,7 @@ def expected_output(source, out_name, peers=()):
     """What l2fragq -r IN -w out_name writes for a Capture (classic pcap input)
     or an NgFile (pcapng input), and its counters: (bytes, counts), or
     (None, None) when l2fragq must refuse (a .pcap name for a pcapng input of
-    more than one interface: exit 2, no output)."""
+    mixed link types or of no interface: exit 2, no output)."""
     if isinstance(source, Capture):
         return run_model(source, peers)
     if out_name.lower().endswith(".pcap"):
@@ -502,11 +502,12 @@ class NgFile:
 
     def to_pcap(self):
         """The Capture l2fragq converts to classic pcap (a .pcap output
-        name), or None when the file has more than one interface."""
-        if self.interfaces() != 1:
+        name), or None when the file has no interface or its interfaces do
+        not all have one link type."""
+        itfs = [itf for sec in self.sections for itf in sec.interfaces]
+        if not itfs or any(itf.linktype != itfs[0].linktype for itf in itfs):
             return None
-        sec = self.sections[0]
-        return pcapng_view(sec.interfaces, sec.blocks)
+        return pcapng_view(self.sections)
 
 
 def pcapng_bytes(interfaces, blocks, big_endian=False, shb_comment=None):
@@ -545,26 +546,36 @@ def pcapng_bytes(interfaces, blocks, big_endian=False, shb_comment=None):
     return b"".join(parts)
 
 
-def pcapng_view(interfaces, blocks):
-    """What l2fragq writes as classic pcap for a pcapng section of one
-    interface (a .pcap output name): nanosecond records, the interface's link
-    type as it is, its snapshot length (0 or >= 2^31: 262144, as libpcap
-    says), time stamps by its if_tsresol/if_tsoffset. A Simple Packet Block
-    has no time stamp: 0 converted with interface 0's settings (so its
-    if_tsoffset shows)."""
-    itf0 = interfaces[0]
-    snap = itf0.snaplen if 0 < itf0.snaplen < 0x80000000 else 262144
+def pcap_snaplen(snaplen):
+    """A pcapng snapshot length as a pcap header holds it: 0 (no limit) or
+    >= 2^31 becomes libpcap's 262144."""
+    return snaplen if 0 < snaplen < 0x80000000 else 262144
+
+
+def pcapng_view(sections):
+    """What l2fragq writes as classic pcap for pcapng sections whose
+    interfaces share one link type (a .pcap output name): nanosecond
+    records, that link type as it is, the largest of the interfaces'
+    snapshot lengths (pcap_snaplen), time stamps by each packet's
+    interface's if_tsresol/if_tsoffset. A Simple Packet Block has no time
+    stamp: 0 converted with its section's interface 0 (so its if_tsoffset
+    shows)."""
+    itfs = [itf for sec in sections for itf in sec.interfaces]
+    snap = max(pcap_snaplen(itf.snaplen) for itf in itfs)
     pkts = []
-    for b in blocks:
-        if isinstance(b, tuple):
-            continue
-        if b.kind == "spb":
-            sec, frac = interfaces[0].to_nanoseconds(0)
-            pkts.append(Packet(sec, frac, _pad4(b.data)[:spb_caplen(b, itf0)], b.origlen))
-        else:
-            sec, frac = interfaces[b.iface].to_nanoseconds(b.t)
-            pkts.append(Packet(sec, frac, b.data, b.origlen))
-    return Capture(itf0.linktype, snap, False, pkts, out_linktype=itf0.linktype)
+    for sec in sections:
+        interfaces = sec.interfaces
+        for b in sec.blocks:
+            if isinstance(b, tuple):
+                continue
+            if b.kind == "spb":
+                t_sec, frac = interfaces[0].to_nanoseconds(0)
+                pkts.append(Packet(t_sec, frac, _pad4(b.data)[:spb_caplen(b, interfaces[0])],
+                                   b.origlen))
+            else:
+                t_sec, frac = interfaces[b.iface].to_nanoseconds(b.t)
+                pkts.append(Packet(t_sec, frac, b.data, b.origlen))
+    return Capture(itfs[0].linktype, snap, False, pkts, out_linktype=itfs[0].linktype)
 
 
 def pcap_view(linktype, snaplen, packets, nano):

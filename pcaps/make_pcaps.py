@@ -465,7 +465,11 @@ def _ng_basic():
     return ng([m.NgSection(itfs, blocks, shb_comment="l2fragq golden")])
 
 
-@case("pcapng_tsresol.pcapng")
+@case("pcapng_tsresol.pcapng", runs=[
+    ("pcapng_tsresol.pcapng", [], "pcapng out: every block as it was, packet bytes rewritten"),
+    ("pcapng_tsresol.pcap", [], "a .pcap name: one classic pcap of the three interfaces (one "
+     "link type), each time stamp converted by its own interface's if_tsresol and if_tsoffset"),
+])
 def _ng_tsresol():
     """pcapng with three interfaces (same link type and snaplen 65535) whose
     time stamps use if_tsresol 9 (nanoseconds), 3 (milliseconds, plus an
@@ -577,6 +581,50 @@ def _ng_sections():
         m.NgPacket(0, 0, eth(small(A, B, seed=5)), kind="spb"),                    # ID 5
     ])
     return ng([s1, s2, s3])
+
+
+@case("pcapng_two_snaplens.pcapng", runs=[
+    ("pcapng_two_snaplens.pcapng", [], "pcapng out: every block as it was"),
+    ("pcapng_two_snaplens.pcap", [], "a .pcap name: one classic pcap with the larger "
+     "snapshot length (9000), as editcap -F pcap holds both interfaces"),
+])
+def _ng_two_snaplens():
+    """pcapng with two Ethernet interfaces of different snapshot lengths, as
+    dumpcap writes one capture on two NICs: 'eth0' with snaplen 128 (gretap
+    packets cut to 128 bytes, judged by their original length) and 'eth1'
+    with snaplen 9000 and if_tsresol 9; packets interleaved."""
+    itfs = [m.Interface(1, 128, name="eth0"), m.Interface(1, 9000, tsresol=9, name="eth1")]
+    cut = eth(gretap(A, B, seed=6))
+    blocks = [
+        m.NgPacket(0, BASE_SEC * 10 ** 6 + 1, cut[:128], origlen=len(cut)),       # rewritten
+        m.NgPacket(1, BASE_SEC * 10 ** 9 + 2000, eth(gretap(A, C, seed=7))),      # rewritten
+        m.NgPacket(1, BASE_SEC * 10 ** 9 + 3000, eth(small(B, A, df=False))),     # df-clear
+        m.NgPacket(0, BASE_SEC * 10 ** 6 + 4, eth(small(A, B, seed=8))),          # rewritten
+        m.NgPacket(0, 0, eth(small(A, C, seed=9)), kind="spb"),                   # rewritten
+    ]
+    return ng([m.NgSection(itfs, blocks, shb_comment="dumpcap -i eth0 -s 128 -i eth1")])
+
+
+@case("pcapng_snaplen_sections.pcapng", runs=[
+    ("pcapng_snaplen_sections.pcapng", [], "pcapng out: both sections as they were"),
+    ("pcapng_snaplen_sections.pcap", [], "a .pcap name: one classic pcap; the header written "
+     "with snaplen 96 is raised in place to 262144 when the second section's interface comes"),
+])
+def _ng_snaplen_sections():
+    """Two sections (concatenated captures) with one Ethernet interface each:
+    the first little-endian with snaplen 96 (a gretap packet cut to 96
+    bytes), the second big-endian with snaplen 0 (no limit), after the first
+    section's packets."""
+    cut = eth(gretap(A, B, seed=10))
+    s1 = m.NgSection([m.Interface(1, 96, name="eth0")], [
+        m.NgPacket(0, BASE_SEC * 10 ** 6 + 21, cut[:96], origlen=len(cut)),       # rewritten
+        m.NgPacket(0, BASE_SEC * 10 ** 6 + 22, eth(small(A, B, seed=11))),        # rewritten
+    ])
+    s2 = m.NgSection([m.Interface(1, 0, name="eth0")], [
+        m.NgPacket(0, BASE_SEC * 10 ** 6 + 23, eth(gretap(A, B, seed=12))),       # rewritten
+        m.NgPacket(0, 0, eth(small(B, A, seed=13)), kind="spb"),                  # rewritten
+    ], big_endian=True)
+    return ng([s1, s2])
 
 
 @case("nanosecond.pcap")
@@ -729,17 +777,18 @@ def readme(rows, docs):
         "  byte order, interfaces, options, time stamps, blocks l2fragq does not",
         "  interpret), only packet bytes rewritten; each packet is decoded by its",
         "  own interface's link type;",
-        "- a pcapng of one interface written to a name ending in `.pcap`: classic",
-        "  little-endian nanosecond pcap with the interface's link type and",
-        "  snaplen (0 or >= 2^31: 262144), time stamps converted by if_tsresol",
-        "  and if_tsoffset (truncating), a Simple Packet Block at time 0. With",
-        "  more than one interface l2fragq refuses (exit 2; test/cli/errors.sh).",
+        "- a pcapng whose interfaces share one link type, written to a name ending",
+        "  in `.pcap`: classic little-endian nanosecond pcap with that link type",
+        "  and the largest of the interfaces' snaplens (0 or >= 2^31: 262144),",
+        "  time stamps converted by each packet's interface's if_tsresol and",
+        "  if_tsoffset (truncating), a Simple Packet Block at time 0. With mixed",
+        "  link types or no interface l2fragq refuses (exit 2; test/cli/errors.sh).",
         "",
         "Addresses are documentation ranges only (192.0.2.0/24, 198.51.100.0/24,",
         "203.0.113.0/24, 2001:db8::/32, MAC 00:00:5e:00:53:xx). IDs assume the",
         "offline seed 0: per address-pair bucket 1, 2, 3, ...",
         "",
-        "Not covered here (test/unit/test_rewrite.c does): the ID counter wrapping",
+        "Not covered here (test/unit/test_ipid.c does): the ID counter wrapping",
         "past 65535, which would take 65536 packets for one pair.",
         "",
         "## Inputs",

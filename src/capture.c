@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 
 #define PCAP_MAGIC_MICRO 0xa1b2c3d4u
 #define PCAP_MAGIC_MICRO_SWAPPED 0xd4c3b2a1u
@@ -230,12 +231,13 @@ static int read_error(struct l2fq_capture_in *in, char *err, size_t errlen)
 	return -1;
 }
 
-static int read_pcapng(struct l2fq_capture_in *in, struct l2fq_record *rec, char *err,
-		       size_t errlen)
+/* Reads the next block whole into in->block: 1 (its length in *len), 0 at
+ * the end of the file, -1 on an error (err set). */
+static int read_block(struct l2fq_capture_in *in, uint32_t *len, char *err, size_t errlen)
 {
 	uint8_t head[L2FQ_PCAPNG_HEAD];
 	char why[200];
-	uint32_t type, len;
+	uint32_t type;
 	size_t n;
 
 	errno = 0;
@@ -249,35 +251,43 @@ static int read_pcapng(struct l2fq_capture_in *in, struct l2fq_record *rec, char
 			"at offset %llu", (unsigned long long)in->offset);
 		return -1;
 	}
-	if (l2fq_pcapng_head(&in->ng, head, &type, &len, why, sizeof(why)) != L2FQ_PCAPNG_OK) {
+	if (l2fq_pcapng_head(&in->ng, head, &type, len, why, sizeof(why)) != L2FQ_PCAPNG_OK) {
 		set_err(err, errlen, "corrupt pcapng block at offset %llu: %s",
 			(unsigned long long)in->offset, why);
 		return -1;
 	}
-	if (len > in->block_cap) {
-		uint8_t *bigger = realloc(in->block, len);
+	if (*len > in->block_cap) {
+		uint8_t *bigger = realloc(in->block, *len);
 
 		if (!bigger) {
-			set_err(err, errlen, "out of memory for a block of %u bytes", (unsigned)len);
+			set_err(err, errlen, "out of memory for a block of %u bytes", (unsigned)*len);
 			return -1;
 		}
 		in->block = bigger;
-		in->block_cap = len;
+		in->block_cap = *len;
 	}
 	memcpy(in->block, head, sizeof(head));
-	n = read_bytes(in, in->block + sizeof(head), len - sizeof(head));
-	if (n < len - sizeof(head)) {
+	n = read_bytes(in, in->block + sizeof(head), *len - sizeof(head));
+	if (n < *len - sizeof(head)) {
 		if (ferror(in->f))
 			return read_error(in, err, errlen);
 		set_err(err, errlen, "truncated pcapng: the file ends inside a block "
 			"(type 0x%08x) at offset %llu: %zu of its %u bytes are there",
 			(unsigned)type, (unsigned long long)in->offset, n + sizeof(head),
-			(unsigned)len);
+			(unsigned)*len);
 		return -1;
 	}
+	return 1;
+}
+
+/* Checks the block in in->block into in->blk: 0, or -1 with err set. */
+static int parse_block(struct l2fq_capture_in *in, uint32_t len, char *err, size_t errlen)
+{
+	char why[200];
+
 	switch (l2fq_pcapng_parse(&in->ng, in->block, len, &in->blk, why, sizeof(why))) {
 	case L2FQ_PCAPNG_OK:
-		break;
+		return 0;
 	case L2FQ_PCAPNG_UNSUPPORTED:
 		set_err(err, errlen, "unsupported pcapng at offset %llu: %s",
 			(unsigned long long)in->offset, why);
@@ -287,8 +297,11 @@ static int read_pcapng(struct l2fq_capture_in *in, struct l2fq_record *rec, char
 			(unsigned long long)in->offset, why);
 		return -1;
 	}
-	in->offset += len;
+}
 
+/* The record for the block just parsed. */
+static void block_record(struct l2fq_capture_in *in, uint32_t len, struct l2fq_record *rec)
+{
 	memset(rec, 0, sizeof(*rec));
 	rec->block = in->block;
 	rec->block_len = len;
@@ -316,6 +329,20 @@ static int read_pcapng(struct l2fq_capture_in *in, struct l2fq_record *rec, char
 		rec->kind = L2FQ_RECORD_OTHER;
 		break;
 	}
+}
+
+static int read_pcapng(struct l2fq_capture_in *in, struct l2fq_record *rec, char *err,
+		       size_t errlen)
+{
+	uint32_t len = 0;
+	int r = read_block(in, &len, err, errlen);
+
+	if (r <= 0)
+		return r;
+	if (parse_block(in, len, err, errlen) != 0)
+		return -1;
+	in->offset += len;
+	block_record(in, len, rec);
 	return 1;
 }
 
@@ -345,7 +372,7 @@ void l2fq_capture_close(struct l2fq_capture_in *in)
 enum out_kind {
 	OUT_PCAP,             /* libpcap's writer, as the input was read */
 	OUT_PCAPNG,           /* every block as read */
-	OUT_PCAP_FROM_PCAPNG, /* classic pcap (nanoseconds) from one interface */
+	OUT_PCAP_FROM_PCAPNG, /* classic pcap (nanoseconds) from one link type */
 };
 
 struct l2fq_capture_out {
@@ -353,7 +380,13 @@ struct l2fq_capture_out {
 	FILE *f;
 	pcap_t *dead;
 	pcap_dumper_t *dumper;
-	int have_iface; /* OUT_PCAP_FROM_PCAPNG: its one interface was written */
+	/* OUT_PCAP_FROM_PCAPNG: */
+	int have_iface;      /* an interface was seen: linktype is set */
+	int linktype;        /* of every interface */
+	uint32_t snaplen;    /* the largest of theirs (0: none becomes 262144) */
+	int header_written;  /* at the first packet, or at the end */
+	uint32_t header_snaplen; /* what the written header says */
+	off_t header_at;     /* where it starts; -1 when f cannot seek */
 };
 
 static int write_failed(char *err, size_t errlen)
@@ -375,6 +408,7 @@ struct l2fq_capture_out *l2fq_capture_create(const struct l2fq_capture_in *in, F
 	out->f = f;
 	if (in->format == L2FQ_CAPTURE_PCAPNG) {
 		out->kind = pcap_from_pcapng ? OUT_PCAP_FROM_PCAPNG : OUT_PCAPNG;
+		out->header_at = ftello(f);
 		return out;
 	}
 	out->kind = OUT_PCAP;
@@ -404,55 +438,123 @@ static void put32le(uint8_t *p, uint32_t v)
 	p[3] = (uint8_t)(v >> 24);
 }
 
-/* Classic pcap from a pcapng interface and its packets: little-endian,
- * version 2.4, nanosecond time stamps, the interface's link type, and its
- * snapshot length (libpcap's 262144 for "no limit"). */
+/* Classic pcap from pcapng: little-endian, version 2.4, nanosecond time
+ * stamps, the interfaces' link type and their largest snapshot length. */
+static int write_pcap_header(struct l2fq_capture_out *out, char *err, size_t errlen)
+{
+	uint8_t h[24];
+
+	put32le(h, PCAP_MAGIC_NANO);
+	put32le(h + 4, 2u | 4u << 16); /* version 2.4 */
+	put32le(h + 8, 0);             /* thiszone */
+	put32le(h + 12, 0);            /* sigfigs */
+	put32le(h + 16, out->snaplen);
+	put32le(h + 20, (uint32_t)out->linktype);
+	if (fwrite(h, 1, sizeof(h), out->f) != sizeof(h))
+		return write_failed(err, errlen);
+	out->header_written = 1;
+	out->header_snaplen = out->snaplen;
+	return 0;
+}
+
+/* The header's snapshot length must cover every interface's and every
+ * packet's captured length, or readers cut packets: raised to snap, in
+ * place when the header is already written (after packets: a later section,
+ * or a packet longer than its interface's snapshot length). */
+static int cover_snaplen(struct l2fq_capture_out *out, uint32_t snap,
+			 const struct l2fq_record *rec, char *err, size_t errlen)
+{
+	uint8_t v[4];
+	off_t end;
+
+	if (snap <= out->snaplen)
+		return 0;
+	out->snaplen = snap;
+	if (!out->header_written)
+		return 0;
+	if (out->header_at < 0 || fflush(out->f) != 0 || (end = ftello(out->f)) < 0 ||
+	    fseeko(out->f, out->header_at + 16, SEEK_SET) != 0) {
+		set_err(err, errlen, "interface %llu needs a snapshot length of %u, larger than "
+			"the %u already written, and the output cannot be rewound to raise it",
+			(unsigned long long)rec->iface, (unsigned)snap,
+			(unsigned)out->header_snaplen);
+		return L2FQ_CAPTURE_CANNOT_HOLD;
+	}
+	put32le(v, snap);
+	if (fwrite(v, 1, sizeof(v), out->f) != sizeof(v) || fflush(out->f) != 0 ||
+	    fseeko(out->f, end, SEEK_SET) != 0)
+		return write_failed(err, errlen);
+	out->header_snaplen = snap;
+	return 0;
+}
+
+/* One pcap file holds one link type: every interface must have the first
+ * one's. The snapshot length becomes the largest (0 or >= 2^31, "no limit":
+ * libpcap's 262144), so that the one header holds every interface's packets. */
+static int add_pcap_interface(struct l2fq_capture_out *out, const struct l2fq_record *rec,
+			      char *err, size_t errlen)
+{
+	uint32_t snap = rec->ng_ifc->snaplen;
+
+	if (snap == 0 || snap >= 0x80000000u)
+		snap = PCAP_DEFAULT_SNAPLEN;
+	if (!out->have_iface) {
+		out->have_iface = 1;
+		out->linktype = rec->linktype;
+	} else if (rec->linktype != out->linktype) {
+		set_err(err, errlen, "the input mixes link types (interface %llu: %d, the first "
+			"interface: %d), which a pcap file cannot hold",
+			(unsigned long long)rec->iface, rec->linktype, out->linktype);
+		return L2FQ_CAPTURE_CANNOT_HOLD;
+	}
+	return cover_snaplen(out, snap, rec, err, errlen);
+}
+
+/* One packet record: time stamp by its interface's if_tsresol and
+ * if_tsoffset, as nanoseconds. libpcap refuses a record longer than 262144
+ * bytes (pcapng allows them): such a packet is CANNOT_HOLD. */
+static int write_pcap_packet(struct l2fq_capture_out *out, const struct l2fq_record *rec,
+			     char *err, size_t errlen)
+{
+	const struct l2fq_pcapng_iface *ifc = rec->ng_ifc;
+	uint8_t h[16];
+	int64_t sec;
+	uint32_t nsec;
+	int r;
+
+	if (l2fq_pcapng_ts_ns(ifc, rec->ng->ts, &sec, &nsec) != 0) {
+		set_err(err, errlen, "interface %llu's time stamps (if_tsresol 0x%02x) "
+			"cannot be written as nanoseconds", (unsigned long long)rec->iface,
+			(unsigned)ifc->tsresol);
+		return L2FQ_CAPTURE_CANNOT_HOLD;
+	}
+	if (rec->caplen > PCAP_DEFAULT_SNAPLEN) {
+		set_err(err, errlen, "a packet of interface %llu has %u bytes captured, more "
+			"than the %u a pcap reader takes", (unsigned long long)rec->iface,
+			(unsigned)rec->caplen, PCAP_DEFAULT_SNAPLEN);
+		return L2FQ_CAPTURE_CANNOT_HOLD;
+	}
+	if ((r = cover_snaplen(out, rec->caplen, rec, err, errlen)) != 0)
+		return r;
+	if (!out->header_written && write_pcap_header(out, err, errlen) != 0)
+		return L2FQ_CAPTURE_WRITE_FAILED;
+	put32le(h, (uint32_t)sec);
+	put32le(h + 4, nsec);
+	put32le(h + 8, rec->caplen);
+	put32le(h + 12, rec->origlen);
+	if (fwrite(h, 1, sizeof(h), out->f) != sizeof(h) ||
+	    fwrite(rec->data, 1, rec->caplen, out->f) != rec->caplen)
+		return write_failed(err, errlen);
+	return 0;
+}
+
 static int write_pcap_from_pcapng(struct l2fq_capture_out *out, const struct l2fq_record *rec,
 				  char *err, size_t errlen)
 {
-	const struct l2fq_pcapng_iface *ifc = rec->ng_ifc;
-	uint8_t h[24];
-
-	if (rec->kind == L2FQ_RECORD_INTERFACE) {
-		uint32_t snap = ifc->snaplen;
-
-		if (out->have_iface) {
-			set_err(err, errlen, "the input has more than one interface (interface %llu: "
-				"link type %d, snapshot length %u), which a pcap file cannot hold",
-				(unsigned long long)rec->iface, rec->linktype, (unsigned)ifc->snaplen);
-			return L2FQ_CAPTURE_CANNOT_HOLD;
-		}
-		out->have_iface = 1;
-		if (snap == 0 || snap >= 0x80000000u)
-			snap = PCAP_DEFAULT_SNAPLEN;
-		put32le(h, PCAP_MAGIC_NANO);
-		put32le(h + 4, 2u | 4u << 16);          /* version 2.4 */
-		put32le(h + 8, 0);                      /* thiszone */
-		put32le(h + 12, 0);                     /* sigfigs */
-		put32le(h + 16, snap);
-		put32le(h + 20, ifc->linktype);
-		if (fwrite(h, 1, 24, out->f) != 24)
-			return write_failed(err, errlen);
-		return 0;
-	}
-	if (rec->kind == L2FQ_RECORD_PACKET) {
-		int64_t sec;
-		uint32_t nsec;
-
-		if (l2fq_pcapng_ts_ns(ifc, rec->ng->ts, &sec, &nsec) != 0) {
-			set_err(err, errlen, "interface %llu's time stamps (if_tsresol 0x%02x) "
-				"cannot be written as nanoseconds", (unsigned long long)rec->iface,
-				(unsigned)ifc->tsresol);
-			return L2FQ_CAPTURE_CANNOT_HOLD;
-		}
-		put32le(h, (uint32_t)sec);
-		put32le(h + 4, nsec);
-		put32le(h + 8, rec->caplen);
-		put32le(h + 12, rec->origlen);
-		if (fwrite(h, 1, 16, out->f) != 16 ||
-		    fwrite(rec->data, 1, rec->caplen, out->f) != rec->caplen)
-			return write_failed(err, errlen);
-	}
+	if (rec->kind == L2FQ_RECORD_INTERFACE)
+		return add_pcap_interface(out, rec, err, errlen);
+	if (rec->kind == L2FQ_RECORD_PACKET)
+		return write_pcap_packet(out, rec, err, errlen);
 	return 0;
 }
 
@@ -495,6 +597,9 @@ int l2fq_capture_finish(struct l2fq_capture_out *out, char *err, size_t errlen)
 		l2fq_capture_abandon(out);
 		return L2FQ_CAPTURE_CANNOT_HOLD;
 	}
+	if (out->kind == OUT_PCAP_FROM_PCAPNG && !out->header_written &&
+	    write_pcap_header(out, err, errlen) != 0)
+		rc = L2FQ_CAPTURE_WRITE_FAILED;
 	if (out->dumper) {
 		/* pcap_dump_close cannot report an fclose error: flush and check first. */
 		if (pcap_dump_flush(out->dumper) != 0 || ferror(pcap_dump_file(out->dumper)))

@@ -13,6 +13,7 @@
 
 #include "l2fragq/atomic_file.h"
 #include "l2fragq/exit_codes.h"
+#include "l2fragq/ipid.h"
 #include "l2fragq/metrics.h"
 #include "l2fragq/notify.h"
 #include "l2fragq/pmtud_sender.h"
@@ -28,7 +29,8 @@ struct worker {
 	pthread_t thread;
 	const atomic_int *stop;
 	atomic_int done;
-	int failed;
+	int rc;        /* enum l2fq_exit from l2fq_queue_run */
+	char msg[256]; /* why it stopped, when rc says it failed */
 };
 
 static void on_wake(int sig)
@@ -40,8 +42,7 @@ static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
 
-	if (l2fq_queue_run(&w->queue, w->stop) != 0)
-		w->failed = 1;
+	w->rc = l2fq_queue_run(&w->queue, w->stop, w->msg, sizeof(w->msg));
 	atomic_store(&w->done, 1);
 	return NULL;
 }
@@ -152,12 +153,13 @@ static void stop_workers(struct worker *workers, unsigned started, atomic_int *s
 	}
 }
 
-static int any_worker_failed(struct worker *workers, unsigned n)
+/* The first worker that stopped on an error, or NULL. */
+static const struct worker *failed_worker(const struct worker *workers, unsigned n)
 {
 	for (unsigned i = 0; i < n; i++)
-		if (atomic_load(&workers[i].done) && workers[i].failed)
-			return 1;
-	return 0;
+		if (atomic_load(&workers[i].done) && workers[i].rc != L2FQ_EXIT_OK)
+			return &workers[i];
+	return NULL;
 }
 
 /* Everything the daemon opens, so one function can close it all. */
@@ -290,8 +292,9 @@ static void print_totals(struct daemon *d)
 		}
 }
 
-/* Until SIGINT/SIGTERM or a failed worker; returns an enum l2fq_exit value. */
-static int supervise(struct daemon *d, sigset_t *wait_set)
+/* Until SIGINT/SIGTERM or a failed worker; returns an enum l2fq_exit value
+ * (msg: the failed worker's reason). */
+static int supervise(struct daemon *d, sigset_t *wait_set, char *msg, size_t msglen)
 {
 	const struct l2fq_options *opts = d->opts;
 	unsigned metrics_interval =
@@ -302,6 +305,7 @@ static int supervise(struct daemon *d, sigset_t *wait_set)
 	for (;;) {
 		struct timespec timeout = { 1, 0 };
 		int sig = sigtimedwait(wait_set, NULL, &timeout);
+		const struct worker *failed;
 
 		if (sig == SIGINT || sig == SIGTERM)
 			return L2FQ_EXIT_OK;
@@ -318,22 +322,23 @@ static int supervise(struct daemon *d, sigset_t *wait_set)
 			write_metrics(opts->metrics_file, d->workers, opts->threads);
 			next_metrics += metrics_interval;
 		}
-		if (any_worker_failed(d->workers, d->started)) {
-			for (unsigned i = 0; i < d->started; i++)
-				if (d->workers[i].failed)
-					fprintf(stderr, "l2fragq: %s\n", d->workers[i].queue.error);
-			return L2FQ_EXIT_FAILURE;
+		if ((failed = failed_worker(d->workers, d->started)) != NULL) {
+			snprintf(msg, msglen, "%s", failed->msg);
+			return failed->rc;
 		}
 	}
 }
 
-static int start_workers(struct daemon *d, atomic_int *stop)
+static int start_workers(struct daemon *d, atomic_int *stop, char *msg, size_t msglen)
 {
 	for (unsigned i = 0; i < d->opts->threads; i++) {
+		int err;
+
 		d->workers[i].stop = stop;
-		if (pthread_create(&d->workers[i].thread, NULL, worker_main, &d->workers[i]) != 0) {
-			fprintf(stderr, "l2fragq: cannot start worker thread %u: %s\n", i,
-				strerror(errno));
+		/* pthread_create returns the error number; errno is not set. */
+		err = pthread_create(&d->workers[i].thread, NULL, worker_main, &d->workers[i]);
+		if (err) {
+			snprintf(msg, msglen, "cannot start worker thread %u: %s", i, strerror(err));
 			return L2FQ_EXIT_FAILURE;
 		}
 		d->started++;
@@ -386,13 +391,15 @@ int l2fq_daemon_run(const struct l2fq_options *opts)
 	pthread_sigmask(SIG_BLOCK, &wait_set, &old_set);
 	sigaction(WAKE_SIGNAL, &wake, NULL);
 
-	rc = start_workers(&d, &stop);
+	rc = start_workers(&d, &stop, msg, sizeof(msg));
 	if (rc == L2FQ_EXIT_OK) {
 		announce(opts);
 		if (opts->metrics_file)
 			write_metrics(opts->metrics_file, d.workers, opts->threads);
-		rc = supervise(&d, &wait_set);
+		rc = supervise(&d, &wait_set, msg, sizeof(msg));
 	}
+	if (rc != L2FQ_EXIT_OK)
+		fprintf(stderr, "l2fragq: %s\n", msg);
 
 	l2fq_notify("STOPPING=1");
 	stop_workers(d.workers, d.started, &stop);

@@ -93,12 +93,7 @@ static int ask(struct l2fq_fdb *f, int bridge_ifindex, const uint8_t *mac, uint1
 
 int l2fq_fdb_port(struct l2fq_fdb *f, int bridge_ifindex, const uint8_t *mac, uint16_t vid)
 {
-	int port;
-
 	if (!f->nl)
 		return -ENOTCONN;
-	port = ask(f, bridge_ifindex, mac, vid);
-	if (port == 0 && vid)
-		port = ask(f, bridge_ifindex, mac, 0);
-	return port;
+	return ask(f, bridge_ifindex, mac, vid);
 }

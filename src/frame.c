@@ -7,6 +7,7 @@
 #include "l2fragq/bytes.h"
 #include "l2fragq/inet_csum.h"
 
+#define FRAG_RESERVED 0x8000u
 #define FRAG_DF 0x4000u
 #define FRAG_MF 0x2000u
 #define FRAG_OFFSET 0x1fffu
@@ -84,6 +85,10 @@ enum l2fq_frame_result l2fq_frame_parse(const uint8_t *pkt, size_t len, struct l
 	f->outer_len = tot;
 	f->outer_hlen = ohl;
 	f->gre_hlen = gre_hlen;
+	f->gre_flags = flags;
+	f->has_key = (flags & GRE_F_KEY) != 0;
+	/* The key follows the checksum field when both are present. */
+	f->key = f->has_key ? l2fq_get32(pkt + ohl + 4 + ((flags & GRE_F_CSUM) ? 4 : 0)) : 0;
 	f->eth_off = off;
 	f->l3_off = next;
 	f->l3_type = type;
@@ -118,6 +123,7 @@ static enum l2fq_inner_result parse_ipv4(const uint8_t *p, size_t avail, struct 
 	ip->src_off = 12;
 	ip->dst_off = 16;
 	ip->df = (frag & FRAG_DF) != 0;
+	ip->reserved_flag = (frag & FRAG_RESERVED) != 0;
 	ip->fragment = (frag & (FRAG_MF | FRAG_OFFSET)) != 0;
 	ip->later_fragment = (frag & FRAG_OFFSET) != 0;
 	ip->ipv6_routing = 0;
@@ -170,6 +176,7 @@ static enum l2fq_inner_result parse_ipv6(const uint8_t *p, size_t avail, struct 
 	ip->src_off = 8;
 	ip->dst_off = 24;
 	ip->df = 0;
+	ip->reserved_flag = 0;
 	ip->fragment = fragment;
 	ip->later_fragment = later;
 	ip->ipv6_routing = routing;

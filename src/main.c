@@ -12,17 +12,24 @@ int main(int argc, char **argv)
 {
 	static struct l2fq_options opts; /* holds the peer table: not on the stack */
 	static struct l2fq_stats stats;
-	char err[256];
+	char msg[256];
 
-	switch (l2fq_options_parse(argc, argv, &opts, err, sizeof(err))) {
+	switch (l2fq_options_parse(argc, argv, &opts, msg, sizeof(msg))) {
 	case L2FQ_PARSE_HELP:
 		fputs(l2fq_options_usage(), stdout);
 		return L2FQ_EXIT_OK;
 	case L2FQ_PARSE_VERSION:
 		printf("l2fragq %s\n", L2FQ_VERSION);
 		return L2FQ_EXIT_OK;
+	case L2FQ_PARSE_SETTINGS: {
+		char settings[512];
+
+		l2fq_options_settings(&opts, settings, sizeof(settings));
+		fputs(settings, stdout);
+		return L2FQ_EXIT_OK;
+	}
 	case L2FQ_PARSE_ERROR:
-		fprintf(stderr, "l2fragq: %s\n", err);
+		fprintf(stderr, "l2fragq: %s\n", msg);
 		return L2FQ_EXIT_USAGE;
 	case L2FQ_PARSE_OK:
 		break;

@@ -80,9 +80,11 @@ size_t l2fq_metrics_format(char *buf, size_t len, const struct l2fq_metrics_queu
 		 "# TYPE l2fragq_pmtud_total counter\n");
 	for (size_t i = 0; i < n; i++)
 		for (int c = L2FQ_CNT_PMTUD_OVERSIZE; c <= L2FQ_CNT_PMTUD_LAST; c++)
-			emit(&o, "l2fragq_pmtud_total{queue=\"%u\",result=\"%s\"} %llu\n",
-			     (unsigned)q[i].queue, l2fq_counter_name((enum l2fq_counter)c) + 6,
-			     (unsigned long long)l2fq_stats_get(q[i].stats, (enum l2fq_counter)c));
+			if (l2fq_counter_name((enum l2fq_counter)c))
+				emit(&o, "l2fragq_pmtud_total{queue=\"%u\",result=\"%s\"} %llu\n",
+				     (unsigned)q[i].queue, l2fq_counter_name((enum l2fq_counter)c) + 6,
+				     (unsigned long long)l2fq_stats_get(q[i].stats,
+									(enum l2fq_counter)c));
 	emit(&o, "# HELP l2fragq_kernel_dropped_total Packets the kernel dropped for this queue "
 		 "(queue_full: queue at maxlen; socket_full: receive buffer full).\n"
 		 "# TYPE l2fragq_kernel_dropped_total counter\n");

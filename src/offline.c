@@ -155,67 +155,97 @@ static int output_finish(struct l2fq_capture_out *out, const char *out_path)
 	return L2FQ_EXIT_OK;
 }
 
-int l2fq_offline_run(const struct l2fq_options *opts, struct l2fq_stats *stats)
+/* The writer for out_path, or NULL after reporting why (the temporary is
+ * gone then). */
+static struct l2fq_capture_out *output_create(const struct l2fq_capture_in *in,
+					      const char *out_path)
+{
+	int to_pcap = l2fq_capture_format(in) == L2FQ_CAPTURE_PCAPNG && wants_pcap(out_path);
+	struct l2fq_capture_out *out = NULL;
+	FILE *f = output_open(out_path);
+	char err[512];
+
+	if (f)
+		out = l2fq_capture_create(in, f, to_pcap, err, sizeof(err));
+	if (f && !out)
+		fprintf(stderr, "l2fragq: %s: %s\n", out_path, err);
+	if (!out)
+		output_done(out_path, 0);
+	return out;
+}
+
+/* A link type the engine does not decode: said once, for the file (pcap) or
+ * for the interface (pcapng). */
+static void warn_pcap_link(const char *in_path, const struct l2fq_capture_in *in)
+{
+	int linktype = l2fq_capture_pcap_linktype(in);
+
+	if (l2fq_capture_format(in) == L2FQ_CAPTURE_PCAP && !l2fq_link_is_known(linktype))
+		fprintf(stderr, "l2fragq: %s: link type %s (%d) is not decoded; packets are copied "
+			"unchanged\n", in_path, link_name(linktype), linktype);
+}
+
+static void warn_interface_link(const char *in_path, const struct l2fq_record *rec)
+{
+	if (rec->kind == L2FQ_RECORD_INTERFACE && !l2fq_link_is_known(rec->linktype))
+		fprintf(stderr, "l2fragq: %s: interface %llu has link type %s (%d), which "
+			"is not decoded; its packets are copied unchanged\n", in_path,
+			(unsigned long long)rec->iface, link_name(rec->linktype), rec->linktype);
+}
+
+/* Every record: judged if a packet, then written to out (if any). Returns an
+ * enum l2fq_exit value; every error is reported. */
+static int process_records(const struct l2fq_options *opts, struct l2fq_capture_in *in,
+			   struct l2fq_capture_out *out, struct l2fq_stats *stats)
 {
 	static struct l2fq_idgen ids; /* 4 KiB: keep it off the stack */
 	const char *in_path = opts->read_path, *out_path = opts->write_path;
-	struct l2fq_capture_out *out = NULL;
-	struct l2fq_capture_in *in;
 	struct l2fq_record rec;
-	char err[512], line[512];
-	int rc = L2FQ_EXIT_OK, r;
+	char err[512];
+	int r;
 
 	l2fq_idgen_init(&ids, 0);
+	while ((r = l2fq_capture_read(in, &rec, err, sizeof(err))) == 1) {
+		if (rec.kind == L2FQ_RECORD_PACKET)
+			judge(&rec, &opts->peers, &ids, stats);
+		warn_interface_link(in_path, &rec);
+		if (!out)
+			continue;
+		r = l2fq_capture_write(out, &rec, err, sizeof(err));
+		if (r == L2FQ_CAPTURE_CANNOT_HOLD)
+			return cannot_hold(out_path, err);
+		if (r != 0) {
+			fprintf(stderr, "l2fragq: %s: %s\n", out_path, err);
+			return L2FQ_EXIT_FAILURE;
+		}
+	}
+	if (r < 0) {
+		fprintf(stderr, "l2fragq: %s: %s (after %llu packets)\n", in_path, err,
+			(unsigned long long)l2fq_stats_get(stats, L2FQ_CNT_PACKETS));
+		return L2FQ_EXIT_FAILURE;
+	}
+	return L2FQ_EXIT_OK;
+}
+
+int l2fq_offline_run(const struct l2fq_options *opts, struct l2fq_stats *stats)
+{
+	const char *in_path = opts->read_path, *out_path = opts->write_path;
+	struct l2fq_capture_out *out = NULL;
+	struct l2fq_capture_in *in;
+	char err[512], line[512];
+	int rc;
+
 	in = l2fq_capture_open(in_path, err, sizeof(err));
 	if (!in) {
 		fprintf(stderr, "l2fragq: %s\n", err);
 		return L2FQ_EXIT_FAILURE;
 	}
-	if (out_path) {
-		int to_pcap = l2fq_capture_format(in) == L2FQ_CAPTURE_PCAPNG && wants_pcap(out_path);
-		FILE *f = output_open(out_path);
-
-		if (f)
-			out = l2fq_capture_create(in, f, to_pcap, err, sizeof(err));
-		if (f && !out)
-			fprintf(stderr, "l2fragq: %s: %s\n", out_path, err);
-		if (!out) {
-			output_done(out_path, 0);
-			l2fq_capture_close(in);
-			return L2FQ_EXIT_FAILURE;
-		}
+	if (out_path && !(out = output_create(in, out_path))) {
+		l2fq_capture_close(in);
+		return L2FQ_EXIT_FAILURE;
 	}
-	if (l2fq_capture_format(in) == L2FQ_CAPTURE_PCAP &&
-	    !l2fq_link_is_known(l2fq_capture_pcap_linktype(in)))
-		fprintf(stderr, "l2fragq: %s: link type %s (%d) is not decoded; packets are copied "
-			"unchanged\n", in_path, link_name(l2fq_capture_pcap_linktype(in)),
-			l2fq_capture_pcap_linktype(in));
-
-	while ((r = l2fq_capture_read(in, &rec, err, sizeof(err))) == 1) {
-		if (rec.kind == L2FQ_RECORD_PACKET)
-			judge(&rec, &opts->peers, &ids, stats);
-		else if (rec.kind == L2FQ_RECORD_INTERFACE && !l2fq_link_is_known(rec.linktype))
-			fprintf(stderr, "l2fragq: %s: interface %llu has link type %s (%d), which "
-				"is not decoded; its packets are copied unchanged\n", in_path,
-				(unsigned long long)rec.iface, link_name(rec.linktype), rec.linktype);
-		if (!out)
-			continue;
-		r = l2fq_capture_write(out, &rec, err, sizeof(err));
-		if (r == L2FQ_CAPTURE_CANNOT_HOLD) {
-			rc = cannot_hold(out_path, err);
-			break;
-		}
-		if (r != 0) {
-			fprintf(stderr, "l2fragq: %s: %s\n", out_path, err);
-			rc = L2FQ_EXIT_FAILURE;
-			break;
-		}
-	}
-	if (r < 0 && rc == L2FQ_EXIT_OK) {
-		fprintf(stderr, "l2fragq: %s: %s (after %llu packets)\n", in_path, err,
-			(unsigned long long)l2fq_stats_get(stats, L2FQ_CNT_PACKETS));
-		rc = L2FQ_EXIT_FAILURE;
-	}
+	warn_pcap_link(in_path, in);
+	rc = process_records(opts, in, out, stats);
 	l2fq_capture_close(in);
 	if (out) {
 		if (rc == L2FQ_EXIT_OK)

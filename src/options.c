@@ -24,6 +24,7 @@ enum {
 	OPT_PMTUD_MARK,
 	OPT_PMTUD_FLOW_INTERVAL,
 	OPT_PMTUD_RATE,
+	OPT_PRINT_SETTINGS,
 };
 
 /* Every long option. A daemon-only option makes no sense with --read: the
@@ -58,6 +59,7 @@ static const struct option_spec long_options[] = {
 	{ "metrics-file", required_argument, OPT_METRICS_FILE, DAEMON_ONLY },
 	{ "read", required_argument, 'r', ANY_MODE },
 	{ "write", required_argument, 'w', ANY_MODE },
+	{ "print-settings", no_argument, OPT_PRINT_SETTINGS, ANY_MODE },
 	{ "help", no_argument, 'h', ANY_MODE },
 	{ "version", no_argument, 'V', ANY_MODE },
 };
@@ -109,10 +111,13 @@ static const char usage_text[] =
 	"  -r, --read FILE         read pcap or pcapng FILE ('-' for stdin)\n"
 	"  -w, --write FILE        write the result to FILE ('-' for stdout) in the\n"
 	"                          input's format (a .pcap name: pcap from a pcapng of\n"
-	"                          one interface); without -w only the summary is printed\n"
+	"                          one link type); without -w only the summary is printed\n"
 	"Both:\n"
 	"      --peer ADDR[/LEN]   only rewrite (and with --pmtud, answer) GRE to this\n"
 	"                          IPv4 peer or prefix; repeatable (default: any)\n"
+	"      --print-settings    check the other options, print the daemon settings\n"
+	"                          they give as key=value lines (defaults where not\n"
+	"                          given) and exit; nothing else is done\n"
 	"  -h, --help              show this help\n"
 	"  -V, --version           show the version\n"
 	"\n"
@@ -124,29 +129,30 @@ const char *l2fq_options_usage(void)
 	return usage_text;
 }
 
-/* One run of l2fq_options_parse: where the results and the error go, and what
+/* One run of l2fq_options_parse: where the results and the message go, and what
  * the checks after the last option need. */
 struct parser {
 	struct l2fq_options *o;
 	char **argv;
-	char *err;
-	size_t errlen;
+	char *msg;
+	size_t msglen;
 	const char *daemon_only_name; /* the first daemon-only option given */
 	const char *pmtud_detail;     /* the last --pmtud-* setting given */
+	int print_settings;           /* --print-settings given */
 };
 
 __attribute__((format(printf, 2, 3)))
 static enum l2fq_parse_result fail(struct parser *p, const char *fmt, ...)
 {
-	char *err = p->err;
-	size_t errlen = p->errlen;
+	char *msg = p->msg;
+	size_t msglen = p->msglen;
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
+	vsnprintf(msg, msglen, fmt, ap);
 	va_end(ap);
 	/* Arguments are echoed: keep the message on one printable line. */
-	for (char *c = err; errlen && *c; c++)
+	for (char *c = msg; msglen && *c; c++)
 		if ((unsigned char)*c < 0x20 || *c == 0x7f)
 			*c = '?';
 	return L2FQ_PARSE_ERROR;
@@ -160,11 +166,11 @@ static int parse_number(const char *s, int base, unsigned long min, unsigned lon
 	unsigned long v;
 
 	if (*s < '0' || *s > '9')
-		return -1;
+		return -EINVAL;
 	errno = 0;
 	v = strtoul(s, &end, base);
 	if (errno || *end != '\0' || v < min || v > max)
-		return -1;
+		return -EINVAL;
 	*out = v;
 	return 0;
 }
@@ -182,11 +188,11 @@ static int parse_size(const char *s, unsigned long min, unsigned long max, unsig
 	unsigned shift = 0;
 
 	if (*s < '0' || *s > '9')
-		return -1;
+		return -EINVAL;
 	errno = 0;
 	v = strtoull(s, &end, 10);
 	if (errno)
-		return -1;
+		return -EINVAL;
 	switch (*end) {
 	case 'k': case 'K': shift = 10; end++; break;
 	case 'm': case 'M': shift = 20; end++; break;
@@ -194,10 +200,10 @@ static int parse_size(const char *s, unsigned long min, unsigned long max, unsig
 	default: break;
 	}
 	if (*end != '\0' || v > (max >> shift))
-		return -1;
+		return -EINVAL;
 	v <<= shift;
 	if (v < min)
-		return -1;
+		return -EINVAL;
 	*out = (unsigned long)v;
 	return 0;
 }
@@ -427,6 +433,9 @@ static enum l2fq_parse_result apply_option(struct parser *p, int c, const char *
 	case 'w':
 		o->write_path = arg;
 		return L2FQ_PARSE_OK;
+	case OPT_PRINT_SETTINGS:
+		p->print_settings = 1;
+		return L2FQ_PARSE_OK;
 	case 'h':
 		return L2FQ_PARSE_HELP;
 	case 'V':
@@ -463,16 +472,16 @@ static enum l2fq_parse_result check_combination(struct parser *p, int argc)
 }
 
 enum l2fq_parse_result l2fq_options_parse(int argc, char **argv, struct l2fq_options *o,
-					  char *err, size_t errlen)
+					  char *msg, size_t msglen)
 {
-	struct parser p = { .o = o, .argv = argv, .err = err, .errlen = errlen };
+	struct parser p = { .o = o, .argv = argv, .msg = msg, .msglen = msglen };
 	struct option getopt_options[OPTION_COUNT + 1];
 	enum l2fq_parse_result r;
 	int c;
 
 	set_defaults(o);
-	if (errlen)
-		err[0] = '\0';
+	if (msglen)
+		msg[0] = '\0';
 	getopt_table(getopt_options);
 	optind = 0; /* glibc: full re-initialisation, so parsing can run again */
 	opterr = 0;
@@ -483,5 +492,21 @@ enum l2fq_parse_result l2fq_options_parse(int argc, char **argv, struct l2fq_opt
 		if (r != L2FQ_PARSE_OK)
 			return r;
 	}
-	return check_combination(&p, argc);
+	r = check_combination(&p, argc);
+	if (r == L2FQ_PARSE_OK && p.print_settings)
+		return L2FQ_PARSE_SETTINGS;
+	return r;
+}
+
+int l2fq_options_settings(const struct l2fq_options *o, char *buf, size_t len)
+{
+	return snprintf(buf, len,
+			"queue=%u\nthreads=%u\nbatch=%u\nrcvbuf=%lu\nqueue-maxlen=%lu\n"
+			"fail-open=%d\ngso=%d\nstats-interval=%u\n"
+			"pmtud=%d\npmtud-mtu=%u\npmtud-mark=0x%lx\n"
+			"pmtud-flow-interval=%u\npmtud-rate=%u\n",
+			(unsigned)o->queue, o->threads, o->batch, (unsigned long)o->rcvbuf,
+			(unsigned long)o->queue_maxlen, o->fail_open, o->gso, o->stats_interval,
+			o->pmtud, o->pmtud_mtu, (unsigned long)o->pmtud_mark,
+			o->pmtud_flow_interval_ms, o->pmtud_rate);
 }

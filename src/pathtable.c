@@ -6,9 +6,13 @@
  * RTNLGRP_IPV4_ROUTE and RTNLGRP_IPV4_IFADDR whose messages only say "something
  * changed" (they are never parsed beyond that), and one for our own requests,
  * so that a dump never interleaves with notifications. A rebuild reads
- * everything again: a link dump (every gretap with its local, remote, master
- * and names; the master only counts when it is a bridge), then one
- * RTM_GETROUTE per remote, whose RTA_METRICS carry the route's MTU, its lock
+ * everything again: a link dump (every gretap with its local, remote, sent
+ * key and flags, bound device, master and names; the master only counts when
+ * it is a bridge, whose vlan_filtering and VLAN protocol we keep), when some
+ * bridge filters VLANs a second dump of family AF_BRIDGE for the ports'
+ * PVIDs (a `bridge vlan add/del` is announced on RTNLGRP_LINK by
+ * br_ifinfo_notify(); RTNLGRP_BRVLAN, where the kernel has it, carries the
+ * newer RTM_NEWVLAN/RTM_DELVLAN changes), then one RTM_GETROUTE per remote, whose RTA_METRICS carry the route's MTU, its lock
  * bit and a cached PMTU exception (rt_fill_info() in net/ipv4/route.c puts
  * rt_pmtu over RTAX_MTU); without a metric the MTU of the route's device is
  * the path MTU. PMTU exceptions come and go without a notification, hence the
@@ -35,7 +39,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
 #include <libmnl/libmnl.h>
+#include <linux/if_bridge.h>
 #include <linux/if_link.h>
 #include <linux/if_tunnel.h>
 #include <linux/rtnetlink.h>
@@ -62,6 +68,11 @@ struct pt_link {
 	uint32_t local, remote; /* gretap, network order */
 	uint32_t gre_link; /* IFLA_GRE_LINK: the underlay device it is bound to */
 	uint32_t fwmark;   /* IFLA_GRE_FWMARK */
+	uint32_t okey;     /* gretap: IFLA_GRE_OKEY, host order */
+	uint16_t oflags;   /* gretap: IFLA_GRE_OFLAGS, host order */
+	uint8_t vlan_filtering; /* bridge: IFLA_BR_VLAN_FILTERING */
+	uint16_t vlan_proto;    /* bridge: IFLA_BR_VLAN_PROTOCOL, host order */
+	uint16_t pvid;     /* a bridge port: its PVID (the AF_BRIDGE dump), 0 = none */
 	char name[IF_NAMESIZE];
 };
 
@@ -123,6 +134,22 @@ static int pt_u32(const struct nlattr *a, uint32_t *v)
 	return 0;
 }
 
+static int pt_u16(const struct nlattr *a, uint16_t *v)
+{
+	if (!a || mnl_attr_validate(a, MNL_TYPE_U16) < 0)
+		return -1;
+	*v = mnl_attr_get_u16(a);
+	return 0;
+}
+
+static int pt_u8(const struct nlattr *a, uint8_t *v)
+{
+	if (!a || mnl_attr_validate(a, MNL_TYPE_U8) < 0)
+		return -1;
+	*v = mnl_attr_get_u8(a);
+	return 0;
+}
+
 /* Copies a string attribute into dst (size IF_NAMESIZE); "" when absent. */
 static void pt_str(const struct nlattr *a, char *dst, size_t size)
 {
@@ -138,13 +165,53 @@ static void pt_str(const struct nlattr *a, char *dst, size_t size)
 	dst[n] = '\0';
 }
 
+/* A gretap's IFLA_INFO_DATA (ipgre_fill_info() in net/ipv4/ip_gre.c). */
+static void pt_parse_gre(const struct nlattr *data, struct pt_link *l)
+{
+	const struct nlattr *gre[IFLA_GRE_MAX + 1] = {0};
+	struct pt_tb t = {gre, IFLA_GRE_MAX};
+	uint32_t v;
+	uint16_t f;
+
+	if (mnl_attr_parse_nested(data, pt_attr_cb, &t) < 0)
+		return;
+	/* Addresses travel in network order (nla_put_in_addr): keep them so. */
+	if (pt_u32(gre[IFLA_GRE_LOCAL], &v) == 0)
+		l->local = v;
+	if (pt_u32(gre[IFLA_GRE_REMOTE], &v) == 0)
+		l->remote = v;
+	if (pt_u32(gre[IFLA_GRE_LINK], &v) == 0)
+		l->gre_link = v;
+	if (pt_u32(gre[IFLA_GRE_FWMARK], &v) == 0)
+		l->fwmark = v;
+	/* Key and flags are be32/be16 (nla_put_be32/be16): host order here. */
+	if (pt_u32(gre[IFLA_GRE_OKEY], &v) == 0)
+		l->okey = ntohl(v);
+	if (pt_u16(gre[IFLA_GRE_OFLAGS], &f) == 0)
+		l->oflags = ntohs(f);
+}
+
+/* A bridge's IFLA_INFO_DATA (br_fill_info() in net/bridge/br_netlink.c). */
+static void pt_parse_bridge(const struct nlattr *data, struct pt_link *l)
+{
+	const struct nlattr *br[IFLA_BR_MAX + 1] = {0};
+	struct pt_tb t = {br, IFLA_BR_MAX};
+	uint16_t proto;
+
+	l->vlan_proto = 0x8100; /* ETH_P_8021Q, the kernel's default */
+	if (mnl_attr_parse_nested(data, pt_attr_cb, &t) < 0)
+		return;
+	(void)pt_u8(br[IFLA_BR_VLAN_FILTERING], &l->vlan_filtering);
+	if (pt_u16(br[IFLA_BR_VLAN_PROTOCOL], &proto) == 0)
+		l->vlan_proto = ntohs(proto);
+}
+
 /* One RTM_NEWLINK (family AF_UNSPEC) into *l. Returns 0, or -1 when the
  * message is not a usable link. */
 static int pt_parse_link(const struct nlmsghdr *nlh, struct pt_link *l)
 {
 	const struct nlattr *tb[IFLA_MAX + 1] = {0};
 	const struct nlattr *info[IFLA_INFO_MAX + 1] = {0};
-	const struct nlattr *gre[IFLA_GRE_MAX + 1] = {0};
 	struct pt_tb t = {tb, IFLA_MAX};
 	const struct ifinfomsg *ifi;
 	uint32_t v;
@@ -179,21 +246,50 @@ static int pt_parse_link(const struct nlmsghdr *nlh, struct pt_link *l)
 		else if (strcmp(kind, "gretap") == 0)
 			l->kind = PT_KIND_GRETAP;
 	}
-	if (l->kind != PT_KIND_GRETAP || !info[IFLA_INFO_DATA] ||
+	if (l->kind == PT_KIND_BRIDGE)
+		l->vlan_proto = 0x8100; /* also when the bridge sends no IFLA_INFO_DATA */
+	if (l->kind == PT_KIND_OTHER || !info[IFLA_INFO_DATA] ||
 	    mnl_attr_validate(info[IFLA_INFO_DATA], MNL_TYPE_NESTED) < 0)
 		return 0;
-	t = (struct pt_tb){gre, IFLA_GRE_MAX};
-	if (mnl_attr_parse_nested(info[IFLA_INFO_DATA], pt_attr_cb, &t) < 0)
-		return 0;
-	/* Addresses travel in network order (nla_put_in_addr): keep them so. */
-	if (pt_u32(gre[IFLA_GRE_LOCAL], &v) == 0)
-		l->local = v;
-	if (pt_u32(gre[IFLA_GRE_REMOTE], &v) == 0)
-		l->remote = v;
-	if (pt_u32(gre[IFLA_GRE_LINK], &v) == 0)
-		l->gre_link = v;
-	if (pt_u32(gre[IFLA_GRE_FWMARK], &v) == 0)
-		l->fwmark = v;
+	if (l->kind == PT_KIND_GRETAP)
+		pt_parse_gre(info[IFLA_INFO_DATA], l);
+	else
+		pt_parse_bridge(info[IFLA_INFO_DATA], l);
+	return 0;
+}
+
+/* One RTM_NEWLINK of family AF_BRIDGE (br_fill_ifinfo(), asked with
+ * RTEXT_FILTER_BRVLAN): the port's ifindex and the VLAN its
+ * IFLA_BRIDGE_VLAN_INFO entries flag BRIDGE_VLAN_INFO_PVID (0 = none).
+ * Returns 0, or -1 when the message is not such a link. */
+static int pt_parse_port_pvid(const struct nlmsghdr *nlh, int *ifindex, uint16_t *pvid)
+{
+	const struct nlattr *tb[IFLA_MAX + 1] = {0};
+	struct pt_tb t = {tb, IFLA_MAX};
+	const struct ifinfomsg *ifi;
+	const struct nlattr *a;
+
+	if (nlh->nlmsg_type != RTM_NEWLINK || mnl_nlmsg_get_payload_len(nlh) < sizeof(*ifi))
+		return -1;
+	ifi = mnl_nlmsg_get_payload(nlh);
+	if (ifi->ifi_family != AF_BRIDGE || ifi->ifi_index <= 0)
+		return -1;
+	if (mnl_attr_parse(nlh, sizeof(*ifi), pt_attr_cb, &t) < 0)
+		return -1;
+	*ifindex = ifi->ifi_index;
+	*pvid = 0;
+	if (!tb[IFLA_AF_SPEC] || mnl_attr_validate(tb[IFLA_AF_SPEC], MNL_TYPE_NESTED) < 0)
+		return 0; /* a port without VLANs */
+	mnl_attr_for_each_nested(a, tb[IFLA_AF_SPEC]) {
+		const struct bridge_vlan_info *vi;
+
+		if (mnl_attr_get_type(a) != IFLA_BRIDGE_VLAN_INFO ||
+		    mnl_attr_get_payload_len(a) != sizeof(*vi))
+			continue;
+		vi = mnl_attr_get_payload(a);
+		if (vi->flags & BRIDGE_VLAN_INFO_PVID)
+			*pvid = vi->vid;
+	}
 	return 0;
 }
 
@@ -234,6 +330,7 @@ static int pt_parse_route(const struct nlmsghdr *nlh, struct pt_route *r)
 struct pt_call {
 	struct l2fq_pathtable *pt;
 	int kerr;            /* the kernel's NLMSG_ERROR, positive; 0 = none */
+	int port_dump;       /* RTM_NEWLINKs are AF_BRIDGE ports: PVIDs */
 	int got_route;
 	struct pt_route route;
 };
@@ -253,11 +350,28 @@ static int pt_links_add(struct l2fq_pathtable *pt, const struct pt_link *l)
 	return 0;
 }
 
+static struct pt_link *pt_find_link(struct l2fq_pathtable *pt, int ifindex)
+{
+	size_t i;
+
+	for (i = 0; i < pt->nlinks; i++)
+		if (pt->links[i].ifindex == ifindex)
+			return &pt->links[i];
+	return NULL;
+}
+
 static int pt_data_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct pt_call *c = data;
 
-	if (nlh->nlmsg_type == RTM_NEWLINK) {
+	if (nlh->nlmsg_type == RTM_NEWLINK && c->port_dump) {
+		struct pt_link *l;
+		uint16_t pvid;
+		int ifindex;
+
+		if (pt_parse_port_pvid(nlh, &ifindex, &pvid) == 0 && (l = pt_find_link(c->pt, ifindex)))
+			l->pvid = pvid;
+	} else if (nlh->nlmsg_type == RTM_NEWLINK) {
 		struct pt_link l;
 
 		if (pt_parse_link(nlh, &l) == 0 && pt_links_add(c->pt, &l) < 0) {
@@ -333,23 +447,33 @@ static int pt_request(struct l2fq_pathtable *pt, struct pt_call *c)
 	return ret < 0 ? -1 : 0;
 }
 
-/* Dumps every link into pt->links. Returns 0 or -1 (errno). */
-static int pt_dump_links(struct l2fq_pathtable *pt)
+/* One RTM_GETLINK dump: family AF_UNSPEC fills pt->links (emptied first),
+ * family AF_BRIDGE sets the PVIDs of the ports in it. Returns 0 or -1
+ * (errno). */
+static int pt_dump(struct l2fq_pathtable *pt, unsigned char family)
 {
 	int tries;
 
 	for (tries = 0;; tries++) {
 		struct nlmsghdr *nlh = mnl_nlmsg_put_header(pt->buf);
 		struct ifinfomsg *ifi;
-		struct pt_call c = {.pt = pt};
+		struct pt_call c = {.pt = pt, .port_dump = family == AF_BRIDGE};
+		size_t i;
 
 		nlh->nlmsg_type = RTM_GETLINK;
 		nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
 		ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
-		ifi->ifi_family = AF_UNSPEC;
-		/* We need no counters: smaller messages (ignored by old kernels). */
-		mnl_attr_put_u32(nlh, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
-		pt->nlinks = 0;
+		ifi->ifi_family = family;
+		/* Links: no counters, smaller messages (ignored by old kernels).
+		 * Ports: every VLAN on its own, flags PVID (not the _COMPRESSED
+		 * ranges). */
+		mnl_attr_put_u32(nlh, IFLA_EXT_MASK,
+				 c.port_dump ? RTEXT_FILTER_BRVLAN : RTEXT_FILTER_SKIP_STATS);
+		if (c.port_dump)
+			for (i = 0; i < pt->nlinks; i++)
+				pt->links[i].pvid = 0;
+		else
+			pt->nlinks = 0;
 		if (pt_request(pt, &c) < 0) {
 			/* EINTR: the dump was interrupted by a change, read it again. */
 			if (errno == EINTR && tries + 1 < PT_DUMP_TRIES)
@@ -362,16 +486,6 @@ static int pt_dump_links(struct l2fq_pathtable *pt)
 		}
 		return 0;
 	}
-}
-
-static const struct pt_link *pt_find_link(const struct l2fq_pathtable *pt, int ifindex)
-{
-	size_t i;
-
-	for (i = 0; i < pt->nlinks; i++)
-		if (pt->links[i].ifindex == ifindex)
-			return &pt->links[i];
-	return NULL;
 }
 
 /* The path MTU to l's remote as the kernel would route the gretap's packets
@@ -458,6 +572,52 @@ static void pt_log_failure(struct l2fq_pathtable *pt, const char *what, int err)
 		what, strerror(err), pt->shared.n);
 }
 
+/* Dumps the links, then, when a bridge filters VLANs, its ports' PVIDs.
+ * Returns 0, or -1 (logged once). */
+static int pt_read_links(struct l2fq_pathtable *pt)
+{
+	size_t i;
+
+	pt->links_oom = 0;
+	if (pt_dump(pt, AF_UNSPEC) < 0) {
+		pt_log_failure(pt, pt->links_oom ? "link dump (out of memory)" : "link dump (RTM_GETLINK)",
+			       errno);
+		return -1;
+	}
+	for (i = 0; i < pt->nlinks; i++) {
+		if (pt->links[i].kind == PT_KIND_BRIDGE && pt->links[i].vlan_filtering) {
+			if (pt_dump(pt, AF_BRIDGE) == 0)
+				return 0;
+			pt_log_failure(pt, "bridge port dump (RTM_GETLINK AF_BRIDGE)", errno);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* The path of gretap l (with a remote): identity, names and its bridge. */
+static void pt_fill_path(struct l2fq_pathtable *pt, const struct pt_link *l, struct l2fq_path *p)
+{
+	const struct pt_link *m = l->master ? pt_find_link(pt, l->master) : NULL;
+
+	memset(p, 0, sizeof(*p));
+	p->local = l->local;
+	p->remote = l->remote;
+	p->okey = l->okey;
+	p->oflags = l->oflags;
+	p->link = (int)l->gre_link;
+	p->gretap_ifindex = l->ifindex;
+	memcpy(p->gretap, l->name, sizeof(p->gretap));
+	if (m && m->kind == PT_KIND_BRIDGE) {
+		p->bridge_ifindex = m->ifindex;
+		memcpy(p->bridge, m->name, sizeof(p->bridge));
+		p->vlan_filtering = m->vlan_filtering;
+		p->vlan_proto = m->vlan_proto;
+		/* Without filtering the bridge ignores the PVID it still keeps. */
+		p->pvid = m->vlan_filtering ? l->pvid : 0;
+	}
+}
+
 /* Reads links and routes into pt->build and publishes it. Returns 0, or -1
  * (logged once) with the last table kept. */
 static int pt_rebuild(struct l2fq_pathtable *pt)
@@ -465,36 +625,17 @@ static int pt_rebuild(struct l2fq_pathtable *pt)
 	struct l2fq_path_snapshot *s = &pt->build;
 	size_t i, ngretap = 0;
 
-	pt->links_oom = 0;
-	if (pt_dump_links(pt) < 0) {
-		pt_log_failure(pt, pt->links_oom ? "link dump (out of memory)" : "link dump (RTM_GETLINK)",
-			       errno);
+	if (pt_read_links(pt) < 0)
 		return -1;
-	}
 	s->n = 0;
 	for (i = 0; i < pt->nlinks; i++) {
 		const struct pt_link *l = &pt->links[i];
-		struct l2fq_path *p;
 
 		if (l->kind != PT_KIND_GRETAP || l->remote == 0)
 			continue;
 		ngretap++;
-		if (s->n == L2FQ_MAX_PATHS)
-			continue;
-		p = &s->paths[s->n++];
-		memset(p, 0, sizeof(*p));
-		p->local = l->local;
-		p->remote = l->remote;
-		p->gretap_ifindex = l->ifindex;
-		memcpy(p->gretap, l->name, sizeof(p->gretap));
-		if (l->master) {
-			const struct pt_link *m = pt_find_link(pt, l->master);
-
-			if (m && m->kind == PT_KIND_BRIDGE) {
-				p->bridge_ifindex = m->ifindex;
-				memcpy(p->bridge, m->name, sizeof(p->bridge));
-			}
-		}
+		if (s->n < L2FQ_MAX_PATHS)
+			pt_fill_path(pt, l, &s->paths[s->n++]);
 	}
 	for (i = 0; i < s->n; i++) {
 		const struct l2fq_path *p = &s->paths[i];
@@ -624,14 +765,61 @@ static void pt_free(struct l2fq_pathtable *pt)
 	free(pt);
 }
 
-int l2fq_pathtable_start(struct l2fq_pathtable **ptp, unsigned refresh_s, char *msg, size_t msglen)
+/* The subscribed socket. Returns 0, or -1 with msg set. */
+static int pt_open_events(struct l2fq_pathtable *pt, char *msg, size_t msglen)
 {
 	static const unsigned groups[] = {RTNLGRP_LINK, RTNLGRP_IPV4_ROUTE, RTNLGRP_IPV4_IFADDR};
-	struct l2fq_pathtable *pt;
-	struct timeval tv = {.tv_sec = PT_REQ_TIMEOUT_S};
+	unsigned brvlan = RTNLGRP_BRVLAN;
 	int rcvbuf = PT_EVENT_RCVBUF;
-	sigset_t all, old;
 	size_t i;
+
+	pt->ev = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	if (!pt->ev || mnl_socket_bind(pt->ev, 0, MNL_SOCKET_AUTOPID) < 0) {
+		snprintf(msg, msglen, "path table: rtnetlink socket: %s", strerror(errno));
+		return -1;
+	}
+	for (i = 0; i < sizeof(groups) / sizeof(groups[0]); i++) {
+		unsigned g = groups[i];
+
+		if (mnl_socket_setsockopt(pt->ev, NETLINK_ADD_MEMBERSHIP, &g, sizeof(g)) < 0) {
+			snprintf(msg, msglen, "path table: rtnetlink group %u: %s", g, strerror(errno));
+			return -1;
+		}
+	}
+	/* Best effort: an older kernel may lack RTNLGRP_BRVLAN, and
+	 * `bridge vlan add/del` is announced on RTNLGRP_LINK anyway. */
+	(void)mnl_socket_setsockopt(pt->ev, NETLINK_ADD_MEMBERSHIP, &brvlan, sizeof(brvlan));
+	/* Best effort: an overrun only costs a full rebuild. */
+	(void)setsockopt(mnl_socket_get_fd(pt->ev), SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+	return 0;
+}
+
+/* The request socket and the stop eventfd. Returns 0, or -1 with msg set. */
+static int pt_open_requests(struct l2fq_pathtable *pt, char *msg, size_t msglen)
+{
+	struct timeval tv = {.tv_sec = PT_REQ_TIMEOUT_S};
+
+	pt->req = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
+	if (!pt->req || mnl_socket_bind(pt->req, 0, MNL_SOCKET_AUTOPID) < 0 ||
+	    setsockopt(mnl_socket_get_fd(pt->req), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0) {
+		snprintf(msg, msglen, "path table: rtnetlink socket: %s", strerror(errno));
+		return -1;
+	}
+	pt->req_portid = mnl_socket_get_portid(pt->req);
+	pt->seq = (unsigned)time(NULL);
+
+	pt->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (pt->stop_fd < 0) {
+		snprintf(msg, msglen, "path table: eventfd: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int l2fq_pathtable_start(struct l2fq_pathtable **ptp, unsigned refresh_s, char *msg, size_t msglen)
+{
+	struct l2fq_pathtable *pt;
+	sigset_t all, old;
 	int err;
 
 	*ptp = NULL;
@@ -644,37 +832,8 @@ int l2fq_pathtable_start(struct l2fq_pathtable **ptp, unsigned refresh_s, char *
 	pt->refresh_s = refresh_s;
 	pthread_mutex_init(&pt->lock, NULL);
 	atomic_init(&pt->generation, 0);
-
-	pt->ev = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC | SOCK_NONBLOCK);
-	if (!pt->ev || mnl_socket_bind(pt->ev, 0, MNL_SOCKET_AUTOPID) < 0) {
-		snprintf(msg, msglen, "path table: rtnetlink socket: %s", strerror(errno));
+	if (pt_open_events(pt, msg, msglen) < 0 || pt_open_requests(pt, msg, msglen) < 0)
 		goto fail;
-	}
-	for (i = 0; i < sizeof(groups) / sizeof(groups[0]); i++) {
-		unsigned g = groups[i];
-
-		if (mnl_socket_setsockopt(pt->ev, NETLINK_ADD_MEMBERSHIP, &g, sizeof(g)) < 0) {
-			snprintf(msg, msglen, "path table: rtnetlink group %u: %s", g, strerror(errno));
-			goto fail;
-		}
-	}
-	/* Best effort: an overrun only costs a full rebuild. */
-	(void)setsockopt(mnl_socket_get_fd(pt->ev), SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
-
-	pt->req = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
-	if (!pt->req || mnl_socket_bind(pt->req, 0, MNL_SOCKET_AUTOPID) < 0 ||
-	    setsockopt(mnl_socket_get_fd(pt->req), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0) {
-		snprintf(msg, msglen, "path table: rtnetlink socket: %s", strerror(errno));
-		goto fail;
-	}
-	pt->req_portid = mnl_socket_get_portid(pt->req);
-	pt->seq = (unsigned)time(NULL);
-
-	pt->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (pt->stop_fd < 0) {
-		snprintf(msg, msglen, "path table: eventfd: %s", strerror(errno));
-		goto fail;
-	}
 
 	/* The first table, before anyone looks. A failure is logged and the
 	 * thread tries again soon: the daemon runs on without paths. */
@@ -711,14 +870,42 @@ void l2fq_pathtable_stop(struct l2fq_pathtable *pt)
 	pt_free(pt);
 }
 
-int l2fq_pathtable_lookup(struct l2fq_pathtable *pt, struct l2fq_path_reader *r, uint32_t saddr,
-			  uint32_t daddr, struct l2fq_path *out)
+static int pt_path_carries(const struct l2fq_path *p, const struct l2fq_tunnel_id *id)
 {
-	const struct l2fq_path *any = NULL;
+	if (p->remote != id->daddr || (p->local && p->local != id->saddr))
+		return 0;
+	if (p->oflags & L2FQ_GRE_KEY ? !id->has_key || id->key != p->okey : id->has_key)
+		return 0;
+	return !p->link || !id->outdev || p->link == id->outdev;
+}
+
+enum l2fq_path_match l2fq_path_match(const struct l2fq_path_snapshot *snap,
+				     const struct l2fq_tunnel_id *id, unsigned *index)
+{
+	unsigned i, found = 0, n = 0;
+
+	for (i = 0; i < snap->n; i++) {
+		if (pt_path_carries(&snap->paths[i], id)) {
+			found = i;
+			n++;
+		}
+	}
+	if (n > 1)
+		return L2FQ_PATH_AMBIGUOUS;
+	if (n == 0)
+		return L2FQ_PATH_NONE;
+	*index = found;
+	return L2FQ_PATH_FOUND;
+}
+
+enum l2fq_path_match l2fq_pathtable_lookup(struct l2fq_pathtable *pt, struct l2fq_path_reader *r,
+					   const struct l2fq_tunnel_id *id, struct l2fq_path *out)
+{
+	enum l2fq_path_match m;
 	unsigned i;
 
 	if (!pt)
-		return 0;
+		return L2FQ_PATH_NONE;
 	/* One acquire load per packet; the lock only when the table moved.
 	 * Acquire pairs with pt_publish()'s release (see there). */
 	if (atomic_load_explicit(&pt->generation, memory_order_acquire) != r->generation) {
@@ -727,23 +914,10 @@ int l2fq_pathtable_lookup(struct l2fq_pathtable *pt, struct l2fq_path_reader *r,
 		pthread_mutex_unlock(&pt->lock);
 		r->generation = r->snap.generation; /* what we copied, maybe newer than we saw */
 	}
-	for (i = 0; i < r->snap.n; i++) {
-		const struct l2fq_path *p = &r->snap.paths[i];
-
-		if (p->remote != daddr)
-			continue;
-		if (p->local == saddr) {
-			*out = *p;
-			return 1;
-		}
-		if (p->local == 0 && !any)
-			any = p;
-	}
-	if (any) {
-		*out = *any;
-		return 1;
-	}
-	return 0;
+	m = l2fq_path_match(&r->snap, id, &i);
+	if (m == L2FQ_PATH_FOUND)
+		*out = r->snap.paths[i];
+	return m;
 }
 
 void l2fq_pathtable_snapshot(struct l2fq_pathtable *pt, struct l2fq_path_snapshot *out)

@@ -115,6 +115,9 @@ enum l2fq_pcapng_result l2fq_pcapng_head(const struct l2fq_pcapng_reader *r, con
 	uint32_t t = rd32(head, 0), len;
 	int be = r->big_endian;
 
+	/* Defined on every return: callers may rely on them only after OK. */
+	*type = 0;
+	*length = 0;
 	/* The Section Header's type reads the same in both byte orders; its
 	 * byte-order magic says which one the section uses. */
 	if (t == L2FQ_PCAPNG_SHB) {
@@ -258,6 +261,55 @@ static enum l2fq_pcapng_result packet(const struct l2fq_pcapng_reader *r, const 
 	return L2FQ_PCAPNG_OK;
 }
 
+/* A Section Header: a new section, in the byte order its magic says, with
+ * no interfaces yet. */
+static enum l2fq_pcapng_result section_header(struct l2fq_pcapng_reader *r, const uint8_t *block,
+					      uint32_t len, struct l2fq_pcapng_block *out,
+					      char *err, size_t errlen)
+{
+	int be = rd32(block + 8, 0) != L2FQ_PCAPNG_BYTE_ORDER_MAGIC;
+	uint16_t major = rd16(block + 12, be), minor = rd16(block + 14, be);
+
+	if (rd32(block + len - 4, be) != len)
+		return fail(L2FQ_PCAPNG_CORRUPT, err, errlen,
+			    "Section Header: trailing length %u differs from %u",
+			    (unsigned)rd32(block + len - 4, be), (unsigned)len);
+	if (major != 1)
+		return fail(L2FQ_PCAPNG_UNSUPPORTED, err, errlen,
+			    "pcapng version %u.%u (l2fragq reads version 1)",
+			    (unsigned)major, (unsigned)minor);
+	r->in_section = 1;
+	r->big_endian = be;
+	r->sections++;
+	r->niface = 0;
+	out->kind = L2FQ_PCAPNG_SECTION;
+	return L2FQ_PCAPNG_OK;
+}
+
+/* An Interface Description: one more interface in the section. */
+static enum l2fq_pcapng_result interface_description(struct l2fq_pcapng_reader *r,
+						     const uint8_t *block, uint32_t len,
+						     struct l2fq_pcapng_block *out, char *err,
+						     size_t errlen)
+{
+	struct l2fq_pcapng_iface ifc = {
+		.linktype = rd16(block + 8, r->big_endian),
+		.snaplen = rd32(block + 12, r->big_endian),
+		.tsresol = DEFAULT_TSRESOL,
+		.tsoffset = 0,
+	};
+	enum l2fq_pcapng_result res;
+
+	res = idb_options(block + 16, len - MIN_IDB, r->big_endian, &ifc, err, errlen);
+	if (res == L2FQ_PCAPNG_OK)
+		res = add_iface(r, &ifc, err, errlen);
+	if (res != L2FQ_PCAPNG_OK)
+		return res;
+	out->kind = L2FQ_PCAPNG_INTERFACE;
+	out->iface = r->niface - 1;
+	return L2FQ_PCAPNG_OK;
+}
+
 enum l2fq_pcapng_result l2fq_pcapng_parse(struct l2fq_pcapng_reader *r, const uint8_t *block,
 					  size_t length, struct l2fq_pcapng_block *out,
 					  char *err, size_t errlen)
@@ -277,48 +329,16 @@ enum l2fq_pcapng_result l2fq_pcapng_parse(struct l2fq_pcapng_reader *r, const ui
 	memset(out, 0, sizeof(*out));
 	out->type = type;
 	out->length = len;
-	if (type == L2FQ_PCAPNG_SHB) {
-		int be = rd32(block + 8, 0) != L2FQ_PCAPNG_BYTE_ORDER_MAGIC;
-		uint16_t major = rd16(block + 12, be), minor = rd16(block + 14, be);
-
-		if (rd32(block + len - 4, be) != len)
-			return fail(L2FQ_PCAPNG_CORRUPT, err, errlen,
-				    "Section Header: trailing length %u differs from %u",
-				    (unsigned)rd32(block + len - 4, be), (unsigned)len);
-		if (major != 1)
-			return fail(L2FQ_PCAPNG_UNSUPPORTED, err, errlen,
-				    "pcapng version %u.%u (l2fragq reads version 1)",
-				    (unsigned)major, (unsigned)minor);
-		r->in_section = 1;
-		r->big_endian = be;
-		r->sections++;
-		r->niface = 0;
-		out->kind = L2FQ_PCAPNG_SECTION;
-		return L2FQ_PCAPNG_OK;
-	}
+	if (type == L2FQ_PCAPNG_SHB)
+		return section_header(r, block, len, out, err, errlen);
 	if (rd32(block + len - 4, r->big_endian) != len)
 		return fail(L2FQ_PCAPNG_CORRUPT, err, errlen,
 			    "%s (type 0x%08x): trailing length %u differs from %u",
 			    block_name(type), (unsigned)type,
 			    (unsigned)rd32(block + len - 4, r->big_endian), (unsigned)len);
 	switch (type) {
-	case L2FQ_PCAPNG_IDB: {
-		struct l2fq_pcapng_iface ifc = {
-			.linktype = rd16(block + 8, r->big_endian),
-			.snaplen = rd32(block + 12, r->big_endian),
-			.tsresol = DEFAULT_TSRESOL,
-			.tsoffset = 0,
-		};
-
-		res = idb_options(block + 16, len - MIN_IDB, r->big_endian, &ifc, err, errlen);
-		if (res == L2FQ_PCAPNG_OK)
-			res = add_iface(r, &ifc, err, errlen);
-		if (res != L2FQ_PCAPNG_OK)
-			return res;
-		out->kind = L2FQ_PCAPNG_INTERFACE;
-		out->iface = r->niface - 1;
-		return L2FQ_PCAPNG_OK;
-	}
+	case L2FQ_PCAPNG_IDB:
+		return interface_description(r, block, len, out, err, errlen);
 	case L2FQ_PCAPNG_EPB:
 	case L2FQ_PCAPNG_PB:
 	case L2FQ_PCAPNG_SPB:

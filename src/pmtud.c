@@ -18,28 +18,29 @@
 #define IPV4_HLEN 20
 #define IPV6_HLEN 40
 
-_Static_assert(L2FQ_PMTUD_MAX_FRAME == L2FQ_ETH_HLEN + L2FQ_VLAN_HLEN * L2FQ_MAX_VLAN_TAGS +
+_Static_assert(L2FQ_PMTUD_MAX_FRAME == L2FQ_ETH_HLEN + L2FQ_VLAN_HLEN * (L2FQ_MAX_VLAN_TAGS + 1) +
 					       L2FQ_PMTUD_V6_MAX_IP,
 	       "pmtud.h and frame.h disagree on the largest frame");
 
-static const char *const verdict_names[L2FQ_PMTUD_VERDICT_COUNT] = {
-	[L2FQ_PMTUD_SIGNAL] = "signal",
-	[L2FQ_PMTUD_FITS] = "fits",
-	[L2FQ_PMTUD_NOT_ETHERNET] = "not-ethernet",
-	[L2FQ_PMTUD_NOT_IP] = "not-ip",
-	[L2FQ_PMTUD_MALFORMED] = "malformed",
-	[L2FQ_PMTUD_NO_DF] = "no-df",
-	[L2FQ_PMTUD_FRAGMENT] = "fragment",
-	[L2FQ_PMTUD_ICMP_ERROR] = "icmp-error",
-	[L2FQ_PMTUD_MULTICAST] = "multicast",
-	[L2FQ_PMTUD_MTU_TOO_SMALL] = "mtu-too-small",
+static const struct {
+	const char *name;
+	int counted;
+} verdicts[L2FQ_PMTUD_VERDICT_COUNT] = {
+#define NAME(id, n, c) [L2FQ_PMTUD_##id] = {n, c},
+	L2FQ_PMTUD_VERDICTS(NAME)
+#undef NAME
 };
 
 const char *l2fq_pmtud_verdict_name(enum l2fq_pmtud_verdict v)
 {
 	if ((unsigned)v >= L2FQ_PMTUD_VERDICT_COUNT)
 		return "unknown";
-	return verdict_names[v];
+	return verdicts[v].name;
+}
+
+int l2fq_pmtud_verdict_counted(enum l2fq_pmtud_verdict v)
+{
+	return (unsigned)v < L2FQ_PMTUD_VERDICT_COUNT && verdicts[v].counted;
 }
 
 /* murmur3's 64-bit finaliser: a bijection with full avalanche. */
@@ -92,6 +93,15 @@ static int v6_is_unspecified_or_loopback(const uint8_t *a)
 	return a[15] <= 1; /* :: or ::1 */
 }
 
+/* A group destination MAC (the frame was not for one VM), or a source MAC
+ * that is a group or all zeros: the signal would go to it. */
+static int bad_mac(const uint8_t *eth)
+{
+	static const uint8_t zero[6];
+
+	return (eth[0] & 1) || (eth[6] & 1) || memcmp(eth + 6, zero, 6) == 0;
+}
+
 static int icmp_is_error(uint8_t type)
 {
 	/* icmp_is_err(): unreachable, source quench, redirect, time exceeded,
@@ -108,11 +118,14 @@ static enum l2fq_pmtud_verdict judge(const uint8_t *eth, const uint8_t *l3,
 	const uint8_t *src = l3 + ip->src_off, *dst = l3 + ip->dst_off;
 
 	if (ip->version == 4) {
+		/* The kernel answers only frag_off == DF exactly. */
 		if (ip->fragment)
 			return L2FQ_PMTUD_FRAGMENT;
 		if (!ip->df)
 			return L2FQ_PMTUD_NO_DF;
-		if ((eth[0] & 1) || v4_bad_destination(l2fq_get32(dst)) ||
+		if (ip->reserved_flag)
+			return L2FQ_PMTUD_MALFORMED;
+		if (bad_mac(eth) || v4_bad_destination(l2fq_get32(dst)) ||
 		    v4_bad_source(l2fq_get32(src)))
 			return L2FQ_PMTUD_MULTICAST;
 		if (ip->proto == IPPROTO_ICMP) {
@@ -128,7 +141,7 @@ static enum l2fq_pmtud_verdict judge(const uint8_t *eth, const uint8_t *l3,
 		 * answered (the kernel: frag_off & ~7 must be 0). */
 		if (ip->later_fragment)
 			return L2FQ_PMTUD_FRAGMENT;
-		if ((eth[0] & 1) || dst[0] == 0xff || src[0] == 0xff ||
+		if (bad_mac(eth) || dst[0] == 0xff || src[0] == 0xff ||
 		    v6_is_unspecified_or_loopback(src))
 			return L2FQ_PMTUD_MULTICAST;
 		if (ip->proto == IPPROTO_ICMPV6) {
@@ -214,36 +227,47 @@ static size_t build_v6(uint8_t *o, const uint8_t *l3, const struct l2fq_inner_ip
 	return IPV6_HLEN + plen;
 }
 
-enum l2fq_pmtud_verdict l2fq_pmtud_build(const uint8_t *pkt, size_t len, unsigned path_mtu,
-					 uint8_t *out, struct l2fq_pmtud_signal *sig)
+/* Ethernet as if from the frame's destination (MACs swapped, the same tags,
+ * TPID and TCI as they were, the same EtherType), then the IP signal. */
+static void build_frame(uint8_t *out, const uint8_t *pkt, const struct l2fq_gre_frame *f,
+			const struct l2fq_inner_ip *ip, uint16_t mtu, struct l2fq_pmtud_signal *sig)
 {
-	struct l2fq_gre_frame f;
+	const uint8_t *eth = pkt + f->eth_off, *l3 = pkt + f->l3_off;
+	size_t l2len = f->l3_off - f->eth_off, iplen, alen;
+
+	memcpy(out, eth + 6, 6);
+	memcpy(out + 6, eth, 6);
+	memcpy(out + 12, eth + 12, l2len - 12);
+	if (ip->version == 4) {
+		iplen = build_v4(out + l2len, l3, ip, mtu);
+		alen = 4;
+	} else {
+		iplen = build_v6(out + l2len, l3, ip, mtu);
+		alen = 16;
+	}
+	if (sig) {
+		sig->len = l2len + iplen;
+		sig->mtu = mtu;
+		sig->version = ip->version;
+		sig->flow_key = flow_hash(ip->version, l3 + ip->src_off, l3 + ip->dst_off, alen);
+		sig->l3_off = l2len;
+	}
+}
+
+enum l2fq_pmtud_verdict l2fq_pmtud_build_parsed(const uint8_t *pkt, const struct l2fq_gre_frame *f,
+						unsigned path_mtu, uint8_t *out,
+						struct l2fq_pmtud_signal *sig)
+{
 	struct l2fq_inner_ip ip;
 	enum l2fq_pmtud_verdict v;
-	const uint8_t *eth, *l3;
-	size_t l2len, iplen, alen;
 	long mtu;
 
 	if (sig)
 		memset(sig, 0, sizeof(*sig));
 	/* The cheap test first: almost every packet fits. */
-	if (len < 20 || (pkt[0] >> 4) != 4)
-		return L2FQ_PMTUD_NOT_ETHERNET;
-	if (l2fq_get16(pkt + 2) <= path_mtu)
+	if (f->outer_len <= path_mtu)
 		return L2FQ_PMTUD_FITS;
-
-	switch (l2fq_frame_parse(pkt, len, &f)) {
-	case L2FQ_FRAME_OK:
-		break;
-	case L2FQ_FRAME_NOT_GRE:
-	case L2FQ_FRAME_NOT_ETHERNET:
-		return L2FQ_PMTUD_NOT_ETHERNET;
-	default: /* truncated, too many tags */
-		return L2FQ_PMTUD_MALFORMED;
-	}
-	eth = pkt + f.eth_off;
-	l3 = pkt + f.l3_off;
-	switch (l2fq_inner_ip_parse(l3, f.outer_len - f.l3_off, f.l3_type, &ip)) {
+	switch (l2fq_inner_ip_parse(pkt + f->l3_off, f->outer_len - f->l3_off, f->l3_type, &ip)) {
 	case L2FQ_INNER_OK:
 		break;
 	case L2FQ_INNER_NOT_IP:
@@ -253,33 +277,48 @@ enum l2fq_pmtud_verdict l2fq_pmtud_build(const uint8_t *pkt, size_t len, unsigne
 	}
 	/* Only bytes after the inner packet (beyond any Ethernet padding) make
 	 * the frame too big: the sender cannot do anything about those. */
-	if (f.l3_off + ip.total_len <= path_mtu)
+	if (f->l3_off + ip.total_len <= path_mtu)
 		return L2FQ_PMTUD_FITS;
 	/* The real overhead of this packet: outer header with options, GRE with
 	 * its optional fields, Ethernet and tags. (path_mtu < 65535 here.) */
-	mtu = (long)path_mtu - (long)f.l3_off;
-	v = judge(eth, l3, &ip, mtu);
+	mtu = (long)path_mtu - (long)f->l3_off;
+	v = judge(pkt + f->eth_off, pkt + f->l3_off, &ip, mtu);
 	if (v != L2FQ_PMTUD_SIGNAL)
 		return v;
-
-	/* Ethernet as if from the frame's destination: MACs swapped, the same
-	 * tags (TPID + TCI as they were), the same EtherType. */
-	l2len = f.l3_off - f.eth_off;
-	memcpy(out, eth + 6, 6);
-	memcpy(out + 6, eth, 6);
-	memcpy(out + 12, eth + 12, l2len - 12);
-	if (ip.version == 4) {
-		iplen = build_v4(out + l2len, l3, &ip, (uint16_t)mtu);
-		alen = 4;
-	} else {
-		iplen = build_v6(out + l2len, l3, &ip, (uint16_t)mtu);
-		alen = 16;
-	}
-	if (sig) {
-		sig->len = l2len + iplen;
-		sig->mtu = (uint16_t)mtu;
-		sig->version = ip.version;
-		sig->flow_key = flow_hash(ip.version, l3 + ip.src_off, l3 + ip.dst_off, alen);
-	}
+	build_frame(out, pkt, f, &ip, (uint16_t)mtu, sig);
 	return L2FQ_PMTUD_SIGNAL;
+}
+
+enum l2fq_pmtud_verdict l2fq_pmtud_build(const uint8_t *pkt, size_t len, unsigned path_mtu,
+					 uint8_t *out, struct l2fq_pmtud_signal *sig)
+{
+	struct l2fq_gre_frame f;
+	enum l2fq_pmtud_verdict v;
+
+	if (sig)
+		memset(sig, 0, sizeof(*sig));
+	if (len < 20 || (pkt[0] >> 4) != 4)
+		return L2FQ_PMTUD_NOT_ETHERNET;
+	switch (l2fq_frame_parse(pkt, len, &f)) {
+	case L2FQ_FRAME_OK:
+		return l2fq_pmtud_build_parsed(pkt, &f, path_mtu, out, sig);
+	case L2FQ_FRAME_NOT_GRE:
+	case L2FQ_FRAME_NOT_ETHERNET:
+		v = L2FQ_PMTUD_NOT_ETHERNET;
+		break;
+	default: /* truncated, too many tags */
+		v = L2FQ_PMTUD_MALFORMED;
+		break;
+	}
+	/* Nothing to say about a packet that fits, parsed or not. */
+	return l2fq_get16(pkt + 2) <= path_mtu ? L2FQ_PMTUD_FITS : v;
+}
+
+void l2fq_pmtud_push_tag(uint8_t *out, struct l2fq_pmtud_signal *sig, uint16_t proto, uint16_t tci)
+{
+	memmove(out + 12 + L2FQ_VLAN_HLEN, out + 12, sig->len - 12);
+	l2fq_put16(out + 12, proto);
+	l2fq_put16(out + 14, tci);
+	sig->len += L2FQ_VLAN_HLEN;
+	sig->l3_off += L2FQ_VLAN_HLEN;
 }

@@ -2,18 +2,22 @@
 #include "l2fragq/pmtud_sender.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
 
 #include "l2fragq/bytes.h"
 #include "l2fragq/frame.h"
 #include "l2fragq/exit_codes.h"
 #include "l2fragq/inject.h"
+#include "l2fragq/pmtud_policy.h"
 #include "l2fragq/ratelimit.h"
+
 
 /* PMTU exceptions change without a netlink message: re-read this often. */
 #define PATH_REFRESH_S 5
@@ -27,8 +31,32 @@ struct l2fq_pmtud_sender {
 	pthread_mutex_t rl_lock;
 	struct l2fq_ratelimit rl;
 	atomic_int no_path_reported;
+	atomic_int ambiguous_reported;
 	atomic_int fdb_error_reported;
 };
+
+/* The limits, keyed with a secret so that no VM can choose flows that
+ * share a bucket. One VM (a source) gets a quarter of the global rate: a
+ * flood from it leaves the rest to the others. */
+static int init_limits(struct l2fq_pmtud_sender *s, char *msg, size_t msglen)
+{
+	const struct l2fq_pmtud_config *cfg = &s->cfg;
+	struct l2fq_rl_config rl = {
+		.flow_interval_ms = cfg->flow_interval_ms,
+		.per_sec = cfg->rate_per_sec,
+		.burst = cfg->rate_burst,
+		.source_per_sec = cfg->rate_per_sec ? (cfg->rate_per_sec + 3) / 4 : 0,
+		.source_burst = cfg->rate_burst ? (cfg->rate_burst + 3) / 4 : 1,
+	};
+	uint8_t key[16];
+
+	if (getrandom(key, sizeof(key), 0) != (ssize_t)sizeof(key)) {
+		snprintf(msg, msglen, "--pmtud: getrandom: %s", strerror(errno));
+		return L2FQ_EXIT_FAILURE;
+	}
+	l2fq_ratelimit_init(&s->rl, &rl, key);
+	return L2FQ_EXIT_OK;
+}
 
 int l2fq_pmtud_sender_open(struct l2fq_pmtud_sender **out, const struct l2fq_pmtud_config *cfg,
 			   char *msg, size_t msglen)
@@ -48,7 +76,12 @@ int l2fq_pmtud_sender_open(struct l2fq_pmtud_sender **out, const struct l2fq_pmt
 		return rc;
 	}
 	pthread_mutex_init(&s->rl_lock, NULL);
-	l2fq_ratelimit_init(&s->rl, cfg->flow_interval_ms, cfg->rate_per_sec, cfg->rate_burst);
+	if (init_limits(s, msg, msglen) != L2FQ_EXIT_OK) {
+		l2fq_inject_close(&s->inj);
+		pthread_mutex_destroy(&s->rl_lock);
+		free(s);
+		return L2FQ_EXIT_FAILURE;
+	}
 	*out = s;
 	return L2FQ_EXIT_OK;
 }
@@ -69,17 +102,6 @@ void l2fq_pmtud_sender_close(struct l2fq_pmtud_sender *s)
 	free(s);
 }
 
-static const enum l2fq_counter skip_counter[L2FQ_PMTUD_VERDICT_COUNT] = {
-	[L2FQ_PMTUD_NOT_ETHERNET] = L2FQ_CNT_PMTUD_NOT_ETHERNET,
-	[L2FQ_PMTUD_NOT_IP] = L2FQ_CNT_PMTUD_NOT_IP,
-	[L2FQ_PMTUD_MALFORMED] = L2FQ_CNT_PMTUD_MALFORMED,
-	[L2FQ_PMTUD_NO_DF] = L2FQ_CNT_PMTUD_NO_DF,
-	[L2FQ_PMTUD_FRAGMENT] = L2FQ_CNT_PMTUD_FRAGMENT,
-	[L2FQ_PMTUD_ICMP_ERROR] = L2FQ_CNT_PMTUD_ICMP_ERROR,
-	[L2FQ_PMTUD_MULTICAST] = L2FQ_CNT_PMTUD_MULTICAST,
-	[L2FQ_PMTUD_MTU_TOO_SMALL] = L2FQ_CNT_PMTUD_MTU_TOO_SMALL,
-};
-
 static uint64_t now_ns(void)
 {
 	struct timespec ts;
@@ -88,17 +110,27 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-static void report_no_path(struct l2fq_pmtud_sender *s, uint32_t saddr, uint32_t daddr)
+static void report_no_path(struct l2fq_pmtud_sender *s, const struct l2fq_tunnel_id *id,
+			   enum l2fq_pmtud_verdict v)
 {
-	char from[INET_ADDRSTRLEN], to[INET_ADDRSTRLEN];
+	char from[INET_ADDRSTRLEN], to[INET_ADDRSTRLEN], key[24] = "";
 
-	if (atomic_exchange(&s->no_path_reported, 1))
+	if (atomic_exchange(v == L2FQ_PMTUD_AMBIGUOUS ? &s->ambiguous_reported : &s->no_path_reported, 1))
 		return;
-	inet_ntop(AF_INET, &saddr, from, sizeof(from));
-	inet_ntop(AF_INET, &daddr, to, sizeof(to));
-	fprintf(stderr,
-		"l2fragq: --pmtud: GRE %s -> %s is carried by no gretap that is a bridge port here: "
-		"no signal for it (counted as pmtud-no-path; reported once)\n", from, to);
+	inet_ntop(AF_INET, &id->saddr, from, sizeof(from));
+	inet_ntop(AF_INET, &id->daddr, to, sizeof(to));
+	if (id->has_key)
+		snprintf(key, sizeof(key), " key %u", id->key);
+	if (v == L2FQ_PMTUD_AMBIGUOUS)
+		fprintf(stderr,
+			"l2fragq: --pmtud: GRE %s -> %s%s fits more than one gretap (same addresses "
+			"and key, no device to tell them apart): no signal for it, never a guess "
+			"(counted as pmtud-ambiguous; reported once)\n", from, to, key);
+	else
+		fprintf(stderr,
+			"l2fragq: --pmtud: GRE %s -> %s%s is carried by no gretap that is a bridge "
+			"port here: no signal for it (counted as pmtud-no-path; reported once)\n",
+			from, to, key);
 }
 
 static void report_fdb_error(struct l2fq_pmtud_sender *s, int err)
@@ -111,80 +143,66 @@ static void report_fdb_error(struct l2fq_pmtud_sender *s, int err)
 		strerror(-err));
 }
 
-/* The VLAN of the signal (its tags are the original frame's): the first tag. */
-static uint16_t signal_vid(const uint8_t *frame)
+/* A candidate: the limits are charged first, and only what they let
+ * through costs an FDB question (rtnetlink, under the kernel's rtnl lock). */
+static enum l2fq_pmtud_verdict admit_and_send(struct l2fq_pmtud_worker *w,
+					      const struct l2fq_pmtud_candidate *c,
+					      struct l2fq_stats *stats)
 {
-	if (!l2fq_is_vlan_tpid(l2fq_get16(frame + 12)))
-		return 0;
-	return l2fq_get16(frame + 14) & 0x0fff;
+	struct l2fq_pmtud_sender *s = w->sender;
+	enum l2fq_pmtud_verdict v;
+	enum l2fq_rl_result limit;
+	int port = 0;
+
+	pthread_mutex_lock(&s->rl_lock);
+	limit = l2fq_ratelimit_allow(&s->rl, c->flow, c->flow_len, c->source, sizeof(c->source),
+				     now_ns());
+	pthread_mutex_unlock(&s->rl_lock);
+	if (limit == L2FQ_RL_ALLOW) {
+		l2fq_stats_add(stats, L2FQ_CNT_PMTUD_FDB_QUERIES, 1);
+		port = l2fq_fdb_port(&w->fdb, c->bridge_ifindex, c->far_mac, c->fdb_vid);
+		if (port < 0)
+			report_fdb_error(s, port);
+	}
+	v = l2fq_pmtud_admit(c, limit, port);
+	if (v != L2FQ_PMTUD_SIGNAL)
+		return v;
+	return l2fq_pmtud_sent(c, l2fq_inject_send(&s->inj, c->bridge_ifindex, w->frame, c->sig.len));
 }
 
-void l2fq_pmtud_check(struct l2fq_pmtud_worker *w, const uint8_t *pkt, size_t len,
+void l2fq_pmtud_check(struct l2fq_pmtud_worker *w, const uint8_t *pkt, size_t len, int outdev,
 		      struct l2fq_stats *stats)
 {
 	struct l2fq_pmtud_sender *s = w->sender;
-	struct l2fq_pmtud_signal sig;
-	enum l2fq_pmtud_verdict v;
-	enum l2fq_rl_result allowed;
+	struct l2fq_tunnel_id id = {.outdev = outdev};
+	struct l2fq_pmtud_candidate c;
+	struct l2fq_gre_frame f;
 	struct l2fq_path path;
-	uint32_t saddr, daddr;
-	unsigned mtu;
-	int have_path, port;
+	struct l2fq_pmtud_input in = {.pkt = pkt, .len = len, .path = &path,
+				      .fixed_mtu = s->cfg.fixed_mtu};
+	enum l2fq_pmtud_verdict v;
 
 	if (len < 20 || (pkt[0] >> 4) != 4)
 		return; /* rewrite.c counts it */
-	if (s->cfg.fixed_mtu && l2fq_get16(pkt + 2) <= s->cfg.fixed_mtu)
-		return;
-	memcpy(&saddr, pkt + 12, 4);
-	memcpy(&daddr, pkt + 16, 4);
-	have_path = l2fq_pathtable_lookup(s->paths, &w->paths, saddr, daddr, &path);
-	mtu = s->cfg.fixed_mtu ? s->cfg.fixed_mtu : have_path ? path.mtu : 0;
-	if (mtu && l2fq_get16(pkt + 2) <= mtu)
-		return; /* fits: the common case, one lookup and one compare */
-	if (!have_path || !path.bridge_ifindex) {
-		l2fq_stats_add(stats, L2FQ_CNT_PMTUD_NO_PATH, 1);
-		report_no_path(s, saddr, daddr);
-		return;
+	memcpy(&id.saddr, pkt + 12, 4);
+	memcpy(&id.daddr, pkt + 16, 4);
+	/* The key is part of the tunnel's identity (ip_tunnel_find()). */
+	if (l2fq_frame_parse(pkt, len, &f) == L2FQ_FRAME_OK) {
+		id.has_key = f.has_key;
+		id.key = f.key;
+		in.frame = &f; /* parsed once, for the key and the decision */
 	}
-	if (!mtu) {
-		l2fq_stats_add(stats, L2FQ_CNT_PMTUD_NO_MTU, 1);
-		return;
-	}
+	in.match = l2fq_pathtable_lookup(s->paths, &w->paths, &id, &path);
+	v = l2fq_pmtud_decide(&in, w->frame, &c);
+	if (v == L2FQ_PMTUD_FITS)
+		return; /* the common case: one parse, one lookup, one compare */
 	l2fq_stats_add(stats, L2FQ_CNT_PMTUD_OVERSIZE, 1);
-	v = l2fq_pmtud_build(pkt, len, mtu, w->frame, &sig);
-	if (v != L2FQ_PMTUD_SIGNAL) {
-		if (v < L2FQ_PMTUD_VERDICT_COUNT && skip_counter[v])
-			l2fq_stats_add(stats, skip_counter[v], 1);
-		return;
-	}
-	/* Only a frame the bridge sent here because its destination lives
-	 * behind this tunnel says something about that destination's path: a
-	 * flooded one (destination unknown or local) must not be answered. */
-	port = l2fq_fdb_port(&w->fdb, path.bridge_ifindex, w->frame + 6, signal_vid(w->frame));
-	if (port < 0) {
-		l2fq_stats_add(stats, L2FQ_CNT_PMTUD_FDB_ERRORS, 1);
-		report_fdb_error(s, port);
-		return;
-	}
-	if (port != path.gretap_ifindex) {
-		l2fq_stats_add(stats, L2FQ_CNT_PMTUD_FLOODED, 1);
-		return;
-	}
-	pthread_mutex_lock(&s->rl_lock);
-	allowed = l2fq_ratelimit_allow(&s->rl, sig.flow_key, now_ns());
-	pthread_mutex_unlock(&s->rl_lock);
-	if (allowed == L2FQ_RL_FLOW_LIMITED) {
-		l2fq_stats_add(stats, L2FQ_CNT_PMTUD_RATE_FLOW, 1);
-		return;
-	}
-	if (allowed == L2FQ_RL_GLOBAL_LIMITED) {
-		l2fq_stats_add(stats, L2FQ_CNT_PMTUD_RATE_GLOBAL, 1);
-		return;
-	}
-	if (l2fq_inject_send(&s->inj, path.bridge_ifindex, w->frame, sig.len) != 0)
-		l2fq_stats_add(stats, L2FQ_CNT_PMTUD_SEND_ERRORS, 1);
-	else
-		l2fq_stats_add(stats, sig.version == 6 ? L2FQ_CNT_PMTUD_SENT_V6 : L2FQ_CNT_PMTUD_SENT_V4, 1);
+	if (v == L2FQ_PMTUD_SIGNAL)
+		v = admit_and_send(w, &c, stats);
+	if (v == L2FQ_PMTUD_NO_PATH || v == L2FQ_PMTUD_AMBIGUOUS)
+		report_no_path(s, &id, v);
+	if (l2fq_pmtud_verdict_counted(v))
+		l2fq_stats_add(stats, l2fq_pmtud_counter(v), 1);
 }
 
 void l2fq_pmtud_print_paths(struct l2fq_pmtud_sender *s, const char *prefix)
@@ -199,10 +217,16 @@ void l2fq_pmtud_print_paths(struct l2fq_pmtud_sender *s, const char *prefix)
 		const struct l2fq_path *p = &snap.paths[i];
 		unsigned mtu = s->cfg.fixed_mtu ? s->cfg.fixed_mtu : p->mtu;
 
+		char key[16] = "", vlan[32] = "";
+
 		inet_ntop(AF_INET, &p->local, local, sizeof(local));
 		inet_ntop(AF_INET, &p->remote, remote, sizeof(remote));
-		fprintf(stderr, "%s%s %s -> %s bridge %s path-mtu %u%s\n", prefix, p->gretap, local,
-			remote, p->bridge_ifindex ? p->bridge : "(none: no signals)", mtu,
-			s->cfg.fixed_mtu ? " (--pmtud-mtu)" : p->mtu_locked ? " (locked)" : "");
+		if (p->oflags & L2FQ_GRE_KEY)
+			snprintf(key, sizeof(key), " key %u", p->okey);
+		if (p->vlan_filtering)
+			snprintf(vlan, sizeof(vlan), " vlan-filtering pvid %u", p->pvid);
+		fprintf(stderr, "%s%s %s -> %s%s bridge %s%s path-mtu %u%s\n", prefix, p->gretap,
+			local, remote, key, p->bridge_ifindex ? p->bridge : "(none: no signals)", vlan,
+			mtu, s->cfg.fixed_mtu ? " (--pmtud-mtu)" : p->mtu_locked ? " (locked)" : "");
 	}
 }

@@ -14,7 +14,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-/* capset/capget through the raw syscall: no libcap dependency for 3 calls. */
+/* capset/capget through the raw syscall: no libcap dependency for 3 calls.
+ * Returns 0 or -errno (errno stays set for the caller's message). */
 static int caps_set_only_net_admin(void)
 {
 	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
@@ -23,7 +24,7 @@ static int caps_set_only_net_admin(void)
 	memset(data, 0, sizeof(data));
 	data[CAP_NET_ADMIN / 32].effective = 1u << (CAP_NET_ADMIN % 32);
 	data[CAP_NET_ADMIN / 32].permitted = 1u << (CAP_NET_ADMIN % 32);
-	return (int)syscall(SYS_capset, &hdr, data);
+	return syscall(SYS_capset, &hdr, data) == 0 ? 0 : -errno;
 }
 
 static int caps_are_only_net_admin(void)

@@ -17,7 +17,9 @@
 #include "l2fragq/exit_codes.h"
 #include "l2fragq/l4csum.h"
 #include "l2fragq/options.h"
+#include "l2fragq/peers.h"
 #include "l2fragq/pmtud_sender.h"
+#include "l2fragq/rewrite.h"
 
 /* One received datagram holds one packet of at most 0xffff bytes (the copy
  * range) plus the netlink header and the metadata attributes. */
@@ -45,9 +47,10 @@ struct l2fq_queue_buffers {
 
 static const char zero_pad[MNL_ALIGNTO];
 
+/* Returns 0 or -errno. */
 static int set_int_sockopt(int fd, int level, int name, int value)
 {
-	return setsockopt(fd, level, name, &value, sizeof(value));
+	return setsockopt(fd, level, name, &value, sizeof(value)) == 0 ? 0 : -errno;
 }
 
 /* SO_*BUFFORCE ignores the sysctl caps (needs CAP_NET_ADMIN, which we have);
@@ -175,34 +178,32 @@ static int explain_bind_error(struct l2fq_queue *q, int err, char *msg, size_t m
 	return L2FQ_EXIT_FAILURE;
 }
 
-int l2fq_queue_open(struct l2fq_queue *q, const struct l2fq_queue_config *cfg,
-		    const struct l2fq_peers *peers, struct l2fq_idgen *ids, char *msg, size_t msglen)
+/* The receive batch: one buffer per datagram, each with its iovec and header. */
+static int alloc_buffers(struct l2fq_queue *q, char *msg, size_t msglen)
 {
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *nlh;
-	size_t first_len;
-	uint32_t flags;
-	int err, fd, errs[2];
+	struct l2fq_queue_buffers *b = calloc(1, sizeof(*b));
 	unsigned i;
 
-	memset(q, 0, sizeof(*q));
-	l2fq_stats_clear(&q->stats);
-	q->cfg = *cfg;
-	q->peers = peers;
-	q->ids = ids;
-	q->bufs = calloc(1, sizeof(*q->bufs));
-	if (q->bufs)
-		q->bufs->rx_data = malloc((size_t)cfg->batch * RX_BUF_SIZE);
-	if (!q->bufs || !q->bufs->rx_data) {
-		snprintf(msg, msglen, "queue %u: out of memory", cfg->queue);
+	q->bufs = b;
+	if (b)
+		b->rx_data = malloc((size_t)q->cfg.batch * RX_BUF_SIZE);
+	if (!b || !b->rx_data) {
+		snprintf(msg, msglen, "queue %u: out of memory", q->cfg.queue);
 		return L2FQ_EXIT_FAILURE;
 	}
-	for (i = 0; i < cfg->batch; i++) {
-		q->bufs->rx_iov[i].iov_base = q->bufs->rx_data + (size_t)i * RX_BUF_SIZE;
-		q->bufs->rx_iov[i].iov_len = RX_BUF_SIZE;
-		q->bufs->rx_msgs[i].msg_hdr.msg_iov = &q->bufs->rx_iov[i];
-		q->bufs->rx_msgs[i].msg_hdr.msg_iovlen = 1;
+	for (i = 0; i < q->cfg.batch; i++) {
+		b->rx_iov[i].iov_base = b->rx_data + (size_t)i * RX_BUF_SIZE;
+		b->rx_iov[i].iov_len = RX_BUF_SIZE;
+		b->rx_msgs[i].msg_hdr.msg_iov = &b->rx_iov[i];
+		b->rx_msgs[i].msg_hdr.msg_iovlen = 1;
 	}
+	return L2FQ_EXIT_OK;
+}
+
+/* A netfilter netlink socket bound to a kernel-chosen portid, buffers sized. */
+static int open_socket(struct l2fq_queue *q, char *msg, size_t msglen)
+{
+	int err, fd;
 
 	q->nl = mnl_socket_open(NETLINK_NETFILTER);
 	if (!q->nl) {
@@ -226,9 +227,18 @@ int l2fq_queue_open(struct l2fq_queue *q, const struct l2fq_queue_config *cfg,
 	 * error would only tell us what the counter already says. */
 	set_int_sockopt(fd, SOL_NETLINK, NETLINK_NO_ENOBUFS, 1);
 	size_socket_buffers(q, fd);
+	return L2FQ_EXIT_OK;
+}
 
-	memset(buf, 0, sizeof(buf)); /* libmnl leaves attribute padding unset */
-	/* Bind, then copy mode, range, flags and length, in one datagram. */
+/* Writes into buf (zeroed, MNL_SOCKET_BUFFER_SIZE) the two config messages:
+ * seq 1 binds, seq 2 sets copy mode, range, flags and length. Returns their
+ * total length. */
+static size_t put_config(char *buf, const struct l2fq_queue_config *cfg)
+{
+	struct nlmsghdr *nlh;
+	size_t first_len;
+	uint32_t flags;
+
 	nlh = config_msg(buf, cfg->queue, 1);
 	nlh->nlmsg_flags |= NLM_F_ACK;
 	nfq_nlmsg_cfg_put_cmd(nlh, AF_INET, NFQNL_CFG_CMD_BIND);
@@ -248,19 +258,46 @@ int l2fq_queue_open(struct l2fq_queue *q, const struct l2fq_queue_config *cfg,
 	mnl_attr_put_u32(nlh, NFQA_CFG_FLAGS, htonl(flags));
 	mnl_attr_put_u32(nlh, NFQA_CFG_MASK, htonl(NFQA_CFG_F_FAIL_OPEN | NFQA_CFG_F_GSO));
 	nfq_nlmsg_cfg_put_params(nlh, NFQNL_COPY_PACKET, 0xffff);
-	err = config_exchange(q, buf, first_len + nlh->nlmsg_len, errs, 2);
+	return first_len + nlh->nlmsg_len;
+}
+
+/* Bind, then copy mode, range, flags and length, in one datagram. */
+static int bind_and_configure(struct l2fq_queue *q, char *msg, size_t msglen)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	int err, errs[2];
+
+	memset(buf, 0, sizeof(buf)); /* libmnl leaves attribute padding unset */
+	err = config_exchange(q, buf, put_config(buf, &q->cfg), errs, 2);
 	if (err) {
-		snprintf(msg, msglen, "queue %u: netlink request failed: %s", cfg->queue,
+		snprintf(msg, msglen, "queue %u: netlink request failed: %s", q->cfg.queue,
 			 strerror(-err));
 		return L2FQ_EXIT_FAILURE;
 	}
 	if (errs[0])
 		return explain_bind_error(q, errs[0] > 0 ? errs[0] : ETIMEDOUT, msg, msglen);
 	if (errs[1]) {
-		snprintf(msg, msglen, "configuring queue %u failed: %s", cfg->queue,
+		snprintf(msg, msglen, "configuring queue %u failed: %s", q->cfg.queue,
 			 strerror(errs[1] > 0 ? errs[1] : ETIMEDOUT));
 		return L2FQ_EXIT_FAILURE;
 	}
+	return L2FQ_EXIT_OK;
+}
+
+int l2fq_queue_open(struct l2fq_queue *q, const struct l2fq_queue_config *cfg,
+		    const struct l2fq_peers *peers, struct l2fq_idgen *ids, char *msg, size_t msglen)
+{
+	int rc;
+
+	memset(q, 0, sizeof(*q));
+	l2fq_stats_clear(&q->stats);
+	q->cfg = *cfg;
+	q->peers = peers;
+	q->ids = ids;
+	if ((rc = alloc_buffers(q, msg, msglen)) != L2FQ_EXIT_OK ||
+	    (rc = open_socket(q, msg, msglen)) != L2FQ_EXIT_OK ||
+	    (rc = bind_and_configure(q, msg, msglen)) != L2FQ_EXIT_OK)
+		return rc;
 	if (q->rcvbuf_granted < cfg->rcvbuf)
 		fprintf(stderr,
 			"l2fragq: queue %u: receive buffer is %u bytes, not the %u asked for: "
@@ -392,6 +429,13 @@ static int to_peer(const struct l2fq_peers *peers, const uint8_t *pkt, size_t le
 	return l2fq_peers_contain(peers, daddr);
 }
 
+/* The device the packet leaves by: with the GRE key, what tells two
+ * tunnels with the same addresses apart (their underlying links). */
+static int out_ifindex(struct nlattr **attr)
+{
+	return attr[NFQA_IFINDEX_OUTDEV] ? (int)ntohl(mnl_attr_get_u32(attr[NFQA_IFINDEX_OUTDEV])) : 0;
+}
+
 static void handle_packet(struct l2fq_queue *q, const struct nlmsghdr *nlh)
 {
 	struct nlattr *attr[NFQA_MAX + 1] = { NULL };
@@ -427,7 +471,7 @@ static void handle_packet(struct l2fq_queue *q, const struct nlmsghdr *nlh)
 	 * TCP ignores a frag-needed whose quoted segment is already acked. A GSO
 	 * packet (--gso) is not judged: the kernel does not say its segment size. */
 	if (q->pmtud && !(info & NFQA_SKB_GSO) && to_peer(q->peers, payload, len))
-		l2fq_pmtud_check(q->pmtud, payload, len, &q->stats);
+		l2fq_pmtud_check(q->pmtud, payload, len, out_ifindex(attr), &q->stats);
 	reason = l2fq_rewrite(payload, len, len, q->peers, q->ids);
 	if (q->cfg.gso && attr[NFQA_SKB_INFO]) {
 		if (info & NFQA_SKB_GSO)
@@ -466,8 +510,8 @@ static void handle_datagram(struct l2fq_queue *q, const char *buf, size_t len)
 }
 
 /* One receive of up to batch datagrams, then one send of their verdicts.
- * Returns the number received, 0 if interrupted or nothing waiting, -1 on a
- * fatal error. */
+ * Returns the number received, 0 if interrupted or nothing waiting, or -errno
+ * on a fatal error. */
 static int receive_batch(struct l2fq_queue *q, int flags)
 {
 	struct l2fq_queue_buffers *b = q->bufs;
@@ -484,9 +528,7 @@ static int receive_batch(struct l2fq_queue *q, int flags)
 			l2fq_stats_add(&q->stats, L2FQ_CNT_OVERRUNS, 1);
 			return 0;
 		}
-		snprintf(q->error, sizeof(q->error), "queue %u: receive failed: %s", q->cfg.queue,
-			 strerror(errno));
-		return -1;
+		return -errno;
 	}
 	l2fq_stats_add(&q->stats, L2FQ_CNT_BATCHES, 1);
 	for (i = 0; i < n; i++) {
@@ -500,18 +542,24 @@ static int receive_batch(struct l2fq_queue *q, int flags)
 	return n;
 }
 
-int l2fq_queue_run(struct l2fq_queue *q, const atomic_int *stop)
+int l2fq_queue_run(struct l2fq_queue *q, const atomic_int *stop, char *msg, size_t msglen)
 {
+	int n;
+
 	while (!atomic_load_explicit(stop, memory_order_relaxed)) {
 		/* MSG_WAITFORONE: block for the first datagram, then take what is
 		 * already there without waiting for a full batch. */
-		if (receive_batch(q, MSG_WAITFORONE) < 0)
-			return -1;
+		n = receive_batch(q, MSG_WAITFORONE);
+		if (n < 0) {
+			snprintf(msg, msglen, "queue %u: receive failed: %s", q->cfg.queue,
+				 strerror(-n));
+			return L2FQ_EXIT_FAILURE;
+		}
 	}
 	/* Answer what already reached our socket before we unbind. */
 	while (receive_batch(q, MSG_DONTWAIT) > 0)
 		;
-	return 0;
+	return L2FQ_EXIT_OK;
 }
 
 void l2fq_queue_close(struct l2fq_queue *q)
@@ -542,7 +590,7 @@ int l2fq_kernel_queue_info_range(uint16_t first, unsigned count,
 	for (unsigned i = 0; i < count; i++)
 		found[i] = 0;
 	if (!f)
-		return -1;
+		return -errno;
 	/* Columns: queue portid waiting copy_mode copy_range queue_dropped
 	 * user_dropped id_sequence 1 */
 	while (fgets(line, sizeof(line), f)) {
@@ -563,9 +611,10 @@ int l2fq_kernel_queue_info_range(uint16_t first, unsigned count,
 
 int l2fq_kernel_queue_info(uint16_t queue, struct l2fq_kernel_queue_info *info)
 {
-	int found;
+	int found, err;
 
-	if (l2fq_kernel_queue_info_range(queue, 1, info, &found) != 0 || !found)
-		return -1;
-	return 0;
+	err = l2fq_kernel_queue_info_range(queue, 1, info, &found);
+	if (err)
+		return err;
+	return found ? 0 : -ENOENT;
 }

@@ -3,7 +3,6 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h> /* IPPROTO_GRE */
-#include <stdlib.h>
 #include <string.h>
 
 #define GRE_MIN_HEADER 4
@@ -78,83 +77,6 @@ static uint32_t header_sum16(const uint8_t *hdr, size_t len)
 	sum = (sum & 0xffff) + (sum >> 16);
 	sum = (sum & 0xffff) + (sum >> 16);
 	return (uint32_t)sum;
-}
-
-int l2fq_peer_parse(const char *text, struct l2fq_peer *peer)
-{
-	char addr[INET_ADDRSTRLEN];
-	const char *slash = strchr(text, '/');
-	size_t addrlen = slash ? (size_t)(slash - text) : strlen(text);
-	unsigned long prefix = 32;
-	struct in_addr in;
-
-	if (addrlen == 0 || addrlen >= sizeof(addr))
-		return -1;
-	memcpy(addr, text, addrlen);
-	addr[addrlen] = '\0';
-	if (inet_pton(AF_INET, addr, &in) != 1)
-		return -1;
-	if (slash) {
-		char *end;
-
-		if (slash[1] < '0' || slash[1] > '9')
-			return -1;
-		prefix = strtoul(slash + 1, &end, 10);
-		if (*end != '\0' || prefix > 32)
-			return -1;
-	}
-	peer->mask = prefix == 0 ? 0 : htonl(0xffffffffu << (32 - prefix));
-	peer->addr = in.s_addr & peer->mask;
-	return 0;
-}
-
-int l2fq_peers_contain(const struct l2fq_peers *peers, uint32_t daddr)
-{
-	unsigned i;
-
-	if (peers == NULL || peers->count == 0)
-		return 1;
-	for (i = 0; i < peers->count; i++)
-		if ((daddr & peers->list[i].mask) == peers->list[i].addr)
-			return 1;
-	return 0;
-}
-
-/* splitmix64 finaliser: a fixed, well-mixed function of the seed. */
-static uint64_t mix64(uint64_t x)
-{
-	x += 0x9e3779b97f4a7c15ull;
-	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-	x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-	return x ^ (x >> 31);
-}
-
-void l2fq_idgen_init(struct l2fq_idgen *ids, uint64_t seed)
-{
-	unsigned i;
-
-	ids->hash_key = seed ? (uint32_t)mix64(seed) : 0;
-	for (i = 0; i < L2FQ_ID_BUCKETS; i++)
-		atomic_init(&ids->counters[i], seed ? (uint32_t)mix64(seed + i + 1) : 0);
-}
-
-static unsigned bucket_of(const struct l2fq_idgen *ids, uint32_t saddr, uint32_t daddr)
-{
-	uint64_t h = ((uint64_t)ntohl(saddr) << 32 | ntohl(daddr)) ^ ids->hash_key;
-
-	return (unsigned)(mix64(h) % L2FQ_ID_BUCKETS);
-}
-
-uint16_t l2fq_idgen_next(struct l2fq_idgen *ids, uint32_t saddr, uint32_t daddr)
-{
-	_Atomic uint32_t *counter = &ids->counters[bucket_of(ids, saddr, daddr)];
-	uint16_t id;
-
-	/* Relaxed is enough: only uniqueness of the returned values matters. */
-	do
-		id = (uint16_t)(atomic_fetch_add_explicit(counter, 1, memory_order_relaxed) + 1);
-	while (id == 0);
-	return htons(id);
 }
 
 enum l2fq_reason l2fq_rewrite(uint8_t *pkt, size_t caplen, size_t wirelen,

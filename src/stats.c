@@ -18,23 +18,11 @@ static const char *const extra_names[] = {
 	[L2FQ_CNT_CSUM_LEFT_TO_GSO - L2FQ_REASON_COUNT] = "csum-left-to-gso",
 	[L2FQ_CNT_CSUM_UNSUPPORTED - L2FQ_REASON_COUNT] = "csum-unsupported",
 	[L2FQ_CNT_PMTUD_OVERSIZE - L2FQ_REASON_COUNT] = "pmtud-oversize",
-	[L2FQ_CNT_PMTUD_SENT_V4 - L2FQ_REASON_COUNT] = "pmtud-sent-v4",
-	[L2FQ_CNT_PMTUD_SENT_V6 - L2FQ_REASON_COUNT] = "pmtud-sent-v6",
-	[L2FQ_CNT_PMTUD_NOT_ETHERNET - L2FQ_REASON_COUNT] = "pmtud-not-ethernet",
-	[L2FQ_CNT_PMTUD_NOT_IP - L2FQ_REASON_COUNT] = "pmtud-not-ip",
-	[L2FQ_CNT_PMTUD_MALFORMED - L2FQ_REASON_COUNT] = "pmtud-malformed",
-	[L2FQ_CNT_PMTUD_NO_DF - L2FQ_REASON_COUNT] = "pmtud-no-df",
-	[L2FQ_CNT_PMTUD_FRAGMENT - L2FQ_REASON_COUNT] = "pmtud-fragment",
-	[L2FQ_CNT_PMTUD_ICMP_ERROR - L2FQ_REASON_COUNT] = "pmtud-icmp-error",
-	[L2FQ_CNT_PMTUD_MULTICAST - L2FQ_REASON_COUNT] = "pmtud-multicast",
-	[L2FQ_CNT_PMTUD_MTU_TOO_SMALL - L2FQ_REASON_COUNT] = "pmtud-mtu-too-small",
-	[L2FQ_CNT_PMTUD_RATE_FLOW - L2FQ_REASON_COUNT] = "pmtud-rate-flow",
-	[L2FQ_CNT_PMTUD_RATE_GLOBAL - L2FQ_REASON_COUNT] = "pmtud-rate-global",
-	[L2FQ_CNT_PMTUD_NO_PATH - L2FQ_REASON_COUNT] = "pmtud-no-path",
-	[L2FQ_CNT_PMTUD_NO_MTU - L2FQ_REASON_COUNT] = "pmtud-no-mtu",
-	[L2FQ_CNT_PMTUD_FLOODED - L2FQ_REASON_COUNT] = "pmtud-flooded",
-	[L2FQ_CNT_PMTUD_FDB_ERRORS - L2FQ_REASON_COUNT] = "pmtud-fdb-errors",
-	[L2FQ_CNT_PMTUD_SEND_ERRORS - L2FQ_REASON_COUNT] = "pmtud-send-errors",
+	[L2FQ_CNT_PMTUD_FDB_QUERIES - L2FQ_REASON_COUNT] = "pmtud-fdb-queries",
+#define PMTUD_NAME(id, name, counted)                                                  \
+	[L2FQ_CNT_PMTUD_VERDICT + L2FQ_PMTUD_##id - L2FQ_REASON_COUNT] = (counted) ? "pmtud-" name : NULL,
+	L2FQ_PMTUD_VERDICTS(PMTUD_NAME)
+#undef PMTUD_NAME
 };
 
 const char *l2fq_counter_name(enum l2fq_counter c)
@@ -82,7 +70,7 @@ size_t l2fq_stats_format(const struct l2fq_stats *s, char *buf, size_t len)
 	for (unsigned i = 0; i < L2FQ_COUNTER_COUNT; i++) {
 		if (i == L2FQ_REWRITTEN || i == L2FQ_CNT_PACKETS || i == L2FQ_CNT_BATCHES)
 			continue;
-		if (l2fq_stats_get(s, (enum l2fq_counter)i))
+		if (l2fq_stats_get(s, (enum l2fq_counter)i) && l2fq_counter_name((enum l2fq_counter)i))
 			used = append(buf, len, used, l2fq_counter_name((enum l2fq_counter)i),
 				      l2fq_stats_get(s, (enum l2fq_counter)i));
 	}

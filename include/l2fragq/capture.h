@@ -9,7 +9,8 @@
  *
  * Writing: pcap from a pcap input (libpcap's writer, as the input was read);
  * pcapng from a pcapng input (every block exactly as read, only the packet
- * bytes as edited); or classic pcap from a pcapng input of one interface. */
+ * bytes as edited); or classic pcap from a pcapng input whose interfaces
+ * all have one link type (the largest snapshot length, nanoseconds). */
 #ifndef L2FRAGQ_CAPTURE_H
 #define L2FRAGQ_CAPTURE_H
 
@@ -69,8 +70,12 @@ void l2fq_capture_close(struct l2fq_capture_in *in);
 
 /* A writer onto f (taken over: closed by _finish or _abandon) for records of
  * in: the input's own format, or classic pcap from a pcapng input when
- * pcap_from_pcapng is set (then a second interface is CANNOT_HOLD). NULL on
- * error with err set. */
+ * pcap_from_pcapng is set. Then an interface of another link type than the
+ * first is CANNOT_HOLD, and so is a packet of more than 262144 bytes (no
+ * libpcap reads it); the header's snapshot length is the largest of the
+ * interfaces' and of the packets' captured lengths, raised in place when
+ * one comes after packets were written (CANNOT_HOLD if f cannot seek). NULL
+ * on error with err set. */
 struct l2fq_capture_out *l2fq_capture_create(const struct l2fq_capture_in *in, FILE *f,
 					     int pcap_from_pcapng, char *err, size_t errlen);
 

@@ -21,9 +21,12 @@ struct l2fq_fdb {
 int l2fq_fdb_open(struct l2fq_fdb *f);
 
 /* The ifindex of the port of bridge_ifindex that mac (6 bytes) is learned on
- * in VLAN vid (0: untagged or not VLAN-aware; a tagged lookup that finds
- * nothing is retried untagged), 0 when the bridge has no entry (the frame was
- * flooded), -errno when the kernel cannot say. */
+ * in VLAN vid: the VLAN the bridge forwards the frame in when it filters
+ * VLANs, 0 when it does not (it then learns everything in VLAN 0). No other
+ * VLAN is tried: an entry there is another segment's. Returns 0 when the
+ * bridge has no entry (the frame was flooded), -errno when the kernel cannot
+ * say. One RTM_GETNEIGH, under the kernel's rtnl lock: the caller asks only
+ * for signals the rate limits already let through. */
 int l2fq_fdb_port(struct l2fq_fdb *f, int bridge_ifindex, const uint8_t *mac, uint16_t vid);
 
 void l2fq_fdb_close(struct l2fq_fdb *f);

@@ -39,6 +39,10 @@ struct l2fq_gre_frame {
 	size_t outer_len; /* outer total length (never more than the bytes given) */
 	size_t outer_hlen; /* outer IPv4 header with options */
 	size_t gre_hlen;  /* 4, plus 4 each for checksum, key and sequence */
+	uint16_t gre_flags; /* the GRE flags word (checksum, key, sequence bits) */
+	int has_key;      /* a key is present (RFC 2890) ... */
+	uint32_t key;     /* ... and its value, host order: with the addresses, it
+			   * names the tunnel (the kernel's ip_tunnel_find()) */
 	size_t eth_off;   /* the inner Ethernet header */
 	size_t l3_off;    /* the inner network header, after the tags */
 	uint16_t l3_type; /* its EtherType */
@@ -65,6 +69,7 @@ struct l2fq_inner_ip {
 	size_t total_len;  /* IPv4 total length; IPv6 40 + payload length */
 	size_t src_off, dst_off; /* addresses: 4 bytes (IPv4) or 16 (IPv6) */
 	int df;            /* IPv4 DF bit (IPv6: 0) */
+	int reserved_flag; /* IPv4 evil bit (RFC 791: must be zero; IPv6: 0) */
 	int fragment;      /* IPv4 MF or offset != 0; IPv6 a fragment header is present */
 	int later_fragment; /* offset != 0: not the first fragment (no upper header) */
 	int ipv6_routing;  /* IPv6 routing header seen (the pseudo-header would need the final destination) */

@@ -4,7 +4,8 @@
 #ifndef L2FRAGQ_NOTIFY_H
 #define L2FRAGQ_NOTIFY_H
 
-/* state: e.g. "READY=1\nSTATUS=...". Returns 1 if sent, 0 if no socket, -1 on error. */
+/* state: e.g. "READY=1\nSTATUS=...". Returns 1 if sent, 0 if there is no
+ * socket, or -errno. */
 int l2fq_notify(const char *state);
 
 #endif

@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "l2fragq/rewrite.h"
+#include "l2fragq/peers.h"
 
 #define L2FQ_MAX_THREADS 64
 #define L2FQ_MAX_BATCH 64
@@ -54,12 +54,19 @@ enum l2fq_parse_result {
 	L2FQ_PARSE_OK,
 	L2FQ_PARSE_HELP,
 	L2FQ_PARSE_VERSION,
-	L2FQ_PARSE_ERROR, /* err holds one line naming the option */
+	L2FQ_PARSE_SETTINGS, /* --print-settings: options valid, print them and exit */
+	L2FQ_PARSE_ERROR, /* msg holds one line naming the option */
 };
 
-/* Parses argv into opts (defaults first). Does not print; err gets the reason. */
+/* Parses argv into opts (defaults first). Does not print; msg gets the reason. */
 enum l2fq_parse_result l2fq_options_parse(int argc, char **argv, struct l2fq_options *opts,
-					  char *err, size_t errlen);
+					  char *msg, size_t msglen);
+
+/* The daemon settings in opts as "key=value" lines (key = the long option
+ * without "--"; defaults where not given): what --print-settings prints and
+ * l2fragq-net reads, so neither side writes a default twice. Returns what
+ * snprintf would (the length without the terminator). */
+int l2fq_options_settings(const struct l2fq_options *opts, char *buf, size_t len);
 
 /* The --help text. */
 const char *l2fq_options_usage(void);

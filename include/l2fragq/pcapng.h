@@ -78,7 +78,8 @@ void l2fq_pcapng_reader_free(struct l2fq_pcapng_reader *r);
  * Section Header's in its own byte order, any other block's in the current
  * section's). CORRUPT for a first block that is not a Section Header, a bad
  * byte-order magic, a length below the block type's minimum, not a multiple
- * of 4, or above L2FQ_PCAPNG_MAX_BLOCK. Does not change r. */
+ * of 4, or above L2FQ_PCAPNG_MAX_BLOCK (then type and length are 0). Does
+ * not change r. */
 enum l2fq_pcapng_result l2fq_pcapng_head(const struct l2fq_pcapng_reader *r, const uint8_t *head,
 					 uint32_t *type, uint32_t *length, char *err,
 					 size_t errlen);

@@ -40,12 +40,14 @@ struct l2fq_pmtud_worker {
 	uint8_t frame[L2FQ_PMTUD_MAX_FRAME];
 };
 
-/* Judges one outer packet (its IPv4 header on, len bytes) and sends a
+/* Judges one outer packet (its IPv4 header on, len bytes; outdev: the
+ * ifindex it leaves by, 0 if unknown) by l2fq_pmtud_decide() and sends a
  * signal if it needs one. Counts into stats. Never changes pkt. */
-void l2fq_pmtud_check(struct l2fq_pmtud_worker *w, const uint8_t *pkt, size_t len,
+void l2fq_pmtud_check(struct l2fq_pmtud_worker *w, const uint8_t *pkt, size_t len, int outdev,
 		      struct l2fq_stats *stats);
 
-/* One line per known path, for the log: "gt-x 192.0.2.1->192.0.2.2 bridge br mtu 1420". */
+/* One line per known path, for the log: "gt-x 192.0.2.1 -> 192.0.2.2 key 5
+ * bridge br vlan-filtering pvid 10 path-mtu 1420". */
 void l2fq_pmtud_print_paths(struct l2fq_pmtud_sender *s, const char *prefix);
 
 #endif

@@ -9,7 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "l2fragq/rewrite.h"
+#include "l2fragq/ipid.h"
+#include "l2fragq/peers.h"
 #include "l2fragq/stats.h"
 
 struct mnl_socket;
@@ -36,7 +37,6 @@ struct l2fq_queue {
 	struct l2fq_idgen *ids;
 	struct l2fq_queue_buffers *bufs;
 	struct l2fq_pmtud_worker *pmtud; /* --pmtud: set by the daemon, else NULL */
-	char error[256]; /* why the loop stopped, if it failed */
 };
 
 /* Opens a socket and binds the queue. Returns an enum l2fq_exit value; on
@@ -46,15 +46,16 @@ int l2fq_queue_open(struct l2fq_queue *q, const struct l2fq_queue_config *cfg,
 
 /* Receives and answers packets until *stop is set (interrupt the blocking
  * receive with a signal), then answers what is already queued to the socket.
- * Returns 0, or -1 on a fatal socket error (q->error says which). */
-int l2fq_queue_run(struct l2fq_queue *q, const atomic_int *stop);
+ * Returns an enum l2fq_exit value; on a fatal socket error msg says which. */
+int l2fq_queue_run(struct l2fq_queue *q, const atomic_int *stop, char *msg, size_t msglen);
 
 /* Unbinds the queue (the kernel drops what is still queued to us; with
  * `bypass` on the rule new packets are accepted) and closes the socket. */
 void l2fq_queue_close(struct l2fq_queue *q);
 
 /* The kernel's own counters for a queue in this network namespace, from
- * /proc/net/netfilter/nfnetlink_queue. Returns 0, or -1 if the queue is not listed. */
+ * /proc/net/netfilter/nfnetlink_queue. Returns 0, -ENOENT if the queue is not
+ * listed, or -errno if the file cannot be read. */
 struct l2fq_kernel_queue_info {
 	uint32_t portid;
 	uint32_t waiting;      /* packets queued, not yet answered */
@@ -64,7 +65,7 @@ struct l2fq_kernel_queue_info {
 int l2fq_kernel_queue_info(uint16_t queue, struct l2fq_kernel_queue_info *info);
 /* The same for queues first..first+count-1 with one read of the file (the
  * daemon's stats tick): info[i] and found[i] (1 if listed) for queue first+i.
- * Returns 0, or -1 if the file cannot be read. */
+ * Returns 0, or -errno if the file cannot be read. */
 int l2fq_kernel_queue_info_range(uint16_t first, unsigned count,
 				 struct l2fq_kernel_queue_info *info, int *found);
 

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "l2fragq/pmtud.h"
 #include "l2fragq/rewrite.h"
 
 enum l2fq_counter {
@@ -28,25 +29,12 @@ enum l2fq_counter {
 	L2FQ_CNT_CSUM_UNSUPPORTED, /* ... cannot be finished: passed unchanged, DF kept */
 	/* --pmtud only: */
 	L2FQ_CNT_PMTUD_OVERSIZE,     /* outer packets bigger than their path MTU */
-	L2FQ_CNT_PMTUD_SENT_V4,      /* ICMP fragmentation-needed put into a bridge */
-	L2FQ_CNT_PMTUD_SENT_V6,      /* ICMPv6 packet-too-big put into a bridge */
-	/* oversized, but no signal, by reason (enum l2fq_pmtud_verdict): */
-	L2FQ_CNT_PMTUD_NOT_ETHERNET,
-	L2FQ_CNT_PMTUD_NOT_IP,
-	L2FQ_CNT_PMTUD_MALFORMED,
-	L2FQ_CNT_PMTUD_NO_DF,
-	L2FQ_CNT_PMTUD_FRAGMENT,
-	L2FQ_CNT_PMTUD_ICMP_ERROR,
-	L2FQ_CNT_PMTUD_MULTICAST,
-	L2FQ_CNT_PMTUD_MTU_TOO_SMALL,
-	L2FQ_CNT_PMTUD_RATE_FLOW,    /* per (inner source, destination) limit */
-	L2FQ_CNT_PMTUD_RATE_GLOBAL,  /* global limit */
-	L2FQ_CNT_PMTUD_NO_PATH,      /* no gretap carries this pair, or it is in no bridge */
-	L2FQ_CNT_PMTUD_NO_MTU,       /* the path MTU is unknown (no route to the remote) */
-	L2FQ_CNT_PMTUD_FLOODED,      /* destination MAC not learned behind this tunnel port */
-	L2FQ_CNT_PMTUD_FDB_ERRORS,   /* the bridge's FDB could not be asked */
-	L2FQ_CNT_PMTUD_SEND_ERRORS,  /* the bridge refused the frame */
-	L2FQ_CNT_PMTUD_LAST = L2FQ_CNT_PMTUD_SEND_ERRORS, /* every pmtud-* name starts "pmtud-" */
+	L2FQ_CNT_PMTUD_FDB_QUERIES,  /* rtnetlink questions to a bridge's FDB */
+	/* one per enum l2fq_pmtud_verdict (pmtud.h), named "pmtud-" and its
+	 * name; the uncounted ones (signal, fits) have no name and stay 0: */
+	L2FQ_CNT_PMTUD_VERDICT,
+	L2FQ_CNT_PMTUD_LAST = L2FQ_CNT_PMTUD_VERDICT + L2FQ_PMTUD_VERDICT_COUNT - 1, /* every
+				      * pmtud-* name starts "pmtud-" */
 	L2FQ_COUNTER_COUNT
 };
 
@@ -55,7 +43,13 @@ struct l2fq_stats {
 	_Alignas(64) _Atomic uint64_t v[L2FQ_COUNTER_COUNT];
 };
 
+/* NULL for the slots that are never counted (see L2FQ_CNT_PMTUD_VERDICT). */
 const char *l2fq_counter_name(enum l2fq_counter c);
+
+static inline enum l2fq_counter l2fq_pmtud_counter(enum l2fq_pmtud_verdict v)
+{
+	return (enum l2fq_counter)(L2FQ_CNT_PMTUD_VERDICT + v);
+}
 
 /* Single writer: a relaxed load + store is cheaper than an atomic add. */
 static inline void l2fq_stats_add(struct l2fq_stats *s, enum l2fq_counter c, uint64_t n)

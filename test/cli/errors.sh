@@ -119,8 +119,8 @@ else
 	t_pass "missing input -> $err"
 fi
 
-# A .pcap output for a pcapng input of several interfaces (pcaps/README.md),
-# or of none (no link type for a pcap header): a pcap file holds one, so exit
+# A .pcap output for a pcapng input of mixed link types (pcaps/README.md),
+# or of no interface (no link type for a pcap header): a pcap file holds one, so exit
 # 2, one line naming the output and the fix (.pcapng), and nothing written.
 pcap_refused() { # WHAT INPUT OUTPUT
 	local left
@@ -140,7 +140,7 @@ pcap_refused() { # WHAT INPUT OUTPUT
 }
 mkdir "$tmp/conv"
 multi=$here/../../pcaps/in/pcapng_multi.pcapng
-pcap_refused "pcapng of several interfaces" "$multi" "$tmp/conv/multi.pcap"
+pcap_refused "pcapng of mixed link types" "$multi" "$tmp/conv/multi.pcap"
 # (a lone Section Header Block, little-endian)
 printf '\x0a\x0d\x0d\x0a\x1c\0\0\0\x4d\x3c\x2b\x1a\x01\0\0\0\xff\xff\xff\xff\xff\xff\xff\xff\x1c\0\0\0' \
 	>"$tmp/noif.pcapng"

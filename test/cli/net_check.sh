@@ -66,7 +66,7 @@ good() { # LABEL EDIT...
 		{ [ $rc -eq 0 ] || { [ $rc -eq 1 ] && ! grep -qv -e 'this kernel has no' -e 'no way to queue' -e 'no kernel WireGuard' "$work/err"; }; }; then
 		ok "good: $label (exit $rc)"
 	else
-		bad "good: $label: exit $rc: $(tr '\n' ' ' <"$work/out" "$work/err")"
+		bad "good: $label: exit $rc: $(cat "$work/out" "$work/err" | tr '\n' ' ')"
 	fi
 }
 rejects() { # LABEL LINE TEXT: the config now in c.conf
@@ -94,7 +94,15 @@ badedit() { # LABEL LINE TEXT EDIT...
 good "the base: one peer, df-strategy auto"
 for s in l2fragq kernel nft none; do good "df-strategy $s" "+7 df-strategy = $s"; done
 good "mss-clamp auto, pmtud off, queues 2-3" "+7 mss-clamp = auto" "+7 pmtud = off" "+7 queues = 2-3"
-good "l2fragq-args with --pmtud-mtu and --pmtud-mark" "+7 l2fragq-args = --pmtud-mtu 1400 --pmtud-mark=0x100"
+good "pmtud-mtu and pmtud-mark keys, other l2fragq options in l2fragq-args" "+7 pmtud-mtu = 1400" "+7 pmtud-mark = 256" \
+	"+7 l2fragq-args = --queue-maxlen 16384 --rcvbuf=64M --pmtud-rate 50"
+# check's plan states what l2fragq itself made of them (--print-settings).
+if grep -q "GRE longer than pmtud-mtu 1400) .*(socket mark 0x100, " "$work/out"; then
+	ok "check: the queue rule starts at pmtud-mtu 1400, signals carry mark 0x100 (as l2fragq reads 256)"
+else
+	bad "check with pmtud-mtu 1400, pmtud-mark 256: $(grep '^pmtud' "$work/out")"
+fi
+good "pmtud-mark in hex" "+7 pmtud-mark = 0xff00"
 good "two peers, IPv6 and host-name endpoints" "=10 endpoint = [2001:db8::2]:51820" \
 	"+12 [peer c]" "+13 public-key = $pub3" "+14 endpoint = hyp-c.example:51820" "+15 address = 203.0.113.3"
 good "supervisor spawn, daemon-user nobody, every number key" "+7 supervisor = spawn" "+7 daemon-user = nobody" \
@@ -121,8 +129,40 @@ badedit "daemon-user unknown" 7 "daemon-user 'l2fq-no-such-user' is not a user" 
 badedit "pmtud maybe" 7 "pmtud 'maybe': want on or off" "+7 pmtud = maybe"
 badedit "pmtud on with df-strategy kernel" 8 "pmtud on needs l2fragq" "+7 df-strategy = kernel" "+8 pmtud = on"
 badedit "mss-clamp 5" 7 "mss-clamp '5'" "+7 mss-clamp = 5"
-badedit "l2fragq-args --pmtud-mtu 100" 7 "--pmtud-mtu '100' is not an MTU 576..65535" "+7 l2fragq-args = --pmtud-mtu 100"
-badedit "l2fragq-args --pmtud-mark=x" 7 "--pmtud-mark 'x' is not a number" "+7 l2fragq-args = --pmtud-mark=x"
+# pmtud-mtu, pmtud-mark and l2fragq-args: l2fragq checks them (its own words
+# after the key that gave the option).
+badedit "pmtud-mtu 100" 7 "pmtud-mtu: --pmtud-mtu: '100' is not an MTU 576..65535" "+7 pmtud-mtu = 100"
+badedit "pmtud-mtu 1400x" 7 "pmtud-mtu: --pmtud-mtu: '1400x' is not an MTU" "+7 pmtud-mtu = 1400x"
+badedit "pmtud-mark x" 7 "pmtud-mark: --pmtud-mark: 'x' is not a mark" "+7 pmtud-mark = x"
+badedit "pmtud-mark 0" 8 "pmtud-mark: --pmtud-mark: '0' is not a mark" "+7 pmtud-mtu = 1400" "+8 pmtud-mark = 0"
+badedit "pmtud-mtu with pmtud off" 8 "pmtud-mtu: only with pmtud on" "+7 pmtud = off" "+8 pmtud-mtu = 1400"
+badedit "stats-interval 100000 (l2fragq's range)" 7 "stats-interval: --stats-interval: '100000' is not seconds" "+7 stats-interval = 100000"
+badedit "l2fragq-args --queue-maxlen 0" 7 "l2fragq-args: --queue-maxlen: '0' is not a number" "+7 l2fragq-args = --queue-maxlen 0"
+badedit "l2fragq-args --pmtud-rate with pmtud off" 7 "l2fragq-args: --pmtud-rate: needs --pmtud" \
+	"+7 pmtud = off" "+7 l2fragq-args = --pmtud-rate 5"
+badedit "l2fragq-args: a stray word" 7 "l2fragq-args: 'extra': unexpected argument" "+7 l2fragq-args = --fail-open extra"
+# Options l2fragq-net sets from its own keys: an error naming the key.
+for a in "--pmtud-mtu 1400|pmtud-mtu" "--pmtud-mark=0x100|pmtud-mark" "--pmtud-ma 5|pmtud-mark" "--pmtud|pmtud" \
+	"--queues 0-1|queues" "-q 3|queues" "--threads=2|queues" "--user nobody|daemon-user" "--stats-interval 5|stats-interval" \
+	"--metrics-file /tmp/m|metrics-file" "--peer 192.0.2.1|[peer NAME] address"; do
+	w=${a%|*} w=${w%% *} w=${w%%=*}
+	badedit "l2fragq-args = ${a%|*}" 7 "l2fragq-args: $w is set by l2fragq-net: use the key '${a#*|}' instead" \
+		"+7 l2fragq-args = --fail-open ${a%|*}"
+done
+badedit "l2fragq-args = --read x" 7 "l2fragq-args: --read is not for the daemon" "+7 l2fragq-args = --read x"
+# The defaults come from l2fragq: a binary that says another mark is believed;
+# one older than --print-settings is refused.
+printf '%s\n' '#!/bin/sh' '[ "$1" = --print-settings ] || exit 1' \
+	"printf 'queue=0\\npmtud=1\\npmtud-mtu=0\\npmtud-mark=0x1234\\n'" >"$work/fake-l2fragq"
+printf '%s\n' '#!/bin/sh' 'echo "l2fragq: --print-settings: unknown option (see --help)" >&2' 'exit 2' >"$work/old-l2fragq"
+chmod 755 "$work/fake-l2fragq" "$work/old-l2fragq"
+good "an l2fragq whose default mark is 0x1234" "=6 l2fragq = $work/fake-l2fragq"
+if grep -q "(socket mark 0x1234, " "$work/out"; then
+	ok "check: the mark is l2fragq's default (0x1234), not one written in l2fragq-net"
+else
+	bad "check with an l2fragq whose default mark is 0x1234: $(grep '^pmtud' "$work/out")"
+fi
+badedit "an l2fragq without --print-settings" 6 "does not know --print-settings" "=6 l2fragq = $work/old-l2fragq"
 badedit "name with a space" 7 "name 'bad name'" "+7 name = bad name"
 badedit "wg-interface = the bridge" 7 "wg-interface and bridge are the same interface" "+7 wg-interface = br-vm"
 badedit "wg-interface too long" 7 "wg-interface 'a-very-long-ifname' is not an interface name" "+7 wg-interface = a-very-long-ifname"
@@ -157,6 +197,26 @@ conf "${base[@]:7}"
 rejects "no [local] section" 0 "no [local] section"
 conf "${base[@]:0:6}"
 rejects "no peer" 0 "no [peer NAME] section"
+
+# The queue match, one function for both backends: the same two conditions
+# (DF; longer than the path MTU with pmtud on), nft per peer set, iptables per peer.
+rules=$(bash -c '. "$1/common.sh"; . "$1/config.sh"; . "$1/plan.sh"
+	L2N_PEERS=(b c) L2N_PEER_CFG[b.address]=203.0.113.2 L2N_PEER_CFG[c.address]=203.0.113.3
+	L2N_QUEUE_FIRST=2 L2N_QUEUE_LAST=3 L2N_PMTUD_PATH_MTU=1400
+	for L2N_PMTUD in on off; do echo "== $L2N_PMTUD"; _l2n_queue_rules nft; _l2n_queue_rules iptables; done' _ "$root/scripts/lib/net" 2>&1)
+want='== on
+ip daddr { 203.0.113.2, 203.0.113.3 } ip protocol gre ip frag-off & 0x4000 != 0 counter queue flags bypass,fanout to 2-3
+ip daddr { 203.0.113.2, 203.0.113.3 } ip protocol gre ip length > 1400 counter queue flags bypass,fanout to 2-3
+-p gre -d 203.0.113.2 -m u32 --u32 4&0x4000=0x4000 -j NFQUEUE --queue-balance 2:3 --queue-cpu-fanout --queue-bypass
+-p gre -d 203.0.113.2 -m length --length 1401:65535 -j NFQUEUE --queue-balance 2:3 --queue-cpu-fanout --queue-bypass
+-p gre -d 203.0.113.3 -m u32 --u32 4&0x4000=0x4000 -j NFQUEUE --queue-balance 2:3 --queue-cpu-fanout --queue-bypass
+-p gre -d 203.0.113.3 -m length --length 1401:65535 -j NFQUEUE --queue-balance 2:3 --queue-cpu-fanout --queue-bypass
+== off
+ip daddr { 203.0.113.2, 203.0.113.3 } ip protocol gre ip frag-off & 0x4000 != 0 counter queue flags bypass,fanout to 2-3
+-p gre -d 203.0.113.2 -m u32 --u32 4&0x4000=0x4000 -j NFQUEUE --queue-balance 2:3 --queue-cpu-fanout --queue-bypass
+-p gre -d 203.0.113.3 -m u32 --u32 4&0x4000=0x4000 -j NFQUEUE --queue-balance 2:3 --queue-cpu-fanout --queue-bypass'
+[ "$rules" = "$want" ] && ok "queue rules: nft and iptables from _l2n_queue_rules, pmtud on and off" ||
+	bad "queue rules: got"$'\n'"$rules"
 
 "$net" -c "$work/none.conf" check >/dev/null 2>"$work/err"
 rc=$?

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* libFuzzer harness for l2fq_pmtud_build() (src/pmtud.c).
+/* libFuzzer harness for l2fq_pmtud_build() (src/pmtud.c) and the policy
+ * around it, l2fq_pmtud_decide() and l2fq_pmtud_admit() (src/pmtud_policy.c).
  *
  * Input: 2 bytes of path MTU (big-endian), then the outer packet from its
  * IPv4 header on. The packet is copied into a heap buffer of exactly its
@@ -17,7 +18,17 @@
  *     checksum (with the pseudo-header) verify by recomputation here; the IP
  *     length fills the frame and is <= 576 / 1280; the stated MTU equals
  *     sig.mtu, is >= 576 / 1280 and < the path MTU; TTL/hop limit 64; the
- *     MACs are the packet's swapped; the quote is a prefix of the inner packet.
+ *     MACs are the packet's swapped; the quote is a prefix of the inner packet;
+ *   - l2fq_pmtud_build_parsed() on the packet's own parse gives the same
+ *     verdict, facts and frame;
+ *   - the policy, on a path whose knobs (lookup answer, bridge or none, fixed
+ *     MTU, VLAN filtering, protocol, PVID) come from the packet's last byte:
+ *     no signal without exactly one path in a bridge; the builder's own
+ *     verdict passes through unchanged; a signal fits L2FQ_PMTUD_MAX_FRAME,
+ *     is asked about in VLAN 0 when the bridge does not filter and in
+ *     1..4095 when it does, and its IP header is where sig.l3_off says;
+ *     admit refuses whatever the limiter refuses and sends only to the port
+ *     the FDB names.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -26,6 +37,7 @@
 
 #include "l2fragq/frame.h"
 #include "l2fragq/pmtud.h"
+#include "l2fragq/pmtud_policy.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -106,6 +118,66 @@ static void check_signal(const uint8_t *pkt, size_t len, unsigned pmtu, const ui
 	}
 }
 
+static void check_admit(const struct l2fq_pmtud_candidate *c)
+{
+	static const enum l2fq_rl_result limits[] = {L2FQ_RL_SOURCE_LIMITED, L2FQ_RL_FLOW_LIMITED,
+						     L2FQ_RL_GLOBAL_LIMITED};
+
+	for (size_t i = 0; i < sizeof(limits) / sizeof(limits[0]); i++)
+		REQUIRE(l2fq_pmtud_admit(c, limits[i], c->gretap_ifindex) != L2FQ_PMTUD_SIGNAL);
+	REQUIRE(l2fq_pmtud_admit(c, L2FQ_RL_ALLOW, c->gretap_ifindex) == L2FQ_PMTUD_SIGNAL);
+	REQUIRE(l2fq_pmtud_admit(c, L2FQ_RL_ALLOW, 0) == L2FQ_PMTUD_FLOODED);
+	REQUIRE(l2fq_pmtud_admit(c, L2FQ_RL_ALLOW, -1) == L2FQ_PMTUD_FDB_ERRORS);
+}
+
+static void check_policy(const uint8_t *pkt, size_t len, unsigned pmtu, uint8_t *out)
+{
+	unsigned k = len ? pkt[len - 1] : 0;
+	struct l2fq_path p = {
+		.gretap_ifindex = 9,
+		.bridge_ifindex = (k & 1) ? 0 : 7,
+		.mtu = pmtu,
+		.vlan_filtering = (k >> 1) & 1,
+		.vlan_proto = (k & 4) ? 0x88a8 : (k & 8) ? 0 : 0x8100,
+		.pvid = (k & 16) ? 0 : (uint16_t)(pmtu & 0xfff),
+	};
+	struct l2fq_pmtud_input in = {.pkt = pkt, .len = len, .path = &p,
+				      .match = (enum l2fq_path_match)((k >> 5) % 3),
+				      .fixed_mtu = (k & 0x80) ? (pmtu ^ 0x155) : 0};
+	struct l2fq_pmtud_candidate c;
+	struct l2fq_pmtud_signal sig;
+	enum l2fq_pmtud_verdict v, inner;
+	unsigned mtu = in.fixed_mtu ? in.fixed_mtu : p.mtu;
+	int certain = in.match == L2FQ_PATH_FOUND && p.bridge_ifindex && mtu;
+
+	v = l2fq_pmtud_decide(&in, out, &c);
+	REQUIRE((unsigned)v < L2FQ_PMTUD_VERDICT_COUNT);
+	if (!certain) {
+		REQUIRE(v != L2FQ_PMTUD_SIGNAL);
+		return;
+	}
+	inner = l2fq_pmtud_build(pkt, len, mtu, out, &sig);
+	if (inner != L2FQ_PMTUD_SIGNAL) {
+		REQUIRE(v == inner);
+		return;
+	}
+	if (v != L2FQ_PMTUD_SIGNAL) {
+		REQUIRE(v == L2FQ_PMTUD_NO_VLAN && p.vlan_filtering && !p.pvid);
+		return;
+	}
+	v = l2fq_pmtud_decide(&in, out, &c); /* the frame of the decision, not the builder's */
+	REQUIRE(c.sig.len <= L2FQ_PMTUD_MAX_FRAME && c.sig.len >= sig.len);
+	REQUIRE(c.sig.len - sig.len == c.sig.l3_off - sig.l3_off);
+	REQUIRE((out[c.sig.l3_off] >> 4) == c.sig.version);
+	REQUIRE(c.bridge_ifindex == 7 && c.gretap_ifindex == 9 && c.far_mac == out + 6);
+	REQUIRE(c.flow_len == (c.sig.version == 4 ? 9u : 33u) && c.flow[0] == c.sig.version);
+	if (!p.vlan_filtering)
+		REQUIRE(c.fdb_vid == 0 && c.sig.len == sig.len);
+	else
+		REQUIRE(c.fdb_vid >= 1 && c.fdb_vid <= 4095);
+	check_admit(&c);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct l2fq_pmtud_signal sig, sig2;
@@ -145,6 +217,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			REQUIRE(out[i] == UNTOUCHED);
 		REQUIRE(sig.len == 0 && sig.mtu == 0 && sig.version == 0 && sig.flow_key == 0);
 	}
+	{
+		/* The daemon's path: parsed once, then built from the parse. */
+		struct l2fq_gre_frame f;
+
+		if (l2fq_frame_parse(pkt, len, &f) == L2FQ_FRAME_OK) {
+			memset(out2, UNTOUCHED, L2FQ_PMTUD_MAX_FRAME);
+			v2 = l2fq_pmtud_build_parsed(pkt, &f, pmtu, out2, &sig2);
+			REQUIRE(v2 == v && memcmp(&sig, &sig2, sizeof(sig)) == 0);
+			REQUIRE(memcmp(out, out2, L2FQ_PMTUD_MAX_FRAME) == 0);
+		}
+	}
+	check_policy(pkt, len, pmtu, out2);
+	REQUIRE(memcmp(pkt, data + 2, len) == 0);
 	free(pkt);
 	free(out);
 	free(out2);

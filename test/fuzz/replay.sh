@@ -3,7 +3,7 @@
 # The fuzz_regressions test: replays, through each harness's invariants, every
 #   test/fuzz/regressions/<harness>/*   inputs that once failed (kept forever)
 #   test/fuzz/seeds/<harness>/*         small hand-made seeds
-#   seeds made from pcaps/in by fuzz_seedgen (rewrite, linklayer and pcapng)
+#   seeds made from pcaps/in by fuzz_seedgen (rewrite, linklayer, pcapng, capture)
 # using the replay binaries (harness + plain main), so it runs in any build.
 #
 #   test/fuzz/replay.sh FUZZ_SEEDGEN REPLAY_REWRITE REPLAY_LINKLAYER REPLAY_OPTIONS \
@@ -12,9 +12,9 @@
 # Prints PASS/FAIL per harness and "N passed, M failed"; exits 1 on failure.
 set -uo pipefail
 
-if [ $# -ne 7 ]; then
+if [ $# -ne 8 ]; then
 	echo "usage: $0 FUZZ_SEEDGEN REPLAY_REWRITE REPLAY_LINKLAYER REPLAY_OPTIONS" \
-		"REPLAY_FRAME REPLAY_PMTUD REPLAY_PCAPNG" >&2
+		"REPLAY_FRAME REPLAY_PMTUD REPLAY_PCAPNG REPLAY_CAPTURE" >&2
 	exit 2
 fi
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -22,7 +22,7 @@ repo=$(cd "$here/../.." && pwd)
 # shellcheck source=test/lib.sh
 . "$repo/test/lib.sh"
 seedgen=$1
-declare -A bin=([rewrite]=$2 [linklayer]=$3 [options]=$4 [frame]=$5 [pmtud]=$6 [pcapng]=$7)
+declare -A bin=([rewrite]=$2 [linklayer]=$3 [options]=$4 [frame]=$5 [pmtud]=$6 [pcapng]=$7 [capture]=$8)
 
 t_workdir "${TMPDIR:-/tmp}/l2fq-replay.XXXXXX"
 tmp=$WORK
@@ -54,7 +54,7 @@ run_replay() {
 	fi
 }
 
-for h in rewrite linklayer options frame pmtud pcapng; do
+for h in rewrite linklayer options frame pmtud pcapng capture; do
 	# Seeds in one process; each regression input in its own, so every one
 	# that still fails is named.
 	dirs=("$here/seeds/$h")

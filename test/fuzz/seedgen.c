@@ -13,8 +13,10 @@
  *                                       and cut 63 bytes short (mode 1)
  * and for a pcapng:
  *   OUTDIR/pcapng/<capture>             the file itself (up to 256 KiB)
- * The formats are those documented in fuzz_linklayer.c, fuzz_rewrite.c and
- * fuzz_pcapng.c.
+ * and for every capture:
+ *   OUTDIR/capture/<capture>            the file itself (up to 256 KiB)
+ * The formats are those documented in fuzz_linklayer.c, fuzz_rewrite.c,
+ * fuzz_pcapng.c and fuzz_capture.c.
  * Used by scripts/fuzz.sh and the fuzz_regressions test; nothing it makes is
  * committed.
  */
@@ -58,8 +60,8 @@ static int make_dir(const char *path)
 	return 0;
 }
 
-static char lldir[4096], rwdir[4096], ngdir[4096];
-static unsigned long nll, nrw, nng;
+static char lldir[4096], rwdir[4096], ngdir[4096], capdir[4096];
+static unsigned long nll, nrw, nng, ncap;
 
 /* The linklayer and rewrite seeds of one frame. */
 static void frame_seeds(const char *base, int n, int dlt, const unsigned char *data,
@@ -91,6 +93,24 @@ static void frame_seeds(const char *base, int n, int dlt, const unsigned char *d
 				nrw++;
 		}
 	}
+}
+
+/* The whole file (its first MAX_PCAPNG bytes) as a fuzz_capture seed. */
+static int capture_seed(FILE *f, const char *path, const char *base)
+{
+	static unsigned char buf[MAX_PCAPNG];
+	size_t len;
+
+	rewind(f);
+	len = fread(buf, 1, sizeof(buf), f);
+	if (ferror(f)) {
+		fprintf(stderr, "fuzz_seedgen: %s: cannot read it\n", path);
+		return 1;
+	}
+	if (write_seed(capdir, base, buf, 0, buf, len) != 0)
+		return 1;
+	ncap++;
+	return 0;
 }
 
 static int from_pcap(const char *path, const char *base)
@@ -160,7 +180,9 @@ int main(int argc, char **argv)
 	snprintf(lldir, sizeof(lldir), "%s/linklayer", argv[1]);
 	snprintf(rwdir, sizeof(rwdir), "%s/rewrite", argv[1]);
 	snprintf(ngdir, sizeof(ngdir), "%s/pcapng", argv[1]);
-	if (make_dir(argv[1]) || make_dir(lldir) || make_dir(rwdir) || make_dir(ngdir))
+	snprintf(capdir, sizeof(capdir), "%s/capture", argv[1]);
+	if (make_dir(argv[1]) || make_dir(lldir) || make_dir(rwdir) || make_dir(ngdir) ||
+	    make_dir(capdir))
 		return 1;
 	for (int i = 2; i < argc; i++) {
 		const char *base = strrchr(argv[i], '/') ? strrchr(argv[i], '/') + 1 : argv[i];
@@ -175,6 +197,7 @@ int main(int argc, char **argv)
 			rc = 1;
 			continue;
 		}
+		rc |= capture_seed(f, argv[i], base);
 		if (memcmp(magic, "\x0a\x0d\x0d\x0a", 4) == 0) {
 			rewind(f);
 			rc |= from_pcapng(f, argv[i], base);
@@ -183,7 +206,7 @@ int main(int argc, char **argv)
 		}
 		fclose(f);
 	}
-	printf("fuzz_seedgen: %lu linklayer, %lu rewrite and %lu pcapng seeds in %s\n", nll, nrw,
-	       nng, argv[1]);
+	printf("fuzz_seedgen: %lu linklayer, %lu rewrite, %lu pcapng and %lu capture seeds in %s\n",
+	       nll, nrw, nng, ncap, argv[1]);
 	return rc;
 }

@@ -49,11 +49,15 @@ LIB=$(readlink -f "$3")
 [ -f "$LIB" ] || t_fatal "$3: no such library (build target l2fq_malloc_count)"
 t_need_root "network namespaces, iptables, raw sockets"
 t_need_tools ip iptables awk
+
+t_workdir /tmp/l2fq-noalloc.XXXXXX
+# LD_PRELOAD splits its list at spaces: preload a copy in WORK, whose path
+# has none, so that a build folder's path may.
+cp "$LIB" "$WORK/libl2fq_malloc_count.so"
+LIB=$WORK/libl2fq_malloc_count.so
 # The interposer must really be in effect, or every count is a silent 0.
 L2FQ_MALLOC_COUNT_FILE=/dev/null LD_PRELOAD=$LIB /bin/true 2>/dev/null ||
 	t_fatal "$LIB cannot be preloaded (sanitizer build? wrong architecture?)"
-
-t_workdir /tmp/l2fq-noalloc.XXXXXX
 T_TEARDOWN=(l2fq_pair_down "$NS_S" "$NS_R")
 
 nss() { ip netns exec "$NS_S" "$@"; }

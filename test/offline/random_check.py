@@ -322,7 +322,8 @@ def check(binary, tmp, desc, data, source, args, rng):
     inp = os.path.join(tmp, "in")
     ng = isinstance(source, m.NgFile)
     # The output is named like the input; a pcapng goes to a .pcap name now
-    # and then: converted with one interface, refused (exit 2) with more.
+    # and then: converted when every interface has one link type, refused
+    # (exit 2) with mixed link types.
     name = "out.pcapng" if ng and rng.random() < 0.8 else "out.pcap"
     out = os.path.join(tmp, name)
     with open(inp, "wb") as f:

@@ -144,7 +144,7 @@ t_rewritten=$(sed -n 's/.*[ :]rewritten=\([0-9][0-9]*\).*/\1/p' <<<"$totals")
 m_packets=$(metric "l2fragq_received_total{$q}" || echo '?')
 m_rewritten=$(metric "l2fragq_packets_total{$q,result=\"rewritten\"}" || echo '?')
 t_check "file written at exit matches the totals line (packets $m_packets/${t_packets:-?}, rewritten $m_rewritten/${t_rewritten:-?})" \
-	[ -n "$t_packets" ] && [ "$m_packets" = "$t_packets" ] && [ "$m_rewritten" = "$t_rewritten" ]
+	eval '[ -n "$t_packets" ] && [ "$m_packets" = "$t_packets" ] && [ "$m_rewritten" = "$t_rewritten" ]'
 t_check "final count covers the load traffic (received_total=$m_packets >= 19)" [ "${m_packets//\?/0}" -ge 19 ]
 leftovers=$(ls -A "$TEXTDIR" | grep -vx 'l2fragq.prom' || true)
 t_check "no temporary file left in the textfile directory (${leftovers:-none})" [ -z "$leftovers" ]

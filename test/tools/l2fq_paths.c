@@ -5,11 +5,18 @@
  *
  *   l2fq_paths [--refresh S]                 print the table once
  *   l2fq_paths [--refresh S] --watch SECONDS print it every time it is rebuilt
- *   l2fq_paths --lookup SADDR DADDR          which path an outer packet takes
+ *   l2fq_paths --lookup SADDR DADDR [key K] [outdev N]
+ *                                            which path an outer packet takes
+ *                                            (K: the GRE key it carries; N: the
+ *                                            ifindex it leaves by); prints the
+ *                                            path's line, "none" or "ambiguous"
  *   l2fq_paths --inject IFNAME HEXFRAME MARK send one Ethernet frame into IFNAME
  *
- * Table lines: "GRETAP LOCAL REMOTE BRIDGE MTU [locked]", sorted by gretap
- * name; LOCAL "any" for 0, BRIDGE "-" when the gretap is in no bridge. With
+ * Table lines: "GRETAP LOCAL REMOTE BRIDGE MTU [locked] [key K] [csum] [seq]
+ * [link N] [vlan_filtering 1 proto 0xPPPP pvid V]", sorted by gretap name;
+ * LOCAL "any" for 0, BRIDGE "-" when the gretap is in no bridge; the
+ * bracketed words only when they apply (key: the GRE key it sends; link: the
+ * underlay ifindex it is bound to; vlan_*: its bridge filters VLANs). With
  * --watch each table starts with "# generation N t=EPOCH paths M" (t: wall
  * clock when it was seen, to compare with `date +%s.%N`) and ends with
  * "# end"; stdout is flushed after each. */
@@ -27,7 +34,7 @@
 static void usage(void)
 {
 	fprintf(stderr, "usage: l2fq_paths [--refresh S] [--watch SECONDS]\n"
-			"       l2fq_paths [--refresh S] --lookup SADDR DADDR\n"
+			"       l2fq_paths [--refresh S] --lookup SADDR DADDR [key K] [outdev N]\n"
 			"       l2fq_paths --inject IFNAME HEXFRAME MARK\n");
 	exit(2);
 }
@@ -54,8 +61,33 @@ static void print_table(const struct l2fq_path_snapshot *s)
 
 		inet_ntop(AF_INET, &p->local, l, sizeof(l));
 		inet_ntop(AF_INET, &p->remote, r, sizeof(r));
-		printf("%s %s %s %s %u%s\n", p->gretap, p->local ? l : "any", r,
+		printf("%s %s %s %s %u%s", p->gretap, p->local ? l : "any", r,
 		       p->bridge_ifindex ? p->bridge : "-", p->mtu, p->mtu_locked ? " locked" : "");
+		if (p->oflags & L2FQ_GRE_KEY)
+			printf(" key %u", (unsigned)p->okey);
+		printf("%s%s", p->oflags & L2FQ_GRE_CSUM ? " csum" : "",
+		       p->oflags & L2FQ_GRE_SEQ ? " seq" : "");
+		if (p->link)
+			printf(" link %d", p->link);
+		if (p->vlan_filtering)
+			printf(" vlan_filtering 1 proto 0x%04x pvid %u", (unsigned)p->vlan_proto,
+			       (unsigned)p->pvid);
+		printf("\n");
+	}
+}
+
+/* Prints the path of the outer packet id, "none" or "ambiguous". */
+static void lookup(struct l2fq_pathtable *pt, const struct l2fq_tunnel_id *id)
+{
+	static struct l2fq_path_snapshot one;
+	static struct l2fq_path_reader reader;
+	enum l2fq_path_match m = l2fq_pathtable_lookup(pt, &reader, id, &one.paths[0]);
+
+	if (m == L2FQ_PATH_FOUND) {
+		one.n = 1;
+		print_table(&one);
+	} else {
+		printf("%s\n", m == L2FQ_PATH_AMBIGUOUS ? "ambiguous" : "none");
 	}
 }
 
@@ -105,14 +137,37 @@ static int inject(const char *ifname, const char *hex, const char *markstr)
 	return 0;
 }
 
+/* Prints the table every time it is rebuilt, for seconds. */
+static void watch_table(struct l2fq_pathtable *pt, double seconds)
+{
+	static struct l2fq_path_snapshot snap;
+	double end = now_s(CLOCK_MONOTONIC) + seconds;
+	uint64_t seen = UINT64_MAX;
+	struct timespec tick = {.tv_nsec = 10 * 1000 * 1000};
+
+	while (now_s(CLOCK_MONOTONIC) < end) {
+		if (l2fq_pathtable_generation(pt) != seen) {
+			l2fq_pathtable_snapshot(pt, &snap);
+			seen = snap.generation;
+			printf("# generation %llu t=%.3f paths %u\n", (unsigned long long)seen,
+			       now_s(CLOCK_REALTIME), snap.n);
+			print_table(&snap);
+			printf("# end\n");
+			fflush(stdout);
+		}
+		nanosleep(&tick, NULL);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	static struct l2fq_path_snapshot snap;
-	static struct l2fq_path_reader reader;
 	struct l2fq_pathtable *pt;
 	unsigned refresh = 10;
 	double watch = -1;
 	const char *lk_s = NULL, *lk_d = NULL;
+	struct l2fq_tunnel_id id = {0};
+	struct in_addr s, d;
 	char msg[256];
 	int i, rc;
 
@@ -126,48 +181,33 @@ int main(int argc, char **argv)
 		else if (strcmp(argv[i], "--lookup") == 0 && i + 2 < argc) {
 			lk_s = argv[++i];
 			lk_d = argv[++i];
-		} else
+		} else if (lk_s && strcmp(argv[i], "key") == 0 && i + 1 < argc) {
+			id.has_key = 1;
+			id.key = (uint32_t)num(argv[++i], UINT32_MAX);
+		} else if (lk_s && strcmp(argv[i], "outdev") == 0 && i + 1 < argc)
+			id.outdev = (int)num(argv[++i], INT32_MAX);
+		else
 			usage();
 	}
 
+	if (lk_s) {
+		if (inet_pton(AF_INET, lk_s, &s) != 1 || inet_pton(AF_INET, lk_d, &d) != 1)
+			usage();
+		id.saddr = s.s_addr;
+		id.daddr = d.s_addr;
+	}
 	rc = l2fq_pathtable_start(&pt, refresh, msg, sizeof(msg));
 	if (rc) {
 		fprintf(stderr, "l2fq_paths: %s\n", msg);
 		return rc;
 	}
 	if (lk_s) {
-		struct in_addr s, d;
-		struct l2fq_path p;
-
-		if (inet_pton(AF_INET, lk_s, &s) != 1 || inet_pton(AF_INET, lk_d, &d) != 1)
-			usage();
-		if (l2fq_pathtable_lookup(pt, &reader, s.s_addr, d.s_addr, &p)) {
-			snap.n = 1;
-			snap.paths[0] = p;
-			print_table(&snap);
-		} else {
-			printf("none\n");
-		}
+		lookup(pt, &id);
 	} else if (watch < 0) {
 		l2fq_pathtable_snapshot(pt, &snap);
 		print_table(&snap);
 	} else {
-		double end = now_s(CLOCK_MONOTONIC) + watch;
-		uint64_t seen = UINT64_MAX;
-		struct timespec tick = {.tv_nsec = 10 * 1000 * 1000};
-
-		while (now_s(CLOCK_MONOTONIC) < end) {
-			if (l2fq_pathtable_generation(pt) != seen) {
-				l2fq_pathtable_snapshot(pt, &snap);
-				seen = snap.generation;
-				printf("# generation %llu t=%.3f paths %u\n", (unsigned long long)seen,
-				       now_s(CLOCK_REALTIME), snap.n);
-				print_table(&snap);
-				printf("# end\n");
-				fflush(stdout);
-			}
-			nanosleep(&tick, NULL);
-		}
+		watch_table(pt, watch);
 	}
 	l2fq_pathtable_stop(pt);
 	return 0;

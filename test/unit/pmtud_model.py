@@ -163,13 +163,16 @@ def reference(pkt, pmtu):
         return 'fits', None
     mtu = pmtu - l3
     has_type = not later and hl < total
-    group = bool(p[eth] & 1)
+    # a group destination, or a group or zero source MAC (the signal's destination)
+    group = bool(p[eth] & 1) or bool(p[eth + 6] & 1) or p[eth + 6:eth + 12] == bytes(6)
     if want == 4:
         s, d = int.from_bytes(src, 'big'), int.from_bytes(dst, 'big')
         if fragment:
             return 'fragment', None
         if not df:
             return 'no-df', None
+        if frag & 0x8000:  # the kernel answers only frag_off == DF exactly
+            return 'malformed', None
         if (group or d == 0xffffffff or d >> 28 == 0xe or s == 0xffffffff or s >> 28 == 0xe
                 or s >> 24 == 0 or s >> 24 == 127):
             return 'multicast', None
@@ -299,7 +302,7 @@ def generate(rng):
     outer_opts = rng.choice((0, 0, 0, 0, 4, 8, 12, 40))
     gre = dict(chksum_present=int(rng.random() < 0.3), key_present=int(rng.random() < 0.4),
                seqnum_present=int(rng.random() < 0.3))
-    dmac, smac = mac(rng), mac(rng, group=rng.random() < 0.1)
+    dmac, smac = mac(rng), mac(rng)
     total = rng.choice((rng.randrange(1300, 1600), rng.randrange(1300, 3000),
                         rng.randrange(600, 1300) if not v6 else 1400,
                         rng.randrange(1281, 9000)))
@@ -310,9 +313,11 @@ def generate(rng):
     trailing = b''
 
     if cat == 'multicast':
-        which = rng.randrange(4)
+        which = rng.randrange(5)
         if which == 0:
             dmac = mac(rng, group=True) if rng.random() < 0.7 else 'ff:ff:ff:ff:ff:ff'
+        elif which == 3:  # the signal would go to a group or to nobody
+            smac = rng.choice((mac(rng, group=True), 'ff:ff:ff:ff:ff:ff', '00:00:00:00:00:00'))
         elif which == 1:
             inner_extra['dst'] = (rng.choice(('224.0.0.1', '239.1.2.3', '255.255.255.255'))
                                   if not v6 else rng.choice(('ff02::1', 'ff0e::1:2')))
@@ -339,7 +344,8 @@ def generate(rng):
         opts = rng.choice((0, 0, 0, 4, 8, 40))
         flags, frag = 'DF', 0
         if cat == 'no-df':
-            flags, intent = rng.choice(('', 'evil')), 'no-df'
+            flags = rng.choice(('', 'evil', 'DF+evil'))
+            intent = 'malformed' if flags == 'DF+evil' else 'no-df'
         elif cat == 'fragment':
             flags, frag = rng.choice((('MF', 0), ('DF+MF', 0), ('DF', 100), ('', 7),
                                       ('MF', 8191)))

@@ -22,8 +22,8 @@ static void fill(void)
 	l2fq_stats_add(&s0, (enum l2fq_counter)L2FQ_PASS_DF_CLEAR, 3);
 	l2fq_stats_add(&s1, L2FQ_CNT_PACKETS, 5);
 	l2fq_stats_add(&s1, L2FQ_CNT_VERDICT_ERRORS, 2);
-	l2fq_stats_add(&s1, L2FQ_CNT_PMTUD_SENT_V6, 4);
-	l2fq_stats_add(&s1, L2FQ_CNT_PMTUD_FLOODED, 1);
+	l2fq_stats_add(&s1, l2fq_pmtud_counter(L2FQ_PMTUD_SENT_V6), 4);
+	l2fq_stats_add(&s1, l2fq_pmtud_counter(L2FQ_PMTUD_FLOODED), 1);
 }
 
 static void lists_every_result_per_queue(void **state)

@@ -209,6 +209,7 @@ static void usage_mentions_every_long_option(void **state)
 		"--queue",  "--threads",	"--peer", "--rcvbuf", "--queue-maxlen", "--fail-open",
 		"--stats-interval", "--batch", "--read", "--write",	   "--help",	   "--version",
 		"--pmtud", "--pmtud-mtu", "--pmtud-mark", "--pmtud-flow-interval", "--pmtud-rate",
+		"--print-settings",
 	};
 	const char *u = l2fq_options_usage();
 
@@ -696,6 +697,63 @@ static void pmtud_details_need_pmtud(void **state)
 	assert_ok(PARSE("--pmtud-mtu", "1420", "--pmtud"));
 }
 
+/* ---- --print-settings --------------------------------------------------- */
+
+/* The defaults l2fragq-net reads: from the same constants set_defaults uses. */
+static void print_settings_defaults(void **state)
+{
+	char want[512], got[512];
+	int n;
+
+	(void)state;
+	assert_int_equal(PARSE("--print-settings"), L2FQ_PARSE_SETTINGS);
+	snprintf(want, sizeof(want),
+		 "queue=0\nthreads=1\nbatch=%u\nrcvbuf=%lu\nqueue-maxlen=%lu\n"
+		 "fail-open=0\ngso=0\nstats-interval=0\npmtud=0\npmtud-mtu=0\n"
+		 "pmtud-mark=0x%lx\npmtud-flow-interval=%u\npmtud-rate=%u\n",
+		 L2FQ_DEFAULT_BATCH, (unsigned long)L2FQ_DEFAULT_RCVBUF,
+		 (unsigned long)L2FQ_DEFAULT_QUEUE_MAXLEN, (unsigned long)L2FQ_DEFAULT_PMTUD_MARK,
+		 L2FQ_DEFAULT_PMTUD_FLOW_INTERVAL_MS, L2FQ_DEFAULT_PMTUD_RATE);
+	n = l2fq_options_settings(&opts, got, sizeof(got));
+	assert_int_equal(n, (int)strlen(want));
+	assert_string_equal(got, want);
+	assert_non_null(strstr(got, "\npmtud-mark=0x6c32\n"));
+}
+
+/* The values given, checked as the daemon checks them, in place of the defaults. */
+static void print_settings_after_options(void **state)
+{
+	char got[512];
+
+	(void)state;
+	assert_int_equal(PARSE("--queues", "2-5", "--pmtud", "--pmtud-mtu", "1400",
+			       "--pmtud-mark", "256", "--print-settings", "--rcvbuf", "32M"),
+			 L2FQ_PARSE_SETTINGS);
+	l2fq_options_settings(&opts, got, sizeof(got));
+	assert_non_null(strstr(got, "queue=2\nthreads=4\n"));
+	assert_non_null(strstr(got, "\nrcvbuf=33554432\n"));
+	assert_non_null(strstr(got, "\npmtud=1\npmtud-mtu=1400\npmtud-mark=0x100\n"));
+}
+
+/* A bad option or combination is the usual error, not a settings list. */
+static void print_settings_checks_options(void **state)
+{
+	char small[16];
+	int n;
+
+	(void)state;
+	assert_error_naming(PARSE("--print-settings", "--pmtud", "--pmtud-mtu", "100"),
+			    "--pmtud-mtu");
+	assert_error_naming(PARSE("--pmtud-mark", "1", "--print-settings"),
+			    "--pmtud-mark: needs --pmtud");
+	assert_error_naming(PARSE("--print-settings", "--queue-maxlen", "0"), "--queue-maxlen");
+	/* A short buffer is cut, terminated, and the length says so. */
+	assert_int_equal(PARSE("--print-settings"), L2FQ_PARSE_SETTINGS);
+	n = l2fq_options_settings(&opts, small, sizeof(small));
+	assert_true(n > (int)sizeof(small));
+	assert_int_equal(strlen(small), sizeof(small) - 1);
+}
+
 static void pmtud_is_a_daemon_option(void **state)
 {
 	(void)state;
@@ -758,6 +816,9 @@ int main(void)
 		cmocka_unit_test(pmtud_bad_values_rejected),
 		cmocka_unit_test(pmtud_details_need_pmtud),
 		cmocka_unit_test(pmtud_is_a_daemon_option),
+		cmocka_unit_test(print_settings_defaults),
+		cmocka_unit_test(print_settings_after_options),
+		cmocka_unit_test(print_settings_checks_options),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

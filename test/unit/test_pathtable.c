@@ -25,6 +25,21 @@ static uint32_t ip(const char *s)
 	return a.s_addr;
 }
 
+/* What a gretap sends and is bound to, as ipgre_fill_info() puts it. */
+struct gre_opts {
+	uint32_t okey;   /* host order */
+	uint16_t oflags; /* host order, L2FQ_GRE_* */
+	uint32_t link;
+};
+/* What a bridge says about VLANs; data 0: no IFLA_INFO_DATA at all. */
+struct br_opts {
+	int data;
+	int filtering;   /* -1: no IFLA_BR_VLAN_FILTERING */
+	uint16_t proto;  /* host order; 0: no IFLA_BR_VLAN_PROTOCOL */
+};
+static struct gre_opts gre_next; /* for the next gretap link_msg(), then cleared */
+static struct br_opts br_next;   /* for the next bridge link_msg(), then cleared */
+
 /* An RTM_NEWLINK as the kernel dumps it: kind NULL = no IFLA_LINKINFO. */
 static struct nlmsghdr *link_msg(int ifindex, const char *name, unsigned mtu, int master,
 				 const char *kind, uint32_t local, uint32_t remote)
@@ -49,14 +64,59 @@ static struct nlmsghdr *link_msg(int ifindex, const char *name, unsigned mtu, in
 		if (strcmp(kind, "gretap") == 0) {
 			struct nlattr *d = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
 
-			mnl_attr_put_u32(nlh, IFLA_GRE_LINK, 0);
+			mnl_attr_put_u32(nlh, IFLA_GRE_LINK, gre_next.link);
+			mnl_attr_put_u16(nlh, IFLA_GRE_IFLAGS, htons(gre_next.oflags));
+			mnl_attr_put_u16(nlh, IFLA_GRE_OFLAGS, htons(gre_next.oflags));
+			/* The receive key differs: only the sent one counts. */
+			mnl_attr_put_u32(nlh, IFLA_GRE_IKEY, htonl(gre_next.okey + 1000));
+			mnl_attr_put_u32(nlh, IFLA_GRE_OKEY, htonl(gre_next.okey));
 			mnl_attr_put_u32(nlh, IFLA_GRE_LOCAL, local);
 			mnl_attr_put_u32(nlh, IFLA_GRE_REMOTE, remote);
 			mnl_attr_put_u8(nlh, IFLA_GRE_PMTUDISC, 0);
 			mnl_attr_put_u8(nlh, IFLA_GRE_IGNORE_DF, 1);
 			mnl_attr_nest_end(nlh, d);
+		} else if (strcmp(kind, "bridge") == 0 && br_next.data) {
+			struct nlattr *d = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
+
+			mnl_attr_put_u32(nlh, IFLA_BR_STP_STATE, 0);
+			if (br_next.filtering >= 0)
+				mnl_attr_put_u8(nlh, IFLA_BR_VLAN_FILTERING, (uint8_t)br_next.filtering);
+			if (br_next.proto)
+				mnl_attr_put_u16(nlh, IFLA_BR_VLAN_PROTOCOL, htons(br_next.proto));
+			mnl_attr_nest_end(nlh, d);
 		}
 		mnl_attr_nest_end(nlh, li);
+	}
+	memset(&gre_next, 0, sizeof(gre_next));
+	memset(&br_next, 0, sizeof(br_next));
+	return nlh;
+}
+
+/* An RTM_NEWLINK of family AF_BRIDGE as br_fill_ifinfo() puts a port (asked
+ * with RTEXT_FILTER_BRVLAN): its VLANs (vid, flags) in IFLA_AF_SPEC; n -1:
+ * no IFLA_AF_SPEC. */
+static struct nlmsghdr *port_msg(int ifindex, int master, const struct bridge_vlan_info *v, int n)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct ifinfomsg *ifi;
+	int i;
+
+	nlh->nlmsg_type = RTM_NEWLINK;
+	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	ifi->ifi_family = AF_BRIDGE;
+	ifi->ifi_index = ifindex;
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, "port");
+	mnl_attr_put_u32(nlh, IFLA_MASTER, (uint32_t)master);
+	mnl_attr_put_u32(nlh, IFLA_MTU, 1462);
+	if (n >= 0) {
+		struct nlattr *af = mnl_attr_nest_start(nlh, IFLA_AF_SPEC);
+
+		/* Not a VLAN, and a VLAN entry of the wrong size: both skipped. */
+		mnl_attr_put_u16(nlh, IFLA_BRIDGE_FLAGS, 0);
+		mnl_attr_put_u16(nlh, IFLA_BRIDGE_VLAN_INFO, BRIDGE_VLAN_INFO_PVID);
+		for (i = 0; i < n; i++)
+			mnl_attr_put(nlh, IFLA_BRIDGE_VLAN_INFO, sizeof(v[i]), &v[i]);
+		mnl_attr_nest_end(nlh, af);
 	}
 	return nlh;
 }
@@ -78,6 +138,148 @@ static void test_parse_gretap(void **state)
 	assert_int_equal(l.local, ip("192.0.2.1"));
 	assert_int_equal(l.remote, ip("198.51.100.2"));
 	assert_int_equal(l.other_netns, 0);
+	assert_int_equal(l.okey, 0);
+	assert_int_equal(l.oflags, 0);
+	assert_int_equal(l.gre_link, 0);
+}
+
+/* The sent key and flags in host order (they travel be32/be16), the bound
+ * device. */
+static void test_parse_gretap_key_link(void **state)
+{
+	struct pt_link l;
+
+	(void)state;
+	gre_next = (struct gre_opts){.okey = 0x12345678, .oflags = L2FQ_GRE_KEY | L2FQ_GRE_CSUM,
+				     .link = 3};
+	assert_int_equal(pt_parse_link(link_msg(8, "gt-k", 1462, 0, "gretap", ip("192.0.2.1"),
+						 ip("198.51.100.2")),
+				       &l),
+			 0);
+	assert_int_equal(l.okey, 0x12345678);
+	assert_int_equal(l.oflags, L2FQ_GRE_KEY | L2FQ_GRE_CSUM);
+	assert_int_equal(l.gre_link, 3);
+	gre_next = (struct gre_opts){.okey = 2, .oflags = L2FQ_GRE_KEY | L2FQ_GRE_SEQ};
+	assert_int_equal(pt_parse_link(link_msg(9, "gt-2", 1462, 0, "gretap", 0, ip("198.51.100.2")),
+				       &l),
+			 0);
+	assert_int_equal(l.okey, 2);
+	assert_int_equal(l.oflags, L2FQ_GRE_KEY | L2FQ_GRE_SEQ);
+	assert_int_equal(l.gre_link, 0);
+}
+
+static void test_parse_bridge_vlan(void **state)
+{
+	struct pt_link l;
+
+	(void)state;
+	br_next = (struct br_opts){.data = 1, .filtering = 1, .proto = 0x88a8};
+	assert_int_equal(pt_parse_link(link_msg(5, "br0", 1500, 0, "bridge", 0, 0), &l), 0);
+	assert_int_equal(l.kind, PT_KIND_BRIDGE);
+	assert_int_equal(l.vlan_filtering, 1);
+	assert_int_equal(l.vlan_proto, 0x88a8);
+	br_next = (struct br_opts){.data = 1, .filtering = 0, .proto = 0x8100};
+	assert_int_equal(pt_parse_link(link_msg(5, "br0", 1500, 0, "bridge", 0, 0), &l), 0);
+	assert_int_equal(l.vlan_filtering, 0);
+	assert_int_equal(l.vlan_proto, 0x8100);
+	/* Neither attribute, or no IFLA_INFO_DATA: not filtering, 802.1Q. */
+	br_next = (struct br_opts){.data = 1, .filtering = -1};
+	assert_int_equal(pt_parse_link(link_msg(5, "br0", 1500, 0, "bridge", 0, 0), &l), 0);
+	assert_int_equal(l.vlan_filtering, 0);
+	assert_int_equal(l.vlan_proto, 0x8100);
+	assert_int_equal(pt_parse_link(link_msg(5, "br0", 1500, 0, "bridge", 0, 0), &l), 0);
+	assert_int_equal(l.vlan_filtering, 0);
+	assert_int_equal(l.vlan_proto, 0x8100);
+	/* A gretap has no VLAN protocol of its own. */
+	assert_int_equal(pt_parse_link(link_msg(7, "gt", 1462, 5, "gretap", 0, ip("198.51.100.2")), &l),
+			 0);
+	assert_int_equal(l.vlan_proto, 0);
+}
+
+static void test_parse_port_pvid(void **state)
+{
+	static const struct bridge_vlan_info vl[] = {
+		{.flags = BRIDGE_VLAN_INFO_UNTAGGED, .vid = 1},
+		{.flags = BRIDGE_VLAN_INFO_PVID | BRIDGE_VLAN_INFO_UNTAGGED, .vid = 10},
+		{.flags = 0, .vid = 20},
+	};
+	static const struct bridge_vlan_info range[] = { /* a _COMPRESSED range, no PVID */
+		{.flags = BRIDGE_VLAN_INFO_RANGE_BEGIN, .vid = 100},
+		{.flags = BRIDGE_VLAN_INFO_RANGE_END, .vid = 200},
+	};
+	struct nlmsghdr *nlh;
+	uint16_t pvid = 99;
+	int ifindex = 0;
+
+	(void)state;
+	assert_int_equal(pt_parse_port_pvid(port_msg(7, 5, vl, 3), &ifindex, &pvid), 0);
+	assert_int_equal(ifindex, 7);
+	assert_int_equal(pvid, 10);
+	assert_int_equal(pt_parse_port_pvid(port_msg(8, 5, vl, 1), &ifindex, &pvid), 0);
+	assert_int_equal(ifindex, 8);
+	assert_int_equal(pvid, 0); /* VLANs, none of them the PVID */
+	pvid = 99;
+	assert_int_equal(pt_parse_port_pvid(port_msg(8, 5, range, 2), &ifindex, &pvid), 0);
+	assert_int_equal(pvid, 0);
+	pvid = 99;
+	assert_int_equal(pt_parse_port_pvid(port_msg(8, 5, NULL, -1), &ifindex, &pvid), 0);
+	assert_int_equal(pvid, 0); /* no VLANs at all */
+	/* The AF_UNSPEC link dump is not a port message. */
+	nlh = port_msg(7, 5, vl, 3);
+	((struct ifinfomsg *)mnl_nlmsg_get_payload(nlh))->ifi_family = AF_UNSPEC;
+	assert_int_equal(pt_parse_port_pvid(nlh, &ifindex, &pvid), -1);
+	assert_int_equal(pt_parse_link(port_msg(7, 5, vl, 3), &(struct pt_link){0}), -1);
+}
+
+/* The dumps as pt_data_cb() takes them, then the paths pt_fill_path() makes:
+ * the gretap's identity, its bridge's VLAN facts, the PVID only where the
+ * bridge filters. */
+static void test_dump_to_paths(void **state)
+{
+	static const struct bridge_vlan_info vl[] = {
+		{.flags = BRIDGE_VLAN_INFO_PVID | BRIDGE_VLAN_INFO_UNTAGGED, .vid = 10},
+	};
+	static struct l2fq_pathtable pt;
+	struct pt_call links = {.pt = &pt}, ports = {.pt = &pt, .port_dump = 1};
+	struct l2fq_path p;
+
+	(void)state;
+	br_next = (struct br_opts){.data = 1, .filtering = 1, .proto = 0x8100};
+	assert_int_equal(pt_data_cb(link_msg(5, "brv", 1500, 0, "bridge", 0, 0), &links), MNL_CB_OK);
+	br_next = (struct br_opts){.data = 1, .filtering = 0, .proto = 0x8100};
+	assert_int_equal(pt_data_cb(link_msg(6, "brp", 1500, 0, "bridge", 0, 0), &links), MNL_CB_OK);
+	gre_next = (struct gre_opts){.okey = 1, .oflags = L2FQ_GRE_KEY, .link = 2};
+	assert_int_equal(pt_data_cb(link_msg(7, "gt1", 1462, 5, "gretap", ip("192.0.2.1"),
+					     ip("198.51.100.2")),
+				    &links),
+			 MNL_CB_OK);
+	gre_next = (struct gre_opts){.okey = 2, .oflags = L2FQ_GRE_KEY};
+	assert_int_equal(pt_data_cb(link_msg(8, "gt2", 1462, 6, "gretap", ip("192.0.2.1"),
+					     ip("198.51.100.2")),
+				    &links),
+			 MNL_CB_OK);
+	assert_int_equal(pt.nlinks, 4);
+	assert_int_equal(pt_data_cb(port_msg(7, 5, vl, 1), &ports), MNL_CB_OK);
+	assert_int_equal(pt_data_cb(port_msg(8, 6, vl, 1), &ports), MNL_CB_OK);
+	assert_int_equal(pt_data_cb(port_msg(99, 6, vl, 1), &ports), MNL_CB_OK); /* gone: ignored */
+
+	pt_fill_path(&pt, pt_find_link(&pt, 7), &p);
+	assert_string_equal(p.gretap, "gt1");
+	assert_string_equal(p.bridge, "brv");
+	assert_int_equal(p.okey, 1);
+	assert_int_equal(p.oflags, L2FQ_GRE_KEY);
+	assert_int_equal(p.link, 2);
+	assert_int_equal(p.vlan_filtering, 1);
+	assert_int_equal(p.vlan_proto, 0x8100);
+	assert_int_equal(p.pvid, 10);
+	pt_fill_path(&pt, pt_find_link(&pt, 8), &p);
+	assert_string_equal(p.bridge, "brp");
+	assert_int_equal(p.okey, 2);
+	assert_int_equal(p.link, 0);
+	assert_int_equal(p.vlan_filtering, 0);
+	assert_int_equal(p.vlan_proto, 0x8100);
+	assert_int_equal(p.pvid, 0); /* the bridge keeps a PVID but does not filter */
+	free(pt.links);
 }
 
 static void test_parse_other_kinds(void **state)
@@ -173,38 +375,175 @@ static void add_path(struct l2fq_pathtable *pt, const char *name, const char *lo
 	p->mtu = mtu;
 }
 
+/* A path in snap: key -1 = unkeyed. */
+static void snap_add(struct l2fq_path_snapshot *snap, const char *name, const char *local,
+		     const char *remote, long long key, int link)
+{
+	struct l2fq_path *p = &snap->paths[snap->n++];
+
+	memset(p, 0, sizeof(*p));
+	snprintf(p->gretap, sizeof(p->gretap), "%s", name);
+	p->local = local ? ip(local) : 0;
+	p->remote = ip(remote);
+	if (key >= 0) {
+		p->oflags = L2FQ_GRE_KEY | L2FQ_GRE_CSUM;
+		p->okey = (uint32_t)key;
+	}
+	p->link = link;
+}
+
+/* l2fq_path_match on id; returns the found path's name, "NONE" or
+ * "AMBIGUOUS" (then checks *index was left alone). */
+static const char *match(const struct l2fq_path_snapshot *snap, const char *saddr,
+			 const char *daddr, long long key, int outdev)
+{
+	struct l2fq_tunnel_id id = {.saddr = ip(saddr), .daddr = ip(daddr), .outdev = outdev};
+	unsigned index = 12345;
+
+	if (key >= 0) {
+		id.has_key = 1;
+		id.key = (uint32_t)key;
+	}
+	switch (l2fq_path_match(snap, &id, &index)) {
+	case L2FQ_PATH_FOUND:
+		assert_true(index < snap->n);
+		return snap->paths[index].gretap;
+	case L2FQ_PATH_NONE:
+		assert_int_equal(index, 12345);
+		return "NONE";
+	case L2FQ_PATH_AMBIGUOUS:
+		assert_int_equal(index, 12345);
+		return "AMBIGUOUS";
+	}
+	fail();
+	return NULL;
+}
+
+static void test_match_keys(void **state)
+{
+	static struct l2fq_path_snapshot snap;
+
+	(void)state;
+	/* Tenants A and B: the same endpoints, keys 1 and 2 (the kernel allows
+	 * it); a third tunnel to another remote without a key. */
+	snap_add(&snap, "gt-a", "192.0.2.1", "198.51.100.2", 1, 0);
+	snap_add(&snap, "gt-b", "192.0.2.1", "198.51.100.2", 2, 0);
+	snap_add(&snap, "gt-plain", "192.0.2.1", "198.51.100.3", -1, 0);
+	assert_string_equal(match(&snap, "192.0.2.1", "198.51.100.2", 1, 0), "gt-a");
+	assert_string_equal(match(&snap, "192.0.2.1", "198.51.100.2", 2, 0), "gt-b");
+	assert_string_equal(match(&snap, "192.0.2.1", "198.51.100.2", 3, 0), "NONE");
+	/* No key in the packet: neither keyed tunnel sent it. */
+	assert_string_equal(match(&snap, "192.0.2.1", "198.51.100.2", -1, 0), "NONE");
+	/* Unkeyed tunnel: only unkeyed packets, key 0 included as "a key". */
+	assert_string_equal(match(&snap, "192.0.2.1", "198.51.100.3", -1, 0), "gt-plain");
+	assert_string_equal(match(&snap, "192.0.2.1", "198.51.100.3", 0, 0), "NONE");
+	assert_string_equal(match(&snap, "192.0.2.1", "198.51.100.3", 1, 0), "NONE");
+	/* Wrong local, unknown remote. */
+	assert_string_equal(match(&snap, "192.0.2.9", "198.51.100.2", 1, 0), "NONE");
+	assert_string_equal(match(&snap, "192.0.2.1", "203.0.113.9", -1, 0), "NONE");
+	/* A keyed tunnel with key 0 is not an unkeyed one. */
+	snap_add(&snap, "gt-k0", "192.0.2.1", "198.51.100.4", 0, 0);
+	assert_string_equal(match(&snap, "192.0.2.1", "198.51.100.4", 0, 0), "gt-k0");
+	assert_string_equal(match(&snap, "192.0.2.1", "198.51.100.4", -1, 0), "NONE");
+}
+
+static void test_match_ambiguous(void **state)
+{
+	static struct l2fq_path_snapshot snap;
+
+	(void)state;
+	/* Two identical candidates (another namespace's underlay, say). */
+	snap_add(&snap, "gt-x", "192.0.2.1", "198.51.100.2", 7, 0);
+	snap_add(&snap, "gt-y", "192.0.2.1", "198.51.100.2", 7, 0);
+	assert_string_equal(match(&snap, "192.0.2.1", "198.51.100.2", 7, 0), "AMBIGUOUS");
+	/* An exact local and a wildcard local with the same key: the wildcard
+	 * may send from that address too, so no guess. */
+	snap.n = 0;
+	snap_add(&snap, "gt-exact", "192.0.2.1", "198.51.100.2", 5, 0);
+	snap_add(&snap, "gt-any", NULL, "198.51.100.2", 5, 0);
+	assert_string_equal(match(&snap, "192.0.2.1", "198.51.100.2", 5, 0), "AMBIGUOUS");
+	/* Another source only the wildcard can have sent. */
+	assert_string_equal(match(&snap, "192.0.2.7", "198.51.100.2", 5, 0), "gt-any");
+	/* Unkeyed: the same rule. */
+	snap.n = 0;
+	snap_add(&snap, "gt-exact", "192.0.2.1", "198.51.100.2", -1, 0);
+	snap_add(&snap, "gt-any", NULL, "198.51.100.2", -1, 0);
+	assert_string_equal(match(&snap, "192.0.2.1", "198.51.100.2", -1, 0), "AMBIGUOUS");
+	assert_string_equal(match(&snap, "192.0.2.7", "198.51.100.2", -1, 0), "gt-any");
+	snap.n = 0;
+	assert_string_equal(match(&snap, "192.0.2.1", "198.51.100.2", -1, 0), "NONE");
+}
+
+static void test_match_link(void **state)
+{
+	static struct l2fq_path_snapshot snap;
+
+	(void)state;
+	/* The same endpoints and key, bound to underlay devices 3 and 4. */
+	snap_add(&snap, "gt-3", "192.0.2.1", "198.51.100.2", 9, 3);
+	snap_add(&snap, "gt-4", "192.0.2.1", "198.51.100.2", 9, 4);
+	assert_string_equal(match(&snap, "192.0.2.1", "198.51.100.2", 9, 3), "gt-3");
+	assert_string_equal(match(&snap, "192.0.2.1", "198.51.100.2", 9, 4), "gt-4");
+	assert_string_equal(match(&snap, "192.0.2.1", "198.51.100.2", 9, 5), "NONE");
+	/* Outdev unknown: both could have sent it. */
+	assert_string_equal(match(&snap, "192.0.2.1", "198.51.100.2", 9, 0), "AMBIGUOUS");
+	/* An unbound tunnel matches any outdev: with gt-3 on device 3, no guess. */
+	snap_add(&snap, "gt-any", "192.0.2.1", "198.51.100.2", 9, 0);
+	assert_string_equal(match(&snap, "192.0.2.1", "198.51.100.2", 9, 3), "AMBIGUOUS");
+	assert_string_equal(match(&snap, "192.0.2.1", "198.51.100.2", 9, 5), "gt-any");
+}
+
 static void test_publish_lookup(void **state)
 {
 	struct l2fq_pathtable *pt = fake_table();
 	static struct l2fq_path_reader r; /* zero-initialised, as the header asks */
+	struct l2fq_tunnel_id id = {.saddr = ip("192.0.2.1"), .daddr = ip("198.51.100.2")};
 	struct l2fq_path p;
 
 	(void)state;
-	assert_int_equal(l2fq_pathtable_lookup(pt, &r, ip("192.0.2.1"), ip("198.51.100.2"), &p), 0);
-	add_path(pt, "gt-any", NULL, "198.51.100.2", 1400);
+	memset(&p, 0, sizeof(p));
+	assert_int_equal(l2fq_pathtable_lookup(pt, &r, &id, &p), L2FQ_PATH_NONE);
+	assert_int_equal(l2fq_pathtable_lookup(NULL, &r, &id, &p), L2FQ_PATH_NONE);
+	add_path(pt, "gt-any", NULL, "198.51.100.4", 1400);
 	add_path(pt, "gt-a", "192.0.2.1", "198.51.100.2", 1380);
 	add_path(pt, "gt-c", "192.0.2.3", "203.0.113.9", 1420);
 	pt_publish(pt);
 	assert_int_equal(l2fq_pathtable_generation(pt), 1);
-	/* The exact local wins over "any", whatever the order. */
-	assert_int_equal(l2fq_pathtable_lookup(pt, &r, ip("192.0.2.1"), ip("198.51.100.2"), &p), 1);
+	assert_int_equal(l2fq_pathtable_lookup(pt, &r, &id, &p), L2FQ_PATH_FOUND);
 	assert_string_equal(p.gretap, "gt-a");
+	assert_int_equal(p.mtu, 1380);
 	assert_int_equal(r.generation, 1);
-	assert_int_equal(l2fq_pathtable_lookup(pt, &r, ip("192.0.2.7"), ip("198.51.100.2"), &p), 1);
+	id = (struct l2fq_tunnel_id){.saddr = ip("192.0.2.7"), .daddr = ip("198.51.100.4")};
+	assert_int_equal(l2fq_pathtable_lookup(pt, &r, &id, &p), L2FQ_PATH_FOUND);
 	assert_string_equal(p.gretap, "gt-any");
 	/* A local that does not match and is not "any". */
-	assert_int_equal(l2fq_pathtable_lookup(pt, &r, ip("192.0.2.1"), ip("203.0.113.9"), &p), 0);
-	assert_int_equal(l2fq_pathtable_lookup(pt, &r, ip("192.0.2.3"), ip("203.0.113.9"), &p), 1);
+	id = (struct l2fq_tunnel_id){.saddr = ip("192.0.2.1"), .daddr = ip("203.0.113.9")};
+	assert_int_equal(l2fq_pathtable_lookup(pt, &r, &id, &p), L2FQ_PATH_NONE);
+	assert_string_equal(p.gretap, "gt-any"); /* untouched */
+	id.saddr = ip("192.0.2.3");
+	assert_int_equal(l2fq_pathtable_lookup(pt, &r, &id, &p), L2FQ_PATH_FOUND);
 	assert_int_equal(p.mtu, 1420);
+	/* A keyed packet is none of these unkeyed tunnels'. */
+	id.has_key = 1;
+	assert_int_equal(l2fq_pathtable_lookup(pt, &r, &id, &p), L2FQ_PATH_NONE);
+	/* Two candidates for one packet: AMBIGUOUS, *out untouched. */
+	add_path(pt, "gt-any2", NULL, "203.0.113.9", 1300);
+	pt_publish(pt);
+	id.has_key = 0;
+	memset(&p, 0, sizeof(p));
+	assert_int_equal(l2fq_pathtable_lookup(pt, &r, &id, &p), L2FQ_PATH_AMBIGUOUS);
+	assert_int_equal(p.mtu, 0);
+	assert_int_equal(r.generation, 2);
 
 	/* A new table reaches the reader's copy on its next lookup. */
 	pt->build.n = 0;
 	add_path(pt, "gt-c", "192.0.2.3", "203.0.113.9", 1300);
 	pt_publish(pt);
-	assert_int_equal(l2fq_pathtable_lookup(pt, &r, ip("192.0.2.3"), ip("203.0.113.9"), &p), 1);
+	assert_int_equal(l2fq_pathtable_lookup(pt, &r, &id, &p), L2FQ_PATH_FOUND);
 	assert_int_equal(p.mtu, 1300);
-	assert_int_equal(r.generation, 2);
-	assert_int_equal(l2fq_pathtable_lookup(pt, &r, ip("192.0.2.1"), ip("198.51.100.2"), &p), 0);
+	assert_int_equal(r.generation, 3);
+	id = (struct l2fq_tunnel_id){.saddr = ip("192.0.2.1"), .daddr = ip("198.51.100.2")};
+	assert_int_equal(l2fq_pathtable_lookup(pt, &r, &id, &p), L2FQ_PATH_NONE);
 	pt_free(pt);
 }
 
@@ -298,8 +637,15 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_gretap),
+		cmocka_unit_test(test_parse_gretap_key_link),
+		cmocka_unit_test(test_parse_bridge_vlan),
 		cmocka_unit_test(test_parse_other_kinds),
+		cmocka_unit_test(test_parse_port_pvid),
+		cmocka_unit_test(test_dump_to_paths),
 		cmocka_unit_test(test_parse_route),
+		cmocka_unit_test(test_match_keys),
+		cmocka_unit_test(test_match_ambiguous),
+		cmocka_unit_test(test_match_link),
 		cmocka_unit_test(test_publish_lookup),
 		cmocka_unit_test(test_start_stop),
 		cmocka_unit_test(test_failure_keeps_table),

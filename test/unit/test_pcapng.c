@@ -307,6 +307,12 @@ static void lengths_are_checked(void **state)
 	assert_int_equal(l2fq_pcapng_head(&r, k.b, &type, &len, err, sizeof(err)),
 			 L2FQ_PCAPNG_CORRUPT);
 	assert_non_null(strstr(err, "limit"));
+	/* An error leaves type and length 0, never what the caller had. */
+	type = len = 0xdeadbeefu;
+	assert_int_equal(l2fq_pcapng_head(&r, k.b, &type, &len, err, sizeof(err)),
+			 L2FQ_PCAPNG_CORRUPT);
+	assert_int_equal(type, 0);
+	assert_int_equal(len, 0);
 	/* The trailing length must repeat the leading one. */
 	idb(&k, 0, 1, 0, -1, 0, 0);
 	put_at32(&k, k.len - 4, (uint32_t)k.len + 4);

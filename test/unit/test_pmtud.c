@@ -147,7 +147,9 @@ static void test_verdict_names(void **state)
 {
 	static const char *const want[L2FQ_PMTUD_VERDICT_COUNT] = {
 		"signal", "fits", "not-ethernet", "not-ip", "malformed", "no-df",
-		"fragment", "icmp-error", "multicast", "mtu-too-small",
+		"fragment", "icmp-error", "multicast", "mtu-too-small", "no-path",
+		"ambiguous", "no-mtu", "no-vlan", "rate-source", "rate-flow",
+		"rate-global", "fdb-errors", "flooded", "send-errors", "sent-v4", "sent-v6",
 	};
 
 	(void)state;
@@ -305,14 +307,16 @@ static void test_v4_df_and_fragments(void **state)
 	assert_int_equal(verdict(&(struct gb_spec){ .payload = 1480, .frag_set = 1,
 						    .frag = 0x8000 }, 1420),
 			 L2FQ_PMTUD_NO_DF);
+	/* The kernel answers frag_off == DF exactly: not DF plus the reserved bit. */
+	assert_int_equal(verdict(&(struct gb_spec){ .payload = 1480, .frag_set = 1,
+						    .frag = 0xc000 }, 1420),
+			 L2FQ_PMTUD_MALFORMED);
 	/* Fragments, with or without DF (FRAGMENT is judged before NO_DF). */
 	static const uint16_t frags[] = { 0x2000, 0x6000, 0x0001, 0x4001, 0x2010, 0x1fff };
 	for (size_t i = 0; i < sizeof(frags) / sizeof(frags[0]); i++)
 		assert_int_equal(verdict(&(struct gb_spec){ .payload = 1480, .frag_set = 1,
 							    .frag = frags[i] }, 1420),
 				 L2FQ_PMTUD_FRAGMENT);
-	/* DF plus the reserved bit: still exactly "DF, not a fragment". */
-	signal_ok(&(struct gb_spec){ .payload = 1480, .frag_set = 1, .frag = 0xc000 }, 1420);
 }
 
 static void test_v4_multicast(void **state)
@@ -380,9 +384,29 @@ static void test_v4_multicast(void **state)
 	{
 		struct gb_spec s = { .payload = 1480 };
 
+		/* A group source MAC would make the signal's destination a group. */
 		memcpy(s.dmac, (uint8_t[]){ 0x02, 0, 0, 0, 0, 1 }, 6);
-		memcpy(s.smac, (uint8_t[]){ 0x01, 0, 0x5e, 0, 0, 9 }, 6); /* source: not judged */
-		signal_ok(&s, 1420);
+		memcpy(s.smac, (uint8_t[]){ 0x01, 0, 0x5e, 0, 0, 9 }, 6);
+		assert_int_equal(verdict(&s, 1420), L2FQ_PMTUD_MULTICAST);
+		memset(s.smac, 0xff, 6);
+		assert_int_equal(verdict(&s, 1420), L2FQ_PMTUD_MULTICAST);
+		s.v6 = 1;
+		assert_int_equal(verdict(&s, 1420), L2FQ_PMTUD_MULTICAST);
+	}
+	for (int v6 = 0; v6 <= 1; v6++) {
+		/* An all-zero source MAC: the signal would go to nobody. (The
+		 * builder's all-zero spec means "default", so patch it.) */
+		struct gb_spec s = { .payload = 1480, .v6 = v6 };
+		struct gb_pkt k;
+		struct result r;
+
+		gb_build(&k, &s);
+		memset(k.b + k.eth_off + 6, 0, 6);
+		run(k.b, k.len, 1420, &r);
+		assert_int_equal(r.v, L2FQ_PMTUD_MULTICAST);
+		k.b[k.eth_off + 11] = 1; /* any unicast source is answered */
+		run(k.b, k.len, 1420, &r);
+		assert_int_equal(r.v, L2FQ_PMTUD_SIGNAL);
 	}
 }
 
@@ -590,7 +614,8 @@ static void test_quote_sizes(void **state)
 		gb_build(&k, &s);
 		run(k.b, k.len, (unsigned)(k.l3_off + 1280), &r);
 		check_signal(&k, (unsigned)(k.l3_off + 1280), &r);
-		assert_int_equal(r.sig.len, L2FQ_PMTUD_MAX_FRAME);
+		/* The largest the builder makes: 8 tags; the policy may add one more. */
+		assert_int_equal(r.sig.len, L2FQ_PMTUD_MAX_FRAME - 4);
 		assert_int_equal(gb_get16(r.out + 14 + 32 + 4), 1280 - 40);
 	}
 	/* The smallest packets that still get a signal: inner 577 (v4, MTU

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Unit tests for the rewrite engine: every branch of the rule, the checksum
- * update against full recomputation, and the ID policy. */
+ * update against full recomputation, and the ID policy as the rewrite applies
+ * it (the generator itself: test_ipid.c; the peer filter: test_peers.c). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -8,7 +9,6 @@
 #include <cmocka.h>
 
 #include <arpa/inet.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -326,46 +326,6 @@ static void peers_decide(void **state)
 	assert_rewritten(&p, &peers, NULL);
 }
 
-/* The filter --pmtud shares with the rewrite (queue.c asks it first). */
-static void peers_contain_matches_prefixes(void **state)
-{
-	static struct l2fq_peers peers;
-	uint32_t a;
-
-	(void)state;
-	memset(&peers, 0, sizeof(peers));
-	inet_pton(AF_INET, "198.51.100.7", &a);
-	assert_true(l2fq_peers_contain(&peers, a)); /* no --peer: everyone */
-	assert_true(l2fq_peers_contain(NULL, a));
-	assert_int_equal(l2fq_peer_parse("192.0.2.9", &peers.list[0]), 0);
-	assert_int_equal(l2fq_peer_parse("203.0.113.0/25", &peers.list[1]), 0);
-	peers.count = 2;
-	assert_false(l2fq_peers_contain(&peers, a));
-	inet_pton(AF_INET, "192.0.2.9", &a);
-	assert_true(l2fq_peers_contain(&peers, a));
-	inet_pton(AF_INET, "192.0.2.8", &a);
-	assert_false(l2fq_peers_contain(&peers, a));
-	inet_pton(AF_INET, "203.0.113.127", &a);
-	assert_true(l2fq_peers_contain(&peers, a));
-	inet_pton(AF_INET, "203.0.113.128", &a);
-	assert_false(l2fq_peers_contain(&peers, a));
-}
-
-static void peer_parse_rejects_garbage(void **state)
-{
-	struct l2fq_peer peer;
-	const char *bad[] = { "", "/", "/24", "192.0.2.1/", "192.0.2.1/33", "192.0.2.1/-1",
-			      "192.0.2.1/2x", "192.0.2", "256.0.0.1", "2001:db8::1",
-			      "192.0.2.1 ", "192.0.2.1/ 8" };
-
-	(void)state;
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		assert_int_equal(l2fq_peer_parse(bad[i], &peer), -1);
-	assert_int_equal(l2fq_peer_parse("198.51.100.77/24", &peer), 0);
-	assert_int_equal(peer.addr, inet_addr("198.51.100.0"));
-	assert_int_equal(peer.mask, inet_addr("255.255.255.0"));
-}
-
 /* RFC 1624 update must equal a full recomputation on any header. */
 static void checksum_update_matches_recomputation(void **state)
 {
@@ -425,93 +385,6 @@ static void engine_checksum_matches_recomputation(void **state)
 	}
 }
 
-static void idgen_never_returns_zero_and_wraps(void **state)
-{
-	static struct l2fq_idgen g;
-	uint32_t sa = inet_addr("198.51.100.1"), da = inet_addr("203.0.113.2");
-	uint16_t prev = 0;
-
-	(void)state;
-	l2fq_idgen_init(&g, 0);
-	for (unsigned n = 0; n < 3 * 65536; n++) {
-		uint16_t id = ntohs(l2fq_idgen_next(&g, sa, da));
-
-		assert_int_not_equal(id, 0);
-		if (n > 0)
-			assert_int_equal(id, prev == 0xffff ? 1 : prev + 1);
-		prev = id;
-	}
-}
-
-static void idgen_pairs_are_independent(void **state)
-{
-	static struct l2fq_idgen g;
-	uint32_t sa = inet_addr("198.51.100.1");
-	uint32_t da1 = inet_addr("203.0.113.2"), da2 = inet_addr("203.0.113.3");
-
-	(void)state;
-	l2fq_idgen_init(&g, 0);
-	for (uint16_t want = 1; want <= 10; want++) {
-		assert_int_equal(ntohs(l2fq_idgen_next(&g, sa, da1)), want);
-		assert_int_equal(ntohs(l2fq_idgen_next(&g, sa, da2)), want);
-	}
-}
-
-static void idgen_seed_changes_start(void **state)
-{
-	static struct l2fq_idgen a, b;
-	uint32_t sa = inet_addr("198.51.100.1"), da = inet_addr("203.0.113.2");
-	int differ = 0;
-
-	(void)state;
-	l2fq_idgen_init(&a, 1);
-	l2fq_idgen_init(&b, 2);
-	for (int i = 0; i < 4; i++)
-		differ |= l2fq_idgen_next(&a, sa, da) != l2fq_idgen_next(&b, sa, da);
-	assert_true(differ);
-}
-
-#define THREAD_IDS 30000
-struct id_thread {
-	struct l2fq_idgen *g;
-	uint16_t got[THREAD_IDS];
-};
-
-static void *take_ids(void *arg)
-{
-	struct id_thread *t = arg;
-
-	for (int i = 0; i < THREAD_IDS; i++)
-		t->got[i] = l2fq_idgen_next(t->g, inet_addr("198.51.100.1"), inet_addr("203.0.113.2"));
-	return NULL;
-}
-
-/* Workers share the generator: two threads on one pair never get the same ID
- * while fewer than 65535 are taken. */
-static void idgen_is_unique_across_threads(void **state)
-{
-	static struct l2fq_idgen g;
-	static struct id_thread t[2];
-	static uint8_t seen[65536];
-	pthread_t th[2];
-
-	(void)state;
-	l2fq_idgen_init(&g, 42);
-	memset(seen, 0, sizeof(seen));
-	for (int i = 0; i < 2; i++) {
-		t[i].g = &g;
-		assert_int_equal(pthread_create(&th[i], NULL, take_ids, &t[i]), 0);
-	}
-	for (int i = 0; i < 2; i++)
-		pthread_join(th[i], NULL);
-	for (int i = 0; i < 2; i++)
-		for (int j = 0; j < THREAD_IDS; j++) {
-			assert_int_not_equal(t[i].got[j], 0);
-			assert_int_equal(seen[t[i].got[j]], 0);
-			seen[t[i].got[j]] = 1;
-		}
-}
-
 static void reason_names_are_distinct(void **state)
 {
 	(void)state;
@@ -543,14 +416,8 @@ int main(void)
 		cmocka_unit_test_setup(passes_df_clear, setup),
 		cmocka_unit_test_setup(reserved_flag_survives_rewrite, setup),
 		cmocka_unit_test_setup(peers_decide, setup),
-		cmocka_unit_test(peers_contain_matches_prefixes),
-		cmocka_unit_test(peer_parse_rejects_garbage),
 		cmocka_unit_test(checksum_update_matches_recomputation),
 		cmocka_unit_test_setup(engine_checksum_matches_recomputation, setup),
-		cmocka_unit_test(idgen_never_returns_zero_and_wraps),
-		cmocka_unit_test(idgen_pairs_are_independent),
-		cmocka_unit_test(idgen_seed_changes_start),
-		cmocka_unit_test(idgen_is_unique_across_threads),
 		cmocka_unit_test(reason_names_are_distinct),
 	};
 

@@ -19,7 +19,18 @@ static void every_counter_has_a_name(void **state)
 	(void)state;
 	for (int c = 0; c < L2FQ_COUNTER_COUNT; c++) {
 		const char *name = l2fq_counter_name((enum l2fq_counter)c);
+		int v = c - L2FQ_CNT_PMTUD_VERDICT;
 
+		/* The uncounted --pmtud verdicts, and only they, have none. */
+		if (v >= 0 && v < L2FQ_PMTUD_VERDICT_COUNT && !l2fq_pmtud_verdict_counted(v)) {
+			assert_null(name);
+			continue;
+		}
+		if (v >= 0 && v < L2FQ_PMTUD_VERDICT_COUNT) {
+			assert_non_null(name);
+			assert_memory_equal(name, "pmtud-", 6);
+			assert_string_equal(name + 6, l2fq_pmtud_verdict_name(v));
+		}
 		if (name == NULL || name[0] == '\0' || strcmp(name, "unknown") == 0)
 			fail_msg("counter %d has no proper name", c);
 		/* the stats line is "name=value" separated by spaces */
@@ -33,7 +44,9 @@ static void counter_names_are_distinct(void **state)
 	(void)state;
 	for (int a = 0; a < L2FQ_COUNTER_COUNT; a++)
 		for (int b = a + 1; b < L2FQ_COUNTER_COUNT; b++)
-			if (strcmp(l2fq_counter_name((enum l2fq_counter)a),
+			if (l2fq_counter_name((enum l2fq_counter)a) &&
+			    l2fq_counter_name((enum l2fq_counter)b) &&
+			    strcmp(l2fq_counter_name((enum l2fq_counter)a),
 				   l2fq_counter_name((enum l2fq_counter)b)) == 0)
 				fail_msg("counters %d and %d share the name '%s'", a, b,
 					 l2fq_counter_name((enum l2fq_counter)a));
@@ -234,6 +247,8 @@ static void format_every_nonzero_counter_once(void **state)
 
 		if (c == L2FQ_CNT_BATCHES)
 			continue; /* not part of the line (see src/stats.c) */
+		if (!l2fq_counter_name((enum l2fq_counter)c))
+			continue; /* an uncounted --pmtud verdict: never in the line */
 		snprintf(key, sizeof(key), "%s=%d", l2fq_counter_name((enum l2fq_counter)c),
 			 1000 + c);
 		hit = strstr(buf, key);

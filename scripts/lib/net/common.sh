@@ -3,7 +3,7 @@
 # l2fragq-net library, common.sh: what every other file uses. The messages
 # (every line l2fragq-net prints starts with "l2fragq-net: "), running a tool
 # so that its failure is reported in its own words, and cheap probes of this
-# host: the time, the network namespace, the interfaces, the kernel version
+# host: stopping and probing a recorded process, the time, the network namespace, the interfaces, the kernel version
 # and its modules. The probes read /proc and /sys where they can: under
 # emulation, and on busy hosts, every process start counts.
 
@@ -66,4 +66,32 @@ _l2n_kver_ge() { # MAJOR MINOR: running kernel >= MAJOR.MINOR
 }
 _l2n_have_module() { # loaded, built in, or loadable
 	[ -d "/sys/module/$1" ] || modinfo "$1" >/dev/null 2>&1
+}
+
+# ---------------------------------------------------------------- processes
+# (pids are reused: the journal keeps the program's name with the pid)
+
+_l2n_pid_is() { # PID WORD: PID alive and its program (argv[0]) contains WORD
+	local a0=
+	[ -n "$1" ] && [ -r "/proc/$1/cmdline" ] || return 1
+	IFS= read -r -d '' a0 <"/proc/$1/cmdline" 2>/dev/null
+	[[ -n $a0 && $a0 == *"$2"* ]]
+}
+_l2n_running() { # PID: alive and not a zombie (whatever it runs)
+	local st
+	read -r st <"/proc/$1/stat" 2>/dev/null || return 1
+	st=${st##*) }
+	[ "${st%% *}" != Z ]
+}
+_l2n_stop_pid() { # PID WORD
+	local pid=$1 i
+	_l2n_pid_is "$pid" "$2" || return 0
+	kill -TERM "$pid" 2>/dev/null
+	for ((i = 0; i < 100; i++)); do
+		_l2n_pid_is "$pid" "$2" || return 0
+		sleep 0.05
+	done
+	kill -KILL "$pid" 2>/dev/null
+	sleep 0.1
+	! _l2n_pid_is "$pid" "$2"
 }

@@ -4,15 +4,17 @@
 # doc/setup.md) with l2fq_net_load, fills in the defaults, validates every
 # value and derives what the other files need from it: the instance name and
 # the names made from it, the queue range, the MTU arithmetic and the MSS
-# clamp. A bad file stops here, before anything changed, with one line
-# "l2fragq-net: CONF:LINE: why" and status 2 (_l2n_cfgerr).
+# clamp, and the l2fragq command line (checked by l2fragq itself, which also
+# gives its defaults: --print-settings). A bad file stops here, before
+# anything changed, with one line "l2fragq-net: CONF:LINE: why" and status 2
+# (_l2n_cfgerr).
 
 # Keys of [local] with their defaults ("" = optional, no default; "!" = required).
 declare -gA L2N_LOCAL_KEYS=(
 	[private-key-file]='!' [address]='!' [bridge]='!' [listen-port]=51820
 	[name]='' [wg-interface]=l2fq-wg [wg-mtu]=1420 [wireguard]=auto [keepalive]=25
 	[vm-mtu]=1500 [df-strategy]=auto [gre-csum]=on [tunnel-pmtudisc]=off
-	[pmtud]='' [mss-clamp]=off
+	[pmtud]='' [pmtud-mtu]='' [pmtud-mark]='' [mss-clamp]=off
 	[queues]='' [queue-backend]=auto [l2fragq]='' [l2fragq-args]=''
 	[stats-interval]=0 [metrics-file]='' [log-file]='' [daemon-user]=nobody [supervisor]=auto
 	[ipfrag-time]=5 [ipfrag-high-thresh]=16777216 [ipfrag-max-dist]=64
@@ -39,8 +41,17 @@ L2N_TUN_OVERHEAD=                     # bytes the tunnel adds to a VM's IP packe
 L2N_INNER_MTU=                        # the largest VM IP packet that crosses WireGuard whole
 L2N_MSS_CLAMP4=                       # mss-clamp: largest TCP MSS over IPv4 ("" = no clamp)
 L2N_MSS_CLAMP6=                       # mss-clamp: largest TCP MSS over IPv6
-L2N_ARG_PMTUD_MARK=                   # --pmtud-mark in l2fragq-args ("" = not given)
-L2N_ARG_PMTUD_MTU=                    # --pmtud-mtu in l2fragq-args ("" = not given)
+declare -ga L2N_L2FRAGQ_ARGV=()        # l2fragq's command line from the config (_l2n_l2fragq_argv; up adds --user)
+declare -gA L2N_L2FRAGQ_SETTINGS=()   # what l2fragq --print-settings said of that line: key -> value (pmtud-mark, pmtud-mtu ...)
+# The l2fragq options that l2fragq-net sets from its own keys (long name ->
+# key): in l2fragq-args they are an error naming the key. The rest (read,
+# write ...) are not for a daemon.
+declare -gA L2N_OWN_OPTIONS=(
+	[queue]=queues [threads]=queues [queues]=queues [peer]='[peer NAME] address'
+	[pmtud]=pmtud [pmtud-mtu]=pmtud-mtu [pmtud-mark]=pmtud-mark
+	[stats-interval]=stats-interval [metrics-file]=metrics-file [user]=daemon-user
+	[read]='' [write]='' [help]='' [version]='' [print-settings]=''
+)
 
 _l2n_cfgerr() { # LINE MESSAGE: the one-line config error; returns 2
 	if [ "$1" -gt 0 ] 2>/dev/null; then
@@ -204,9 +215,9 @@ _l2n_finish() { # MODE: derived names, then (strict) defaults and validation
 	_l2n_check_queues || return
 	_l2n_check_ipfrag || return
 	_l2n_check_l2fragq || return
-	_l2n_check_l2fragq_args || return
 	_l2n_derive_mtus || return
-	_l2n_check_peers
+	_l2n_check_peers || return
+	_l2n_check_l2fragq_argv
 }
 
 # Required keys present, defaults for the rest; every peer complete.
@@ -370,27 +381,83 @@ _l2n_check_l2fragq() {
 	return 0
 }
 
-# The l2fragq options that up reads too: --pmtud-mark (the bridge rule that
-# lets the signals through) and --pmtud-mtu (where the queue rule starts).
-_l2n_check_l2fragq_args() {
-	local l a prev=
-	L2N_ARG_PMTUD_MARK='' L2N_ARG_PMTUD_MTU=''
-	l=$(_l2n_line l2fragq-args)
-	for a in ${L2N_CFG[l2fragq-args]}; do
-		case $a in
-		--pmtud-mark=*) L2N_ARG_PMTUD_MARK=${a#*=} ;;
-		--pmtud-mtu=*) L2N_ARG_PMTUD_MTU=${a#*=} ;;
-		esac
-		[ "$prev" = --pmtud-mark ] && L2N_ARG_PMTUD_MARK=$a
-		[ "$prev" = --pmtud-mtu ] && L2N_ARG_PMTUD_MTU=$a
-		prev=$a
+# The l2fragq command line the config gives, into L2N_L2FRAGQ_ARGV: the
+# same for the check below and for up's start (which adds --user when it
+# spawns l2fragq itself). PMTUD: on | off.
+_l2n_l2fragq_argv() { # PMTUD
+	local p extra=()
+	L2N_L2FRAGQ_ARGV=(--queues "$L2N_QUEUE_FIRST-$L2N_QUEUE_LAST")
+	for p in "${L2N_PEERS[@]}"; do L2N_L2FRAGQ_ARGV+=(--peer "${L2N_PEER_CFG[$p.address]}"); done
+	[ "${L2N_CFG[stats-interval]:-0}" -eq 0 ] || L2N_L2FRAGQ_ARGV+=(--stats-interval "${L2N_CFG[stats-interval]}")
+	[ -z "${L2N_CFG[metrics-file]:-}" ] || L2N_L2FRAGQ_ARGV+=(--metrics-file "${L2N_CFG[metrics-file]}")
+	if [ "$1" = on ]; then
+		L2N_L2FRAGQ_ARGV+=(--pmtud)
+		[ -z "${L2N_CFG[pmtud-mtu]:-}" ] || L2N_L2FRAGQ_ARGV+=(--pmtud-mtu "${L2N_CFG[pmtud-mtu]}")
+		[ -z "${L2N_CFG[pmtud-mark]:-}" ] || L2N_L2FRAGQ_ARGV+=(--pmtud-mark "${L2N_CFG[pmtud-mark]}")
+	fi
+	[ -z "${L2N_CFG[l2fragq-args]:-}" ] || read -r -a extra <<<"${L2N_CFG[l2fragq-args]}"
+	L2N_L2FRAGQ_ARGV+=("${extra[@]}")
+}
+
+# The long option a word of l2fragq-args names, as getopt_long takes it (a
+# unique prefix of one of ours counts), when it is one of L2N_OWN_OPTIONS.
+_l2n_own_option() { # WORD: prints the option's long name
+	local w=$1 name o hit=
+	case $w in
+	--?*) name=${w#--} name=${name%%=*} ;;
+	-[qtrwhV]*)
+		case ${w:1:1} in q) name=queue ;; t) name=threads ;; r) name='read' ;; w) name='write' ;; h) name=help ;; V) name='version' ;; esac ;;
+	*) return 1 ;;
+	esac
+	[ -n "${L2N_OWN_OPTIONS[$name]+x}" ] && { echo "$name"; return 0; }
+	for o in "${!L2N_OWN_OPTIONS[@]}"; do
+		[[ $o == "$name"* ]] || continue
+		[ -z "$hit" ] || return 1 # ambiguous: l2fragq says so
+		hit=$o
 	done
-	[ -z "$L2N_ARG_PMTUD_MARK" ] || [[ $L2N_ARG_PMTUD_MARK =~ ^(0x[0-9a-fA-F]{1,8}|[1-9][0-9]{0,9})$ ]] ||
-		{ _l2n_cfgerr "$l" "l2fragq-args: --pmtud-mark '$L2N_ARG_PMTUD_MARK' is not a number (decimal or 0x hex)"; return; }
-	[ -z "$L2N_ARG_PMTUD_MTU" ] || { [[ $L2N_ARG_PMTUD_MTU =~ ^[1-9][0-9]{2,4}$ ]] &&
-		[ "$L2N_ARG_PMTUD_MTU" -ge 576 ] && [ "$L2N_ARG_PMTUD_MTU" -le 65535 ]; } ||
-		{ _l2n_cfgerr "$l" "l2fragq-args: --pmtud-mtu '$L2N_ARG_PMTUD_MTU' is not an MTU 576..65535"; return; }
-	return 0
+	[ -n "$hit" ] && echo "$hit"
+}
+
+# l2fragq-args holds none of the options l2fragq-net sets from its keys,
+# and l2fragq itself accepts the whole command line (--print-settings: its
+# own checks and messages, one place); its settings go to L2N_L2FRAGQ_SETTINGS.
+_l2n_check_l2fragq_argv() {
+	local l w words=() o k bin=${L2N_CFG[l2fragq]} out rc err
+	declare -gA L2N_L2FRAGQ_SETTINGS=()
+	l=$(_l2n_line l2fragq-args)
+	[ -z "${L2N_CFG[l2fragq-args]}" ] || read -r -a words <<<"${L2N_CFG[l2fragq-args]}"
+	for w in "${words[@]}"; do
+		o=$(_l2n_own_option "$w") || continue
+		k=${L2N_OWN_OPTIONS[$o]}
+		[ -n "$k" ] || { _l2n_cfgerr "$l" "l2fragq-args: ${w%%=*} is not for the daemon l2fragq-net runs"; return; }
+		_l2n_cfgerr "$l" "l2fragq-args: ${w%%=*} is set by l2fragq-net: use the key '$k' instead"; return
+	done
+	for k in pmtud-mtu pmtud-mark; do
+		[ -n "${L2N_CFG[$k]}" ] || continue
+		[ "${L2N_CFG[pmtud]}" != off ] || { _l2n_cfgerr "$(_l2n_line "$k")" "$k: only with pmtud on (pmtud = off here)"; return; }
+		[ -n "$bin" ] || { _l2n_cfgerr "$(_l2n_line "$k")" "$k: no l2fragq binary in PATH, /usr/local/sbin or /usr/sbin to pass it to: set 'l2fragq = PATH'"; return; }
+	done
+	[ -n "$bin" ] || return 0
+	if [ "${L2N_CFG[pmtud]}" = off ]; then _l2n_l2fragq_argv off; else _l2n_l2fragq_argv on; fi
+	# (settings on stdout with 0, one error line on stderr otherwise)
+	out=$("$bin" --print-settings "${L2N_L2FRAGQ_ARGV[@]}" 2>&1 </dev/null)
+	rc=$?
+	err=${out%%$'\n'*}
+	if [ $rc -eq 0 ]; then
+		while IFS='=' read -r k w; do [ -z "$k" ] || L2N_L2FRAGQ_SETTINGS[$k]=$w; done <<<"$out"
+		[ -n "${L2N_L2FRAGQ_SETTINGS[pmtud-mark]:-}" ] && [ -n "${L2N_L2FRAGQ_SETTINGS[pmtud-mtu]:-}" ] && return 0
+		err="no pmtud-mark and pmtud-mtu in its settings"
+	elif [ $rc -eq 2 ] && [[ $err == *"--print-settings: unknown option"* ]]; then
+		err="it does not know --print-settings (an l2fragq older than this l2fragq-net): install the l2fragq of the same release"
+	elif [ $rc -eq 2 ]; then
+		# l2fragq's own message, on the line of the key that gave the option.
+		err=${err#l2fragq: }
+		o=
+		[[ $err =~ ^--([a-z-]+): ]] && o=${BASH_REMATCH[1]}
+		k=${L2N_OWN_OPTIONS[${o:-none}]:-l2fragq-args}
+		_l2n_cfgerr "$(_l2n_line "$k")" "$k: $err"; return
+	fi
+	_l2n_cfgerr "$(_l2n_line l2fragq)" "l2fragq '$bin' --print-settings failed (exit $rc): ${err:-no message}"
 }
 
 # L2N_TUN_OVERHEAD, L2N_INNER_MTU and the MSS clamp (mss-clamp: off, auto or a number).

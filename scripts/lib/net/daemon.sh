@@ -2,9 +2,10 @@
 # shellcheck shell=bash
 # l2fragq-net library, daemon.sh: the processes up starts, l2fragq and
 # wireguard-go: starting one in its own session with its pid written down
-# (_l2n_spawn), telling whether a recorded pid still runs its program (pids
-# are reused: the journal keeps the program's name with the pid), stopping
-# it, and talking to l2fragq: its queues bound, its counters (SIGUSR1).
+# (_l2n_spawn) and journaled (journal.sh), and talking to l2fragq: its
+# queues bound, its counters (SIGUSR1). Telling whether a recorded pid still
+# runs its program, and stopping it, are in common.sh: the journal's undo
+# needs them too, and this file needs the journal, not the other way round.
 # Where systemd runs, l2fragq is a transient unit instead (supervisor):
 # l2fragq@.service's sandbox (dynamic user, CAP_NET_ADMIN only), restarted
 # when it dies.
@@ -28,30 +29,6 @@ _l2n_spawn() { # PIDFILE LOG CMD...: start CMD in its own session; prints its pi
 		sleep 0.05
 	done
 	return 1
-}
-_l2n_pid_is() { # PID WORD: PID alive and its program (argv[0]) contains WORD
-	local a0=
-	[ -n "$1" ] && [ -r "/proc/$1/cmdline" ] || return 1
-	IFS= read -r -d '' a0 <"/proc/$1/cmdline" 2>/dev/null
-	[[ -n $a0 && $a0 == *"$2"* ]]
-}
-_l2n_running() { # PID: alive and not a zombie (whatever it runs)
-	local st
-	read -r st <"/proc/$1/stat" 2>/dev/null || return 1
-	st=${st##*) }
-	[ "${st%% *}" != Z ]
-}
-_l2n_stop_pid() { # PID WORD
-	local pid=$1 i
-	_l2n_pid_is "$pid" "$2" || return 0
-	kill -TERM "$pid" 2>/dev/null
-	for ((i = 0; i < 100; i++)); do
-		_l2n_pid_is "$pid" "$2" || return 0
-		sleep 0.05
-	done
-	kill -KILL "$pid" 2>/dev/null
-	sleep 0.1
-	! _l2n_pid_is "$pid" "$2"
 }
 
 # ---------------------------------------------------------------- wireguard-go
@@ -159,16 +136,9 @@ _l2n_start_daemon_unit() { # LOG BIN ARGS...
 
 # Starts l2fragq on the queues (L2N_RUN_L2FRAGQ on) and waits until it bound them.
 _l2n_start_daemon() {
-	local bin=${L2N_CFG[l2fragq]} log=${L2N_CFG[log-file]} args p pid extra sup
-	args=(--queues "$L2N_QUEUE_FIRST-$L2N_QUEUE_LAST")
-	for p in "${L2N_PEERS[@]}"; do args+=(--peer "${L2N_PEER_CFG[$p.address]}"); done
-	[ "${L2N_CFG[stats-interval]}" -gt 0 ] && args+=(--stats-interval "${L2N_CFG[stats-interval]}")
-	[ -n "${L2N_CFG[metrics-file]}" ] && args+=(--metrics-file "${L2N_CFG[metrics-file]}")
-	[ "$L2N_PMTUD" = off ] || args+=(--pmtud)
-	if [ -n "${L2N_CFG[l2fragq-args]}" ]; then
-		read -r -a extra <<<"${L2N_CFG[l2fragq-args]}"
-		args+=("${extra[@]}")
-	fi
+	local bin=${L2N_CFG[l2fragq]} log=${L2N_CFG[log-file]} args pid sup
+	_l2n_l2fragq_argv "$L2N_PMTUD"
+	args=("${L2N_L2FRAGQ_ARGV[@]}")
 	sup=$(_l2n_supervisor) ||
 		{ _l2n_err "supervisor systemd: no systemd runs this network namespace (systemd-run, /run/systemd/system)"; return 1; }
 	_l2n_rec info queues "$L2N_QUEUE_FIRST-$L2N_QUEUE_LAST"
@@ -178,8 +148,9 @@ _l2n_start_daemon() {
 		_l2n_start_daemon_unit "$log" "$bin" "${args[@]}" || return 1
 	else
 		# Never full root: after binding the queues (and opening the pmtud
-		# packet socket) l2fragq becomes daemon-user, CAP_NET_ADMIN only.
-		[[ " ${L2N_CFG[l2fragq-args]} " == *" --user"[\ =]* ]] || args+=(--user "${L2N_CFG[daemon-user]}")
+		# packet socket) l2fragq becomes daemon-user, CAP_NET_ADMIN only
+		# (--user is daemon-user's alone: config.sh refuses it in l2fragq-args).
+		args+=(--user "${L2N_CFG[daemon-user]}")
 		pid=$(_l2n_spawn "$L2N_STATE_DIR/$L2N_NAME.pid" "$log" "$bin" "${args[@]}") ||
 			{ _l2n_err "l2fragq did not start (log: $log)"; return 1; }
 		_l2n_rec daemon "$pid" "$bin"

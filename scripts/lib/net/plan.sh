@@ -19,9 +19,8 @@ L2N_RUN_L2FRAGQ=          # on | off: l2fragq runs, behind a queue rule
 L2N_NFT_DFCLEAR=          # on | off: an nft rule clears DF on outer GRE (df-strategy nft)
 L2N_PMTUD=                # on | off: l2fragq --pmtud (bridged path-MTU discovery)
 L2N_PMTUD_WHY=            # why pmtud is on or off
-L2N_PMTUD_WARN=           # what the l2fragq binary lacks for pmtud ("" = nothing)
-L2N_PMTUD_MARK=           # socket mark of l2fragq's path-MTU signals (--pmtud-mark, default 0x6c32)
-L2N_PMTUD_PATH_MTU=       # the path MTU l2fragq signals from: --pmtud-mtu, else wg-mtu; the queue takes longer GRE
+L2N_PMTUD_MARK=           # socket mark of l2fragq's path-MTU signals (pmtud-mark, else l2fragq's default)
+L2N_PMTUD_PATH_MTU=       # the path MTU l2fragq signals from: pmtud-mtu, else wg-mtu; the queue takes longer GRE
 L2N_QUEUE_BACKEND=        # nft | iptables: what puts the queue rule in ("" = none works)
 L2N_QUEUE_BACKEND_WHY=    # why that backend (or why none)
 
@@ -120,31 +119,23 @@ _l2n_plan_strategy() {
 	_l2n_plan_pmtud
 }
 
-# Bridged path-MTU discovery: L2N_PMTUD (on/off), L2N_PMTUD_WHY, L2N_PMTUD_WARN,
-# L2N_PMTUD_MARK and L2N_PMTUD_PATH_MTU (--pmtud-mark / --pmtud-mtu in
-# l2fragq-args, else l2fragq's default mark and wg-mtu). Returns 1 when
-# pmtud = on cannot be had.
+# Bridged path-MTU discovery: L2N_PMTUD (on/off), L2N_PMTUD_WHY,
+# L2N_PMTUD_MARK and L2N_PMTUD_PATH_MTU, from what l2fragq --print-settings
+# said of the config's command line (config.sh): the mark and the path MTU
+# l2fragq will use (pmtud-mark / pmtud-mtu, else its defaults; its "learn
+# from the routes" starts the queue rule at wg-mtu).
 _l2n_plan_pmtud() {
-	local want=${L2N_CFG[pmtud]:-} bin=${L2N_CFG[l2fragq]} help
-	L2N_PMTUD=off L2N_PMTUD_WARN=''
-	L2N_PMTUD_MARK=${L2N_ARG_PMTUD_MARK:-0x6c32} L2N_PMTUD_PATH_MTU=${L2N_ARG_PMTUD_MTU:-${L2N_CFG[wg-mtu]}}
+	local want=${L2N_CFG[pmtud]:-} mtu=${L2N_L2FRAGQ_SETTINGS[pmtud-mtu]:-0}
+	L2N_PMTUD=off
+	L2N_PMTUD_MARK=${L2N_L2FRAGQ_SETTINGS[pmtud-mark]:-}
+	L2N_PMTUD_PATH_MTU=${L2N_CFG[wg-mtu]}
+	[ "$mtu" = 0 ] || L2N_PMTUD_PATH_MTU=$mtu
 	if [ "$L2N_RUN_L2FRAGQ" != on ]; then
 		L2N_PMTUD_WHY="off: df-strategy $L2N_STRATEGY runs no l2fragq"
 		return 0
 	fi
 	if [ "$want" = off ]; then
 		L2N_PMTUD_WHY="off (pmtud = off)"
-		return 0
-	fi
-	# An l2fragq older than --pmtud: off by default, an error when asked for.
-	help=$(timeout 5 "$bin" --help 2>&1)
-	if [[ $help != *--pmtud* ]]; then
-		if [ "$want" = on ]; then
-			_l2n_err "pmtud = on, but $bin does not know --pmtud (an older l2fragq): update it or set pmtud = off"
-			return 1
-		fi
-		L2N_PMTUD_WHY="off: $bin does not know --pmtud (an older l2fragq)"
-		L2N_PMTUD_WARN="$bin does not know --pmtud: bridged path-MTU discovery is off, every VM frame bigger than $L2N_INNER_MTU bytes of IP to another site is fragmented"
 		return 0
 	fi
 	L2N_PMTUD=on
@@ -187,28 +178,49 @@ _l2n_peer_set() { # "{ A, B }" or "A"
 	for p in "${L2N_PEERS[@]}"; do s+="${s:+, }${L2N_PEER_CFG[$p.address]}"; done
 	if [ ${#L2N_PEERS[@]} -gt 1 ]; then echo "{ $s }"; else echo "$s"; fi
 }
-_l2n_queue_stmt() {
-	if [ "$L2N_QUEUE_FIRST" -eq "$L2N_QUEUE_LAST" ]; then
-		echo "queue flags bypass to $L2N_QUEUE_FIRST"
-	else
-		echo "queue flags bypass,fanout to $L2N_QUEUE_FIRST-$L2N_QUEUE_LAST"
+# GRE to the peers: what the queue rule and the DF-clear rule look at.
+_l2n_gre_match_nft() { echo "ip daddr $(_l2n_peer_set) ip protocol gre"; }
+
+# Which packets go to l2fragq's queues, for both backends, one rule a line:
+# GRE to a peer with DF (to clear it) and, with pmtud on, GRE longer than
+# the path MTU (wg-mtu, or pmtud-mtu; to signal it). GRE that fits and has
+# no DF stays in the kernel. nft: rules for "chain out", the peers as a set;
+# iptables: one argument list per peer and rule, for "iptables -A CHAIN".
+_l2n_queue_rules() { # nft|iptables
+	local conds=(df) c p m q
+	[ "${L2N_PMTUD:-off}" = off ] || conds+=(longer)
+	if [ "$1" = nft ]; then
+		if [ "$L2N_QUEUE_FIRST" -eq "$L2N_QUEUE_LAST" ]; then q="queue flags bypass to $L2N_QUEUE_FIRST"
+		else q="queue flags bypass,fanout to $L2N_QUEUE_FIRST-$L2N_QUEUE_LAST"; fi
+		for c in "${conds[@]}"; do
+			case $c in
+			df) m="ip frag-off & 0x4000 != 0" ;;
+			longer) m="ip length > $L2N_PMTUD_PATH_MTU" ;;
+			esac
+			echo "$(_l2n_gre_match_nft) $m counter $q"
+		done
+		return 0
 	fi
+	if [ "$L2N_QUEUE_FIRST" -eq "$L2N_QUEUE_LAST" ]; then q="--queue-num $L2N_QUEUE_FIRST"
+	else q="--queue-balance $L2N_QUEUE_FIRST:$L2N_QUEUE_LAST --queue-cpu-fanout"; fi
+	for p in "${L2N_PEERS[@]}"; do
+		for c in "${conds[@]}"; do
+			case $c in
+			df) m="-m u32 --u32 4&0x4000=0x4000" ;;
+			longer) m="-m length --length $((L2N_PMTUD_PATH_MTU + 1)):65535" ;;
+			esac
+			echo "-p gre -d ${L2N_PEER_CFG[$p.address]} $m -j NFQUEUE $q --queue-bypass"
+		done
+	done
 }
-# The nft table for the OUTPUT side: the queue rule or the in-kernel DF-clear.
+
+# The nft table for the OUTPUT side: the queue rules or the in-kernel DF-clear.
 # (Never "ip id set numgen inc": nft stores the wrong half of the number.)
-# The queue takes only GRE that needs l2fragq: with DF (to clear it), and with
-# pmtud on, longer than the path MTU (wg-mtu, or --pmtud-mtu in l2fragq-args),
-# to signal it. GRE that fits and has no DF stays in the kernel.
 _l2n_nft_out_table() { # queue|dfclear
-	local rules m
-	m="ip daddr $(_l2n_peer_set) ip protocol gre"
+	local rules
 	case $1 in
-	queue)
-		rules="$m ip frag-off & 0x4000 != 0 counter $(_l2n_queue_stmt)"
-		[ "${L2N_PMTUD:-off}" = off ] ||
-			rules+=$'\n'"$m ip length > $L2N_PMTUD_PATH_MTU counter $(_l2n_queue_stmt)"
-		;;
-	dfclear) rules="$m counter ip frag-off set ip frag-off & 0xbfff" ;;
+	queue) rules=$(_l2n_queue_rules nft) ;;
+	dfclear) rules="$(_l2n_gre_match_nft) counter ip frag-off set ip frag-off & 0xbfff" ;;
 	esac
 	cat <<-EOT
 		table ip $L2N_NFT_TABLE {
@@ -261,8 +273,8 @@ _l2n_pmtud_plan_line() {
 	local lim=$L2N_INNER_MTU from="wg-mtu ${L2N_CFG[wg-mtu]}"
 	if [ "$L2N_PMTUD" = on ]; then
 		[ "$L2N_PMTUD_PATH_MTU" = "${L2N_CFG[wg-mtu]}" ] ||
-			{ lim=$((L2N_PMTUD_PATH_MTU - L2N_TUN_OVERHEAD)) from="--pmtud-mtu $L2N_PMTUD_PATH_MTU"; }
-		echo "pmtud: $L2N_PMTUD_WHY: a VM packet bigger than $lim bytes of IP (GRE longer than $from) is queued to l2fragq, which answers it with ICMP frag-needed / ICMPv6 packet-too-big (MTU $lim) into ${L2N_CFG[bridge]} as if from its destination, then lets it pass fragmented$([ "$L2N_IGNORE_DF" = on ] && echo "; segmentation offload off on the gretap ports, so converged TCP is not queued")"
+			{ lim=$((L2N_PMTUD_PATH_MTU - L2N_TUN_OVERHEAD)) from="pmtud-mtu $L2N_PMTUD_PATH_MTU"; }
+		echo "pmtud: $L2N_PMTUD_WHY: a VM packet bigger than $lim bytes of IP (GRE longer than $from) is queued to l2fragq, which answers it with ICMP frag-needed / ICMPv6 packet-too-big (MTU $lim) into ${L2N_CFG[bridge]} as if from its destination (socket mark $L2N_PMTUD_MARK, which the bridge rule lets out), then lets it pass fragmented$([ "$L2N_IGNORE_DF" = on ] && echo "; segmentation offload off on the gretap ports, so converged TCP is not queued")"
 	else
 		echo "pmtud: $L2N_PMTUD_WHY: VM packets bigger than $lim bytes of IP to another site are fragmented by this host (two WireGuard packets each)$([ "$L2N_RUN_L2FRAGQ" = on ] && echo "; only GRE with DF is queued to l2fragq")"
 	fi

@@ -184,10 +184,10 @@ _l2n_status_pmtu() {
 		a=$(_l2n_counter_of bridge mss "ether type ip6 ") || a='?'
 		echo "mss-clamp: ${L2N_STATE_INFO[mss-clamp]}; SYNs clamped: IPv4 $line, IPv6 $a"
 	}
-	# Where the queue rule starts (wg-mtu, or --pmtud-mtu: then say so).
+	# Where the queue rule starts (wg-mtu, or pmtud-mtu: then say so).
 	q=${L2N_STATE_INFO[pmtud-path-mtu]:-${L2N_CFG[wg-mtu]}}
 	[ "${L2N_STATE_INFO[pmtud]:-off}" = off ] || [ "$q" = "${L2N_CFG[wg-mtu]}" ] ||
-		echo "pmtud path MTU: $q for every peer (--pmtud-mtu in l2fragq-args, not the routes): signals say $((q - L2N_TUN_OVERHEAD)); the queue rule takes GRE longer than $q"
+		echo "pmtud path MTU: $q for every peer (pmtud-mtu in the config, not the routes): signals say $((q - L2N_TUN_OVERHEAD)); the queue rule takes GRE longer than $q"
 	for p in "${L2N_PEERS[@]}"; do
 		a=$(_l2n_path_mtu "${L2N_PEER_CFG[$p.address]}")
 		b=${a%% *}
@@ -196,7 +196,7 @@ _l2n_status_pmtu() {
 			# Below where the queue rule starts, GRE between the two sizes
 			# would be fragmented with no signal.
 			[ "${L2N_STATE_INFO[pmtud]:-off}" = off ] || [ "$b" -ge "$q" ] ||
-				L2N_PROBLEMS+=("path MTU to $p is $b, below $q, where the queue rule starts: GRE of $((b + 1))-$q bytes is fragmented with no signal to the VMs (up leaves the route to $p without an mtu: was one set since? lower wg-mtu, or --pmtud-mtu in l2fragq-args, and run up)")
+				L2N_PROBLEMS+=("path MTU to $p is $b, below $q, where the queue rule starts: GRE of $((b + 1))-$q bytes is fragmented with no signal to the VMs (up leaves the route to $p without an mtu: was one set since? lower wg-mtu, or set pmtud-mtu, and run up)")
 		else
 			echo "path MTU to $p (${L2N_PEER_CFG[$p.address]}): $a"
 		fi
@@ -286,7 +286,6 @@ l2fq_net_check() {
 			fi
 		fi
 		_l2n_pmtud_plan_line
-		[ -z "$L2N_PMTUD_WARN" ] || echo "  warning: $L2N_PMTUD_WARN"
 		[ -z "$L2N_MSS_CLAMP4" ] || echo "mss-clamp: TCP SYNs leaving through the tunnel ports get MSS at most $L2N_MSS_CLAMP4 (IPv4) / $L2N_MSS_CLAMP6 (IPv6)"
 	else
 		rc=1

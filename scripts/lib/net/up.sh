@@ -91,7 +91,6 @@ l2fq_net_up() {
 	fi
 	_l2n_preflight || return 1
 	[ -z "$L2N_STRATEGY_WARN" ] || _l2n_warn "$L2N_STRATEGY_WARN"
-	[ -z "$L2N_PMTUD_WARN" ] || _l2n_warn "$L2N_PMTUD_WARN"
 	: >"$L2N_STATE_FILE" || { _l2n_err "cannot write $L2N_STATE_FILE"; return 1; }
 	_l2n_rec info netns "$ns"
 	_l2n_rec info hash "$hash"
@@ -254,25 +253,19 @@ _l2n_up_queue_and_daemon() {
 	return 0
 }
 
-# queue-backend iptables: our chain, hooked into OUTPUT, with the NFQUEUE rules.
+# queue-backend iptables: our chain, hooked into OUTPUT, with the NFQUEUE
+# rules (the same match as nft's: _l2n_queue_rules).
 _l2n_up_iptables_queue() {
-	local p q
+	local rule args
 	if [[ $(iptables -V 2>/dev/null) == *nf_tables* ]] && ! nft list table ip filter >/dev/null 2>&1; then
 		_l2n_rec ipt-table
 	fi
 	_l2n_rec ipt "$L2N_IPT_CHAIN"
 	_l2n_run iptables -w -N "$L2N_IPT_CHAIN" || return 1
-	if [ "$L2N_QUEUE_FIRST" -eq "$L2N_QUEUE_LAST" ]; then q=(--queue-num "$L2N_QUEUE_FIRST")
-	else q=(--queue-balance "$L2N_QUEUE_FIRST:$L2N_QUEUE_LAST" --queue-cpu-fanout); fi
-	# Only GRE that needs l2fragq (as the nft rule): with DF, and with
-	# pmtud on, longer than the path MTU.
-	for p in "${L2N_PEERS[@]}"; do
-		_l2n_run iptables -w -A "$L2N_IPT_CHAIN" -p gre -d "${L2N_PEER_CFG[$p.address]}" -m u32 --u32 "4&0x4000=0x4000" \
-			-j NFQUEUE "${q[@]}" --queue-bypass || return 1
-		[ "$L2N_PMTUD" = off ] ||
-			_l2n_run iptables -w -A "$L2N_IPT_CHAIN" -p gre -d "${L2N_PEER_CFG[$p.address]}" -m length --length "$((L2N_PMTUD_PATH_MTU + 1)):65535" \
-				-j NFQUEUE "${q[@]}" --queue-bypass || return 1
-	done
+	while read -r rule; do
+		read -r -a args <<<"$rule"
+		_l2n_run iptables -w -A "$L2N_IPT_CHAIN" "${args[@]}" || return 1
+	done <<<"$(_l2n_queue_rules iptables)"
 	_l2n_run iptables -w -A OUTPUT -j "$L2N_IPT_CHAIN" || return 1
 }
 

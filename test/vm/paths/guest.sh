@@ -21,7 +21,12 @@
 #      destination MAC, byte for byte; a bridge output rule `meta mark
 #      0x6c32 ... accept` before `meta obrname "br0" ether type { ip, ip6, arp }
 #      drop` lets the marked frame pass and drops it unmarked; the socket's
-#      privilege errors.
+#      privilege errors;
+#   5. tunnel identity and VLAN facts: two gretaps with the same endpoints and
+#      keys 1 and 2 in two bridges, one of them vlan_filtering with the
+#      gretap's PVID 10: the table shows both keys and the VLAN facts,
+#      --lookup finds each by key (and says "ambiguous" when a wildcard-local
+#      tunnel has the same key), a `bridge vlan add ... pvid` is followed.
 # Prints PASS/FAIL/INFO/RESULT lines; exits non-zero on a FAIL.
 #
 # Usage: test/vm/paths/guest.sh TOOL_DIR   (the build directory with l2fq_paths)
@@ -394,6 +399,70 @@ check_injection() {
 	echo "INFO with CAP_NET_RAW only (kernel $(uname -r)): exit $rc: $out"
 }
 
+# ------------------------------------------------------------ 5. keys and VLANs
+# Two tenants' gretaps to one remote told apart by their GRE key (the kernel's
+# ip_tunnel_find() allows it), the second in a vlan_filtering bridge.
+lookup_id() { # NAME WANT SADDR DADDR [key K] [outdev N]
+	local name=$1 want=$2 got
+	shift 2
+	got=$(inh timeout 20 "$paths" --lookup "$@" 2>&1)
+	if [ "$got" = "$want" ]; then t_pass "lookup $*: $want ($name)"; else t_fail "lookup $* ($name): want \"$want\", got \"$got\""; fi
+}
+check_keys_vlans() {
+	local k1 k2 wk kpid i
+	l2vm_section "tunnel identity (GRE keys) and VLAN facts"
+	if ! inh sh -ec '
+		ip route add 198.51.100.7/32 via 192.0.2.254 mtu 1390
+		ip link add brk1 type bridge
+		ip link add brk2 type bridge vlan_filtering 1
+		ip link add gk1 type gretap local 192.0.2.1 remote 198.51.100.7 key 1 nopmtudisc ignore-df
+		ip link add gk2 type gretap local 192.0.2.1 remote 198.51.100.7 key 2 nopmtudisc ignore-df
+		ip link set gk1 master brk1
+		ip link set gk2 master brk2
+		bridge vlan add dev gk2 vid 10 pvid untagged' >"$work/keys.log" 2>&1; then
+		t_fail "two keyed gretaps with the same endpoints, a vlan_filtering bridge"
+		sed 's/^/    /' "$work/keys.log"
+		return
+	fi
+	k1="gk1 192.0.2.1 198.51.100.7 brk1 1390 key 1"
+	k2="gk2 192.0.2.1 198.51.100.7 brk2 1390 key 2 vlan_filtering 1 proto 0x8100 pvid 10"
+	inh timeout 20 "$paths" >"$work/got.keys" 2>&1
+	echo "INFO table:"
+	sed 's/^/    /' "$work/got.keys"
+	check_line "same endpoints, key 1, no VLAN filtering" "$k1" "$work/got.keys"
+	check_line "same endpoints, key 2, vlan_filtering bridge, PVID 10" "$k2" "$work/got.keys"
+	lookup_id "key 1" "$k1" 192.0.2.1 198.51.100.7 key 1
+	lookup_id "key 2" "$k2" 192.0.2.1 198.51.100.7 key 2
+	lookup_id "a key no tunnel has" none 192.0.2.1 198.51.100.7 key 3
+	lookup_id "no key: neither keyed tunnel" none 192.0.2.1 198.51.100.7
+	lookup_id "bound to no device: any outdev" "$k1" 192.0.2.1 198.51.100.7 key 1 outdev 2
+	if inh ip link add gk3 type gretap remote 198.51.100.7 key 1 nopmtudisc ignore-df >"$work/keys.log" 2>&1; then
+		lookup_id "key 1, exact and wildcard local" ambiguous 192.0.2.1 198.51.100.7 key 1
+		lookup_id "key 1, a source only the wildcard has" "gk3 any 198.51.100.7 - 1390 key 1" \
+			192.0.2.99 198.51.100.7 key 1
+		inh ip link del gk3
+	else
+		t_fail "a wildcard-local gretap with key 1 ($(cat "$work/keys.log"))"
+	fi
+	# The PVID follows `bridge vlan add` by its notification (no periodic rebuild).
+	wk=$work/watch.keys
+	inh timeout 60 "$paths" --refresh 600 --watch 30 >"$wk" 2>&1 &
+	kpid=$!
+	t_track "$kpid"
+	for ((i = 0; i < 400; i++)); do
+		grep -q '^# end$' "$wk" && break
+		sleep 0.05
+	done
+	inh bridge vlan add dev gk2 vid 20 pvid untagged
+	for ((i = 0; i < 100; i++)); do
+		grep -qxF "${k2% pvid 10} pvid 20" "$wk" && break
+		sleep 0.05
+	done
+	t_check "bridge vlan add dev gk2 vid 20 pvid: in the table within 5 s (notification)" \
+		grep -qxF "${k2% pvid 10} pvid 20" "$wk"
+	t_stop "$kpid" 5
+}
+
 # ------------------------------------------------------------------ main
 check_prerequisites
 build_topology
@@ -401,4 +470,5 @@ check_first_table
 check_watch
 check_pmtu_exceptions
 check_injection
+check_keys_vlans
 l2vm_finish

@@ -12,7 +12,7 @@
 # 0 packets), that same-site traffic keeps 1500, that the hypervisors stay
 # invisible, that malformed inner frames get no signal, that the per-flow
 # rate limit holds, that a route MTU changed while l2fragq runs (and
-# --pmtud-mtu) is what the signals state, that GRE of no known tunnel is
+# the pmtud-mtu key) is what the signals state, that GRE of no known tunnel is
 # counted and reported once, and measures the TCP time against df-strategy
 # kernel and auto with pmtud off (and what offload left on would cost).
 # Prints "PASS name" / "FAIL name" / "INFO ..." lines; exits non-zero on any FAIL.
@@ -487,19 +487,19 @@ check_route_mtu_change() {
 }
 
 check_pmtud_mtu_option() {
-	# --pmtud-mtu (through l2fragq-args) overrides the route's MTU.
-	if relaunch auto "l2fragq-args=--pmtud-mtu $low"; then
+	# The pmtud-mtu key (l2fragq --pmtud-mtu) overrides the route's MTU.
+	if relaunch auto "pmtud-mtu=$low"; then
 		m=$(signalled_mtu $((want_mtu - 20))) &&
-			t_pass "l2fragq --pmtud-mtu $low: signals state $((want_mtu - 20)) over a $wgmtu route ($m)" ||
-			t_fail "l2fragq --pmtud-mtu $low: vm11 never learned $((want_mtu - 20)) ($m)"
+			t_pass "pmtud-mtu $low: signals state $((want_mtu - 20)) over a $wgmtu route ($m)" ||
+			t_fail "pmtud-mtu $low: vm11 never learned $((want_mtu - 20)) ($m)"
 		inns hyp1 nft list chain ip "$tbl1" out | grep -q "ip length > $low .*queue" &&
-			t_pass "with --pmtud-mtu $low the queue rule takes GRE longer than $low" ||
-			{ t_fail "queue rule with --pmtud-mtu $low"; inns hyp1 nft list chain ip "$tbl1" out | sed 's/^/    /'; }
+			t_pass "with pmtud-mtu $low the queue rule takes GRE longer than $low" ||
+			{ t_fail "queue rule with pmtud-mtu $low"; inns hyp1 nft list chain ip "$tbl1" out | sed 's/^/    /'; }
 		st=$(seed_net 1 status 2>&1)
 		strc=$?
-		[ $strc -eq 0 ] && grep -q "^pmtud path MTU: $low for every peer (--pmtud-mtu" <<<"$st" &&
+		[ $strc -eq 0 ] && grep -q "^pmtud path MTU: $low for every peer (pmtud-mtu" <<<"$st" &&
 			t_pass "status (exit 0): $(grep -m1 '^pmtud path MTU' <<<"$st" | cut -c1-110)..." ||
-			{ t_fail "status with --pmtud-mtu $low (exit $strc): want a 'pmtud path MTU: $low' line"; grep -E '^(pmtud|path MTU|PROBLEM)' <<<"$st" | sed 's/^/    /'; }
+			{ t_fail "status with pmtud-mtu $low (exit $strc): want a 'pmtud path MTU: $low' line"; grep -E '^(pmtud|path MTU|PROBLEM)' <<<"$st" | sed 's/^/    /'; }
 		relaunch auto || l2vm_finish
 	fi
 	inns vm11 ip route flush cache

@@ -21,13 +21,12 @@ set -euo pipefail
 OPS_NAME=net-supervise
 . "$(cd "$(dirname "$0")" && pwd)/lib.sh"
 
-[ $# -eq 1 ] || fatal "usage: $0 L2FRAGQ_BINARY"
-BIN=$(readlink -f "$1")
-[ -x "$BIN" ] || fatal "$1 is not an executable"
+t_binary_arg "$@"
+BIN=$T_BIN
 for t in systemd-run unshare nsenter; do
-	command -v "$t" >/dev/null || fatal "$t not found (apt-get install systemd util-linux)"
+	command -v "$t" >/dev/null || t_fatal "$t not found (apt-get install systemd util-linux)"
 done
-[ -x /lib/systemd/systemd ] || fatal "/lib/systemd/systemd not found (apt-get install systemd)"
+[ -x /lib/systemd/systemd ] || t_fatal "/lib/systemd/systemd not found (apt-get install systemd)"
 QUEUE=17
 NAME=sup$$
 UNIT=l2fragq-net-$NAME.service
@@ -98,20 +97,20 @@ net() { sdx /run/l2fq-test/work/net.sh "$@"; }
 echo "# a private systemd as PID 1 in the sender namespace"
 ops_sd_boot "$OPS_HERE/sd-inner.sh" "$SD"
 booted=0
-[ -n "$SD_PID" ] && ops_wait 10 sd_up && booted=1
-check "private systemd booted" [ "$booted" = 1 ]
-[ "$booted" = 1 ] || { cat "$WORK/unshare.log" >&2; ops_done; exit 1; }
+[ -n "$SD_PID" ] && t_wait 10 sd_up && booted=1
+t_check "private systemd booted" [ "$booted" = 1 ]
+[ "$booted" = 1 ] || { cat "$WORK/unshare.log" >&2; t_summary; exit 1; }
 
 # ------------------------------------------------------------ start
 out=$(net start 2>&1) && st=0 || st=$?
-check "up's start of l2fragq returns 0 under systemd (status $st: $out)" [ "$st" -eq 0 ]
-check "the journal names the unit ($(grep '^unit ' "$SD/work/$NAME.state" 2>/dev/null))" \
+t_check "up's start of l2fragq returns 0 under systemd (status $st: $out)" [ "$st" -eq 0 ]
+t_check "the journal names the unit ($(grep '^unit ' "$SD/work/$NAME.state" 2>/dev/null))" \
 	grep -qx "unit $UNIT /run/l2fq-test/l2fragq" "$SD/work/$NAME.state"
-check "$UNIT active/running" [ "$(prop "$UNIT" ActiveState)/$(prop "$UNIT" SubState)" = active/running ]
-check "queue $QUEUE bound" l2fq_queue_bound "$NS_S" "$QUEUE"
+t_check "$UNIT active/running" [ "$(prop "$UNIT" ActiveState)/$(prop "$UNIT" SubState)" = active/running ]
+t_check "queue $QUEUE bound" l2fq_queue_bound "$NS_S" "$QUEUE"
 MAIN=$(prop "$UNIT" MainPID)
 now=$(net now)
-check "_l2n_daemon_now finds MainPID $MAIN ($now)" [ "$now" = "$MAIN $UNIT" ]
+t_check "_l2n_daemon_now finds MainPID $MAIN ($now)" [ "$now" = "$MAIN $UNIT" ]
 field() { sed -n "s/^$2:[[:space:]]*//p" <<<"$1" | tr -s '[:space:]' ' ' | sed 's/ $//'; }
 bad=()
 for task in $(sdx ls "/proc/$MAIN/task" || true); do
@@ -123,11 +122,11 @@ for task in $(sdx ls "/proc/$MAIN/task" || true); do
 		[ "$got" = "${kv#*=}" ] || bad+=("task $task ${kv%%=*}='$got'")
 	done
 done
-check "every task: dynamic uid, CapEff=CapPrm=CAP_NET_ADMIN, NoNewPrivs${bad[*]:+ (${bad[*]})}" [ ${#bad[@]} -eq 0 ]
+t_check "every task: dynamic uid, CapEff=CapPrm=CAP_NET_ADMIN, NoNewPrivs${bad[*]:+ (${bad[*]})}" [ ${#bad[@]} -eq 0 ]
 sec=$(sdx systemd-analyze security "$UNIT" 2>&1 || true)
 overall=$(grep -a 'Overall exposure level' <<<"$sec" | tail -n 1 || true)
 level=$(sed -n 's/.*: *\([0-9][0-9]*\.[0-9]\) \([A-Z][A-Z]*\).*/\2/p' <<<"$overall")
-check "systemd-analyze security $UNIT (live): ${overall:-no rating} (OK or better)" \
+t_check "systemd-analyze security $UNIT (live): ${overall:-no rating} (OK or better)" \
 	eval '[ "$level" = OK ] || [ "$level" = SAFE ]'
 
 ops_send "A$$" "$WORK/a.json" f1538:1538:0 small:200:0x1111
@@ -144,18 +143,18 @@ back() {
 	[ "$m" != 0 ] && [ "$m" != "$MAIN" ] && l2fq_queue_bound "$NS_S" "$QUEUE"
 }
 ok=0
-ops_wait 5 back && ok=1
+t_wait 5 back && ok=1
 dt=$((($(date +%s%N) - t0) / 1000000))
-check "restarted by systemd and queue bound again ${dt} ms after kill -9 (<= 2000; NRestarts=$(prop "$UNIT" NRestarts))" \
+t_check "restarted by systemd and queue bound again ${dt} ms after kill -9 (<= 2000; NRestarts=$(prop "$UNIT" NRestarts))" \
 	eval '[ "$ok" = 1 ] && [ "$dt" -le 2000 ]'
 ops_send "C$$" "$WORK/c.json" f1538:1538:0
 ops_probe_check --label "after the restart" --manifest "$WORK/c.json" --frag-checks --expect f1538 --wait 3
 
 # ------------------------------------------------------------ down
 out=$(net down 2>&1) && st=0 || st=$?
-check "down (the journal undone) returns 0 (status $st${out:+: $out})" [ "$st" -eq 0 ]
+t_check "down (the journal undone) returns 0 (status $st${out:+: $out})" [ "$st" -eq 0 ]
 state=$(sdctl is-active "$UNIT" 2>/dev/null || true)
-check "after down: $UNIT inactive ($state), queue $QUEUE unbound" \
+t_check "after down: $UNIT inactive ($state), queue $QUEUE unbound" \
 	eval '[ "$state" = inactive ] && ! l2fq_queue_bound "$NS_S" "$QUEUE"'
-check "after down: the state file is gone" [ ! -e "$SD/work/$NAME.state" ]
-ops_done
+t_check "after down: the state file is gone" [ ! -e "$SD/work/$NAME.state" ]
+t_summary

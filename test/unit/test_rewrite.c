@@ -14,6 +14,7 @@
 
 #include "l2fragq/inet_csum.h"
 #include "l2fragq/rewrite.h"
+#include "gre_build.h"
 
 #define PKT_MAX 2048
 
@@ -36,16 +37,10 @@ static uint16_t get16(const uint8_t *p)
 	return (uint16_t)(p[0] << 8 | p[1]);
 }
 
-/* Reference checksum written independently of the engine: big-endian words. */
+/* Reference checksum written independently of the engine (gre_build.h). */
 static uint16_t reference_checksum(const uint8_t *h, size_t len)
 {
-	uint32_t sum = 0;
-
-	for (size_t i = 0; i + 1 < len; i += 2)
-		sum += get16(h + i);
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
+	return (uint16_t)~gb_fold(gb_sum(0, h, len));
 }
 
 static void fix_checksum(uint8_t *h)

@@ -15,6 +15,9 @@
 # --pmtud-mtu) is what the signals state, that GRE of no known tunnel is
 # counted and reported once, and measures the TCP time against df-strategy
 # kernel and auto with pmtud off (and what offload left on would cost).
+# Then tenants.sh (tenants_main): keyed gretaps of two tenants with the same
+# endpoints, a VLAN-aware bridge, one VM flooding while another needs its
+# signal, on a topology of its own.
 # Prints "PASS name" / "FAIL name" / "INFO ..." lines; exits non-zero on any FAIL.
 #
 # Usage: test/vm/pmtud/guest.sh L2FRAGQ_BINARY
@@ -34,6 +37,8 @@ runs=${PMTUD_RUNS:-2}
 . "$root/test/lib.sh"
 # shellcheck source=test/vm/lib.sh
 . "$root/test/vm/lib.sh"
+# shellcheck source=test/vm/pmtud/tenants.sh
+. "$here/tenants.sh"
 
 work=$(mktemp -d /tmp/l2fq-pmtud.XXXXXX)
 seed_begin l2p- "$work" "$root" "$bin"
@@ -641,4 +646,7 @@ seed_net 2 down >/dev/null 2>&1 || t_fail "down on hyp2"
 seed_snapshot hyp1 >"$work/hyp1.after"
 diff_ok "down leaves hyp1 as before up" "$work/hyp1.before" "$work/hyp1.after"
 pgrep -f "^$bin" >/dev/null && t_fail "an l2fragq process is still running" || t_pass "no l2fragq process left"
+
+# ------------------------------------------------------------------ 9. tenants
+tenants_main "$bin"
 finish

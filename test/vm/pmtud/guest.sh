@@ -15,6 +15,9 @@
 # the pmtud-mtu key) is what the signals state, that GRE of no known tunnel is
 # counted and reported once, and measures the TCP time against df-strategy
 # kernel and auto with pmtud off (and what offload left on would cost).
+# Then tenants.sh (tenants_main): keyed gretaps of two tenants with the same
+# endpoints, a VLAN-aware bridge, one VM flooding while another needs its
+# signal, on a topology of its own.
 # Prints "PASS name" / "FAIL name" / "INFO ..." lines; exits non-zero on any FAIL.
 #
 # Usage: test/vm/pmtud/guest.sh L2FRAGQ_BINARY
@@ -29,6 +32,8 @@ runs=${PMTUD_RUNS:-2}
 # shellcheck source=test/vm/guest-lib.sh
 . "$(cd "$(dirname "$0")/.." && pwd)/guest-lib.sh"
 l2vm_guest_begin pmtud l2p- "$bin"
+# shellcheck source=test/vm/pmtud/tenants.sh
+. "$(cd "$(dirname "$0")" && pwd)/tenants.sh"
 
 cnt() { # LINE NAME: a counter of a counter line (0 when absent: l2fragq omits zero reasons)
 	local v
@@ -665,4 +670,5 @@ measure_speed
 check_mss_clamp
 report_speed
 check_down
+tenants_main "$bin" # 9. tenants.sh: a topology of its own
 l2vm_finish

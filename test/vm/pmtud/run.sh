@@ -7,7 +7,8 @@
 # them, delivery of the first oversized packet, a 16 MiB TCP transfer and its
 # outer fragments, converged traffic left in the kernel, same-site traffic,
 # invisibility, inner frames that must get no signal, TCP time against
-# df-strategy kernel and auto with pmtud off). Prints PASS/FAIL and INFO
+# df-strategy kernel and auto with pmtud off; then tenants.sh: keyed gretaps
+# of two tenants, a VLAN-aware bridge, a flooding VM). Prints PASS/FAIL and INFO
 # lines, ends with "N passed, M failed"; exits non-zero on any failure, and
 # fails loudly when the harness cannot start (test/vm/setup-vm-deps.sh).
 #

@@ -205,7 +205,7 @@ static int process_records(const struct l2fq_options *opts, struct l2fq_capture_
 	int r;
 
 	l2fq_idgen_init(&ids, 0);
-	while ((r = l2fq_capture_read(in, &rec, err, sizeof(err))) == 1) {
+	while ((r = l2fq_capture_read(in, &rec, err, sizeof(err))) == L2FQ_CAPTURE_RECORD) {
 		if (rec.kind == L2FQ_RECORD_PACKET)
 			judge(&rec, &opts->peers, &ids, stats);
 		warn_interface_link(in_path, &rec);
@@ -219,7 +219,7 @@ static int process_records(const struct l2fq_options *opts, struct l2fq_capture_
 			return L2FQ_EXIT_FAILURE;
 		}
 	}
-	if (r < 0) {
+	if (r != L2FQ_CAPTURE_END) {
 		fprintf(stderr, "l2fragq: %s: %s (after %llu packets)\n", in_path, err,
 			(unsigned long long)l2fq_stats_get(stats, L2FQ_CNT_PACKETS));
 		return L2FQ_EXIT_FAILURE;

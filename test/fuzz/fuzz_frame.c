@@ -110,7 +110,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint16_t type;
 	size_t next;
 	unsigned ntags;
-	int w;
+	enum l2fq_vlan_result w;
 
 	if (!pkt)
 		abort();
@@ -148,25 +148,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	{
 		size_t at = 12;
 		unsigned n = 0;
-		int want;
+		enum l2fq_vlan_result want;
 
 		for (;;) {
 			if (size < at + 2) {
-				want = -1;
+				want = L2FQ_VLAN_TRUNCATED;
 				break;
 			}
 			if (!tpid(be16(pkt + at))) {
-				want = 0;
+				want = L2FQ_VLAN_OK;
 				break;
 			}
 			if (++n > 8) {
-				want = -2;
+				want = L2FQ_VLAN_TOO_MANY_TAGS;
 				break;
 			}
 			at += 4;
 		}
 		REQUIRE(w == want);
-		if (w == 0)
+		if (w == L2FQ_VLAN_OK)
 			REQUIRE(type == be16(pkt + at) && next == at + 2 && ntags == n);
 	}
 

@@ -10,6 +10,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -141,7 +142,7 @@ static void epb(struct blk *k, int be, uint32_t iface, uint64_t ts, uint32_t cap
 }
 
 static enum l2fq_pcapng_result parse(struct l2fq_pcapng_reader *r, const struct blk *k,
-				     struct l2fq_pcapng_block *out, char *err)
+				     struct l2fq_pcapng_block *out, char *msg)
 {
 	uint8_t *copy = malloc(k->len);
 	uint32_t type, len;
@@ -149,15 +150,15 @@ static enum l2fq_pcapng_result parse(struct l2fq_pcapng_reader *r, const struct 
 
 	assert_non_null(copy);
 	memcpy(copy, k->b, k->len);
-	res = l2fq_pcapng_head(r, copy, &type, &len, err, 200);
+	res = l2fq_pcapng_head(r, copy, &type, &len, msg, 200);
 	if (res == L2FQ_PCAPNG_OK) {
 		assert_int_equal(len, k->len);
-		res = l2fq_pcapng_parse(r, copy, len, out, err, 200);
+		res = l2fq_pcapng_parse(r, copy, len, out, msg, 200);
 	}
 	free(copy);
 	if (res != L2FQ_PCAPNG_OK) {
-		assert_true(strlen(err) > 0);
-		assert_null(strchr(err, '\n'));
+		assert_true(strlen(msg) > 0);
+		assert_null(strchr(msg, '\n'));
 	}
 	return res;
 }
@@ -165,21 +166,21 @@ static enum l2fq_pcapng_result parse(struct l2fq_pcapng_reader *r, const struct 
 static void parse_ok(struct l2fq_pcapng_reader *r, const struct blk *k,
 		     struct l2fq_pcapng_block *out)
 {
-	char err[200] = "";
+	char msg[200] = "";
 
-	if (parse(r, k, out, err) != L2FQ_PCAPNG_OK)
-		fail_msg("unexpected error: %s", err);
+	if (parse(r, k, out, msg) != L2FQ_PCAPNG_OK)
+		fail_msg("unexpected error: %s", msg);
 }
 
 static void parse_fails(struct l2fq_pcapng_reader *r, const struct blk *k,
 			enum l2fq_pcapng_result want, const char *says)
 {
 	struct l2fq_pcapng_block out;
-	char err[200] = "";
+	char msg[200] = "";
 
-	assert_int_equal(parse(r, k, &out, err), want);
-	if (!strstr(err, says))
-		fail_msg("error '%s' does not say '%s'", err, says);
+	assert_int_equal(parse(r, k, &out, msg), want);
+	if (!strstr(msg, says))
+		fail_msg("error '%s' does not say '%s'", msg, says);
 }
 
 /* A reader inside a section (byte order be) with the given interfaces. */
@@ -289,27 +290,27 @@ static void lengths_are_checked(void **state)
 	struct l2fq_pcapng_reader r;
 	struct blk k;
 	uint32_t type, len;
-	char err[200];
+	char msg[200];
 
 	(void)state;
 	l2fq_pcapng_reader_init(&r);
 	section(&r, 0);
 	idb(&k, 0, 1, 0, -1, 0, 0);
 	put_at32(&k, 4, 16); /* below the IDB minimum of 20 */
-	assert_int_equal(l2fq_pcapng_head(&r, k.b, &type, &len, err, sizeof(err)),
+	assert_int_equal(l2fq_pcapng_head(&r, k.b, &type, &len, msg, sizeof(msg)),
 			 L2FQ_PCAPNG_CORRUPT);
-	assert_non_null(strstr(err, "below its minimum 20"));
+	assert_non_null(strstr(msg, "below its minimum 20"));
 	put_at32(&k, 4, 26);
-	assert_int_equal(l2fq_pcapng_head(&r, k.b, &type, &len, err, sizeof(err)),
+	assert_int_equal(l2fq_pcapng_head(&r, k.b, &type, &len, msg, sizeof(msg)),
 			 L2FQ_PCAPNG_CORRUPT);
-	assert_non_null(strstr(err, "not a multiple of 4"));
+	assert_non_null(strstr(msg, "not a multiple of 4"));
 	put_at32(&k, 4, L2FQ_PCAPNG_MAX_BLOCK + 4);
-	assert_int_equal(l2fq_pcapng_head(&r, k.b, &type, &len, err, sizeof(err)),
+	assert_int_equal(l2fq_pcapng_head(&r, k.b, &type, &len, msg, sizeof(msg)),
 			 L2FQ_PCAPNG_CORRUPT);
-	assert_non_null(strstr(err, "limit"));
+	assert_non_null(strstr(msg, "limit"));
 	/* An error leaves type and length 0, never what the caller had. */
 	type = len = 0xdeadbeefu;
-	assert_int_equal(l2fq_pcapng_head(&r, k.b, &type, &len, err, sizeof(err)),
+	assert_int_equal(l2fq_pcapng_head(&r, k.b, &type, &len, msg, sizeof(msg)),
 			 L2FQ_PCAPNG_CORRUPT);
 	assert_int_equal(type, 0);
 	assert_int_equal(len, 0);
@@ -320,7 +321,7 @@ static void lengths_are_checked(void **state)
 	/* A block given with another length than its own. */
 	idb(&k, 0, 1, 0, -1, 0, 0);
 	assert_int_equal(l2fq_pcapng_parse(&r, k.b, k.len - 4, &(struct l2fq_pcapng_block){ 0 },
-					   err, sizeof(err)),
+					   msg, sizeof(msg)),
 			 L2FQ_PCAPNG_CORRUPT);
 	l2fq_pcapng_reader_free(&r);
 }
@@ -554,9 +555,9 @@ static void time_stamps_to_nanoseconds(void **state)
 	ts(0xbf, -5, 3, -5, 0);
 	ts(0x80, 0, 42, 42, 0);
 	ifc.tsresol = 20;
-	assert_int_equal(l2fq_pcapng_ts_ns(&ifc, 1, &sec, &nsec), -1);
+	assert_int_equal(l2fq_pcapng_ts_ns(&ifc, 1, &sec, &nsec), -EINVAL);
 	ifc.tsresol = 0xc0; /* 2^-64 s */
-	assert_int_equal(l2fq_pcapng_ts_ns(&ifc, 1, &sec, &nsec), -1);
+	assert_int_equal(l2fq_pcapng_ts_ns(&ifc, 1, &sec, &nsec), -EINVAL);
 }
 
 int main(void)

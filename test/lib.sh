@@ -14,9 +14,10 @@
 # no trap.
 #
 #   t_pass TEXT / t_fail TEXT     print "PASS TEXT" / "FAIL TEXT" and count it
+#   t_skip TEXT                   print "SKIP TEXT" and count it
 #   t_check TEXT CMD...           PASS if CMD succeeds, else FAIL
 #   t_count_results OUTPUT WHAT   echo OUTPUT and count its PASS/FAIL lines
-#   t_summary                     "N passed, M failed"; false if any failed
+#   t_summary                     "N passed, M failed[, K skipped]"; false if any failed
 #   t_fatal TEXT                  "$T_NAME: FATAL: TEXT" on stderr, exit 2
 #   t_need_root WHY               fatal unless root
 #   t_need_tools TOOL...          fatal unless every TOOL is on PATH
@@ -29,12 +30,14 @@
 #   t_reap                        SIGKILL and reap everything in T_PIDS
 #   t_workdir TEMPLATE            WORK=mktemp -d TEMPLATE, cleanup trap on
 #
-# The counters are the plain globals "passed" and "failed": some tests add to
-# them from the PASS/FAIL lines of a helper program, or print them themselves.
+# The counters are the plain globals "passed", "failed" and "skipped": some
+# tests add to them from the PASS/FAIL lines of a helper program, or print
+# them themselves.
 
 T_NAME=$(basename "$0") # names the script in stderr messages (a caller may change it)
 passed=0
 failed=0
+skipped=0
 T_PIDS=        # background processes started and not reaped yet
 T_STATUS=      # t_stop: the exit status
 T_KILLED=      # t_stop: 1 if SIGKILL was needed
@@ -46,6 +49,7 @@ T_TEARDOWN=()      # cleanup: a command run after they are reaped (namespaces)
 
 t_pass() { echo "PASS $*"; passed=$((passed + 1)); }
 t_fail() { echo "FAIL $*"; failed=$((failed + 1)); }
+t_skip() { echo "SKIP $*"; skipped=$((skipped + 1)); }
 t_check() { # t_check TEXT CMD...
 	local what=$1
 	shift
@@ -64,7 +68,7 @@ t_count_results() { # t_count_results OUTPUT WHAT
 # The last line of every test, read by people and by the CI log; the status
 # is the script's exit status when it is the last command.
 t_summary() {
-	echo "$passed passed, $failed failed"
+	echo "$passed passed, $failed failed$([ "$skipped" -eq 0 ] || echo ", $skipped skipped")"
 	[ "$failed" -eq 0 ]
 }
 

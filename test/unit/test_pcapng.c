@@ -194,6 +194,29 @@ static void section(struct l2fq_pcapng_reader *r, int be)
 	assert_int_equal(out.kind, L2FQ_PCAPNG_SECTION);
 }
 
+/* A fresh reader in a section with interface 0: Ethernet, no snapshot
+ * length, default time stamp resolution. */
+static void with_interface(struct l2fq_pcapng_reader *r, int be)
+{
+	struct l2fq_pcapng_block out;
+	struct blk k;
+
+	l2fq_pcapng_reader_init(r);
+	section(r, be);
+	idb(&k, be, 1, 0, -1, 0, 0);
+	parse_ok(r, &k, &out);
+}
+
+/* A Simple Packet Block of original length origlen holding 12 bytes 0..11. */
+static void spb12(struct blk *k, int be, uint32_t origlen)
+{
+	begin(k, be, L2FQ_PCAPNG_SPB);
+	put32(k, origlen);
+	for (int i = 0; i < 12; i++)
+		put8(k, (uint8_t)i);
+	end(k);
+}
+
 static void both_byte_orders_read_the_same(void **state)
 {
 	(void)state;
@@ -233,56 +256,53 @@ static void both_byte_orders_read_the_same(void **state)
 static void default_resolution_is_microseconds(void **state)
 {
 	struct l2fq_pcapng_reader r;
-	struct l2fq_pcapng_block out;
-	struct blk k;
 
 	(void)state;
-	l2fq_pcapng_reader_init(&r);
-	section(&r, 0);
-	idb(&k, 0, 1, 0, -1, 0, 0);
-	parse_ok(&r, &k, &out);
+	with_interface(&r, 0);
 	assert_int_equal(l2fq_pcapng_iface(&r, 0)->tsresol, 6);
 	assert_true(l2fq_pcapng_iface(&r, 0)->tsoffset == 0);
 	assert_null(l2fq_pcapng_iface(&r, 1));
 	l2fq_pcapng_reader_free(&r);
 }
 
-static void first_block_must_be_a_section_header(void **state)
+/* A fresh reader refuses k as its first block, and opens no section. */
+static void first_block_fails(const struct blk *k, enum l2fq_pcapng_result want,
+			      const char *says)
 {
 	struct l2fq_pcapng_reader r;
+
+	l2fq_pcapng_reader_init(&r);
+	parse_fails(&r, k, want, says);
+	assert_false(r.in_section);
+	l2fq_pcapng_reader_free(&r);
+}
+
+static void first_block_must_be_a_section_header(void **state)
+{
 	struct blk k;
 
 	(void)state;
-	l2fq_pcapng_reader_init(&r);
 	idb(&k, 0, 1, 0, -1, 0, 0);
-	parse_fails(&r, &k, L2FQ_PCAPNG_CORRUPT, "does not start with a Section Header");
-	l2fq_pcapng_reader_free(&r);
+	first_block_fails(&k, L2FQ_PCAPNG_CORRUPT, "does not start with a Section Header");
 }
 
 static void bad_byte_order_magic(void **state)
 {
-	struct l2fq_pcapng_reader r;
 	struct blk k;
 
 	(void)state;
-	l2fq_pcapng_reader_init(&r);
 	shb(&k, 0, 1);
 	k.b[8] = 0x4e;
-	parse_fails(&r, &k, L2FQ_PCAPNG_CORRUPT, "byte-order magic");
-	l2fq_pcapng_reader_free(&r);
+	first_block_fails(&k, L2FQ_PCAPNG_CORRUPT, "byte-order magic");
 }
 
 static void version_2_is_unsupported(void **state)
 {
-	struct l2fq_pcapng_reader r;
 	struct blk k;
 
 	(void)state;
-	l2fq_pcapng_reader_init(&r);
 	shb(&k, 1, 2);
-	parse_fails(&r, &k, L2FQ_PCAPNG_UNSUPPORTED, "version 2.0");
-	assert_false(r.in_section);
-	l2fq_pcapng_reader_free(&r);
+	first_block_fails(&k, L2FQ_PCAPNG_UNSUPPORTED, "version 2.0");
 }
 
 static void lengths_are_checked(void **state)
@@ -419,20 +439,12 @@ static void simple_packet_block_lengths(void **state)
 	(void)state;
 	l2fq_pcapng_reader_init(&r);
 	section(&r, 1);
-	begin(&k, 1, L2FQ_PCAPNG_SPB);
-	put32(&k, 10);
-	for (int i = 0; i < 12; i++)
-		put8(&k, (uint8_t)i);
-	end(&k);
+	spb12(&k, 1, 10);
 	parse_fails(&r, &k, L2FQ_PCAPNG_CORRUPT, "without an interface");
 	idb(&k, 1, 1, 8, -1, 0, 0);
 	parse_ok(&r, &k, &out);
 	/* original 10, snapshot 8, 12 bytes held: 8 */
-	begin(&k, 1, L2FQ_PCAPNG_SPB);
-	put32(&k, 10);
-	for (int i = 0; i < 12; i++)
-		put8(&k, (uint8_t)i);
-	end(&k);
+	spb12(&k, 1, 10);
 	parse_ok(&r, &k, &out);
 	assert_int_equal(out.kind, L2FQ_PCAPNG_PACKET);
 	assert_false(out.has_ts);
@@ -442,15 +454,8 @@ static void simple_packet_block_lengths(void **state)
 	l2fq_pcapng_reader_free(&r);
 
 	/* snapshot 0 (no limit): original 10, 12 held: 10; original 40: 12 */
-	l2fq_pcapng_reader_init(&r);
-	section(&r, 0);
-	idb(&k, 0, 1, 0, -1, 0, 0);
-	parse_ok(&r, &k, &out);
-	begin(&k, 0, L2FQ_PCAPNG_SPB);
-	put32(&k, 10);
-	for (int i = 0; i < 12; i++)
-		put8(&k, (uint8_t)i);
-	end(&k);
+	with_interface(&r, 0);
+	spb12(&k, 0, 10);
 	parse_ok(&r, &k, &out);
 	assert_int_equal(out.caplen, 10);
 	put_at32(&k, 8, 40);
@@ -467,10 +472,7 @@ static void obsolete_packet_block(void **state)
 
 	(void)state;
 	for (int be = 0; be < 2; be++) {
-		l2fq_pcapng_reader_init(&r);
-		section(&r, be);
-		idb(&k, be, 1, 0, -1, 0, 0);
-		parse_ok(&r, &k, &out);
+		with_interface(&r, be);
 		idb(&k, be, 101, 0, -1, 0, 0);
 		parse_ok(&r, &k, &out);
 		begin(&k, be, L2FQ_PCAPNG_PB);

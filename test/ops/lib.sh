@@ -7,6 +7,7 @@
 # (t_pass, t_fail, t_check, t_summary), t_fatal, t_binary_arg, t_wait and the
 # cleanup trap are test/lib.sh's.
 #
+#   ops_binary_arg "$@"            the l2fragq binary -> BIN; START = now
 #   ops_init                       root check, WORK dir, cleanup trap
 #   ops_pair_up QUEUE              namespaces $NS_S -> $NS_R (192.0.2.1 -> .2,
 #                                  route MTU 1420 locked, GRE queued to QUEUE)
@@ -17,6 +18,7 @@
 #   ops_stop PID                   SIGTERM, up to 5 s; OPS_STATUS = exit status
 #   ops_sd_boot INNER ARGS...      a private systemd as PID 1 in $NS_S (SD_PID);
 #                                  sdx, sdctl, sd_up, prop UNIT PROPERTY
+#   ops_summary                    "runtime < 60s" check, then t_summary
 #
 # Every process started in the background is added to OPS_PIDS so that the
 # trap kills it (and only it) on any exit; OPS_CLEANUP_HOOK, if set, runs
@@ -45,6 +47,20 @@ OPS_CLEANUP_HOOK=
 # The test's own hook runs before the processes are killed: a private
 # systemd, say, is stopped its own way first.
 ops_cleanup_first() { [ -z "$OPS_CLEANUP_HOOK" ] || "$OPS_CLEANUP_HOOK"; }
+
+# shellcheck disable=SC2034 # BIN and START are the callers'
+ops_binary_arg() {
+	t_binary_arg "$@"
+	BIN=$T_BIN
+	START=$(date +%s)
+}
+
+# The last command of a test: its status is the test's.
+ops_summary() {
+	local elapsed=$(($(date +%s) - START))
+	t_check "runtime ${elapsed}s < 60s" [ "$elapsed" -lt 60 ]
+	t_summary
+}
 
 ops_init() {
 	t_need_root "network namespaces, iptables, NFQUEUE"

@@ -25,9 +25,7 @@ set -euo pipefail
 OPS_NAME=privdrop
 . "$(cd "$(dirname "$0")" && pwd)/lib.sh"
 
-t_binary_arg "$@"
-BIN=$T_BIN
-START=$(date +%s)
+ops_binary_arg "$@"
 QUEUE=11
 THREADS=3
 NOBODY_UID=$(id -u nobody) || t_fatal "no user 'nobody'"
@@ -132,6 +130,4 @@ for q in $(seq "$QUEUE" $((QUEUE + THREADS - 1))); do
 done
 t_check "queues unbound after exit" [ "$unbound" = 1 ]
 
-elapsed=$(($(date +%s) - START))
-t_check "runtime ${elapsed}s < 60s" [ "$elapsed" -lt 60 ]
-t_summary
+ops_summary

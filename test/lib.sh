@@ -29,6 +29,9 @@
 #   t_stop PID SECONDS [SIGNAL]   signal, wait, SIGKILL if need be, reap
 #   t_reap                        SIGKILL and reap everything in T_PIDS
 #   t_workdir TEMPLATE            WORK=mktemp -d TEMPLATE, cleanup trap on
+#   t_pair_vars TAG [IP_S IP_R]   NS_S, NS_R, IP_S, IP_R, MTU, START for a
+#                                 scripts/lib/netns-pair.sh pair
+#   t_pair_workdir TEMPLATE       t_workdir; the pair is removed on exit
 #
 # The counters are the plain globals "passed", "failed" and "skipped": some
 # tests add to them from the PASS/FAIL lines of a helper program, or print
@@ -191,4 +194,21 @@ t_workdir() { # t_workdir TEMPLATE: WORK, and t_cleanup on exit
 	WORK=$(mktemp -d "$1") || t_fatal "cannot create a work directory ($1)"
 	trap t_cleanup EXIT
 	trap 'exit 130' INT TERM
+}
+
+# The namespace pair of scripts/lib/netns-pair.sh (the caller sources it):
+# l2fq<TAG>S-PID -> l2fq<TAG>R-PID, IP_S -> IP_R (default 192.0.2.1 -> .2)
+# over a route locked at MTU 1420; START is when the test began.
+t_pair_vars() { # t_pair_vars TAG [IP_S IP_R]
+	NS_S="l2fq${1}S-$$"
+	NS_R="l2fq${1}R-$$"
+	IP_S=${2:-192.0.2.1}
+	IP_R=${3:-192.0.2.2}
+	MTU=1420
+	START=$(date +%s)
+}
+
+t_pair_workdir() { # t_pair_workdir TEMPLATE
+	t_workdir "$1"
+	T_TEARDOWN=(l2fq_pair_down "$NS_S" "$NS_R")
 }

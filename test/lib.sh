@@ -22,6 +22,7 @@
 #   t_need_root WHY               fatal unless root
 #   t_need_tools TOOL...          fatal unless every TOOL is on PATH
 #   t_binary_arg "$@"             the single argument L2FRAGQ_BINARY -> T_BIN
+#   t_offline_init NAME "$@"      T_NAME, T_BIN, T_TMP (removed on exit)
 #   t_wait SECONDS CMD...         poll CMD every 0.1 s until it succeeds
 #   t_wait_file FILE PID TRIES    until FILE is non-empty, while PID lives
 #   t_wait_gone PID TRIES         until PID has exited
@@ -45,6 +46,7 @@ T_PIDS=        # background processes started and not reaped yet
 T_STATUS=      # t_stop: the exit status
 T_KILLED=      # t_stop: 1 if SIGKILL was needed
 T_BIN=         # t_binary_arg: the binary, absolute
+T_TMP=         # t_offline_init: the scratch directory
 WORK=          # t_workdir: the work directory
 T_KEEP=0       # 1: keep WORK even when the test passed
 T_CLEANUP_FIRST=() # cleanup: a command run before the processes are killed
@@ -101,6 +103,17 @@ t_binary_arg() {
 		echo "$T_NAME: $T_BIN is not an executable" >&2
 		exit 2
 	fi
+}
+
+# The start of an offline test: its name, its binary, and a scratch
+# directory that goes on any exit (the script sets no other EXIT trap).
+t_offline_init() { # t_offline_init NAME "$@"
+	T_NAME=$1
+	shift
+	t_binary_arg "$@"
+	T_TMP=$(mktemp -d "${TMPDIR:-/tmp}/l2fq-$T_NAME.XXXXXX") ||
+		t_fatal "cannot create a scratch directory"
+	trap 'rm -rf "$T_TMP"' EXIT
 }
 
 # Every wait is bounded: a test that hangs tells nobody what went wrong.

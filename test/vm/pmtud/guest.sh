@@ -44,12 +44,11 @@ snmp() { # NS PROTO FIELD: one counter of /proc/net/snmp (what nstat shows as PR
 	inns "$1" awk -v p="$2:" -v f="$3" '$1 == p { if (!h) { for (i = 2; i <= NF; i++) if ($i == f) c = i; h = 1; next } print $c }' /proc/net/snmp
 }
 sysnet() { inns "$1" cat "/sys/class/net/$2/statistics/$3"; } # NS DEV COUNTER
-# l2fragq's counter line of hypN: SIGUSR1, then the new line in its log (what
+# An l2fragq's counter line: SIGUSR1, then the new line in its log (what
 # `l2fragq-net status` does, without the rest of status: forks are slow here).
-counters() { # N
-	local st=/run/l2fragq/${L2S_P}hyp$1.state log=$work/hyp$1.log pid before line
-	pid=$(awk '$1 == "daemon" { p = $2 } END { print p }' "$st" 2>/dev/null)
-	[ -n "$pid" ] || return 0
+# Also tenants.sh's.
+stats_line() { # PID LOG
+	local pid=$1 log=$2 before line
 	before=$(stat -c %s "$log")
 	kill -USR1 "$pid" 2>/dev/null || return 0
 	for _ in $(seq 100); do
@@ -57,6 +56,12 @@ counters() { # N
 		[ -n "$line" ] && { echo "$line"; return 0; }
 		sleep 0.05
 	done
+}
+counters() { # N: hypN's counter line
+	local st=/run/l2fragq/${L2S_P}hyp$1.state pid
+	pid=$(awk '$1 == "daemon" { p = $2 } END { print p }' "$st" 2>/dev/null)
+	[ -n "$pid" ] || return 0
+	stats_line "$pid" "$work/hyp$1.log"
 }
 best() { tr ' ' '\n' <<<"$*" | sed '/^$/d' | sort -n | head -n 1; } # the smallest of its words
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }

@@ -71,24 +71,12 @@ tenants_cleanup() {
 	TN_WORK=
 }
 
-# l2fragq's counter line (SIGUSR1, then the new line of its log).
+# l2fragq's counter line; stats_line and cnt are guest.sh's.
 tn_counters() {
-	local log=$TN_WORK/l2fragq.log before line
 	[ -n "$TN_L2PID" ] || return 0
-	before=$(stat -c %s "$log")
-	kill -USR1 "$TN_L2PID" 2>/dev/null || return 0
-	for _ in $(seq 100); do
-		line=$(tail -c +$((before + 1)) "$log" | sed -n 's/^l2fragq: stats: //p' | tail -n 1)
-		[ -n "$line" ] && { echo "$line"; return 0; }
-		sleep 0.05
-	done
+	stats_line "$TN_L2PID" "$TN_WORK/l2fragq.log"
 }
-tn_cnt() { # LINE NAME: one counter (0 when absent: l2fragq omits zero reasons)
-	local v
-	v=$(tr ' ' '\n' <<<"$1" | sed -n "s/^$2=//p" | head -n 1)
-	echo "${v:-0}"
-}
-tn_delta() { echo $(( $(tn_cnt "$2" "$3") - $(tn_cnt "$1" "$3") )); } # BEFORE AFTER NAME
+tn_delta() { echo $(( $(cnt "$2" "$3") - $(cnt "$1" "$3") )); } # BEFORE AFTER NAME
 
 # A fake VM's own side (its veth end eth0 is already there): MAC, addresses,
 # in one ip call (process starts are slow under TCG).
@@ -393,7 +381,7 @@ tn_flood() {
 	p_prev=-1
 	for _ in $(seq 40); do
 		c1=$(tn_counters)
-		p_now=$(tn_cnt "$c1" packets)
+		p_now=$(cnt "$c1" packets)
 		t_end=$(date +%s.%N)
 		[ "$p_now" = "$p_prev" ] && break
 		p_prev=$p_now

@@ -192,10 +192,23 @@ new_case() {
 	mkdir -p "$case_dir"
 }
 
+# failed_cleanly LABEL NAME RC ERRFILE MUST BEFORE AFTER: PASS if check_error
+# accepts the run and the directory listing BEFORE it equals the one AFTER.
+failed_cleanly() {
+	local label=$1 why
+	if ! why=$(check_error "$label" "$2" "$3" "$4" "$5"); then
+		t_fail "$label: $why"
+	elif [ "$6" != "$7" ]; then
+		t_fail "$label: the directory changed: $(diff <(echo "$6") <(echo "$7") | grep '^[<>]' | tr '\n' '|')"
+	else
+		t_pass "$label -> $(error_lines "$4")"
+	fi
+}
+
 # bad_input LABEL INPUT: -r INPUT -w out/out.pcap (out/$out_name if set)
 # must fail cleanly.
 bad_input() {
-	local label=$1 input=$2 name=${out_name:-out.pcap} before after rc why
+	local label=$1 input=$2 name=${out_name:-out.pcap} before after rc
 	new_case
 	mkdir "$case_dir/out"
 	echo "old output" >"$case_dir/out/$name"
@@ -204,31 +217,19 @@ bad_input() {
 		>stdout.log 2>stderr.log)
 	rc=$?
 	after=$(snapshot "$case_dir" | grep -v -E '^\./std(out|err)\.log ')
-	if ! why=$(check_error "$label" "$input" "$rc" "$case_dir/stderr.log"); then
-		t_fail "$label: $why"
-	elif [ "$before" != "$after" ]; then
-		t_fail "$label: the directory changed: $(diff <(echo "$before") <(echo "$after") | grep '^[<>]' | tr '\n' '|')"
-	else
-		t_pass "$label -> $(error_lines "$case_dir/stderr.log")"
-	fi
+	failed_cleanly "$label" "$input" "$rc" "$case_dir/stderr.log" "" "$before" "$after"
 }
 
 # bad_output LABEL OUTPUT [MUST_CONTAIN]: -r good -w OUTPUT (relative to the
 # case directory, prepared by the caller in $case_dir) must fail cleanly.
 bad_output() {
-	local label=$1 output=$2 must=${3:-} before after rc why
+	local label=$1 output=$2 must=${3:-} before after rc
 	before=$(snapshot "$case_dir")
 	(cd "$case_dir" && timeout 20 "$bin" -r "$good" -w "$output" </dev/null \
 		>"$tmp/stdout.log" 2>"$tmp/stderr.log")
 	rc=$?
 	after=$(snapshot "$case_dir")
-	if ! why=$(check_error "$label" "$output" "$rc" "$tmp/stderr.log" "$must"); then
-		t_fail "$label: $why"
-	elif [ "$before" != "$after" ]; then
-		t_fail "$label: the directory changed: $(diff <(echo "$before") <(echo "$after") | grep '^[<>]' | tr '\n' '|')"
-	else
-		t_pass "$label -> $(error_lines "$tmp/stderr.log")"
-	fi
+	failed_cleanly "$label" "$output" "$rc" "$tmp/stderr.log" "$must" "$before" "$after"
 }
 
 # in_mount_ns LABEL SCRIPT: runs SCRIPT with bash in a private mount

@@ -20,7 +20,9 @@
 #       in VLANs 10 and 20):
 #       vX 192.0.2.31 untagged access port PVID 10, vY 192.0.2.32 on eth0.20
 #       (trunk port, VLAN 20 tagged) on hyp1; vX2 192.0.2.41 (VLAN 10) and
-#       vY2 192.0.2.42 (VLAN 20) on access ports of hyp2
+#       vY2 192.0.2.42 (VLAN 20) on access ports of hyp2; and VLAN 30, the
+#       PVID of gtV itself (untagged in the tunnel): vZ 192.0.2.33 on hyp1,
+#       vZ2 192.0.2.43 on hyp2, both on access ports
 #   l2fragq --queues 0-1 --pmtud --pmtud-rate 100 on hyp1 behind nft queue
 #   rules on OUTPUT (GRE to hyp2 with DF, or longer than 1420: as l2fragq-net
 #   plans them); tcpdump on every VM port of hyp1 (the bridge-side veths).
@@ -30,7 +32,9 @@
 #      IPv6): each signal reaches only the sender's own bridge, and each VM's
 #      route learns the MTU;
 #   2. VLAN-aware bridge: X (untagged, PVID 10) and Y (tagged VLAN 20) learn
-#      the path MTU; the signal on Y's port carries tag 20, X's none;
+#      the path MTU; the signal on Y's port carries tag 20, X's none; Z
+#      (VLAN 30, untagged in the tunnel: the bridge learned the far MAC
+#      under the tunnel port's PVID, not under VLAN 0) learns it too;
 #   3. flood fairness: vA1 sends oversized IPv6 over 10 000 distinct flows
 #      (paced to 4 s, stopped at 5 s) while vA3's single flow needs a signal:
 #      vA3 learns the MTU within 1 s of its first oversized packet, and
@@ -39,7 +43,7 @@
 # Adds about a minute per kernel under TCG (it prints its own time).
 
 TN_P=l2t-
-TN_NSES=(h1 h2 vA1 vA3 vB1 vX vY vA2 vB2 vX2 vY2)
+TN_NSES=(h1 h2 vA1 vA3 vB1 vX vY vZ vA2 vB2 vX2 vY2 vZ2)
 TN_PIDS=()
 declare -A TN_CAP=() # PORT -> pid of its tcpdump
 TN_WORK=
@@ -130,8 +134,8 @@ tn_topology() {
 	for n in 1 2; do
 		ip netns exec "${TN_P}h$n" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
 	done
-	tn_hyp 1 2 pA1:vA1 pA3:vA3 pB1:vB1 pX:vX pY:vY
-	tn_hyp 2 1 pA2:vA2 pB2:vB2 pX2:vX2 pY2:vY2
+	tn_hyp 1 2 pA1:vA1 pA3:vA3 pB1:vB1 pX:vX pY:vY pZ:vZ
+	tn_hyp 2 1 pA2:vA2 pB2:vB2 pX2:vX2 pY2:vY2 pZ2:vZ2
 	ip -n "${TN_P}h1" link add u0 type veth peer name u0 netns "${TN_P}h2"
 	for n in 1 2; do
 		m=$((3 - n))
@@ -145,6 +149,7 @@ tn_topology() {
 		link set pB1 master brB up
 		link set pX master brV up
 		link set pY master brV up
+		link set pZ master brV up
 	EOF
 	ip -n "${TN_P}h2" -batch - <<-EOF
 		addr add 198.51.100.2/24 dev u0
@@ -152,6 +157,7 @@ tn_topology() {
 		link set pB2 master brB up
 		link set pX2 master brV up
 		link set pY2 master brV up
+		link set pZ2 master brV up
 	EOF
 	for n in 1 2; do
 		ip -n "${TN_P}h$n" -batch - <<-EOF
@@ -173,22 +179,30 @@ tn_topology() {
 	tn_vm vA2 21 192.0.2.21 2001:db8:a::21
 	tn_vm vB2 21 192.0.2.22 2001:db8:b::22 # vA2's MAC: see the header
 	tn_vm vX2 41 192.0.2.41 -
+	tn_vm vZ 33 192.0.2.33 -
+	tn_vm vZ2 43 192.0.2.43 -
 	tn_vm vY2 42 192.0.2.42 -
-	# VLANs: the tunnel port is a trunk of 10 and 20 on both sides; the
-	# bridge itself is a member too (the signals are sent from it, tagged).
+	# VLANs: the tunnel port is a trunk of 10 and 20 (tagged) with PVID 30
+	# (untagged) on both sides; the bridge itself is a member too (the
+	# signals are sent from it: tagged, or untagged into its PVID 30).
 	tin h1 bridge -batch - <<-EOF
 		vlan add dev pX vid 10 pvid untagged
 		vlan add dev pY vid 20
+		vlan add dev pZ vid 30 pvid untagged
 		vlan add dev gtV vid 10
 		vlan add dev gtV vid 20
+		vlan add dev gtV vid 30 pvid untagged
 		vlan add dev brV vid 10 self
 		vlan add dev brV vid 20 self
+		vlan add dev brV vid 30 pvid untagged self
 	EOF
 	tin h2 bridge -batch - <<-EOF
 		vlan add dev pX2 vid 10 pvid untagged
 		vlan add dev pY2 vid 20 pvid untagged
+		vlan add dev pZ2 vid 30 pvid untagged
 		vlan add dev gtV vid 10
 		vlan add dev gtV vid 20
+		vlan add dev gtV vid 30 pvid untagged
 	EOF
 	# The queue rules of l2fragq-net's plan (scripts/lib/net/plan.sh); then
 	# the flood (inner IPv6 to 2001:db8:f::/48, 66 bytes into the outer
@@ -272,16 +286,21 @@ tn_keyed() {
 
 # ------------------------------------------------------------ 2. VLANs
 tn_vlan() {
-	local c0 c1 mX mY nX nY tX tY
-	l2vm_section "tenants 2: VLAN-aware bridge brV: X untagged (PVID 10), Y tagged VLAN 20, gtV a trunk"
+	local c0 c1 mX mY mZ nX nY nZ tX tY tZ px pz
+	l2vm_section "tenants 2: VLAN-aware bridge brV: X untagged (PVID 10), Y tagged VLAN 20, gtV a trunk with PVID 30 (Z)"
 	c0=$(tn_counters)
 	tin vX ping -n -M "do" -s 1472 -c 3 -i 0.3 -W 1 192.0.2.41 >"$TN_WORK/pingX" 2>&1 &
-	local px=$!
+	px=$!
+	tin vZ ping -n -M "do" -s 1472 -c 3 -i 0.3 -W 1 192.0.2.43 >"$TN_WORK/pingZ" 2>&1 &
+	pz=$!
 	tin vY ping -n -M "do" -s 1472 -c 3 -i 0.3 -W 1 192.0.2.42 >"$TN_WORK/pingY" 2>&1
 	wait "$px"
+	wait "$pz"
 	sleep 0.5
 	c1=$(tn_counters)
-	mX=$(tn_route_mtu vX 192.0.2.41) mY=$(tn_route_mtu vY 192.0.2.42)
+	mX=$(tn_route_mtu vX 192.0.2.41) mY=$(tn_route_mtu vY 192.0.2.42) mZ=$(tn_route_mtu vZ 192.0.2.43)
+	nZ=$(tn_sigs pZ 192.0.2.33 "need to frag")
+	tZ=$(grep "need to frag" "$TN_WORK/cap.pZ" | grep -c 'vlan ')
 	nX=$(tn_sigs pX 192.0.2.31 "need to frag") nY=$(tn_sigs pY 192.0.2.32 "need to frag")
 	tX=$(grep "need to frag" "$TN_WORK/cap.pX" | grep -c 'vlan ')
 	tY=$(grep "need to frag" "$TN_WORK/cap.pY" | grep -c 'vlan 20,')
@@ -292,7 +311,11 @@ tn_vlan() {
 	[ "$nY" -ge 1 ] && [ "$tY" -eq "$nY" ] && [ "$mY" = "$TN_MTU_VLAN" ] &&
 		t_pass "vlan: Y tagged in VLAN 20 on a trunk port: $nY signal(s), all tagged vlan 20, route mtu $mY" ||
 		t_fail "vlan: Y (VLAN 20 tagged): $nY signal(s), $tY tagged vlan 20, route mtu $mY (want >= 1, all tagged, mtu $TN_MTU_VLAN)"
-	sed -n '1p' "$TN_WORK/cap.pX" "$TN_WORK/cap.pY" | cut -c1-180 | sed 's/^/    /'
+	echo "RESULT tenants vlan: Z (VLAN 30, the tunnel port's PVID, untagged in the tunnel): $nZ signal(s), $tZ tagged, route mtu $mZ"
+	[ "$nZ" -ge 1 ] && [ "$tZ" -eq 0 ] && [ "$mZ" = "$TN_MTU" ] &&
+		t_pass "vlan: Z in VLAN 30, untagged in the tunnel (the far MAC learned under gtV's PVID): $nZ signal(s) untagged, route mtu $mZ" ||
+		t_fail "vlan: Z (VLAN 30 = gtV's PVID, untagged in the tunnel): $nZ signal(s), $tZ tagged, route mtu $mZ (want >= 1, 0 tagged, mtu $TN_MTU)"
+	sed -n '1p' "$TN_WORK/cap.pX" "$TN_WORK/cap.pY" "$TN_WORK/cap.pZ" | cut -c1-180 | sed 's/^/    /'
 	echo "INFO tenants vlan: l2fragq pmtud-sent-v4 +$(tn_delta "$c0" "$c1" pmtud-sent-v4)," \
 		"pmtud-flooded +$(tn_delta "$c0" "$c1" pmtud-flooded), pmtud-fdb-queries +$(tn_delta "$c0" "$c1" pmtud-fdb-queries)"
 }
@@ -453,7 +476,7 @@ tenants_main() { # L2FRAGQ_BINARY
 		--peer 203.0.113.2 --peer 203.0.113.12 >"$TN_WORK/l2fragq.log" 2>&1 &
 	TN_L2PID=$!
 	TN_PIDS+=("$TN_L2PID")
-	for p in pA1 pA3 pB1 pX pY; do tn_start_capture "$p"; done
+	for p in pA1 pA3 pB1 pX pY pZ; do tn_start_capture "$p"; done
 	ok=0
 	for _ in $(seq 200); do
 		[ "$(tin h1 grep -c . /proc/net/netfilter/nfnetlink_queue 2>/dev/null)" = 2 ] && { ok=1; break; }
@@ -463,7 +486,7 @@ tenants_main() { # L2FRAGQ_BINARY
 	[ $ok = 1 ] || { t_fail "tenants: l2fragq bound queues 0-1 in hyp1"; sed 's/^/    /' "$TN_WORK/l2fragq.log"; }
 	# WireGuard handshake, then every pair once (the bridges learn the MACs).
 	tin h1 ping -n -c 1 -W 3 203.0.113.2 >/dev/null 2>&1
-	local pairs=("vA1 192.0.2.21" "vA3 192.0.2.21" "vB1 192.0.2.22" "vX 192.0.2.41" "vY 192.0.2.42"
+	local pairs=("vA1 192.0.2.21" "vA3 192.0.2.21" "vB1 192.0.2.22" "vX 192.0.2.41" "vY 192.0.2.42" "vZ 192.0.2.43"
 		"vA1 2001:db8:a::21" "vB1 2001:db8:b::22") pids=() bad=
 	for p in "${pairs[@]}"; do
 		read -r vm dst <<<"$p"
@@ -471,9 +494,9 @@ tenants_main() { # L2FRAGQ_BINARY
 		pids+=("$!")
 	done
 	for p in "${!pids[@]}"; do wait "${pids[$p]}" || bad+=" ${pairs[$p]% *}->${pairs[$p]#* }"; done
-	for p in pA1 pA3 pB1 pX pY; do tn_wait_capture "$p" || bad+=" tcpdump-on-$p"; done
+	for p in pA1 pA3 pB1 pX pY pZ; do tn_wait_capture "$p" || bad+=" tcpdump-on-$p"; done
 	[ -z "$bad" ] &&
-		t_pass "tenants: topology up, l2fragq bound, small pings of every pair answered, captures on 5 VM ports" ||
+		t_pass "tenants: topology up, l2fragq bound, small pings of every pair answered, captures on 6 VM ports" ||
 		t_fail "tenants: topology up, but no answer or no capture:$bad"
 	tn_keyed
 	tn_vlan

@@ -80,8 +80,14 @@ check_config_errors() {
 	l2vm_diff_ok "bad configs changed nothing in hyp1 (links, addresses, routes, nft, iptables, sysctls)" "$work/hyp1.before" "$work/hyp1.after-bad"
 
 	# A failing up (here l2fragq dies at start, after the bridge rules, WireGuard
-	# and the queue rule were made) must undo itself.
-	seed_conf 1 l2fragq 2 l2fragq=/bin/false
+	# and the queue rule were made) must undo itself. The stand-in answers
+	# the settings check as l2fragq does (up asks it while reading the
+	# config) and dies when started.
+	# shellcheck disable=SC2016 # $a and $@ belong to the stand-in
+	printf '#!/bin/sh\nfor a; do [ "$a" = --print-settings ] && exec "%s" "$@"; done\nexit 1\n' \
+		"$bin" >"$work/dying-l2fragq"
+	chmod 755 "$work/dying-l2fragq"
+	seed_conf 1 l2fragq 2 "l2fragq=$work/dying-l2fragq"
 	out=$(seed_net 1 up 2>&1)
 	rc=$?
 	seed_snapshot hyp1 >"$work/hyp1.after-failed-up"

@@ -9,7 +9,7 @@
 # when the harness cannot start (no QEMU, no kernel: test/vm/setup-vm-deps.sh).
 #
 # Usage (as root): test/vm/e2e/run.sh [--kernel KVER] L2FRAGQ_BINARY
-# Environment: L2FQ_E2E_TIMEOUT (seconds for the whole guest run, default 900).
+# Environment: L2FQ_E2E_TIMEOUT (seconds for the whole guest run, default 1500: a quiet run takes 10-14 minutes under TCG, a loaded one came within 44 s of 900).
 set -uo pipefail
 
 # shellcheck source=test/vm/lib.sh
@@ -17,4 +17,4 @@ set -uo pipefail
 
 l2vm_test_begin L2FRAGQ_BINARY "$@"
 l2vm_host_ready
-l2vm_run_guest e2e "${L2FQ_E2E_TIMEOUT:-900}" "$L2VM_ROOT/test/vm/e2e/guest.sh" "$L2VM_ARG"
+l2vm_run_guest e2e "${L2FQ_E2E_TIMEOUT:-1500}" "$L2VM_ROOT/test/vm/e2e/guest.sh" "$L2VM_ARG"

@@ -31,6 +31,8 @@ root=$(cd "$here/../../.." && pwd)
 . "$root/test/lib.sh"
 # shellcheck source=test/vm/lib.sh
 . "$root/test/vm/lib.sh"
+# shellcheck source=test/vm/package/lifecycle.sh
+. "$here/lifecycle.sh" # lifecycle_run: down, upgrade, remove and purge on a live VM network
 
 work=$(mktemp -d /tmp/l2fq-pkg.XXXXXX)
 seed_init l2p- "$work" "$root" /usr/sbin/l2fragq
@@ -162,5 +164,6 @@ t_check "every file the package installed is gone${left:+ (left: $(tr '\n' ' ' <
 t_check "no /usr/lib/l2fragq, /etc/default/l2fragq or /var/log/l2fragq-site*.log left" \
 	bash -c '[ ! -e /usr/lib/l2fragq ] && [ ! -e /etc/default/l2fragq ] && ! ls /var/log/l2fragq-site*.log >/dev/null 2>&1'
 
+lifecycle_run
 echo "package guest time: $(l2vm_since "$L2VM_T0")s"
 l2vm_guest_totals

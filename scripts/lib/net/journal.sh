@@ -180,6 +180,7 @@ _l2n_foreign_ports() { # BRIDGE STATE
 # keep) and L2N_KEEP_UP (a bridge to leave up), "" when none.
 L2N_KEEP_BRIDGE=
 L2N_KEEP_UP=
+L2N_KEEP_SAY=1  # 0: no line about a kept bridge (up re-applying a changed config adopts it at once)
 _l2n_keep_plan() { # STATE
 	local state=$1 br a b c made=0 foreign
 	L2N_KEEP_BRIDGE='' L2N_KEEP_UP=''
@@ -191,7 +192,7 @@ _l2n_keep_plan() { # STATE
 	L2N_KEEP_UP=$br
 	[ $made = 1 ] || return 0
 	L2N_KEEP_BRIDGE=$br
-	_l2n_err "kept bridge $br: it has other ports ($foreign): delete it yourself when they are gone"
+	[ "$L2N_KEEP_SAY" = 0 ] || _l2n_err "kept bridge $br: it has other ports ($foreign): delete it yourself when they are gone"
 }
 
 # Is the record KIND B C one of the kept bridge's (see _l2n_keep_plan)?

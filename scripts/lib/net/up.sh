@@ -87,7 +87,7 @@ l2fq_net_up() {
 		else
 			_l2n_say "an earlier up was incomplete or is broken: cleaning it up first"
 		fi
-		_l2n_undo "$L2N_STATE_FILE" || { _l2n_err "could not undo the old setup (see above; state kept in $L2N_STATE_FILE)"; return 1; }
+		L2N_KEEP_SAY=0 _l2n_undo "$L2N_STATE_FILE" || { _l2n_err "could not undo the old setup (see above; state kept in $L2N_STATE_FILE)"; return 1; }
 	fi
 	_l2n_preflight || return 1
 	[ -z "$L2N_STRATEGY_WARN" ] || _l2n_warn "$L2N_STRATEGY_WARN"

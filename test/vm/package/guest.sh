@@ -139,6 +139,7 @@ seed_echo vm11 192.0.2.21 1472 probe && t_pass "ping 1500 bytes IPv4, DF set" ||
 seed_echo vm11 2001:db8:2::21 1452 && t_pass "ping 1500 bytes IPv6" || t_fail "ping 1500 bytes IPv6"
 if seed_tcp 11 21 16777216; then t_pass "TCP: $SEED_TCP_MSG"; else t_fail "TCP: $SEED_TCP_MSG"; fi
 
+lifecycle_run
 l2vm_section "systemctl stop; everything as before"
 for n in 1 2; do
 	out=$(sdctl "$n" stop "l2fragq-net@site$n" 2>&1) && st=0 || st=$?
@@ -164,6 +165,5 @@ t_check "every file the package installed is gone${left:+ (left: $(tr '\n' ' ' <
 t_check "no /usr/lib/l2fragq, /etc/default/l2fragq or /var/log/l2fragq-site*.log left" \
 	bash -c '[ ! -e /usr/lib/l2fragq ] && [ ! -e /etc/default/l2fragq ] && ! ls /var/log/l2fragq-site*.log >/dev/null 2>&1'
 
-lifecycle_run
 echo "package guest time: $(l2vm_since "$L2VM_T0")s"
 l2vm_guest_totals

@@ -1,34 +1,45 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # shellcheck shell=bash disable=SC2016,SC2034,SC2154 # checks are eval'd; deb, work: guest.sh's
 # The package's lifecycle on a live VM network: never cut a VM off. Sourced
-# by test/vm/package/guest.sh, which calls lifecycle_run once after its own
-# purge (functions only; it uses guest.sh's deb, work, sd_pid, sd_boot, sdx,
-# sdctl and the seed topology's functions):
+# by test/vm/package/guest.sh, which calls lifecycle_run once, after its
+# traffic checks and before its own stop and purge (functions only; it uses
+# guest.sh's deb, work, work/hyp1.before, sdx, sdctl and the seed topology):
 #   (a) down with a VM on a bridge that up made (a namespace of its own,
 #       df-strategy kernel, no daemon): the bridge and the VM ports stay, a
 #       VM still pings the other VM on that host; up adopts the same bridge
 #       and down keeps it again;
-#   (b) an upgrade (the same .deb repacked with a higher version) on hyp1,
-#       then on hyp2 (a reinstall there), inside each private systemd, while
-#       vm11 pings vm21 10 times a second: each l2fragq runs the newly
-#       installed binary (inode of /proc/PID/exe), WireGuard, bridge and
-#       gretap keep their ifindex, at most 2 pings lost (INFO line);
+#   (b) an upgrade on hyp1 (the same .deb repacked with a higher version),
+#       inside its private systemd, while vm11 pings vm21 10 times a second:
+#       l2fragq runs the newly installed binary (inode of /proc/PID/exe),
+#       WireGuard, bridge and gretap keep their ifindex on both hypervisors,
+#       at most 2 pings lost (INFO line);
 #   (c) dpkg -r on hyp1: the pings keep flowing, l2fragq-net@site1 and
-#       l2fragq still run; dpkg --purge there takes hyp1's VM network down:
-#       every link, nft table and sysctl as before start.
+#       l2fragq still run; dpkg --purge there takes hyp1's VM network down
+#       (links, nft, sysctls as before start); then dpkg -i again, so that
+#       guest.sh's stop finds l2fragq-net for hyp2.
 
 LC_DIR=/var/lib/l2fq-lifecycle  # (not /tmp: the private systemds have their own)
 LC_PING_PID=
 
+# t_check that shows OUT (what a command said) when CMD fails; returns CMD's status.
+lc_check() { # TEXT OUT CMD...
+	local what=$1 out=$2
+	shift 2
+	if "$@"; then t_pass "$what"; return 0; fi
+	t_fail "$what"
+	[ -z "$out" ] || printf '%s\n' "$out" | sed 's/^/    /'
+	return 1
+}
+
 lifecycle_run() {
+	local out st
 	rm -rf "$LC_DIR"
 	mkdir -p "$LC_DIR"
-	l2vm_section "lifecycle: dpkg -i $(basename "$deb") again"
-	out=$(dpkg -i "$deb" 2>&1) && t_pass "dpkg -i again" || { t_fail "dpkg -i again: $out"; return; }
 	lc_keep_bridge
-	lc_sites_up || return
 	lc_upgrade
 	lc_remove_purge
+	out=$(dpkg -i "$LC_DIR/new.deb" 2>&1) && st=0 || st=$?
+	lc_check "dpkg -i $(basename "$LC_DIR/new.deb") again, for the stop that follows (status $st)" "$out" [ "$st" = 0 ]
 	rm -rf "$LC_DIR"
 }
 
@@ -56,8 +67,7 @@ lc_keep_bridge() {
 	EOF
 	lcnet() { ip netns exec l2p-lc-hv env L2FQ_NET_STATE_DIR="$work/lc-run" l2fragq-net -c "$work/lc.conf" "$@"; }
 	out=$(lcnet up 2>&1) && st=0 || st=$?
-	t_check "up made br-lc (status $st)" grep -qx "info bridge-created yes" "$work/lc-run/lc.state" ||
-		printf '%s\n' "$out" | sed 's/^/    /'
+	lc_check "up made br-lc (status $st)" "$out" grep -qx "info bridge-created yes" "$work/lc-run/lc.state"
 	local -A addr=([a]=192.0.2.101 [b]=192.0.2.102)
 	for x in a b; do # a VM: vnetX in br-lc, eth0 in l2p-lc-vmX
 		ip link add "vnet$x" netns "$ns" type veth peer name eth0 netns "l2p-lc-vm$x"
@@ -80,41 +90,15 @@ lc_keep_bridge() {
 		! ip -n "$ns" link show dev lc-wg >/dev/null 2>&1 && ! ip -n "$ns" link show dev gt-far >/dev/null 2>&1'
 	t_check "VM a still pings VM b after down" lc_vm_ping
 	out=$(lcnet up 2>&1) && st=0 || st=$?
-	t_check "up again adopts br-lc (status $st, same ifindex, journaled as ours)" eval '
+	lc_check "up again adopts br-lc (status $st, same ifindex, journaled as ours)" "$out" eval '
 		[ "$st" = 0 ] && [ "$(ip netns exec "$ns" cat /sys/class/net/br-lc/ifindex)" = "$idx" ] &&
-		grep -qx "link br-lc" "$work/lc-run/lc.state"' || printf '%s\n' "$out" | sed 's/^/    /'
+		grep -qx "link br-lc" "$work/lc-run/lc.state"'
 	out=$(lcnet down 2>&1) && st=0 || st=$?
 	t_check "down again keeps it (status $st), VM a pings VM b" eval '[ "$st" = 0 ] && grep -qxF "$want" <<<"$out" && lc_vm_ping'
 	for x in hv vma vmb; do ip netns del "l2p-lc-$x"; done
 }
 
-# ------------------------------------------------------------ sites
-
-# Boots the private systemds again and starts l2fragq-net@site1, @site2.
-lc_sites_up() {
-	local n m i out st
-	l2vm_section "lifecycle: site1 and site2 up again"
-	mkdir -p /etc/l2fragq
-	for n in 1 2; do
-		m=$((3 - n))
-		install -m 600 "$work/hyp$n.key" "/etc/l2fragq/site$n.key"
-		sed "s/^\[peer hyp$m\]/[peer site$m]/" "$work/hyp$n.conf" >"/etc/l2fragq/site$n.conf"
-		# (the killed systemd left its cgroups: sd_boot wants a fresh one)
-		for ((i = 0; i < 50; i++)); do
-			find "/sys/fs/cgroup/l2fq-pkg-hyp$n" -depth -type d -exec rmdir {} + 2>/dev/null
-			[ -d "/sys/fs/cgroup/l2fq-pkg-hyp$n" ] || break
-			sleep 0.1
-		done
-		sd_boot "$n" || { t_fail "hyp$n: private systemd did not boot again"; return 1; }
-	done
-	seed_snapshot hyp1 >"$LC_DIR/hyp1.before"
-	for n in 1 2; do
-		out=$(sdctl "$n" start "l2fragq-net@site$n" 2>&1) &&
-			out=$(sdx "$n" l2fragq-net -c "/etc/l2fragq/site$n.conf" -w 30 wait 2>&1) && st=0 || st=$?
-		t_check "hyp$n: l2fragq-net@site$n started, traffic can flow (status $st)" [ "$st" = 0 ] ||
-			{ printf '%s\n' "$out" | sed 's/^/    /'; return 1; }
-	done
-}
+# ------------------------------------------------------------ (b)
 
 lc_ifindexes() { # N: ifindex of l2fq-wg, br-vm and the gretap on hypN
 	inns "hyp$1" cat /sys/class/net/l2fq-wg/ifindex /sys/class/net/br-vm/ifindex "/sys/class/net/gt-site$((3 - $1))/ifindex" | tr '\n' ' '
@@ -122,7 +106,8 @@ lc_ifindexes() { # N: ifindex of l2fq-wg, br-vm and the gretap on hypN
 
 # vm11 pings vm21 10 times a second until lc_ping_stop.
 lc_ping_start() {
-	inns vm11 ping -i 0.1 -W 1 192.0.2.21 >"$LC_DIR/ping.log" 2>&1 &
+	# (ping itself is the background job, so that SIGINT reaches it; -w: bounded)
+	ip netns exec "$(seed_ns vm11)" ping -i 0.1 -W 1 -w 300 192.0.2.21 >"$LC_DIR/ping.log" 2>&1 &
 	LC_PING_PID=$!
 	sleep 1
 }
@@ -137,8 +122,6 @@ lc_ping_stop() { # WHAT: INFO line; returns 1 when more than 2 were lost
 	[ "${sent:-0}" -gt 10 ] && [ "$lost" -le 2 ]
 }
 
-# ------------------------------------------------------------ (b)
-
 # hypN's l2fragq: "PID INODE-OF-ITS-EXE" (inode as the private systemd sees it)
 lc_daemon() {
 	local pid
@@ -147,25 +130,23 @@ lc_daemon() {
 }
 
 lc_upgrade() {
-	local n d=$LC_DIR ver out st old new before=() ino
-	l2vm_section "lifecycle (b): upgrade on hyp1, then on hyp2, while vm11 pings vm21"
+	local n d=$LC_DIR ver out st old new ino
+	local -A before=()
+	l2vm_section "lifecycle (b): upgrade on hyp1 while vm11 pings vm21"
 	dpkg-deb -R "$deb" "$d/x" && sed -i '/^Version:/s/$/+lc1/' "$d/x/DEBIAN/control" &&
 		dpkg-deb -b --root-owner-group "$d/x" "$d/new.deb" >/dev/null ||
 		{ t_fail "repacking $(basename "$deb") with a higher version"; return; }
 	ver=$(dpkg-deb -f "$d/new.deb" Version)
 	for n in 1 2; do before[$n]=$(lc_ifindexes "$n"); done
 	lc_ping_start
-	for n in 1 2; do
-		old=$(lc_daemon "$n")
-		out=$(sdx "$n" dpkg -i "$d/new.deb" 2>&1) && st=0 || st=$?
-		t_check "hyp$n: dpkg -i $ver (status $st): $(grep -o 'site[12]: l2fragq restarted.*' <<<"$out")" [ "$st" = 0 ] ||
-			printf '%s\n' "$out" | sed 's/^/    /'
-		new=$(lc_daemon "$n")
-		ino=$(stat -c %i /usr/sbin/l2fragq)
-		t_check "hyp$n: l2fragq runs the new binary (pid/exe inode ${old} -> ${new}, /usr/sbin/l2fragq inode $ino)" \
-			eval '[ "${new#* }" = "$ino" ] && [ "${old#* }" != "$ino" ] && [ "${new% *}" != "${old% *}" ]'
-	done
-	if lc_ping_stop "package upgrade (both hypervisors, one after the other)"; then
+	old=$(lc_daemon 1)
+	out=$(sdx 1 dpkg -i "$d/new.deb" 2>&1) && st=0 || st=$?
+	lc_check "hyp1: dpkg -i $ver (status $st): $(grep -o 'site1: l2fragq restarted.*' <<<"$out")" "$out" [ "$st" = 0 ]
+	new=$(lc_daemon 1)
+	ino=$(stat -c %i /usr/sbin/l2fragq)
+	t_check "hyp1: l2fragq runs the new binary (pid/exe inode ${old} -> ${new}, /usr/sbin/l2fragq inode $ino)" \
+		eval '[ "${new#* }" = "$ino" ] && [ "${old#* }" != "$ino" ] && [ "${new% *}" != "${old% *}" ]'
+	if lc_ping_stop "package upgrade"; then
 		t_pass "at most 2 of the pings lost during the upgrades"
 	else
 		t_fail "more than 2 of the pings lost during the upgrades (or too few sent)"
@@ -182,7 +163,7 @@ lc_remove_purge() {
 	l2vm_section "lifecycle (c): dpkg -r leaves the VM network up; dpkg --purge takes it down"
 	lc_ping_start
 	out=$(sdx 1 dpkg -r l2fragq 2>&1) && st=0 || st=$?
-	t_check "hyp1: dpkg -r l2fragq (status $st)" [ "$st" = 0 ] || printf '%s\n' "$out" | sed 's/^/    /'
+	lc_check "hyp1: dpkg -r l2fragq (status $st)" "$out" [ "$st" = 0 ]
 	if lc_ping_stop "dpkg -r"; then
 		t_pass "at most 2 of the pings lost across dpkg -r"
 	else
@@ -192,9 +173,9 @@ lc_remove_purge() {
 		[ "$(sdctl 1 is-active l2fragq-net@site1 2>/dev/null)" = active ] &&
 		[ "$(sdctl 1 is-active l2fragq-net-site1.service 2>/dev/null)" = active ]'
 	out=$(sdx 1 dpkg --purge l2fragq 2>&1) && st=0 || st=$?
-	t_check "hyp1: dpkg --purge l2fragq (status $st)" [ "$st" = 0 ] || printf '%s\n' "$out" | sed 's/^/    /'
+	lc_check "hyp1: dpkg --purge l2fragq (status $st)" "$out" [ "$st" = 0 ]
 	seed_snapshot hyp1 >"$LC_DIR/hyp1.after"
-	if diff -u "$LC_DIR/hyp1.before" "$LC_DIR/hyp1.after" >"$LC_DIR/diff"; then
+	if diff -u "$work/hyp1.before" "$LC_DIR/hyp1.after" >"$LC_DIR/diff"; then
 		t_pass "hyp1: purge took the VM network down: links, addresses, routes, nft, sysctls as before start"
 	else
 		t_fail "hyp1: left behind after purge:"

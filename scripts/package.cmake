@@ -209,10 +209,17 @@ if [ \"$1\" = configure ]; then
 			deb-systemd-invoke try-restart 'l2fragq@*.service' >/dev/null || true
 		fi
 	fi
-	# The l2fragq of every running l2fragq-net instance, onto the new binary.
+	# The l2fragq of every running l2fragq-net instance, onto the new binary,
+	# unless policy-rc.d forbids restarts (as deb-systemd-invoke honours it).
+	rc=0
+	[ ! -x /usr/sbin/policy-rc.d ] || /usr/sbin/policy-rc.d l2fragq-net restart >/dev/null 2>&1 || rc=$?
 	for st in /run/l2fragq/*.state; do
 		[ -f \"$st\" ] || continue
-		/usr/sbin/l2fragq-net restart-daemon \"$(basename \"$st\" .state)\" || true
+		if [ $rc = 0 ] || [ $rc = 104 ]; then
+			/usr/sbin/l2fragq-net restart-daemon \"$(basename \"$st\" .state)\" || true
+		else
+			echo \"l2fragq: policy-rc.d forbids restarts: $st keeps its l2fragq (l2fragq-net restart-daemon NAME)\" >&2
+		fi
 	done
 fi
 exit 0

@@ -10,12 +10,12 @@
 # Prints PASS/FAIL, ends with "N passed, M failed"; exits non-zero on a FAIL.
 #
 # Usage (as root): test/vm/package/run.sh BUILD_DIR
-# Environment: L2FQ_PACKAGE_TIMEOUT (seconds for the guest run, default 420).
+# Environment: L2FQ_PACKAGE_TIMEOUT (seconds for the guest run, default 720: the lifecycle checks of lifecycle.sh run four more dpkg under emulation).
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../../.." && pwd)
-timeout_s=${L2FQ_PACKAGE_TIMEOUT:-420}
+timeout_s=${L2FQ_PACKAGE_TIMEOUT:-720}
 # shellcheck source=test/vm/lib.sh
 . "$root/test/vm/lib.sh"
 

@@ -8,6 +8,8 @@
 #include <string.h>
 #include <sys/types.h>
 
+#include "l2fragq/exit_codes.h"
+
 #define PCAP_MAGIC_MICRO 0xa1b2c3d4u
 #define PCAP_MAGIC_MICRO_SWAPPED 0xd4c3b2a1u
 #define PCAP_MAGIC_NANO 0xa1b23c4du
@@ -35,15 +37,15 @@ struct l2fq_capture_in {
 	uint64_t iface_base; /* interfaces of the earlier sections */
 };
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
+static void set_msg(char *msg, size_t msglen, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
+static void set_msg(char *msg, size_t msglen, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
+	vsnprintf(msg, msglen, fmt, ap);
 	va_end(ap);
 }
 
@@ -83,7 +85,8 @@ static int replay_close(void *cookie)
 	return rc;
 }
 
-static int open_pcap(struct l2fq_capture_in *in, size_t nmagic, char *err, size_t errlen)
+/* Hands the file to libpcap: an enum l2fq_exit value, msg set on failure. */
+static int open_pcap(struct l2fq_capture_in *in, size_t nmagic, char *msg, size_t msglen)
 {
 	static const cookie_io_functions_t io = { .read = replay_read, .close = replay_close };
 	char errbuf[PCAP_ERRBUF_SIZE] = "";
@@ -92,17 +95,17 @@ static int open_pcap(struct l2fq_capture_in *in, size_t nmagic, char *err, size_
 	FILE *fp;
 
 	if (!r) {
-		set_err(err, errlen, "%s: out of memory", in->path);
-		return -1;
+		set_msg(msg, msglen, "%s: out of memory", in->path);
+		return L2FQ_EXIT_FAILURE;
 	}
 	r->f = in->f;
 	memcpy(r->head, in->magic, nmagic);
 	r->len = nmagic;
 	fp = fopencookie(r, "rb", io);
 	if (!fp) {
-		set_err(err, errlen, "%s: %s", in->path, strerror(errno));
+		set_msg(msg, msglen, "%s: %s", in->path, strerror(errno));
 		free(r);
-		return -1;
+		return L2FQ_EXIT_FAILURE;
 	}
 	in->f = NULL; /* the cookie stream owns it now */
 	if (nmagic == MAGIC_LEN)
@@ -117,34 +120,34 @@ static int open_pcap(struct l2fq_capture_in *in, size_t nmagic, char *err, size_
 		fclose(fp);
 		/* libpcap names the file in some messages and not in others. */
 		if (strncmp(errbuf, in->path, strlen(in->path)) == 0)
-			set_err(err, errlen, "%s", errbuf);
+			set_msg(msg, msglen, "%s", errbuf);
 		else
-			set_err(err, errlen, "%s: %s", in->path, errbuf);
-		return -1;
+			set_msg(msg, msglen, "%s: %s", in->path, errbuf);
+		return L2FQ_EXIT_FAILURE;
 	}
-	return 0;
+	return L2FQ_EXIT_OK;
 }
 
-struct l2fq_capture_in *l2fq_capture_open(const char *path, char *err, size_t errlen)
+struct l2fq_capture_in *l2fq_capture_open(const char *path, char *msg, size_t msglen)
 {
 	struct l2fq_capture_in *in = calloc(1, sizeof(*in));
 	size_t n;
 
 	if (!in) {
-		set_err(err, errlen, "%s: out of memory", path);
+		set_msg(msg, msglen, "%s: out of memory", path);
 		return NULL;
 	}
 	in->path = path;
 	l2fq_pcapng_reader_init(&in->ng);
 	in->f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
 	if (!in->f) {
-		set_err(err, errlen, "%s: %s", path, strerror(errno));
+		set_msg(msg, msglen, "%s: %s", path, strerror(errno));
 		free(in);
 		return NULL;
 	}
 	n = fread(in->magic, 1, MAGIC_LEN, in->f);
 	if (n < MAGIC_LEN && ferror(in->f)) {
-		set_err(err, errlen, "%s: cannot read: %s", path, strerror(errno));
+		set_msg(msg, msglen, "%s: cannot read: %s", path, strerror(errno));
 		l2fq_capture_close(in);
 		return NULL;
 	}
@@ -155,7 +158,7 @@ struct l2fq_capture_in *l2fq_capture_open(const char *path, char *err, size_t er
 		return in;
 	}
 	in->format = L2FQ_CAPTURE_PCAP;
-	if (open_pcap(in, n, err, errlen) != 0) {
+	if (open_pcap(in, n, msg, msglen) != L2FQ_EXIT_OK) {
 		l2fq_capture_close(in);
 		return NULL;
 	}
@@ -172,18 +175,19 @@ int l2fq_capture_pcap_linktype(const struct l2fq_capture_in *in)
 	return in->pcap ? pcap_datalink(in->pcap) : -1;
 }
 
-static int read_pcap(struct l2fq_capture_in *in, struct l2fq_record *rec, char *err,
-		     size_t errlen)
+static enum l2fq_capture_read_result read_pcap(struct l2fq_capture_in *in,
+						struct l2fq_record *rec, char *msg,
+						size_t msglen)
 {
 	struct pcap_pkthdr *h;
 	const u_char *data;
 	int rc = pcap_next_ex(in->pcap, &h, &data);
 
 	if (rc == PCAP_ERROR_BREAK)
-		return 0;
+		return L2FQ_CAPTURE_END;
 	if (rc != 1) {
-		set_err(err, errlen, "%s", pcap_geterr(in->pcap));
-		return -1;
+		set_msg(msg, msglen, "%s", pcap_geterr(in->pcap));
+		return L2FQ_CAPTURE_READ_FAILED;
 	}
 	/* Never a NULL buffer, even for an empty first record: memcpy and the
 	 * engine want a real one. */
@@ -191,8 +195,8 @@ static int read_pcap(struct l2fq_capture_in *in, struct l2fq_record *rec, char *
 		uint8_t *bigger = realloc(in->frame, h->caplen ? h->caplen : 1);
 
 		if (!bigger) {
-			set_err(err, errlen, "out of memory");
-			return -1;
+			set_msg(msg, msglen, "out of memory");
+			return L2FQ_CAPTURE_READ_FAILED;
 		}
 		in->frame = bigger;
 		in->frame_cap = h->caplen ? h->caplen : 1;
@@ -206,7 +210,7 @@ static int read_pcap(struct l2fq_capture_in *in, struct l2fq_record *rec, char *
 	rec->origlen = h->len;
 	rec->ts_sec = h->ts.tv_sec;
 	rec->ts_frac = (uint32_t)h->ts.tv_usec;
-	return 1;
+	return L2FQ_CAPTURE_RECORD;
 }
 
 /* Up to n bytes of the block being read; the magic read at open comes first. */
@@ -224,16 +228,18 @@ static size_t read_bytes(struct l2fq_capture_in *in, uint8_t *buf, size_t n)
 	return got;
 }
 
-static int read_error(struct l2fq_capture_in *in, char *err, size_t errlen)
+static enum l2fq_capture_read_result read_error(struct l2fq_capture_in *in, char *msg,
+						 size_t msglen)
 {
-	set_err(err, errlen, "read error at offset %llu: %s", (unsigned long long)in->offset,
+	set_msg(msg, msglen, "read error at offset %llu: %s", (unsigned long long)in->offset,
 		strerror(errno ? errno : EIO));
-	return -1;
+	return L2FQ_CAPTURE_READ_FAILED;
 }
 
-/* Reads the next block whole into in->block: 1 (its length in *len), 0 at
- * the end of the file, -1 on an error (err set). */
-static int read_block(struct l2fq_capture_in *in, uint32_t *len, char *err, size_t errlen)
+/* Reads the next block whole into in->block: RECORD (its length in *len),
+ * END at the end of the file, READ_FAILED with msg set. */
+static enum l2fq_capture_read_result read_block(struct l2fq_capture_in *in, uint32_t *len,
+						char *msg, size_t msglen)
 {
 	uint8_t head[L2FQ_PCAPNG_HEAD];
 	char why[200];
@@ -243,25 +249,25 @@ static int read_block(struct l2fq_capture_in *in, uint32_t *len, char *err, size
 	errno = 0;
 	n = read_bytes(in, head, sizeof(head));
 	if (n < sizeof(head) && ferror(in->f))
-		return read_error(in, err, errlen);
+		return read_error(in, msg, msglen);
 	if (n == 0)
-		return 0;
+		return L2FQ_CAPTURE_END;
 	if (n < sizeof(head)) {
-		set_err(err, errlen, "truncated pcapng: the file ends inside a block header "
+		set_msg(msg, msglen, "truncated pcapng: the file ends inside a block header "
 			"at offset %llu", (unsigned long long)in->offset);
-		return -1;
+		return L2FQ_CAPTURE_READ_FAILED;
 	}
 	if (l2fq_pcapng_head(&in->ng, head, &type, len, why, sizeof(why)) != L2FQ_PCAPNG_OK) {
-		set_err(err, errlen, "corrupt pcapng block at offset %llu: %s",
+		set_msg(msg, msglen, "corrupt pcapng block at offset %llu: %s",
 			(unsigned long long)in->offset, why);
-		return -1;
+		return L2FQ_CAPTURE_READ_FAILED;
 	}
 	if (*len > in->block_cap) {
 		uint8_t *bigger = realloc(in->block, *len);
 
 		if (!bigger) {
-			set_err(err, errlen, "out of memory for a block of %u bytes", (unsigned)*len);
-			return -1;
+			set_msg(msg, msglen, "out of memory for a block of %u bytes", (unsigned)*len);
+			return L2FQ_CAPTURE_READ_FAILED;
 		}
 		in->block = bigger;
 		in->block_cap = *len;
@@ -270,32 +276,34 @@ static int read_block(struct l2fq_capture_in *in, uint32_t *len, char *err, size
 	n = read_bytes(in, in->block + sizeof(head), *len - sizeof(head));
 	if (n < *len - sizeof(head)) {
 		if (ferror(in->f))
-			return read_error(in, err, errlen);
-		set_err(err, errlen, "truncated pcapng: the file ends inside a block "
+			return read_error(in, msg, msglen);
+		set_msg(msg, msglen, "truncated pcapng: the file ends inside a block "
 			"(type 0x%08x) at offset %llu: %zu of its %u bytes are there",
 			(unsigned)type, (unsigned long long)in->offset, n + sizeof(head),
 			(unsigned)*len);
-		return -1;
+		return L2FQ_CAPTURE_READ_FAILED;
 	}
-	return 1;
+	return L2FQ_CAPTURE_RECORD;
 }
 
-/* Checks the block in in->block into in->blk: 0, or -1 with err set. */
-static int parse_block(struct l2fq_capture_in *in, uint32_t len, char *err, size_t errlen)
+/* Checks the block in in->block into in->blk: RECORD, or READ_FAILED with
+ * msg set. */
+static enum l2fq_capture_read_result parse_block(struct l2fq_capture_in *in, uint32_t len,
+						 char *msg, size_t msglen)
 {
 	char why[200];
 
 	switch (l2fq_pcapng_parse(&in->ng, in->block, len, &in->blk, why, sizeof(why))) {
 	case L2FQ_PCAPNG_OK:
-		return 0;
+		return L2FQ_CAPTURE_RECORD;
 	case L2FQ_PCAPNG_UNSUPPORTED:
-		set_err(err, errlen, "unsupported pcapng at offset %llu: %s",
+		set_msg(msg, msglen, "unsupported pcapng at offset %llu: %s",
 			(unsigned long long)in->offset, why);
-		return -1;
+		return L2FQ_CAPTURE_READ_FAILED;
 	default:
-		set_err(err, errlen, "corrupt pcapng block at offset %llu: %s",
+		set_msg(msg, msglen, "corrupt pcapng block at offset %llu: %s",
 			(unsigned long long)in->offset, why);
-		return -1;
+		return L2FQ_CAPTURE_READ_FAILED;
 	}
 }
 
@@ -331,26 +339,28 @@ static void block_record(struct l2fq_capture_in *in, uint32_t len, struct l2fq_r
 	}
 }
 
-static int read_pcapng(struct l2fq_capture_in *in, struct l2fq_record *rec, char *err,
-		       size_t errlen)
+static enum l2fq_capture_read_result read_pcapng(struct l2fq_capture_in *in,
+						  struct l2fq_record *rec, char *msg,
+						  size_t msglen)
 {
 	uint32_t len = 0;
-	int r = read_block(in, &len, err, errlen);
+	enum l2fq_capture_read_result r = read_block(in, &len, msg, msglen);
 
-	if (r <= 0)
+	if (r == L2FQ_CAPTURE_RECORD)
+		r = parse_block(in, len, msg, msglen);
+	if (r != L2FQ_CAPTURE_RECORD)
 		return r;
-	if (parse_block(in, len, err, errlen) != 0)
-		return -1;
 	in->offset += len;
 	block_record(in, len, rec);
-	return 1;
+	return L2FQ_CAPTURE_RECORD;
 }
 
-int l2fq_capture_read(struct l2fq_capture_in *in, struct l2fq_record *rec, char *err,
-		      size_t errlen)
+enum l2fq_capture_read_result l2fq_capture_read(struct l2fq_capture_in *in,
+						struct l2fq_record *rec, char *msg,
+						size_t msglen)
 {
-	return in->format == L2FQ_CAPTURE_PCAP ? read_pcap(in, rec, err, errlen)
-					       : read_pcapng(in, rec, err, errlen);
+	return in->format == L2FQ_CAPTURE_PCAP ? read_pcap(in, rec, msg, msglen)
+					       : read_pcapng(in, rec, msg, msglen);
 }
 
 void l2fq_capture_close(struct l2fq_capture_in *in)
@@ -389,20 +399,20 @@ struct l2fq_capture_out {
 	off_t header_at;     /* where it starts; -1 when f cannot seek */
 };
 
-static int write_failed(char *err, size_t errlen)
+static enum l2fq_capture_write_result write_failed(char *msg, size_t msglen)
 {
-	set_err(err, errlen, "write failed: %s", strerror(errno ? errno : EIO));
+	set_msg(msg, msglen, "write failed: %s", strerror(errno ? errno : EIO));
 	return L2FQ_CAPTURE_WRITE_FAILED;
 }
 
 struct l2fq_capture_out *l2fq_capture_create(const struct l2fq_capture_in *in, FILE *f,
-					     int pcap_from_pcapng, char *err, size_t errlen)
+					     int pcap_from_pcapng, char *msg, size_t msglen)
 {
 	struct l2fq_capture_out *out = calloc(1, sizeof(*out));
 
 	if (!out) {
 		fclose(f);
-		set_err(err, errlen, "out of memory");
+		set_msg(msg, msglen, "out of memory");
 		return NULL;
 	}
 	out->f = f;
@@ -416,13 +426,13 @@ struct l2fq_capture_out *l2fq_capture_create(const struct l2fq_capture_in *in, F
 		pcap_datalink(in->pcap), pcap_snapshot(in->pcap),
 		in->micro ? PCAP_TSTAMP_PRECISION_MICRO : PCAP_TSTAMP_PRECISION_NANO);
 	if (!out->dead) {
-		set_err(err, errlen, "cannot set up the pcap writer");
+		set_msg(msg, msglen, "cannot set up the pcap writer");
 		l2fq_capture_abandon(out);
 		return NULL;
 	}
 	out->dumper = pcap_dump_fopen(out->dead, f);
 	if (!out->dumper) {
-		set_err(err, errlen, "%s", pcap_geterr(out->dead));
+		set_msg(msg, msglen, "%s", pcap_geterr(out->dead));
 		l2fq_capture_abandon(out);
 		return NULL;
 	}
@@ -440,7 +450,8 @@ static void put32le(uint8_t *p, uint32_t v)
 
 /* Classic pcap from pcapng: little-endian, version 2.4, nanosecond time
  * stamps, the interfaces' link type and their largest snapshot length. */
-static int write_pcap_header(struct l2fq_capture_out *out, char *err, size_t errlen)
+static enum l2fq_capture_write_result write_pcap_header(struct l2fq_capture_out *out, char *msg,
+							size_t msglen)
 {
 	uint8_t h[24];
 
@@ -451,30 +462,31 @@ static int write_pcap_header(struct l2fq_capture_out *out, char *err, size_t err
 	put32le(h + 16, out->snaplen);
 	put32le(h + 20, (uint32_t)out->linktype);
 	if (fwrite(h, 1, sizeof(h), out->f) != sizeof(h))
-		return write_failed(err, errlen);
+		return write_failed(msg, msglen);
 	out->header_written = 1;
 	out->header_snaplen = out->snaplen;
-	return 0;
+	return L2FQ_CAPTURE_WRITTEN;
 }
 
 /* The header's snapshot length must cover every interface's and every
  * packet's captured length, or readers cut packets: raised to snap, in
  * place when the header is already written (after packets: a later section,
  * or a packet longer than its interface's snapshot length). */
-static int cover_snaplen(struct l2fq_capture_out *out, uint32_t snap,
-			 const struct l2fq_record *rec, char *err, size_t errlen)
+static enum l2fq_capture_write_result cover_snaplen(struct l2fq_capture_out *out, uint32_t snap,
+						    const struct l2fq_record *rec, char *msg,
+						    size_t msglen)
 {
 	uint8_t v[4];
 	off_t end;
 
 	if (snap <= out->snaplen)
-		return 0;
+		return L2FQ_CAPTURE_WRITTEN;
 	out->snaplen = snap;
 	if (!out->header_written)
-		return 0;
+		return L2FQ_CAPTURE_WRITTEN;
 	if (out->header_at < 0 || fflush(out->f) != 0 || (end = ftello(out->f)) < 0 ||
 	    fseeko(out->f, out->header_at + 16, SEEK_SET) != 0) {
-		set_err(err, errlen, "interface %llu needs a snapshot length of %u, larger than "
+		set_msg(msg, msglen, "interface %llu needs a snapshot length of %u, larger than "
 			"the %u already written, and the output cannot be rewound to raise it",
 			(unsigned long long)rec->iface, (unsigned)snap,
 			(unsigned)out->header_snaplen);
@@ -483,16 +495,17 @@ static int cover_snaplen(struct l2fq_capture_out *out, uint32_t snap,
 	put32le(v, snap);
 	if (fwrite(v, 1, sizeof(v), out->f) != sizeof(v) || fflush(out->f) != 0 ||
 	    fseeko(out->f, end, SEEK_SET) != 0)
-		return write_failed(err, errlen);
+		return write_failed(msg, msglen);
 	out->header_snaplen = snap;
-	return 0;
+	return L2FQ_CAPTURE_WRITTEN;
 }
 
 /* One pcap file holds one link type: every interface must have the first
  * one's. The snapshot length becomes the largest (0 or >= 2^31, "no limit":
  * libpcap's 262144), so that the one header holds every interface's packets. */
-static int add_pcap_interface(struct l2fq_capture_out *out, const struct l2fq_record *rec,
-			      char *err, size_t errlen)
+static enum l2fq_capture_write_result add_pcap_interface(struct l2fq_capture_out *out,
+							 const struct l2fq_record *rec, char *msg,
+							 size_t msglen)
 {
 	uint32_t snap = rec->ng_ifc->snaplen;
 
@@ -502,41 +515,42 @@ static int add_pcap_interface(struct l2fq_capture_out *out, const struct l2fq_re
 		out->have_iface = 1;
 		out->linktype = rec->linktype;
 	} else if (rec->linktype != out->linktype) {
-		set_err(err, errlen, "the input mixes link types (interface %llu: %d, the first "
+		set_msg(msg, msglen, "the input mixes link types (interface %llu: %d, the first "
 			"interface: %d), which a pcap file cannot hold",
 			(unsigned long long)rec->iface, rec->linktype, out->linktype);
 		return L2FQ_CAPTURE_CANNOT_HOLD;
 	}
-	return cover_snaplen(out, snap, rec, err, errlen);
+	return cover_snaplen(out, snap, rec, msg, msglen);
 }
 
 /* One packet record: time stamp by its interface's if_tsresol and
  * if_tsoffset, as nanoseconds. libpcap refuses a record longer than 262144
  * bytes (pcapng allows them): such a packet is CANNOT_HOLD. */
-static int write_pcap_packet(struct l2fq_capture_out *out, const struct l2fq_record *rec,
-			     char *err, size_t errlen)
+static enum l2fq_capture_write_result write_pcap_packet(struct l2fq_capture_out *out,
+							const struct l2fq_record *rec, char *msg,
+							size_t msglen)
 {
 	const struct l2fq_pcapng_iface *ifc = rec->ng_ifc;
 	uint8_t h[16];
 	int64_t sec;
 	uint32_t nsec;
-	int r;
+	enum l2fq_capture_write_result r;
 
 	if (l2fq_pcapng_ts_ns(ifc, rec->ng->ts, &sec, &nsec) != 0) {
-		set_err(err, errlen, "interface %llu's time stamps (if_tsresol 0x%02x) "
+		set_msg(msg, msglen, "interface %llu's time stamps (if_tsresol 0x%02x) "
 			"cannot be written as nanoseconds", (unsigned long long)rec->iface,
 			(unsigned)ifc->tsresol);
 		return L2FQ_CAPTURE_CANNOT_HOLD;
 	}
 	if (rec->caplen > PCAP_DEFAULT_SNAPLEN) {
-		set_err(err, errlen, "a packet of interface %llu has %u bytes captured, more "
+		set_msg(msg, msglen, "a packet of interface %llu has %u bytes captured, more "
 			"than the %u a pcap reader takes", (unsigned long long)rec->iface,
 			(unsigned)rec->caplen, PCAP_DEFAULT_SNAPLEN);
 		return L2FQ_CAPTURE_CANNOT_HOLD;
 	}
-	if ((r = cover_snaplen(out, rec->caplen, rec, err, errlen)) != 0)
+	if ((r = cover_snaplen(out, rec->caplen, rec, msg, msglen)) != L2FQ_CAPTURE_WRITTEN)
 		return r;
-	if (!out->header_written && write_pcap_header(out, err, errlen) != 0)
+	if (!out->header_written && write_pcap_header(out, msg, msglen) != L2FQ_CAPTURE_WRITTEN)
 		return L2FQ_CAPTURE_WRITE_FAILED;
 	put32le(h, (uint32_t)sec);
 	put32le(h + 4, nsec);
@@ -544,22 +558,24 @@ static int write_pcap_packet(struct l2fq_capture_out *out, const struct l2fq_rec
 	put32le(h + 12, rec->origlen);
 	if (fwrite(h, 1, sizeof(h), out->f) != sizeof(h) ||
 	    fwrite(rec->data, 1, rec->caplen, out->f) != rec->caplen)
-		return write_failed(err, errlen);
-	return 0;
+		return write_failed(msg, msglen);
+	return L2FQ_CAPTURE_WRITTEN;
 }
 
-static int write_pcap_from_pcapng(struct l2fq_capture_out *out, const struct l2fq_record *rec,
-				  char *err, size_t errlen)
+static enum l2fq_capture_write_result write_pcap_from_pcapng(struct l2fq_capture_out *out,
+							     const struct l2fq_record *rec,
+							     char *msg, size_t msglen)
 {
 	if (rec->kind == L2FQ_RECORD_INTERFACE)
-		return add_pcap_interface(out, rec, err, errlen);
+		return add_pcap_interface(out, rec, msg, msglen);
 	if (rec->kind == L2FQ_RECORD_PACKET)
-		return write_pcap_packet(out, rec, err, errlen);
-	return 0;
+		return write_pcap_packet(out, rec, msg, msglen);
+	return L2FQ_CAPTURE_WRITTEN;
 }
 
-int l2fq_capture_write(struct l2fq_capture_out *out, const struct l2fq_record *rec, char *err,
-		       size_t errlen)
+enum l2fq_capture_write_result l2fq_capture_write(struct l2fq_capture_out *out,
+						  const struct l2fq_record *rec, char *msg,
+						  size_t msglen)
 {
 	errno = 0;
 	switch (out->kind) {
@@ -571,47 +587,48 @@ int l2fq_capture_write(struct l2fq_capture_out *out, const struct l2fq_record *r
 		pcap_dump((u_char *)out->dumper, &h, rec->data);
 		/* Report the cause now: errno is gone by the time we close. */
 		if (ferror(pcap_dump_file(out->dumper)))
-			return write_failed(err, errlen);
-		return 0;
+			return write_failed(msg, msglen);
+		return L2FQ_CAPTURE_WRITTEN;
 	}
 	case OUT_PCAPNG:
 		if (fwrite(rec->block, 1, rec->block_len, out->f) != rec->block_len)
-			return write_failed(err, errlen);
-		return 0;
+			return write_failed(msg, msglen);
+		return L2FQ_CAPTURE_WRITTEN;
 	case OUT_PCAP_FROM_PCAPNG:
 	default:
-		return write_pcap_from_pcapng(out, rec, err, errlen);
+		return write_pcap_from_pcapng(out, rec, msg, msglen);
 	}
 }
 
-int l2fq_capture_finish(struct l2fq_capture_out *out, char *err, size_t errlen)
+enum l2fq_capture_write_result l2fq_capture_finish(struct l2fq_capture_out *out, char *msg,
+						   size_t msglen)
 {
-	int rc = 0;
+	enum l2fq_capture_write_result rc = L2FQ_CAPTURE_WRITTEN;
 
 	errno = 0;
 	/* A pcap file header needs the link type of an interface: from a pcapng
 	 * with none, nothing valid can be written (not even an empty file). */
 	if (out->kind == OUT_PCAP_FROM_PCAPNG && !out->have_iface) {
-		set_err(err, errlen, "the input has no interface (no Interface Description "
+		set_msg(msg, msglen, "the input has no interface (no Interface Description "
 			"Block) to give a pcap file its link type");
 		l2fq_capture_abandon(out);
 		return L2FQ_CAPTURE_CANNOT_HOLD;
 	}
 	if (out->kind == OUT_PCAP_FROM_PCAPNG && !out->header_written &&
-	    write_pcap_header(out, err, errlen) != 0)
+	    write_pcap_header(out, msg, msglen) != L2FQ_CAPTURE_WRITTEN)
 		rc = L2FQ_CAPTURE_WRITE_FAILED;
 	if (out->dumper) {
 		/* pcap_dump_close cannot report an fclose error: flush and check first. */
 		if (pcap_dump_flush(out->dumper) != 0 || ferror(pcap_dump_file(out->dumper)))
-			rc = write_failed(err, errlen);
+			rc = write_failed(msg, msglen);
 		pcap_dump_close(out->dumper);
 		out->dumper = NULL;
 	}
 	if (out->f) {
 		if (fflush(out->f) != 0 || ferror(out->f))
-			rc = write_failed(err, errlen);
-		if (fclose(out->f) != 0 && rc == 0)
-			rc = write_failed(err, errlen);
+			rc = write_failed(msg, msglen);
+		if (fclose(out->f) != 0 && rc == L2FQ_CAPTURE_WRITTEN)
+			rc = write_failed(msg, msglen);
 		out->f = NULL;
 	}
 	l2fq_capture_abandon(out);

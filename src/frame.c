@@ -23,8 +23,8 @@ int l2fq_is_vlan_tpid(uint16_t ethertype)
 	return ethertype == ETH_P_8021Q || ethertype == ETH_P_8021AD || ethertype == ETH_P_QINQ1;
 }
 
-int l2fq_vlan_walk(const uint8_t *frame, size_t len, size_t type_at, uint16_t *type,
-		   size_t *next, unsigned *ntags)
+enum l2fq_vlan_result l2fq_vlan_walk(const uint8_t *frame, size_t len, size_t type_at,
+				     uint16_t *type, size_t *next, unsigned *ntags)
 {
 	unsigned tags = 0;
 	uint16_t t;
@@ -32,18 +32,18 @@ int l2fq_vlan_walk(const uint8_t *frame, size_t len, size_t type_at, uint16_t *t
 	for (;;) {
 		/* (No type_at + 2: type_at comes from callers and could be anything.) */
 		if (len < 2 || type_at > len - 2)
-			return -1;
+			return L2FQ_VLAN_TRUNCATED;
 		t = l2fq_get16(frame + type_at);
 		if (!l2fq_is_vlan_tpid(t))
 			break;
 		if (++tags > L2FQ_MAX_VLAN_TAGS)
-			return -2;
+			return L2FQ_VLAN_TOO_MANY_TAGS;
 		type_at += L2FQ_VLAN_HLEN; /* TPID + TCI; the next EtherType follows */
 	}
 	*type = t;
 	*next = type_at + 2;
 	*ntags = tags;
-	return 0;
+	return L2FQ_VLAN_OK;
 }
 
 enum l2fq_frame_result l2fq_frame_parse(const uint8_t *pkt, size_t len, struct l2fq_gre_frame *f)
@@ -51,7 +51,7 @@ enum l2fq_frame_result l2fq_frame_parse(const uint8_t *pkt, size_t len, struct l
 	size_t ohl, tot, off, next, gre_hlen;
 	uint16_t flags, type;
 	unsigned ntags;
-	int r;
+	enum l2fq_vlan_result r;
 
 	/* Outer IPv4 carrying GRE, whole (not a fragment). */
 	if (len < 20 || (pkt[0] >> 4) != 4)
@@ -78,9 +78,9 @@ enum l2fq_frame_result l2fq_frame_parse(const uint8_t *pkt, size_t len, struct l
 		return L2FQ_FRAME_TRUNCATED;
 	off += gre_hlen;
 	r = l2fq_vlan_walk(pkt, tot, off + 12, &type, &next, &ntags);
-	if (r == -2)
+	if (r == L2FQ_VLAN_TOO_MANY_TAGS)
 		return L2FQ_FRAME_TOO_MANY_TAGS;
-	if (r != 0)
+	if (r != L2FQ_VLAN_OK)
 		return L2FQ_FRAME_TRUNCATED;
 	f->outer_len = tot;
 	f->outer_hlen = ohl;

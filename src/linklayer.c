@@ -32,10 +32,11 @@ static enum l2fq_link_result skip_tags(const uint8_t *frame, size_t caplen, size
 	unsigned ntags;
 
 	switch (l2fq_vlan_walk(frame, caplen, type_at, &type, &next, &ntags)) {
-	case 0:
+	case L2FQ_VLAN_OK:
 		break;
-	case -2:
+	case L2FQ_VLAN_TOO_MANY_TAGS:
 		return L2FQ_LINK_NOT_IPV4;
+	case L2FQ_VLAN_TRUNCATED:
 	default:
 		return L2FQ_LINK_TRUNCATED;
 	}

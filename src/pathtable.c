@@ -3,26 +3,27 @@
  * with libmnl.
  *
  * Two NETLINK_ROUTE sockets: one subscribed to RTNLGRP_LINK,
- * RTNLGRP_IPV4_ROUTE and RTNLGRP_IPV4_IFADDR whose messages only say "something
- * changed" (they are never parsed beyond that), and one for our own requests,
- * so that a dump never interleaves with notifications. A rebuild reads
- * everything again: a link dump (every gretap with its local, remote, sent
- * key and flags, bound device, master and names; the master only counts when
- * it is a bridge, whose vlan_filtering and VLAN protocol we keep), when some
- * bridge filters VLANs a second dump of family AF_BRIDGE for the ports'
- * PVIDs (a `bridge vlan add/del` is announced on RTNLGRP_LINK by
+ * RTNLGRP_IPV4_ROUTE, RTNLGRP_IPV4_IFADDR (and RTNLGRP_BRVLAN) whose messages
+ * only say "something changed" (they are never parsed beyond that), and one for
+ * our own requests, so that a dump never interleaves with notifications. A
+ * rebuild reads everything again: a link dump (every gretap with its local,
+ * remote, sent key and flags, bound device, master and names; the master only
+ * counts when it is a bridge, whose vlan_filtering and VLAN protocol we keep),
+ * when some bridge filters VLANs a second dump of family AF_BRIDGE for the
+ * ports' PVIDs (a `bridge vlan add/del` is announced on RTNLGRP_LINK by
  * br_ifinfo_notify(); RTNLGRP_BRVLAN, where the kernel has it, carries the
- * newer RTM_NEWVLAN/RTM_DELVLAN changes), then one RTM_GETROUTE per remote, whose RTA_METRICS carry the route's MTU, its lock
- * bit and a cached PMTU exception (rt_fill_info() in net/ipv4/route.c puts
- * rt_pmtu over RTAX_MTU); without a metric the MTU of the route's device is
- * the path MTU. PMTU exceptions come and go without a notification, hence the
- * periodic rebuild as well.
+ * newer RTM_NEWVLAN/RTM_DELVLAN changes), then one RTM_GETROUTE per remote,
+ * whose RTA_METRICS carry the route's MTU, its lock bit and a cached PMTU
+ * exception (rt_fill_info() in net/ipv4/route.c puts rt_pmtu over RTAX_MTU);
+ * without a metric the MTU of the route's device is the path MTU. PMTU
+ * exceptions come and go without a notification, hence the periodic rebuild as
+ * well.
  *
- * Notifications are coalesced: the rebuild runs 100 ms after the last one of
- * a burst (at most 1 s after the first); refresh_s 0 turns the periodic
- * rebuild off. A failed rebuild (the first one included) keeps the last good
- * table, is logged once per outage and retried after 1 s: a netlink error
- * never stops the daemon. */
+ * Notifications are coalesced: the rebuild runs 100 ms after the last one of a
+ * burst (at most 1 s after the first); refresh_s 0 turns the periodic rebuild
+ * off. A failed rebuild (the first one included) keeps the last good table, is
+ * logged once per outage and retried after 1 s: a netlink error never stops the
+ * daemon. */
 #include "l2fragq/pathtable.h"
 
 #include <errno.h>
@@ -129,7 +130,7 @@ static int pt_attr_cb(const struct nlattr *attr, void *data)
 static int pt_u32(const struct nlattr *a, uint32_t *v)
 {
 	if (!a || mnl_attr_validate(a, MNL_TYPE_U32) < 0)
-		return -1;
+		return -EINVAL;
 	*v = mnl_attr_get_u32(a);
 	return 0;
 }
@@ -137,7 +138,7 @@ static int pt_u32(const struct nlattr *a, uint32_t *v)
 static int pt_u16(const struct nlattr *a, uint16_t *v)
 {
 	if (!a || mnl_attr_validate(a, MNL_TYPE_U16) < 0)
-		return -1;
+		return -EINVAL;
 	*v = mnl_attr_get_u16(a);
 	return 0;
 }
@@ -145,7 +146,7 @@ static int pt_u16(const struct nlattr *a, uint16_t *v)
 static int pt_u8(const struct nlattr *a, uint8_t *v)
 {
 	if (!a || mnl_attr_validate(a, MNL_TYPE_U8) < 0)
-		return -1;
+		return -EINVAL;
 	*v = mnl_attr_get_u8(a);
 	return 0;
 }
@@ -198,7 +199,6 @@ static void pt_parse_bridge(const struct nlattr *data, struct pt_link *l)
 	struct pt_tb t = {br, IFLA_BR_MAX};
 	uint16_t proto;
 
-	l->vlan_proto = 0x8100; /* ETH_P_8021Q, the kernel's default */
 	if (mnl_attr_parse_nested(data, pt_attr_cb, &t) < 0)
 		return;
 	(void)pt_u8(br[IFLA_BR_VLAN_FILTERING], &l->vlan_filtering);
@@ -206,8 +206,8 @@ static void pt_parse_bridge(const struct nlattr *data, struct pt_link *l)
 		l->vlan_proto = ntohs(proto);
 }
 
-/* One RTM_NEWLINK (family AF_UNSPEC) into *l. Returns 0, or -1 when the
- * message is not a usable link. */
+/* One RTM_NEWLINK (family AF_UNSPEC) into *l. Returns 0, or -EINVAL when
+ * the message is not a usable link. */
 static int pt_parse_link(const struct nlmsghdr *nlh, struct pt_link *l)
 {
 	const struct nlattr *tb[IFLA_MAX + 1] = {0};
@@ -217,12 +217,12 @@ static int pt_parse_link(const struct nlmsghdr *nlh, struct pt_link *l)
 	uint32_t v;
 
 	if (nlh->nlmsg_type != RTM_NEWLINK || mnl_nlmsg_get_payload_len(nlh) < sizeof(*ifi))
-		return -1;
+		return -EINVAL;
 	ifi = mnl_nlmsg_get_payload(nlh);
 	if (ifi->ifi_family != AF_UNSPEC || ifi->ifi_index <= 0)
-		return -1;
+		return -EINVAL;
 	if (mnl_attr_parse(nlh, sizeof(*ifi), pt_attr_cb, &t) < 0)
-		return -1;
+		return -EINVAL;
 	memset(l, 0, sizeof(*l));
 	l->ifindex = ifi->ifi_index;
 	pt_str(tb[IFLA_IFNAME], l->name, sizeof(l->name));
@@ -247,7 +247,7 @@ static int pt_parse_link(const struct nlmsghdr *nlh, struct pt_link *l)
 			l->kind = PT_KIND_GRETAP;
 	}
 	if (l->kind == PT_KIND_BRIDGE)
-		l->vlan_proto = 0x8100; /* also when the bridge sends no IFLA_INFO_DATA */
+		l->vlan_proto = 0x8100; /* ETH_P_8021Q, the kernel's default */
 	if (l->kind == PT_KIND_OTHER || !info[IFLA_INFO_DATA] ||
 	    mnl_attr_validate(info[IFLA_INFO_DATA], MNL_TYPE_NESTED) < 0)
 		return 0;
@@ -261,7 +261,7 @@ static int pt_parse_link(const struct nlmsghdr *nlh, struct pt_link *l)
 /* One RTM_NEWLINK of family AF_BRIDGE (br_fill_ifinfo(), asked with
  * RTEXT_FILTER_BRVLAN): the port's ifindex and the VLAN its
  * IFLA_BRIDGE_VLAN_INFO entries flag BRIDGE_VLAN_INFO_PVID (0 = none).
- * Returns 0, or -1 when the message is not such a link. */
+ * Returns 0, or -EINVAL when the message is not such a link. */
 static int pt_parse_port_pvid(const struct nlmsghdr *nlh, int *ifindex, uint16_t *pvid)
 {
 	const struct nlattr *tb[IFLA_MAX + 1] = {0};
@@ -270,12 +270,12 @@ static int pt_parse_port_pvid(const struct nlmsghdr *nlh, int *ifindex, uint16_t
 	const struct nlattr *a;
 
 	if (nlh->nlmsg_type != RTM_NEWLINK || mnl_nlmsg_get_payload_len(nlh) < sizeof(*ifi))
-		return -1;
+		return -EINVAL;
 	ifi = mnl_nlmsg_get_payload(nlh);
 	if (ifi->ifi_family != AF_BRIDGE || ifi->ifi_index <= 0)
-		return -1;
+		return -EINVAL;
 	if (mnl_attr_parse(nlh, sizeof(*ifi), pt_attr_cb, &t) < 0)
-		return -1;
+		return -EINVAL;
 	*ifindex = ifi->ifi_index;
 	*pvid = 0;
 	if (!tb[IFLA_AF_SPEC] || mnl_attr_validate(tb[IFLA_AF_SPEC], MNL_TYPE_NESTED) < 0)
@@ -293,7 +293,7 @@ static int pt_parse_port_pvid(const struct nlmsghdr *nlh, int *ifindex, uint16_t
 	return 0;
 }
 
-/* One RTM_NEWROUTE answering RTM_GETROUTE into *r. Returns 0 or -1. */
+/* One RTM_NEWROUTE answering RTM_GETROUTE into *r. Returns 0 or -EINVAL. */
 static int pt_parse_route(const struct nlmsghdr *nlh, struct pt_route *r)
 {
 	const struct nlattr *tb[RTA_MAX + 1] = {0};
@@ -303,12 +303,12 @@ static int pt_parse_route(const struct nlmsghdr *nlh, struct pt_route *r)
 	uint32_t v;
 
 	if (nlh->nlmsg_type != RTM_NEWROUTE || mnl_nlmsg_get_payload_len(nlh) < sizeof(*rtm))
-		return -1;
+		return -EINVAL;
 	rtm = mnl_nlmsg_get_payload(nlh);
 	if (rtm->rtm_family != AF_INET)
-		return -1;
+		return -EINVAL;
 	if (mnl_attr_parse(nlh, sizeof(*rtm), pt_attr_cb, &t) < 0)
-		return -1;
+		return -EINVAL;
 	memset(r, 0, sizeof(*r));
 	if (pt_u32(tb[RTA_OIF], &v) == 0)
 		r->oif = (int)v;
@@ -335,6 +335,7 @@ struct pt_call {
 	struct pt_route route;
 };
 
+/* Returns 0, or -ENOMEM. */
 static int pt_links_add(struct l2fq_pathtable *pt, const struct pt_link *l)
 {
 	if (pt->nlinks == pt->caplinks) {
@@ -342,7 +343,7 @@ static int pt_links_add(struct l2fq_pathtable *pt, const struct pt_link *l)
 		struct pt_link *n = realloc(pt->links, cap * sizeof(*n));
 
 		if (!n)
-			return -1;
+			return -ENOMEM;
 		pt->links = n;
 		pt->caplinks = cap;
 	}
@@ -375,6 +376,7 @@ static int pt_data_cb(const struct nlmsghdr *nlh, void *data)
 		struct pt_link l;
 
 		if (pt_parse_link(nlh, &l) == 0 && pt_links_add(c->pt, &l) < 0) {
+			/* libmnl hands a callback's failure up in errno. */
 			c->pt->links_oom = 1;
 			errno = ENOMEM;
 			return MNL_CB_ERROR;
@@ -413,9 +415,16 @@ static int pt_noop_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
+/* errno after a failed socket call or libmnl run, negated; never 0. */
+static int pt_errno(void)
+{
+	return errno ? -errno : -EIO;
+}
+
 /* Sends the request in pt->buf and reads its replies up to NLMSG_DONE or
- * the ACK. Returns 0 (c->kerr holds a kernel error, if any) or -1 with errno
- * set when the socket failed or the replies made no sense. */
+ * the ACK. Returns 0 (c->kerr holds a kernel error, if any) or -errno when
+ * the socket failed or the replies made no sense (libmnl, and our callbacks
+ * through it, leave the cause in errno). */
 static int pt_request(struct l2fq_pathtable *pt, struct pt_call *c)
 {
 	static mnl_cb_t ctl[NLMSG_MIN_TYPE] = { /* libmnl takes it non-const */
@@ -436,23 +445,23 @@ static int pt_request(struct l2fq_pathtable *pt, struct pt_call *c)
 		;
 	nlh->nlmsg_seq = seq;
 	if (mnl_socket_sendto(pt->req, nlh, nlh->nlmsg_len) < 0)
-		return -1;
+		return pt_errno();
 	do {
 		n = mnl_socket_recvfrom(pt->req, pt->buf, PT_BUF_SIZE);
 		if (n < 0)
-			return -1; /* EAGAIN: no answer within PT_REQ_TIMEOUT_S */
+			return pt_errno(); /* -EAGAIN: no answer within PT_REQ_TIMEOUT_S */
 		ret = mnl_cb_run2(pt->buf, (size_t)n, seq, pt->req_portid, pt_data_cb, c, ctl,
 				  NLMSG_MIN_TYPE);
 	} while (ret > MNL_CB_STOP);
-	return ret < 0 ? -1 : 0;
+	return ret < 0 ? pt_errno() : 0;
 }
 
 /* One RTM_GETLINK dump: family AF_UNSPEC fills pt->links (emptied first),
- * family AF_BRIDGE sets the PVIDs of the ports in it. Returns 0 or -1
- * (errno). */
+ * family AF_BRIDGE sets the PVIDs of the ports in it. Returns 0 or -errno
+ * (the socket's, or the kernel's answer). */
 static int pt_dump(struct l2fq_pathtable *pt, unsigned char family)
 {
-	int tries;
+	int tries, rc;
 
 	for (tries = 0;; tries++) {
 		struct nlmsghdr *nlh = mnl_nlmsg_put_header(pt->buf);
@@ -474,28 +483,25 @@ static int pt_dump(struct l2fq_pathtable *pt, unsigned char family)
 				pt->links[i].pvid = 0;
 		else
 			pt->nlinks = 0;
-		if (pt_request(pt, &c) < 0) {
-			/* EINTR: the dump was interrupted by a change, read it again. */
-			if (errno == EINTR && tries + 1 < PT_DUMP_TRIES)
-				continue;
-			return -1;
-		}
-		if (c.kerr) {
-			errno = c.kerr;
-			return -1;
-		}
-		return 0;
+		rc = pt_request(pt, &c);
+		/* EINTR: the dump was interrupted by a change, read it again. */
+		if (rc == -EINTR && tries + 1 < PT_DUMP_TRIES)
+			continue;
+		if (rc < 0)
+			return rc;
+		return c.kerr ? -c.kerr : 0;
 	}
 }
 
 /* The path MTU to l's remote as the kernel would route the gretap's packets
- * (source, bound device, fwmark). Returns 0 and fills *p, or -1 (errno) when
+ * (source, bound device, fwmark). Returns 0 and fills *p, or -errno when
  * the socket failed. A remote without a route gets mtu 0. */
 static int pt_route_mtu(struct l2fq_pathtable *pt, const struct pt_link *l, struct l2fq_path *p)
 {
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(pt->buf);
 	struct rtmsg *rtm;
 	struct pt_call c = {.pt = pt};
+	int rc;
 
 	p->mtu = 0;
 	p->mtu_locked = 0;
@@ -515,8 +521,9 @@ static int pt_route_mtu(struct l2fq_pathtable *pt, const struct pt_link *l, stru
 		mnl_attr_put_u32(nlh, RTA_OIF, l->gre_link);
 	if (l->fwmark)
 		mnl_attr_put_u32(nlh, RTA_MARK, l->fwmark);
-	if (pt_request(pt, &c) < 0)
-		return -1;
+	rc = pt_request(pt, &c);
+	if (rc < 0)
+		return rc;
 	if (c.kerr || !c.got_route)
 		return 0; /* no route (ENETUNREACH, local address not there yet, ...) */
 	if (c.route.mtu) {
@@ -563,33 +570,37 @@ static void pt_publish(struct l2fq_pathtable *pt)
 	pthread_mutex_unlock(&pt->lock);
 }
 
-static void pt_log_failure(struct l2fq_pathtable *pt, const char *what, int err)
+/* A failed read (rc: -errno), said once until a rebuild succeeds. A warning:
+ * the daemon runs on with the last table. */
+static void pt_log_failure(struct l2fq_pathtable *pt, const char *what, int rc)
 {
 	if (pt->failing)
 		return;
 	pt->failing = 1;
 	fprintf(stderr, "l2fragq: path table: %s: %s; keeping the last table (%u paths), retrying\n",
-		what, strerror(err), pt->shared.n);
+		what, strerror(-rc), pt->shared.n);
 }
 
 /* Dumps the links, then, when a bridge filters VLANs, its ports' PVIDs.
- * Returns 0, or -1 (logged once). */
+ * Returns 0, or -errno (logged once). */
 static int pt_read_links(struct l2fq_pathtable *pt)
 {
 	size_t i;
+	int rc;
 
 	pt->links_oom = 0;
-	if (pt_dump(pt, AF_UNSPEC) < 0) {
+	rc = pt_dump(pt, AF_UNSPEC);
+	if (rc < 0) {
 		pt_log_failure(pt, pt->links_oom ? "link dump (out of memory)" : "link dump (RTM_GETLINK)",
-			       errno);
-		return -1;
+			       rc);
+		return rc;
 	}
 	for (i = 0; i < pt->nlinks; i++) {
 		if (pt->links[i].kind == PT_KIND_BRIDGE && pt->links[i].vlan_filtering) {
-			if (pt_dump(pt, AF_BRIDGE) == 0)
-				return 0;
-			pt_log_failure(pt, "bridge port dump (RTM_GETLINK AF_BRIDGE)", errno);
-			return -1;
+			rc = pt_dump(pt, AF_BRIDGE);
+			if (rc < 0)
+				pt_log_failure(pt, "bridge port dump (RTM_GETLINK AF_BRIDGE)", rc);
+			return rc;
 		}
 	}
 	return 0;
@@ -618,15 +629,16 @@ static void pt_fill_path(struct l2fq_pathtable *pt, const struct pt_link *l, str
 	}
 }
 
-/* Reads links and routes into pt->build and publishes it. Returns 0, or -1
- * (logged once) with the last table kept. */
+/* Reads links and routes into pt->build and publishes it. Returns 0, or
+ * -errno (logged once) with the last table kept. */
 static int pt_rebuild(struct l2fq_pathtable *pt)
 {
 	struct l2fq_path_snapshot *s = &pt->build;
 	size_t i, ngretap = 0;
+	int rc = pt_read_links(pt);
 
-	if (pt_read_links(pt) < 0)
-		return -1;
+	if (rc < 0)
+		return rc;
 	s->n = 0;
 	for (i = 0; i < pt->nlinks; i++) {
 		const struct pt_link *l = &pt->links[i];
@@ -641,9 +653,10 @@ static int pt_rebuild(struct l2fq_pathtable *pt)
 		const struct l2fq_path *p = &s->paths[i];
 		const struct pt_link *l = pt_find_link(pt, p->gretap_ifindex);
 
-		if (pt_route_mtu(pt, l, &s->paths[i]) < 0) {
-			pt_log_failure(pt, "route lookup (RTM_GETROUTE)", errno);
-			return -1;
+		rc = pt_route_mtu(pt, l, &s->paths[i]);
+		if (rc < 0) {
+			pt_log_failure(pt, "route lookup (RTM_GETROUTE)", rc);
+			return rc;
 		}
 	}
 	if (ngretap > L2FQ_MAX_PATHS && !pt->truncated_logged) {
@@ -765,7 +778,7 @@ static void pt_free(struct l2fq_pathtable *pt)
 	free(pt);
 }
 
-/* The subscribed socket. Returns 0, or -1 with msg set. */
+/* The subscribed socket. Returns an enum l2fq_exit value, msg set on failure. */
 static int pt_open_events(struct l2fq_pathtable *pt, char *msg, size_t msglen)
 {
 	static const unsigned groups[] = {RTNLGRP_LINK, RTNLGRP_IPV4_ROUTE, RTNLGRP_IPV4_IFADDR};
@@ -776,14 +789,14 @@ static int pt_open_events(struct l2fq_pathtable *pt, char *msg, size_t msglen)
 	pt->ev = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC | SOCK_NONBLOCK);
 	if (!pt->ev || mnl_socket_bind(pt->ev, 0, MNL_SOCKET_AUTOPID) < 0) {
 		snprintf(msg, msglen, "path table: rtnetlink socket: %s", strerror(errno));
-		return -1;
+		return L2FQ_EXIT_FAILURE;
 	}
 	for (i = 0; i < sizeof(groups) / sizeof(groups[0]); i++) {
 		unsigned g = groups[i];
 
 		if (mnl_socket_setsockopt(pt->ev, NETLINK_ADD_MEMBERSHIP, &g, sizeof(g)) < 0) {
 			snprintf(msg, msglen, "path table: rtnetlink group %u: %s", g, strerror(errno));
-			return -1;
+			return L2FQ_EXIT_FAILURE;
 		}
 	}
 	/* Best effort: an older kernel may lack RTNLGRP_BRVLAN, and
@@ -791,10 +804,11 @@ static int pt_open_events(struct l2fq_pathtable *pt, char *msg, size_t msglen)
 	(void)mnl_socket_setsockopt(pt->ev, NETLINK_ADD_MEMBERSHIP, &brvlan, sizeof(brvlan));
 	/* Best effort: an overrun only costs a full rebuild. */
 	(void)setsockopt(mnl_socket_get_fd(pt->ev), SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
-	return 0;
+	return L2FQ_EXIT_OK;
 }
 
-/* The request socket and the stop eventfd. Returns 0, or -1 with msg set. */
+/* The request socket and the stop eventfd. Returns an enum l2fq_exit value,
+ * msg set on failure. */
 static int pt_open_requests(struct l2fq_pathtable *pt, char *msg, size_t msglen)
 {
 	struct timeval tv = {.tv_sec = PT_REQ_TIMEOUT_S};
@@ -803,7 +817,7 @@ static int pt_open_requests(struct l2fq_pathtable *pt, char *msg, size_t msglen)
 	if (!pt->req || mnl_socket_bind(pt->req, 0, MNL_SOCKET_AUTOPID) < 0 ||
 	    setsockopt(mnl_socket_get_fd(pt->req), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0) {
 		snprintf(msg, msglen, "path table: rtnetlink socket: %s", strerror(errno));
-		return -1;
+		return L2FQ_EXIT_FAILURE;
 	}
 	pt->req_portid = mnl_socket_get_portid(pt->req);
 	pt->seq = (unsigned)time(NULL);
@@ -811,9 +825,9 @@ static int pt_open_requests(struct l2fq_pathtable *pt, char *msg, size_t msglen)
 	pt->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (pt->stop_fd < 0) {
 		snprintf(msg, msglen, "path table: eventfd: %s", strerror(errno));
-		return -1;
+		return L2FQ_EXIT_FAILURE;
 	}
-	return 0;
+	return L2FQ_EXIT_OK;
 }
 
 int l2fq_pathtable_start(struct l2fq_pathtable **ptp, unsigned refresh_s, char *msg, size_t msglen)
@@ -832,7 +846,8 @@ int l2fq_pathtable_start(struct l2fq_pathtable **ptp, unsigned refresh_s, char *
 	pt->refresh_s = refresh_s;
 	pthread_mutex_init(&pt->lock, NULL);
 	atomic_init(&pt->generation, 0);
-	if (pt_open_events(pt, msg, msglen) < 0 || pt_open_requests(pt, msg, msglen) < 0)
+	if (pt_open_events(pt, msg, msglen) != L2FQ_EXIT_OK ||
+	    pt_open_requests(pt, msg, msglen) != L2FQ_EXIT_OK)
 		goto fail;
 
 	/* The first table, before anyone looks. A failure is logged and the

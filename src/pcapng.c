@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "l2fragq/pcapng.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,17 +46,17 @@ static uint64_t rd64(const uint8_t *p, int be)
 	return be ? a << 32 | b : b << 32 | a;
 }
 
-static enum l2fq_pcapng_result fail(enum l2fq_pcapng_result r, char *err, size_t errlen,
+static enum l2fq_pcapng_result fail(enum l2fq_pcapng_result r, char *msg, size_t msglen,
 				    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
-static enum l2fq_pcapng_result fail(enum l2fq_pcapng_result r, char *err, size_t errlen,
+static enum l2fq_pcapng_result fail(enum l2fq_pcapng_result r, char *msg, size_t msglen,
 				    const char *fmt, ...)
 {
 	va_list ap;
 
-	if (errlen > 0) {
+	if (msglen > 0) {
 		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
+		vsnprintf(msg, msglen, fmt, ap);
 		va_end(ap);
 	}
 	return r;
@@ -109,8 +110,8 @@ void l2fq_pcapng_reader_free(struct l2fq_pcapng_reader *r)
 }
 
 enum l2fq_pcapng_result l2fq_pcapng_head(const struct l2fq_pcapng_reader *r, const uint8_t *head,
-					 uint32_t *type, uint32_t *length, char *err,
-					 size_t errlen)
+					 uint32_t *type, uint32_t *length, char *msg,
+					 size_t msglen)
 {
 	uint32_t t = rd32(head, 0), len;
 	int be = r->big_endian;
@@ -128,26 +129,26 @@ enum l2fq_pcapng_result l2fq_pcapng_head(const struct l2fq_pcapng_reader *r, con
 		else if (bom == swap32(L2FQ_PCAPNG_BYTE_ORDER_MAGIC))
 			be = 1;
 		else
-			return fail(L2FQ_PCAPNG_CORRUPT, err, errlen,
+			return fail(L2FQ_PCAPNG_CORRUPT, msg, msglen,
 				    "Section Header: byte-order magic 0x%08x is not 0x%08x in "
 				    "either byte order", (unsigned)rd32(head + 8, 1),
 				    (unsigned)L2FQ_PCAPNG_BYTE_ORDER_MAGIC);
 	} else if (!r->in_section) {
-		return fail(L2FQ_PCAPNG_CORRUPT, err, errlen,
+		return fail(L2FQ_PCAPNG_CORRUPT, msg, msglen,
 			    "the file does not start with a Section Header");
 	}
 	t = rd32(head, be);
 	len = rd32(head + 4, be);
 	if (len < min_length(t))
-		return fail(L2FQ_PCAPNG_CORRUPT, err, errlen,
+		return fail(L2FQ_PCAPNG_CORRUPT, msg, msglen,
 			    "%s (type 0x%08x): length %u is below its minimum %u", block_name(t),
 			    (unsigned)t, (unsigned)len, (unsigned)min_length(t));
 	if (len % 4 != 0)
-		return fail(L2FQ_PCAPNG_CORRUPT, err, errlen,
+		return fail(L2FQ_PCAPNG_CORRUPT, msg, msglen,
 			    "%s (type 0x%08x): length %u is not a multiple of 4", block_name(t),
 			    (unsigned)t, (unsigned)len);
 	if (len > L2FQ_PCAPNG_MAX_BLOCK)
-		return fail(L2FQ_PCAPNG_CORRUPT, err, errlen,
+		return fail(L2FQ_PCAPNG_CORRUPT, msg, msglen,
 			    "%s (type 0x%08x): length %u is above the %u MiB limit", block_name(t),
 			    (unsigned)t, (unsigned)len, L2FQ_PCAPNG_MAX_BLOCK >> 20);
 	*type = t;
@@ -158,8 +159,8 @@ enum l2fq_pcapng_result l2fq_pcapng_head(const struct l2fq_pcapng_reader *r, con
 /* The options of an Interface Description: if_tsresol and if_tsoffset. An
  * option that runs past the block is corruption; unknown ones are skipped. */
 static enum l2fq_pcapng_result idb_options(const uint8_t *p, size_t len, int be,
-					   struct l2fq_pcapng_iface *ifc, char *err,
-					   size_t errlen)
+					   struct l2fq_pcapng_iface *ifc, char *msg,
+					   size_t msglen)
 {
 	size_t off = 0;
 
@@ -171,18 +172,18 @@ static enum l2fq_pcapng_result idb_options(const uint8_t *p, size_t len, int be,
 			break;
 		off += 4;
 		if (padded > len - off)
-			return fail(L2FQ_PCAPNG_CORRUPT, err, errlen,
+			return fail(L2FQ_PCAPNG_CORRUPT, msg, msglen,
 				    "Interface Description: option %u (length %u) runs past "
 				    "the block", (unsigned)code, (unsigned)olen);
 		if (code == OPT_IF_TSRESOL) {
 			if (olen != 1)
-				return fail(L2FQ_PCAPNG_CORRUPT, err, errlen,
+				return fail(L2FQ_PCAPNG_CORRUPT, msg, msglen,
 					    "Interface Description: if_tsresol has length %u, "
 					    "not 1", (unsigned)olen);
 			ifc->tsresol = p[off];
 		} else if (code == OPT_IF_TSOFFSET) {
 			if (olen != 8)
-				return fail(L2FQ_PCAPNG_CORRUPT, err, errlen,
+				return fail(L2FQ_PCAPNG_CORRUPT, msg, msglen,
 					    "Interface Description: if_tsoffset has length %u, "
 					    "not 8", (unsigned)olen);
 			ifc->tsoffset = (int64_t)rd64(p + off, be);
@@ -193,20 +194,20 @@ static enum l2fq_pcapng_result idb_options(const uint8_t *p, size_t len, int be,
 }
 
 static enum l2fq_pcapng_result add_iface(struct l2fq_pcapng_reader *r,
-					 const struct l2fq_pcapng_iface *ifc, char *err,
-					 size_t errlen)
+					 const struct l2fq_pcapng_iface *ifc, char *msg,
+					 size_t msglen)
 {
 	if (r->niface == r->iface_cap) {
 		uint32_t cap = r->iface_cap ? r->iface_cap * 2 : 8;
 		struct l2fq_pcapng_iface *bigger;
 
 		if (r->niface >= L2FQ_PCAPNG_MAX_IFACES)
-			return fail(L2FQ_PCAPNG_CORRUPT, err, errlen,
+			return fail(L2FQ_PCAPNG_CORRUPT, msg, msglen,
 				    "more than %u interfaces in one section",
 				    L2FQ_PCAPNG_MAX_IFACES);
 		bigger = realloc(r->ifaces, (size_t)cap * sizeof(*bigger));
 		if (!bigger)
-			return fail(L2FQ_PCAPNG_UNSUPPORTED, err, errlen,
+			return fail(L2FQ_PCAPNG_UNSUPPORTED, msg, msglen,
 				    "out of memory for the interface table");
 		r->ifaces = bigger;
 		r->iface_cap = cap;
@@ -217,8 +218,8 @@ static enum l2fq_pcapng_result add_iface(struct l2fq_pcapng_reader *r,
 }
 
 static enum l2fq_pcapng_result packet(const struct l2fq_pcapng_reader *r, const uint8_t *b,
-				      uint32_t len, struct l2fq_pcapng_block *out, char *err,
-				      size_t errlen)
+				      uint32_t len, struct l2fq_pcapng_block *out, char *msg,
+				      size_t msglen)
 {
 	int be = r->big_endian;
 	uint32_t room;
@@ -228,7 +229,7 @@ static enum l2fq_pcapng_result packet(const struct l2fq_pcapng_reader *r, const 
 		const struct l2fq_pcapng_iface *ifc = l2fq_pcapng_iface(r, 0);
 
 		if (!ifc)
-			return fail(L2FQ_PCAPNG_CORRUPT, err, errlen,
+			return fail(L2FQ_PCAPNG_CORRUPT, msg, msglen,
 				    "Simple Packet Block in a section without an interface");
 		out->iface = 0;
 		out->has_ts = 0;
@@ -250,12 +251,12 @@ static enum l2fq_pcapng_result packet(const struct l2fq_pcapng_reader *r, const 
 	out->origlen = rd32(b + 24, be);
 	out->data_off = 28;
 	if (out->iface >= r->niface)
-		return fail(L2FQ_PCAPNG_CORRUPT, err, errlen,
+		return fail(L2FQ_PCAPNG_CORRUPT, msg, msglen,
 			    "%s for interface %u, but the section has %u", block_name(out->type),
 			    (unsigned)out->iface, (unsigned)r->niface);
 	room = len - MIN_EPB;
 	if (out->caplen > room)
-		return fail(L2FQ_PCAPNG_CORRUPT, err, errlen,
+		return fail(L2FQ_PCAPNG_CORRUPT, msg, msglen,
 			    "%s: captured length %u does not fit the block (room for %u)",
 			    block_name(out->type), (unsigned)out->caplen, (unsigned)room);
 	return L2FQ_PCAPNG_OK;
@@ -265,17 +266,17 @@ static enum l2fq_pcapng_result packet(const struct l2fq_pcapng_reader *r, const 
  * no interfaces yet. */
 static enum l2fq_pcapng_result section_header(struct l2fq_pcapng_reader *r, const uint8_t *block,
 					      uint32_t len, struct l2fq_pcapng_block *out,
-					      char *err, size_t errlen)
+					      char *msg, size_t msglen)
 {
 	int be = rd32(block + 8, 0) != L2FQ_PCAPNG_BYTE_ORDER_MAGIC;
 	uint16_t major = rd16(block + 12, be), minor = rd16(block + 14, be);
 
 	if (rd32(block + len - 4, be) != len)
-		return fail(L2FQ_PCAPNG_CORRUPT, err, errlen,
+		return fail(L2FQ_PCAPNG_CORRUPT, msg, msglen,
 			    "Section Header: trailing length %u differs from %u",
 			    (unsigned)rd32(block + len - 4, be), (unsigned)len);
 	if (major != 1)
-		return fail(L2FQ_PCAPNG_UNSUPPORTED, err, errlen,
+		return fail(L2FQ_PCAPNG_UNSUPPORTED, msg, msglen,
 			    "pcapng version %u.%u (l2fragq reads version 1)",
 			    (unsigned)major, (unsigned)minor);
 	r->in_section = 1;
@@ -289,8 +290,8 @@ static enum l2fq_pcapng_result section_header(struct l2fq_pcapng_reader *r, cons
 /* An Interface Description: one more interface in the section. */
 static enum l2fq_pcapng_result interface_description(struct l2fq_pcapng_reader *r,
 						     const uint8_t *block, uint32_t len,
-						     struct l2fq_pcapng_block *out, char *err,
-						     size_t errlen)
+						     struct l2fq_pcapng_block *out, char *msg,
+						     size_t msglen)
 {
 	struct l2fq_pcapng_iface ifc = {
 		.linktype = rd16(block + 8, r->big_endian),
@@ -300,9 +301,9 @@ static enum l2fq_pcapng_result interface_description(struct l2fq_pcapng_reader *
 	};
 	enum l2fq_pcapng_result res;
 
-	res = idb_options(block + 16, len - MIN_IDB, r->big_endian, &ifc, err, errlen);
+	res = idb_options(block + 16, len - MIN_IDB, r->big_endian, &ifc, msg, msglen);
 	if (res == L2FQ_PCAPNG_OK)
-		res = add_iface(r, &ifc, err, errlen);
+		res = add_iface(r, &ifc, msg, msglen);
 	if (res != L2FQ_PCAPNG_OK)
 		return res;
 	out->kind = L2FQ_PCAPNG_INTERFACE;
@@ -312,37 +313,37 @@ static enum l2fq_pcapng_result interface_description(struct l2fq_pcapng_reader *
 
 enum l2fq_pcapng_result l2fq_pcapng_parse(struct l2fq_pcapng_reader *r, const uint8_t *block,
 					  size_t length, struct l2fq_pcapng_block *out,
-					  char *err, size_t errlen)
+					  char *msg, size_t msglen)
 {
 	enum l2fq_pcapng_result res;
 	uint32_t type, len;
 
 	if (length < L2FQ_PCAPNG_HEAD)
-		return fail(L2FQ_PCAPNG_CORRUPT, err, errlen, "block shorter than 12 bytes");
-	res = l2fq_pcapng_head(r, block, &type, &len, err, errlen);
+		return fail(L2FQ_PCAPNG_CORRUPT, msg, msglen, "block shorter than 12 bytes");
+	res = l2fq_pcapng_head(r, block, &type, &len, msg, msglen);
 	if (res != L2FQ_PCAPNG_OK)
 		return res;
 	if (len != length)
-		return fail(L2FQ_PCAPNG_CORRUPT, err, errlen,
+		return fail(L2FQ_PCAPNG_CORRUPT, msg, msglen,
 			    "%s: length %u, but %zu bytes were given", block_name(type),
 			    (unsigned)len, length);
 	memset(out, 0, sizeof(*out));
 	out->type = type;
 	out->length = len;
 	if (type == L2FQ_PCAPNG_SHB)
-		return section_header(r, block, len, out, err, errlen);
+		return section_header(r, block, len, out, msg, msglen);
 	if (rd32(block + len - 4, r->big_endian) != len)
-		return fail(L2FQ_PCAPNG_CORRUPT, err, errlen,
+		return fail(L2FQ_PCAPNG_CORRUPT, msg, msglen,
 			    "%s (type 0x%08x): trailing length %u differs from %u",
 			    block_name(type), (unsigned)type,
 			    (unsigned)rd32(block + len - 4, r->big_endian), (unsigned)len);
 	switch (type) {
 	case L2FQ_PCAPNG_IDB:
-		return interface_description(r, block, len, out, err, errlen);
+		return interface_description(r, block, len, out, msg, msglen);
 	case L2FQ_PCAPNG_EPB:
 	case L2FQ_PCAPNG_PB:
 	case L2FQ_PCAPNG_SPB:
-		return packet(r, block, len, out, err, errlen);
+		return packet(r, block, len, out, msg, msglen);
 	default:
 		out->kind = L2FQ_PCAPNG_OTHER;
 		return L2FQ_PCAPNG_OK;
@@ -363,11 +364,11 @@ int l2fq_pcapng_ts_ns(const struct l2fq_pcapng_iface *ifc, uint64_t ts, int64_t 
 
 	if (ifc->tsresol & 0x80) {
 		if (e > 63)
-			return -1;
+			return -EINVAL;
 		units <<= e;
 	} else {
 		if (e > 19)
-			return -1;
+			return -EINVAL;
 		for (unsigned i = 0; i < e; i++)
 			units *= 10;
 	}

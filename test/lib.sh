@@ -14,13 +14,15 @@
 # no trap.
 #
 #   t_pass TEXT / t_fail TEXT     print "PASS TEXT" / "FAIL TEXT" and count it
+#   t_skip TEXT                   print "SKIP TEXT" and count it
 #   t_check TEXT CMD...           PASS if CMD succeeds, else FAIL
 #   t_count_results OUTPUT WHAT   echo OUTPUT and count its PASS/FAIL lines
-#   t_summary                     "N passed, M failed"; false if any failed
+#   t_summary                     "N passed, M failed[, K skipped]"; false if any failed
 #   t_fatal TEXT                  "$T_NAME: FATAL: TEXT" on stderr, exit 2
 #   t_need_root WHY               fatal unless root
 #   t_need_tools TOOL...          fatal unless every TOOL is on PATH
 #   t_binary_arg "$@"             the single argument L2FRAGQ_BINARY -> T_BIN
+#   t_offline_init NAME "$@"      T_NAME, T_BIN, T_TMP (removed on exit)
 #   t_wait SECONDS CMD...         poll CMD every 0.1 s until it succeeds
 #   t_wait_file FILE PID TRIES    until FILE is non-empty, while PID lives
 #   t_wait_gone PID TRIES         until PID has exited
@@ -28,17 +30,23 @@
 #   t_stop PID SECONDS [SIGNAL]   signal, wait, SIGKILL if need be, reap
 #   t_reap                        SIGKILL and reap everything in T_PIDS
 #   t_workdir TEMPLATE            WORK=mktemp -d TEMPLATE, cleanup trap on
+#   t_pair_vars TAG [IP_S IP_R]   NS_S, NS_R, IP_S, IP_R, MTU, START for a
+#                                 scripts/lib/netns-pair.sh pair
+#   t_pair_workdir TEMPLATE       t_workdir; the pair is removed on exit
 #
-# The counters are the plain globals "passed" and "failed": some tests add to
-# them from the PASS/FAIL lines of a helper program, or print them themselves.
+# The counters are the plain globals "passed", "failed" and "skipped": some
+# tests add to them from the PASS/FAIL lines of a helper program, or print
+# them themselves.
 
 T_NAME=$(basename "$0") # names the script in stderr messages (a caller may change it)
 passed=0
 failed=0
+skipped=0
 T_PIDS=        # background processes started and not reaped yet
 T_STATUS=      # t_stop: the exit status
 T_KILLED=      # t_stop: 1 if SIGKILL was needed
 T_BIN=         # t_binary_arg: the binary, absolute
+T_TMP=         # t_offline_init: the scratch directory
 WORK=          # t_workdir: the work directory
 T_KEEP=0       # 1: keep WORK even when the test passed
 T_CLEANUP_FIRST=() # cleanup: a command run before the processes are killed
@@ -46,6 +54,7 @@ T_TEARDOWN=()      # cleanup: a command run after they are reaped (namespaces)
 
 t_pass() { echo "PASS $*"; passed=$((passed + 1)); }
 t_fail() { echo "FAIL $*"; failed=$((failed + 1)); }
+t_skip() { echo "SKIP $*"; skipped=$((skipped + 1)); }
 t_check() { # t_check TEXT CMD...
 	local what=$1
 	shift
@@ -64,7 +73,7 @@ t_count_results() { # t_count_results OUTPUT WHAT
 # The last line of every test, read by people and by the CI log; the status
 # is the script's exit status when it is the last command.
 t_summary() {
-	echo "$passed passed, $failed failed"
+	echo "$passed passed, $failed failed$([ "$skipped" -eq 0 ] || echo ", $skipped skipped")"
 	[ "$failed" -eq 0 ]
 }
 
@@ -94,6 +103,17 @@ t_binary_arg() {
 		echo "$T_NAME: $T_BIN is not an executable" >&2
 		exit 2
 	fi
+}
+
+# The start of an offline test: its name, its binary, and a scratch
+# directory that goes on any exit (the script sets no other EXIT trap).
+t_offline_init() { # t_offline_init NAME "$@"
+	T_NAME=$1
+	shift
+	t_binary_arg "$@"
+	T_TMP=$(mktemp -d "${TMPDIR:-/tmp}/l2fq-$T_NAME.XXXXXX") ||
+		t_fatal "cannot create a scratch directory"
+	trap 'rm -rf "$T_TMP"' EXIT
 }
 
 # Every wait is bounded: a test that hangs tells nobody what went wrong.
@@ -187,4 +207,21 @@ t_workdir() { # t_workdir TEMPLATE: WORK, and t_cleanup on exit
 	WORK=$(mktemp -d "$1") || t_fatal "cannot create a work directory ($1)"
 	trap t_cleanup EXIT
 	trap 'exit 130' INT TERM
+}
+
+# The namespace pair of scripts/lib/netns-pair.sh (the caller sources it):
+# l2fq<TAG>S-PID -> l2fq<TAG>R-PID, IP_S -> IP_R (default 192.0.2.1 -> .2)
+# over a route locked at MTU 1420; START is when the test began.
+t_pair_vars() { # t_pair_vars TAG [IP_S IP_R]
+	NS_S="l2fq${1}S-$$"
+	NS_R="l2fq${1}R-$$"
+	IP_S=${2:-192.0.2.1}
+	IP_R=${3:-192.0.2.2}
+	MTU=1420
+	START=$(date +%s)
+}
+
+t_pair_workdir() { # t_pair_workdir TEMPLATE
+	t_workdir "$1"
+	T_TEARDOWN=(l2fq_pair_down "$NS_S" "$NS_R")
 }

@@ -49,24 +49,33 @@ struct l2fq_capture_in;
 struct l2fq_capture_out;
 
 /* Opens path ("-" = stdin; a pipe is fine) and tells pcap from pcapng by its
- * first bytes. NULL on error, with err set to one line naming path. */
-struct l2fq_capture_in *l2fq_capture_open(const char *path, char *err, size_t errlen);
+ * first bytes. NULL on error, with msg set to one line naming path. */
+struct l2fq_capture_in *l2fq_capture_open(const char *path, char *msg, size_t msglen);
 
 enum l2fq_capture_format l2fq_capture_format(const struct l2fq_capture_in *in);
 
 /* pcap input: libpcap's link type (DLT_) for every packet. */
 int l2fq_capture_pcap_linktype(const struct l2fq_capture_in *in);
 
-/* The next record: 1, 0 at the end of the file, -1 on a read error or a
- * truncated or corrupt file (err says what and where). The record stays valid
- * until the next call. */
-int l2fq_capture_read(struct l2fq_capture_in *in, struct l2fq_record *rec, char *err,
-		      size_t errlen);
+enum l2fq_capture_read_result {
+	L2FQ_CAPTURE_RECORD = 0,  /* rec holds the next record */
+	L2FQ_CAPTURE_END,         /* the end of the file */
+	L2FQ_CAPTURE_READ_FAILED, /* a read error, or a truncated or corrupt file:
+				   * msg says what and where */
+};
+
+/* The next record. It stays valid until the next call. */
+enum l2fq_capture_read_result l2fq_capture_read(struct l2fq_capture_in *in,
+						struct l2fq_record *rec, char *msg,
+						size_t msglen);
 
 void l2fq_capture_close(struct l2fq_capture_in *in);
 
-#define L2FQ_CAPTURE_WRITE_FAILED (-1) /* I/O error: err says which */
-#define L2FQ_CAPTURE_CANNOT_HOLD (-2)  /* the output format cannot hold this record */
+enum l2fq_capture_write_result {
+	L2FQ_CAPTURE_WRITTEN = 0,
+	L2FQ_CAPTURE_WRITE_FAILED, /* I/O error: msg says which */
+	L2FQ_CAPTURE_CANNOT_HOLD,  /* the output format cannot hold this record */
+};
 
 /* A writer onto f (taken over: closed by _finish or _abandon) for records of
  * in: the input's own format, or classic pcap from a pcapng input when
@@ -75,19 +84,21 @@ void l2fq_capture_close(struct l2fq_capture_in *in);
  * libpcap reads it); the header's snapshot length is the largest of the
  * interfaces' and of the packets' captured lengths, raised in place when
  * one comes after packets were written (CANNOT_HOLD if f cannot seek). NULL
- * on error with err set. */
+ * on error with msg set. */
 struct l2fq_capture_out *l2fq_capture_create(const struct l2fq_capture_in *in, FILE *f,
-					     int pcap_from_pcapng, char *err, size_t errlen);
+					     int pcap_from_pcapng, char *msg, size_t msglen);
 
-/* Writes one record as read (packet bytes as edited). 0, or one of the
- * negative values above with err set. */
-int l2fq_capture_write(struct l2fq_capture_out *out, const struct l2fq_record *rec, char *err,
-		       size_t errlen);
+/* Writes one record as read (packet bytes as edited); msg is set unless
+ * L2FQ_CAPTURE_WRITTEN. */
+enum l2fq_capture_write_result l2fq_capture_write(struct l2fq_capture_out *out,
+						  const struct l2fq_record *rec, char *msg,
+						  size_t msglen);
 
-/* Flushes and closes: 0, or L2FQ_CAPTURE_WRITE_FAILED with err set, or
- * L2FQ_CAPTURE_CANNOT_HOLD when pcap was asked for and the pcapng input had
- * no interface. Frees out. */
-int l2fq_capture_finish(struct l2fq_capture_out *out, char *err, size_t errlen);
+/* Flushes and closes: L2FQ_CAPTURE_WRITTEN, or L2FQ_CAPTURE_WRITE_FAILED
+ * with msg set, or L2FQ_CAPTURE_CANNOT_HOLD when pcap was asked for and the
+ * pcapng input had no interface. Frees out. */
+enum l2fq_capture_write_result l2fq_capture_finish(struct l2fq_capture_out *out, char *msg,
+						   size_t msglen);
 
 /* Closes without reporting anything (after an error). Frees out. */
 void l2fq_capture_abandon(struct l2fq_capture_out *out);

@@ -18,13 +18,18 @@
 /* 802.1Q (0x8100), 802.1ad (0x88a8) and the pre-standard QinQ 0x9100. */
 int l2fq_is_vlan_tpid(uint16_t ethertype);
 
+enum l2fq_vlan_result {
+	L2FQ_VLAN_OK = 0,
+	L2FQ_VLAN_TRUNCATED,     /* the bytes end inside a tag or EtherType */
+	L2FQ_VLAN_TOO_MANY_TAGS, /* more than L2FQ_MAX_VLAN_TAGS */
+};
+
 /* Walks VLAN tags from the EtherType at frame[type_at]: every tag is 4 bytes
- * whose last 2 are the next EtherType. On 0 *type is the first non-tag
- * EtherType, *next its end (where the payload starts) and *ntags the tags
- * skipped. Returns -1 if the bytes end inside a tag or EtherType, -2 if there
- * are more than L2FQ_MAX_VLAN_TAGS tags. */
-int l2fq_vlan_walk(const uint8_t *frame, size_t len, size_t type_at, uint16_t *type,
-		   size_t *next, unsigned *ntags);
+ * whose last 2 are the next EtherType. On L2FQ_VLAN_OK *type is the first
+ * non-tag EtherType, *next its end (where the payload starts) and *ntags the
+ * tags skipped; otherwise they are not written. */
+enum l2fq_vlan_result l2fq_vlan_walk(const uint8_t *frame, size_t len, size_t type_at,
+				     uint16_t *type, size_t *next, unsigned *ntags);
 
 enum l2fq_frame_result {
 	L2FQ_FRAME_OK = 0,

@@ -68,10 +68,10 @@ struct l2fq_path_reader {
 struct l2fq_pathtable;
 
 /* Opens the rtnetlink socket (RTNLGRP_LINK, RTNLGRP_IPV4_ROUTE,
- * RTNLGRP_IPV4_IFADDR; RTNLGRP_BRVLAN where the kernel has it), reads the first table and starts the thread that
- * follows changes (and re-reads every refresh_s seconds, for PMTU exceptions
- * the kernel does not announce). Returns an enum l2fq_exit value; msg says why
- * on failure. Needs no privilege. */
+ * RTNLGRP_IPV4_IFADDR; RTNLGRP_BRVLAN where the kernel has it), reads the first
+ * table and starts the thread that follows changes (and re-reads every
+ * refresh_s seconds, for PMTU exceptions the kernel does not announce). Returns
+ * an enum l2fq_exit value; msg says why on failure. Needs no privilege. */
 int l2fq_pathtable_start(struct l2fq_pathtable **pt, unsigned refresh_s, char *msg, size_t msglen);
 void l2fq_pathtable_stop(struct l2fq_pathtable *pt);
 

@@ -30,7 +30,7 @@
 
 enum l2fq_pcapng_result {
 	L2FQ_PCAPNG_OK = 0,
-	L2FQ_PCAPNG_CORRUPT,     /* err says what is wrong */
+	L2FQ_PCAPNG_CORRUPT,     /* msg says what is wrong */
 	L2FQ_PCAPNG_UNSUPPORTED, /* a section of another major version, or no memory */
 };
 
@@ -81,8 +81,8 @@ void l2fq_pcapng_reader_free(struct l2fq_pcapng_reader *r);
  * of 4, or above L2FQ_PCAPNG_MAX_BLOCK (then type and length are 0). Does
  * not change r. */
 enum l2fq_pcapng_result l2fq_pcapng_head(const struct l2fq_pcapng_reader *r, const uint8_t *head,
-					 uint32_t *type, uint32_t *length, char *err,
-					 size_t errlen);
+					 uint32_t *type, uint32_t *length, char *msg,
+					 size_t msglen);
 
 /* Checks one whole block (length bytes, as l2fq_pcapng_head() said) and fills
  * out. A Section Header starts a section with no interfaces; an Interface
@@ -92,7 +92,7 @@ enum l2fq_pcapng_result l2fq_pcapng_head(const struct l2fq_pcapng_reader *r, con
  * Reads only block[0 .. length). */
 enum l2fq_pcapng_result l2fq_pcapng_parse(struct l2fq_pcapng_reader *r, const uint8_t *block,
 					  size_t length, struct l2fq_pcapng_block *out,
-					  char *err, size_t errlen);
+					  char *msg, size_t msglen);
 
 /* The interface's description, or NULL if the section has no such interface. */
 const struct l2fq_pcapng_iface *l2fq_pcapng_iface(const struct l2fq_pcapng_reader *r,
@@ -100,7 +100,7 @@ const struct l2fq_pcapng_iface *l2fq_pcapng_iface(const struct l2fq_pcapng_reade
 
 /* A packet's time stamp as seconds and nanoseconds since 1970 by the
  * interface's if_tsresol and if_tsoffset, the fraction truncated (as libpcap
- * does). Returns 0, or -1 when the resolution is finer than 10^-19 or 2^-63 s
+ * does). Returns 0, or -EINVAL when the resolution is finer than 10^-19 or 2^-63 s
  * (no 64-bit count of units per second). */
 int l2fq_pcapng_ts_ns(const struct l2fq_pcapng_iface *ifc, uint64_t ts, int64_t *sec,
 		      uint32_t *nsec);

@@ -1,6 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Shared by scripts/test.sh and scripts/demo.sh: root check, apt dependencies,
-# and the CMake build. Source it; functions only, no side effects on load.
+# the CMake build, and the host tests from a read-only copy under a path with
+# a space (l2fq_test_any_path). Source it; functions only, no side effects on
+# load.
 
 L2FQ_PACKAGES=(build-essential cmake pkg-config libnetfilter-queue-dev libmnl-dev
 	libnfnetlink-dev libpcap-dev libcmocka-dev iptables nftables iproute2
@@ -34,4 +36,43 @@ l2fq_build() { # l2fq_build SOURCE_DIR BUILD_DIR [cmake args...]
 	shift 2
 	cmake -S "$src" -B "$dir" "$@" >/dev/null
 	cmake --build "$dir" -j "$(nproc)"
+}
+
+# The tests must pass wherever the checkout is. Copies SOURCE_DIR (its
+# tracked files as they are in the working tree; without git, all but .git
+# and build*) to "/tmp/l2fq any path.XXXXXX/src": a space in the path, and
+# under the /tmp that a test's private systemd replaces with its own. The
+# copy is read-only (chmod a-w, and, since root ignores modes, a read-only
+# bind mount in a private mount namespace that the build and the tests run
+# in), built in .../build with CMAKE_ARGS, then ctest runs there, leaving out
+# the tests matching EXCLUDE_REGEX (empty: none). Removed on any exit (trap).
+l2fq_test_any_path() { # l2fq_test_any_path SOURCE_DIR EXCLUDE_REGEX [CMAKE_ARGS...]
+	local src=$1 exclude=$2
+	shift 2
+	(
+		# (explicit exits: the caller's "|| status=1" turns set -e off in here)
+		set -uo pipefail
+		top=$(mktemp -d "/tmp/l2fq any path.XXXXXX") || exit 1
+		trap 'chmod -R u+w -- "$top" 2>/dev/null; rm -rf -- "$top"' EXIT
+		mkdir "$top/src" || exit 1
+		if git -C "$src" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+			git -C "$src" ls-files -z |
+				(cd "$src" && tar --null --ignore-failed-read -T - -cf -) | tar -xf - -C "$top/src"
+		else
+			tar -C "$src" --exclude=./.git --exclude='./build*' -cf - . | tar -xf - -C "$top/src"
+		fi || { echo "l2fq_test_any_path: cannot copy $src" >&2; exit 1; }
+		chmod -R a-w "$top/src" || exit 1
+		echo "   in: $top/src (read-only), build: $top/build"
+		unshare --mount -- bash -euo pipefail -c '
+			src=$1 build=$2 exclude=$3
+			shift 3
+			mount --bind "$src" "$src"
+			mount -o remount,bind,ro "$src"
+			! touch "$src/.l2fq-write-test" 2>/dev/null || { echo "$src is not read-only" >&2; exit 1; }
+			cmake -S "$src" -B "$build" "$@" >/dev/null
+			cmake --build "$build" -j "$(nproc)" >/dev/null
+			cd "$build"
+			ctest --output-on-failure --timeout 300 ${exclude:+-E "$exclude"}
+		' l2fq-any-path "$top/src" "$top/build" "$exclude" "$@"
+	)
 }

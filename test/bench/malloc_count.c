@@ -50,16 +50,28 @@ static void count(enum kind k)
 }
 
 /* The real functions. Written once, by whichever thread resolves first; the
- * value is the same for every thread, so relaxed atomics suffice. */
-static void *(*_Atomic real_malloc)(size_t);
-static void *(*_Atomic real_calloc)(size_t, size_t);
-static void *(*_Atomic real_realloc)(void *, size_t);
-static void *(*_Atomic real_aligned_alloc)(size_t, size_t);
-static int (*_Atomic real_posix_memalign)(void **, size_t, size_t);
-static void *(*_Atomic real_memalign)(size_t, size_t);
-static void *(*_Atomic real_valloc)(size_t);
-static void *(*_Atomic real_pvalloc)(size_t);
-static void (*_Atomic real_free)(void *);
+ * value is the same for every thread, so relaxed atomics suffice. One
+ * function type per name (NAME_fn): dlsym's result is cast to NAME_fn *, as
+ * a cast to the _Atomic type itself (typeof the variable) is an error in
+ * clang. */
+typedef void *malloc_fn(size_t);
+typedef void *calloc_fn(size_t, size_t);
+typedef void *realloc_fn(void *, size_t);
+typedef void *aligned_alloc_fn(size_t, size_t);
+typedef int posix_memalign_fn(void **, size_t, size_t);
+typedef void *memalign_fn(size_t, size_t);
+typedef void *valloc_fn(size_t);
+typedef void *pvalloc_fn(size_t);
+typedef void free_fn(void *);
+static malloc_fn *_Atomic real_malloc;
+static calloc_fn *_Atomic real_calloc;
+static realloc_fn *_Atomic real_realloc;
+static aligned_alloc_fn *_Atomic real_aligned_alloc;
+static posix_memalign_fn *_Atomic real_posix_memalign;
+static memalign_fn *_Atomic real_memalign;
+static valloc_fn *_Atomic real_valloc;
+static pvalloc_fn *_Atomic real_pvalloc;
+static free_fn *_Atomic real_free;
 
 /* dlsym may itself allocate (calloc for its error state): while it runs,
  * allocations come from this static buffer, and free() must recognise and
@@ -99,7 +111,7 @@ static size_t boot_size(const void *p)
 }
 
 #define RESOLVE(name) \
-	atomic_store_explicit(&real_##name, (__typeof__(real_##name))dlsym(RTLD_NEXT, #name), \
+	atomic_store_explicit(&real_##name, (name##_fn *)dlsym(RTLD_NEXT, #name), \
 			      memory_order_relaxed)
 
 static void resolve(void)

@@ -4,17 +4,14 @@
 # and a runtime error. Usage: errors.sh PATH/TO/l2fragq
 set -u
 
-bin=${1:?usage: errors.sh L2FRAGQ_BINARY}
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=test/lib.sh
+. "$here/../lib.sh"
 options_c=$here/../../src/options.c
-
-passed=0
-failed=0
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-
-ok() { passed=$((passed + 1)); echo "ok   $*"; }
-bad() { failed=$((failed + 1)); echo "FAIL $*"; }
+t_binary_arg "$@"
+bin=$T_BIN
+t_workdir "${TMPDIR:-/tmp}/l2fq-errors.XXXXXX"
+tmp=$WORK
 
 # run ARGS...: sets rc, out (stdout) and err (stderr) of one invocation.
 run() {
@@ -36,19 +33,17 @@ usage_error() {
 	what="usage error: $*"
 	run "$@"
 	if [ "$rc" -ne 2 ]; then
-		bad "$what: exit $rc, want 2 (stderr: $err)"
+		t_fail "$what: exit $rc, want 2 (stderr: $err)"
 	elif [ -n "$out" ]; then
-		bad "$what: wrote to stdout: $out"
+		t_fail "$what: wrote to stdout: $out"
 	elif [ "$(line_count "$tmp/err")" -ne 1 ]; then
-		bad "$what: $(line_count "$tmp/err") lines on stderr, want 1: $err"
+		t_fail "$what: $(line_count "$tmp/err") lines on stderr, want 1: $err"
 	elif [[ "$err" != *"$name"* ]]; then
-		bad "$what: stderr does not name '$name': $err"
+		t_fail "$what: stderr does not name '$name': $err"
 	else
-		ok "$what -> $err"
+		t_pass "$what -> $err"
 	fi
 }
-
-[ -x "$bin" ] || { echo "FAIL $bin is not an executable"; echo "0 passed, 1 failed"; exit 1; }
 
 usage_error --threads --threads 0
 usage_error --threads -t 65
@@ -76,29 +71,29 @@ usage_error --pmtud -r /nonexistent.pcap --pmtud
 # --help: exit 0 and every long option of the long_options table.
 run --help
 if [ "$rc" -ne 0 ]; then
-	bad "--help: exit $rc, want 0"
+	t_fail "--help: exit $rc, want 0"
 elif [ -z "$out" ]; then
-	bad "--help: nothing on stdout"
+	t_fail "--help: nothing on stdout"
 else
-	ok "--help exits 0"
+	t_pass "--help exits 0"
 fi
 longs=$(sed -n '/long_options\[\] *= *{/,/^};/p' "$options_c" |
 	grep -o '{ *"[a-z][a-z0-9-]*"' | grep -o '[a-z][a-z0-9-]*')
 if [ "$(echo "$longs" | grep -c .)" -lt 10 ]; then
-	bad "could not read the long_options table from $options_c"
+	t_fail "could not read the long_options table from $options_c"
 fi
 for name in $longs; do
 	if grep -Eq -- "--$name([^a-z0-9-]|$)" "$tmp/out"; then
-		ok "--help lists --$name"
+		t_pass "--help lists --$name"
 	else
-		bad "--help does not list --$name"
+		t_fail "--help does not list --$name"
 	fi
 done
 run -h
 if [ "$rc" -eq 0 ] && [ "$out" = "$(timeout 20 "$bin" --help)" ]; then
-	ok "-h prints the same as --help"
+	t_pass "-h prints the same as --help"
 else
-	bad "-h: exit $rc or output differs from --help"
+	t_fail "-h: exit $rc or output differs from --help"
 fi
 
 # --version: exit 0, one line "l2fragq X.Y.Z".
@@ -106,22 +101,22 @@ for v in --version -V; do
 	run "$v"
 	if [ "$rc" -eq 0 ] && [ "$(line_count "$tmp/out")" -eq 1 ] &&
 		[[ "$out" =~ ^l2fragq\ [0-9]+\.[0-9]+\.[0-9]+$ ]]; then
-		ok "$v -> $out"
+		t_pass "$v -> $out"
 	else
-		bad "$v: exit $rc, stdout '$out', want 'l2fragq X.Y.Z'"
+		t_fail "$v: exit $rc, stdout '$out', want 'l2fragq X.Y.Z'"
 	fi
 done
 
 # Runtime error: a missing input file is exit 1 and one line naming it.
 run -r /nonexistent.pcap -w "$tmp/x.pcap"
 if [ "$rc" -ne 1 ]; then
-	bad "missing input: exit $rc, want 1 (stderr: $err)"
+	t_fail "missing input: exit $rc, want 1 (stderr: $err)"
 elif [ "$(line_count "$tmp/err")" -ne 1 ]; then
-	bad "missing input: $(line_count "$tmp/err") lines on stderr, want 1: $err"
+	t_fail "missing input: $(line_count "$tmp/err") lines on stderr, want 1: $err"
 elif [[ "$err" != *"/nonexistent.pcap"* ]]; then
-	bad "missing input: stderr does not name the file: $err"
+	t_fail "missing input: stderr does not name the file: $err"
 else
-	ok "missing input -> $err"
+	t_pass "missing input -> $err"
 fi
 
 # A .pcap output for a pcapng input of mixed link types (pcaps/README.md),
@@ -132,15 +127,15 @@ pcap_refused() { # WHAT INPUT OUTPUT
 	run -r "$2" -w "$3"
 	left=$(ls -A "$(dirname "$3")")
 	if [ "$rc" -ne 2 ]; then
-		bad "$1 to a .pcap name: exit $rc, want 2 (stderr: $err)"
+		t_fail "$1 to a .pcap name: exit $rc, want 2 (stderr: $err)"
 	elif [ "$(line_count "$tmp/err")" -ne 1 ]; then
-		bad "$1 to a .pcap name: $(line_count "$tmp/err") lines on stderr, want 1: $err"
+		t_fail "$1 to a .pcap name: $(line_count "$tmp/err") lines on stderr, want 1: $err"
 	elif [[ "$err" != *"$3"* ]] || [[ "$err" != *".pcapng"* ]]; then
-		bad "$1 to a .pcap name: the error does not name the output and .pcapng: $err"
+		t_fail "$1 to a .pcap name: the error does not name the output and .pcapng: $err"
 	elif [ -n "$left" ]; then
-		bad "$1 to a .pcap name: left behind: $left"
+		t_fail "$1 to a .pcap name: left behind: $left"
 	else
-		ok "$1 to a .pcap name -> exit 2: $err"
+		t_pass "$1 to a .pcap name -> exit 2: $err"
 	fi
 }
 mkdir "$tmp/conv"
@@ -152,23 +147,23 @@ printf '\x0a\x0d\x0d\x0a\x1c\0\0\0\x4d\x3c\x2b\x1a\x01\0\0\0\xff\xff\xff\xff\xff
 pcap_refused "pcapng of no interface" "$tmp/noif.pcapng" "$tmp/conv/noif.pcap"
 run -r "$tmp/noif.pcapng" -w "$tmp/conv/noif.pcapng"
 if [ "$rc" -eq 0 ] && cmp -s "$tmp/noif.pcapng" "$tmp/conv/noif.pcapng"; then
-	ok "pcapng of no interface to a .pcapng name -> copied, exit 0"
+	t_pass "pcapng of no interface to a .pcapng name -> copied, exit 0"
 else
-	bad "pcapng of no interface to a .pcapng name: exit $rc or output differs (stderr: $err)"
+	t_fail "pcapng of no interface to a .pcapng name: exit $rc or output differs (stderr: $err)"
 fi
 # The same input to any other name (stdout included) is pcapng, exit 0.
 timeout 20 "$bin" -r "$multi" -w - >"$tmp/stdout.bin" 2>"$tmp/err" </dev/null
 rc=$?
 if [ "$rc" -eq 0 ] && [ "$(head -c 4 "$tmp/stdout.bin" | od -An -tx1 | tr -d ' ')" = 0a0d0d0a ]; then
-	ok "pcapng input to -w - -> pcapng on stdout"
+	t_pass "pcapng input to -w - -> pcapng on stdout"
 else
-	bad "pcapng input to -w -: exit $rc or stdout is not pcapng (stderr: $(cat "$tmp/err"))"
+	t_fail "pcapng input to -w -: exit $rc or stdout is not pcapng (stderr: $(cat "$tmp/err"))"
 fi
 
 # Kernel-side refusals, each in a private network namespace (nothing on the
 # host is bound): exit code and one line that says what to do.
 if [ "$(id -u)" -ne 0 ]; then
-	bad "queue refusals: must run as root to create network namespaces"
+	t_fail "queue refusals: must run as root to create network namespaces"
 else
 	# No CAP_NET_ADMIN: exit 3 naming the capability.
 	timeout 20 unshare -n setpriv --reuid=nobody --regid=nogroup --clear-groups \
@@ -176,9 +171,9 @@ else
 	rc=$?
 	err=$(cat "$tmp/err")
 	if [ "$rc" -eq 3 ] && [ "$(line_count "$tmp/err")" -eq 1 ] && [[ "$err" == *CAP_NET_ADMIN* ]]; then
-		ok "no CAP_NET_ADMIN -> exit 3: $err"
+		t_pass "no CAP_NET_ADMIN -> exit 3: $err"
 	else
-		bad "no CAP_NET_ADMIN: exit $rc, want 3 and one line naming CAP_NET_ADMIN: $err"
+		t_fail "no CAP_NET_ADMIN: exit $rc, want 3 and one line naming CAP_NET_ADMIN: $err"
 	fi
 	# A queue bound by another process: exit 5 naming the queue and its owner.
 	timeout 20 unshare -n bash -c '
@@ -194,11 +189,10 @@ else
 	err=$(cat "$tmp/err")
 	if [ "$rc" -eq 5 ] && [ "$(line_count "$tmp/err")" -eq 1 ] &&
 		[[ "$err" == *"queue 4 is already bound by another process"* ]]; then
-		ok "busy queue -> exit 5: $err"
+		t_pass "busy queue -> exit 5: $err"
 	else
-		bad "busy queue: exit $rc, want 5 and one line naming queue 4: $err"
+		t_fail "busy queue: exit $rc, want 5 and one line naming queue 4: $err"
 	fi
 fi
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+t_summary

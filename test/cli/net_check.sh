@@ -15,9 +15,8 @@ bin=$(readlink -f "${1:?usage: net_check.sh L2FRAGQ_BINARY}")
 net=$root/scripts/l2fragq-net
 work=$(mktemp -d /tmp/l2fq-net-check.XXXXXX)
 trap 'rm -rf "$work"' EXIT
-pass=0 fail=0
-ok() { echo "PASS $*"; pass=$((pass + 1)); }
-bad() { echo "FAIL $*"; fail=$((fail + 1)); }
+# shellcheck source=test/lib.sh
+. "$root/test/lib.sh"
 
 (umask 077 && wg genkey >"$work/key" && wg genkey >"$work/key2" && wg genkey >"$work/key3") ||
 	{ echo "net_check.sh: wg genkey failed (apt-get install wireguard-tools)" >&2; exit 1; }
@@ -64,9 +63,9 @@ good() { # LABEL EDIT...
 	rc=$?
 	if grep -q "^config $work/c.conf: OK" "$work/out" &&
 		{ [ $rc -eq 0 ] || { [ $rc -eq 1 ] && ! grep -qv -e 'this kernel has no' -e 'no way to queue' -e 'no kernel WireGuard' "$work/err"; }; }; then
-		ok "good: $label (exit $rc)"
+		t_pass "good: $label (exit $rc)"
 	else
-		bad "good: $label: exit $rc: $(cat "$work/out" "$work/err" | tr '\n' ' ')"
+		t_fail "good: $label: exit $rc: $(cat "$work/out" "$work/err" | tr '\n' ' ')"
 	fi
 }
 rejects() { # LABEL LINE TEXT: the config now in c.conf
@@ -79,9 +78,9 @@ rejects() { # LABEL LINE TEXT: the config now in c.conf
 	[ "$line" != 0 ] || where=$work/c.conf
 	if [ $rc -eq 2 ] && [ "$(wc -l <"$work/err")" -eq 1 ] &&
 		[[ $err == "l2fragq-net: $where: "*"$text"* ]]; then
-		ok "bad: $label -> exit 2, line $line: ${err#*c.conf:}"
+		t_pass "bad: $label -> exit 2, line $line: ${err#*c.conf:}"
 	else
-		bad "bad: $label: want exit 2 and one line 'c.conf:$line: ...$text...', got exit $rc: $err"
+		t_fail "bad: $label: want exit 2 and one line 'c.conf:$line: ...$text...', got exit $rc: $err"
 	fi
 }
 badedit() { # LABEL LINE TEXT EDIT...
@@ -98,9 +97,9 @@ good "pmtud-mtu and pmtud-mark keys, other l2fragq options in l2fragq-args" "+7 
 	"+7 l2fragq-args = --queue-maxlen 16384 --rcvbuf=64M --pmtud-rate 50"
 # check's plan states what l2fragq itself made of them (--print-settings).
 if grep -q "GRE longer than pmtud-mtu 1400) .*(socket mark 0x100, " "$work/out"; then
-	ok "check: the queue rule starts at pmtud-mtu 1400, signals carry mark 0x100 (as l2fragq reads 256)"
+	t_pass "check: the queue rule starts at pmtud-mtu 1400, signals carry mark 0x100 (as l2fragq reads 256)"
 else
-	bad "check with pmtud-mtu 1400, pmtud-mark 256: $(grep '^pmtud' "$work/out")"
+	t_fail "check with pmtud-mtu 1400, pmtud-mark 256: $(grep '^pmtud' "$work/out")"
 fi
 good "pmtud-mark in hex" "+7 pmtud-mark = 0xff00"
 good "two peers, IPv6 and host-name endpoints" "=10 endpoint = [2001:db8::2]:51820" \
@@ -158,9 +157,9 @@ printf '%s\n' '#!/bin/sh' 'echo "l2fragq: --print-settings: unknown option (see 
 chmod 755 "$work/fake-l2fragq" "$work/old-l2fragq"
 good "an l2fragq whose default mark is 0x1234" "=6 l2fragq = $work/fake-l2fragq"
 if grep -q "(socket mark 0x1234, " "$work/out"; then
-	ok "check: the mark is l2fragq's default (0x1234), not one written in l2fragq-net"
+	t_pass "check: the mark is l2fragq's default (0x1234), not one written in l2fragq-net"
 else
-	bad "check with an l2fragq whose default mark is 0x1234: $(grep '^pmtud' "$work/out")"
+	t_fail "check with an l2fragq whose default mark is 0x1234: $(grep '^pmtud' "$work/out")"
 fi
 badedit "an l2fragq without --print-settings" 6 "does not know --print-settings" "=6 l2fragq = $work/old-l2fragq"
 badedit "name with a space" 7 "name 'bad name'" "+7 name = bad name"
@@ -215,13 +214,12 @@ ip daddr { 203.0.113.2, 203.0.113.3 } ip protocol gre ip length > 1400 counter q
 ip daddr { 203.0.113.2, 203.0.113.3 } ip protocol gre ip frag-off & 0x4000 != 0 counter queue flags bypass,fanout to 2-3
 -p gre -d 203.0.113.2 -m u32 --u32 4&0x4000=0x4000 -j NFQUEUE --queue-balance 2:3 --queue-cpu-fanout --queue-bypass
 -p gre -d 203.0.113.3 -m u32 --u32 4&0x4000=0x4000 -j NFQUEUE --queue-balance 2:3 --queue-cpu-fanout --queue-bypass'
-[ "$rules" = "$want" ] && ok "queue rules: nft and iptables from _l2n_queue_rules, pmtud on and off" ||
-	bad "queue rules: got"$'\n'"$rules"
+[ "$rules" = "$want" ] && t_pass "queue rules: nft and iptables from _l2n_queue_rules, pmtud on and off" ||
+	t_fail "queue rules: got"$'\n'"$rules"
 
 "$net" -c "$work/none.conf" check >/dev/null 2>"$work/err"
 rc=$?
-[ $rc -eq 2 ] && grep -qx "l2fragq-net: $work/none.conf: no such file" "$work/err" && ok "a missing config: exit 2, 'no such file'" ||
-	bad "a missing config: exit $rc: $(cat "$work/err")"
+[ $rc -eq 2 ] && grep -qx "l2fragq-net: $work/none.conf: no such file" "$work/err" && t_pass "a missing config: exit 2, 'no such file'" ||
+	t_fail "a missing config: exit $rc: $(cat "$work/err")"
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+t_summary

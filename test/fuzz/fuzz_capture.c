@@ -85,10 +85,10 @@ static void log_free(struct log *lg)
 	memset(lg, 0, sizeof(*lg));
 }
 
-static void require_one_line(const char *err)
+static void require_one_line(const char *msg)
 {
-	REQUIRE(err[0] != '\0');
-	REQUIRE(strchr(err, '\n') == NULL);
+	REQUIRE(msg[0] != '\0');
+	REQUIRE(strchr(msg, '\n') == NULL);
 }
 
 /* A memfd made once; emptied for each use. */
@@ -111,19 +111,19 @@ static void fd_path(char *path, size_t len, int fd)
 static struct l2fq_capture_out *writer(const struct l2fq_capture_in *in, int fd, int to_pcap)
 {
 	struct l2fq_capture_out *out;
-	char err[512] = "";
+	char msg[512] = "";
 	FILE *f;
 	int dupfd = dup(fd);
 
 	REQUIRE(dupfd >= 0);
 	f = fdopen(dupfd, "wb");
 	REQUIRE(f != NULL);
-	out = l2fq_capture_create(in, f, to_pcap, err, sizeof(err));
+	out = l2fq_capture_create(in, f, to_pcap, msg, sizeof(msg));
 	/* libpcap reads link types it refuses to write ("isn't supported in
 	 * savefiles"): only a pcap writer may fail, with one line. */
 	if (!out) {
 		REQUIRE(l2fq_capture_format(in) == L2FQ_CAPTURE_PCAP);
-		require_one_line(err);
+		require_one_line(msg);
 	}
 	return out;
 }
@@ -157,17 +157,17 @@ static void read_back(int fd, enum l2fq_capture_format want, const struct log *l
 {
 	struct l2fq_capture_in *in;
 	struct l2fq_record rec;
-	char path[64], err[512] = "";
+	char path[64], msg[512] = "";
 	size_t i = 0;
-	int r;
+	enum l2fq_capture_read_result r;
 
 	fd_path(path, sizeof(path), fd);
-	in = l2fq_capture_open(path, err, sizeof(err));
+	in = l2fq_capture_open(path, msg, sizeof(msg));
 	if (!in)
-		fprintf(stderr, "read back: %s\n", err);
+		fprintf(stderr, "read back: %s\n", msg);
 	REQUIRE(in != NULL);
 	REQUIRE(l2fq_capture_format(in) == want);
-	while ((r = l2fq_capture_read(in, &rec, err, sizeof(err))) == 1) {
+	while ((r = l2fq_capture_read(in, &rec, msg, sizeof(msg))) == L2FQ_CAPTURE_RECORD) {
 		const struct written *w;
 
 		if (rec.kind != L2FQ_RECORD_PACKET)
@@ -184,9 +184,9 @@ static void read_back(int fd, enum l2fq_capture_format want, const struct log *l
 			REQUIRE(rec.ts_frac == w->ts_frac);
 		}
 	}
-	if (r != 0)
-		fprintf(stderr, "read back: %s\n", err);
-	REQUIRE(r == 0);
+	if (r != L2FQ_CAPTURE_END)
+		fprintf(stderr, "read back: %s\n", msg);
+	REQUIRE(r == L2FQ_CAPTURE_END);
 	REQUIRE(i == lg->n);
 	l2fq_capture_close(in);
 }
@@ -213,10 +213,10 @@ struct outputs {
 static void write_record(struct outputs *o, const struct l2fq_record *rec,
 			 enum l2fq_capture_format fmt)
 {
-	char err[512] = "";
-	int r;
+	char msg[512] = "";
+	enum l2fq_capture_write_result r;
 
-	REQUIRE(l2fq_capture_write(o->own, rec, err, sizeof(err)) == 0);
+	REQUIRE(l2fq_capture_write(o->own, rec, msg, sizeof(msg)) == L2FQ_CAPTURE_WRITTEN);
 	if (fmt == L2FQ_CAPTURE_PCAPNG) {
 		o->blocks = grow(o->blocks, &o->blocks_cap, o->blocks_len + rec->block_len, 1);
 		memcpy(o->blocks + o->blocks_len, rec->block, rec->block_len);
@@ -226,14 +226,14 @@ static void write_record(struct outputs *o, const struct l2fq_record *rec,
 		log_packet(&o->own_log, rec, rec->ts_sec, rec->ts_frac);
 	if (!o->conv)
 		return;
-	r = l2fq_capture_write(o->conv, rec, err, sizeof(err));
+	r = l2fq_capture_write(o->conv, rec, msg, sizeof(msg));
 	if (r == L2FQ_CAPTURE_CANNOT_HOLD) {
-		require_one_line(err);
+		require_one_line(msg);
 		l2fq_capture_abandon(o->conv);
 		o->conv = NULL;
 		return;
 	}
-	REQUIRE(r == 0);
+	REQUIRE(r == L2FQ_CAPTURE_WRITTEN);
 	if (rec->kind == L2FQ_RECORD_PACKET) {
 		int64_t sec;
 		uint32_t nsec;
@@ -250,15 +250,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct l2fq_capture_in *in;
 	enum l2fq_capture_format fmt;
 	struct l2fq_record rec;
-	char path[64], err[512] = "";
-	int r;
+	char path[64], msg[512] = "";
+	enum l2fq_capture_read_result r;
+	enum l2fq_capture_write_result w;
 
 	scratch(&in_fd, "capture-in");
 	REQUIRE(write(in_fd, data, size) == (ssize_t)size);
 	fd_path(path, sizeof(path), in_fd);
-	in = l2fq_capture_open(path, err, sizeof(err));
+	in = l2fq_capture_open(path, msg, sizeof(msg));
 	if (!in) {
-		require_one_line(err);
+		require_one_line(msg);
 		return 0;
 	}
 	fmt = l2fq_capture_format(in);
@@ -270,19 +271,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (fmt == L2FQ_CAPTURE_PCAPNG)
 		o.conv = writer(in, scratch(&conv_fd, "capture-pcap"), 1);
-	while ((r = l2fq_capture_read(in, &rec, err, sizeof(err))) == 1) {
+	while ((r = l2fq_capture_read(in, &rec, msg, sizeof(msg))) == L2FQ_CAPTURE_RECORD) {
 		if (rec.kind == L2FQ_RECORD_PACKET)
 			check_and_edit(&rec, fmt);
 		if (rec.kind == L2FQ_RECORD_INTERFACE)
 			REQUIRE(rec.ng_ifc != NULL);
 		write_record(&o, &rec, fmt);
 	}
-	REQUIRE(r == 0 || r == -1);
-	if (r < 0)
-		require_one_line(err);
+	REQUIRE(r == L2FQ_CAPTURE_END || r == L2FQ_CAPTURE_READ_FAILED);
+	if (r == L2FQ_CAPTURE_READ_FAILED)
+		require_one_line(msg);
 	l2fq_capture_close(in);
 
-	REQUIRE(l2fq_capture_finish(o.own, err, sizeof(err)) == 0);
+	REQUIRE(l2fq_capture_finish(o.own, msg, sizeof(msg)) == L2FQ_CAPTURE_WRITTEN);
 	/* A pcapng whose first block failed leaves an empty output, no file
 	 * to read (the offline mode discards it). */
 	if (fmt == L2FQ_CAPTURE_PCAP || o.blocks_len > 0)
@@ -290,12 +291,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (fmt == L2FQ_CAPTURE_PCAPNG)
 		require_same_bytes(own_fd, o.blocks, o.blocks_len);
 	if (o.conv) {
-		r = l2fq_capture_finish(o.conv, err, sizeof(err));
-		REQUIRE(r == 0 || r == L2FQ_CAPTURE_CANNOT_HOLD);
-		if (r == 0)
+		w = l2fq_capture_finish(o.conv, msg, sizeof(msg));
+		REQUIRE(w == L2FQ_CAPTURE_WRITTEN || w == L2FQ_CAPTURE_CANNOT_HOLD);
+		if (w == L2FQ_CAPTURE_WRITTEN)
 			read_back(conv_fd, L2FQ_CAPTURE_PCAP, &o.conv_log, 1);
 		else
-			require_one_line(err);
+			require_one_line(msg);
 	}
 	log_free(&o.own_log);
 	log_free(&o.conv_log);

@@ -36,6 +36,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #include "fuzz_require.h"
+#include "../unit/gre_build.h"
 
 static unsigned be16(const uint8_t *p)
 {
@@ -47,15 +48,10 @@ static int tpid(unsigned t)
 	return t == 0x8100 || t == 0x88a8 || t == 0x9100;
 }
 
+/* (n is an IPv4 header length: even, so gb_sum pads nothing) */
 static int header_checksum_ok(const uint8_t *p, size_t n)
 {
-	uint32_t s = 0;
-
-	for (size_t i = 0; i + 1 < n; i += 2)
-		s += be16(p + i);
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-	return s == 0xffff;
+	return gb_fold(gb_sum(0, p, n)) == 0xffff;
 }
 
 static void check_inner(const uint8_t *p, size_t avail, uint16_t et)
@@ -114,7 +110,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint16_t type;
 	size_t next;
 	unsigned ntags;
-	int w;
+	enum l2fq_vlan_result w;
 
 	if (!pkt)
 		abort();
@@ -152,25 +148,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	{
 		size_t at = 12;
 		unsigned n = 0;
-		int want;
+		enum l2fq_vlan_result want;
 
 		for (;;) {
 			if (size < at + 2) {
-				want = -1;
+				want = L2FQ_VLAN_TRUNCATED;
 				break;
 			}
 			if (!tpid(be16(pkt + at))) {
-				want = 0;
+				want = L2FQ_VLAN_OK;
 				break;
 			}
 			if (++n > 8) {
-				want = -2;
+				want = L2FQ_VLAN_TOO_MANY_TAGS;
 				break;
 			}
 			at += 4;
 		}
 		REQUIRE(w == want);
-		if (w == 0)
+		if (w == L2FQ_VLAN_OK)
 			REQUIRE(type == be16(pkt + at) && next == at + 2 && ntags == n);
 	}
 

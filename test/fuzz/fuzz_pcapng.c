@@ -31,6 +31,7 @@
  *     nanoseconds, or is refused only for resolutions finer than 10^-19 or
  *     2^-63 s.
  */
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -103,7 +104,7 @@ static void check_ts(const struct l2fq_pcapng_iface *ifc, uint64_t ts)
 	if (r == 0)
 		REQUIRE(nsec < 1000000000u);
 	else
-		REQUIRE(r == -1 && ((ifc->tsresol & 0x80) ? e > 63 : e > 19));
+		REQUIRE(r == -EINVAL && ((ifc->tsresol & 0x80) ? e > 63 : e > 19));
 	/* Whole seconds only: the fraction is 0. */
 	if (r == 0 && (ifc->tsresol & 0x80) == 0 && e == 0)
 		REQUIRE(nsec == 0 && sec == (int64_t)(ts + (uint64_t)ifc->tsoffset));
@@ -151,17 +152,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		const uint8_t *p = data + pos;
 		struct l2fq_pcapng_block b, b2;
 		enum l2fq_pcapng_result res, res2;
-		char err[256] = "", err2[256] = "";
+		char msg[256] = "", msg2[256] = "";
 		uint32_t type, len, type2, len2;
 		int be = m_be;
 		uint8_t *blk;
 
-		res = l2fq_pcapng_head(&r, p, &type, &len, err, sizeof(err));
-		res2 = l2fq_pcapng_head(&r2, p, &type2, &len2, err2, sizeof(err2));
+		res = l2fq_pcapng_head(&r, p, &type, &len, msg, sizeof(msg));
+		res2 = l2fq_pcapng_head(&r2, p, &type2, &len2, msg2, sizeof(msg2));
 		REQUIRE(res == res2);
 		if (res != L2FQ_PCAPNG_OK) {
-			REQUIRE(err[0] != '\0' && strchr(err, '\n') == NULL);
-			REQUIRE(strcmp(err, err2) == 0);
+			REQUIRE(msg[0] != '\0' && strchr(msg, '\n') == NULL);
+			REQUIRE(strcmp(msg, msg2) == 0);
 			break;
 		}
 		REQUIRE(type == type2 && len == len2);
@@ -176,12 +177,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		blk = malloc(len);
 		REQUIRE(blk != NULL);
 		memcpy(blk, p, len);
-		res = l2fq_pcapng_parse(&r, blk, len, &b, err, sizeof(err));
-		res2 = l2fq_pcapng_parse(&r2, p, len, &b2, err2, sizeof(err2));
+		res = l2fq_pcapng_parse(&r, blk, len, &b, msg, sizeof(msg));
+		res2 = l2fq_pcapng_parse(&r2, p, len, &b2, msg2, sizeof(msg2));
 		REQUIRE(res == res2);
 		if (res != L2FQ_PCAPNG_OK) {
-			REQUIRE(err[0] != '\0' && strchr(err, '\n') == NULL);
-			REQUIRE(strcmp(err, err2) == 0);
+			REQUIRE(msg[0] != '\0' && strchr(msg, '\n') == NULL);
+			REQUIRE(strcmp(msg, msg2) == 0);
 			free(blk);
 			break;
 		}

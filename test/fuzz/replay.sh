@@ -19,21 +19,18 @@ if [ $# -ne 8 ]; then
 fi
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
+# shellcheck source=test/lib.sh
+. "$repo/test/lib.sh"
 seedgen=$1
 declare -A bin=([rewrite]=$2 [linklayer]=$3 [options]=$4 [frame]=$5 [pmtud]=$6 [pcapng]=$7 [capture]=$8)
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/l2fq-replay.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
-
-passed=0
-failed=0
-pass() { echo "PASS $*"; passed=$((passed + 1)); }
-fail() { echo "FAIL $*"; failed=$((failed + 1)); }
+t_workdir "${TMPDIR:-/tmp}/l2fq-replay.XXXXXX"
+tmp=$WORK
 
 if "$seedgen" "$tmp/gen" "$repo"/pcaps/in/* >"$tmp/seedgen.log" 2>&1; then
-	pass "seeds from pcaps/in: $(tail -n 1 "$tmp/seedgen.log")"
+	t_pass "seeds from pcaps/in: $(tail -n 1 "$tmp/seedgen.log")"
 else
-	fail "fuzz_seedgen on pcaps/in:"
+	t_fail "fuzz_seedgen on pcaps/in:"
 	sed 's/^/    /' "$tmp/seedgen.log"
 fi
 
@@ -44,15 +41,15 @@ run_replay() {
 	if "$b" "$@" >"$tmp/out" 2>"$tmp/err"; then
 		n=$(grep -o 'replayed [0-9]*' "$tmp/out" | grep -o '[0-9]*$')
 		if [ "${n:-0}" -gt 0 ]; then
-			pass "$label: $n inputs hold every invariant"
+			t_pass "$label: $n inputs hold every invariant"
 		else
-			fail "$label: no inputs replayed"
+			t_fail "$label: no inputs replayed"
 		fi
 	else
 		rc=$?
 		# The last file named is the one that failed.
 		last=$(grep '^replay: ' "$tmp/err" | tail -n 1)
-		fail "$label: exit $rc at ${last#replay: }"
+		t_fail "$label: exit $rc at ${last#replay: }"
 		grep -v '^replay: ' "$tmp/err" | head -40 | sed 's/^/    /'
 	fi
 }
@@ -70,5 +67,4 @@ for h in rewrite linklayer options frame pmtud pcapng capture; do
 	done
 done
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+t_summary

@@ -9,7 +9,7 @@
 #
 # Topology (TEST-NET-1 only, nothing leaves the namespaces):
 #
-#   [l2fqDs-PID] veth s 192.0.2.1 ===(mtu 9000)=== veth r 192.0.2.2, .3 [l2fqDr-PID]
+#   [l2fqDS-PID] veth s 192.0.2.1 ===(mtu 9000)=== veth r 192.0.2.2, .3 [l2fqDR-PID]
 #   routes to 192.0.2.2 and .3 locked at mtu 1420 (bigger DF=0 packets are
 #   fragmented by the kernel)
 #
@@ -44,12 +44,8 @@ PROBE="$HERE/gre_probe.py"
 # shellcheck source=test/lib.sh
 . "$HERE/../lib.sh"
 . "$HERE/../../scripts/lib/netns-pair.sh"
-NS_S="l2fqDs-$$"
-NS_R="l2fqDr-$$"
-IP_S=192.0.2.1
-IP_R=192.0.2.2
+t_pair_vars D
 IP_OTHER=192.0.2.3
-MTU=1420
 SNAP_ANY=160
 MAX_PACKETS=400
 
@@ -59,8 +55,7 @@ BIN=$(readlink -f "$1")
 t_need_root "network namespaces, raw sockets, capturing"
 t_need_tools ip nsenter dumpcap tshark python3 timeout ping
 
-t_workdir /tmp/l2fq-dumpcap.XXXXXX
-T_TEARDOWN=(l2fq_pair_down "$NS_S" "$NS_R")
+t_pair_workdir /tmp/l2fq-dumpcap.XXXXXX
 CAP=$WORK/capture.pcapng
 
 nss() { ip netns exec "$NS_S" "$@"; }

@@ -33,12 +33,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=test/lib.sh
 . "$HERE/../lib.sh"
 . "$HERE/../../scripts/lib/netns-pair.sh"
-NS_S="l2fqnaS-$$"
-NS_R="l2fqnaR-$$"
-IP_S=192.0.2.1
-IP_R=192.0.2.2
-MTU=1420
-START=$(date +%s)
+t_pair_vars na
 
 [ $# -eq 3 ] || t_fatal "usage: $0 L2FRAGQ_BINARY TOOLS_DIR LIBPATH"
 BIN=$(readlink -f "$1")
@@ -49,12 +44,15 @@ LIB=$(readlink -f "$3")
 [ -f "$LIB" ] || t_fatal "$3: no such library (build target l2fq_malloc_count)"
 t_need_root "network namespaces, iptables, raw sockets"
 t_need_tools ip iptables awk
+
+t_pair_workdir /tmp/l2fq-noalloc.XXXXXX
+# LD_PRELOAD splits its list at spaces: preload a copy in WORK, whose path
+# has none, so that a build folder's path may.
+cp "$LIB" "$WORK/libl2fq_malloc_count.so"
+LIB=$WORK/libl2fq_malloc_count.so
 # The interposer must really be in effect, or every count is a silent 0.
 L2FQ_MALLOC_COUNT_FILE=/dev/null LD_PRELOAD=$LIB /bin/true 2>/dev/null ||
 	t_fatal "$LIB cannot be preloaded (sanitizer build? wrong architecture?)"
-
-t_workdir /tmp/l2fq-noalloc.XXXXXX
-T_TEARDOWN=(l2fq_pair_down "$NS_S" "$NS_R")
 
 nss() { ip netns exec "$NS_S" "$@"; }
 

@@ -33,12 +33,7 @@ PROBE="$HERE/gre_probe.py"
 # shellcheck source=test/lib.sh
 . "$HERE/../lib.sh"
 . "$HERE/../../scripts/lib/netns-pair.sh"
-NS_S="l2fqS-$$"
-NS_R="l2fqR-$$"
-IP_S=192.0.2.1
-IP_R=192.0.2.2
-MTU=1420
-START=$(date +%s)
+t_pair_vars ""
 
 case $FIXER in
 daemon)
@@ -53,8 +48,7 @@ esac
 t_need_root "network namespaces, iptables, raw sockets"
 t_need_tools ip iptables nft python3 timeout
 
-t_workdir /tmp/l2fq-smoke.XXXXXX
-T_TEARDOWN=(l2fq_pair_down "$NS_S" "$NS_R")
+t_pair_workdir /tmp/l2fq-smoke.XXXXXX
 
 nss() { ip netns exec "$NS_S" "$@"; }
 nsr() { ip netns exec "$NS_R" "$@"; }

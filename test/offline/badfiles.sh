@@ -71,12 +71,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-passed=0
-failed=0
-skipped=0
-pass() { echo "PASS $*"; passed=$((passed + 1)); }
-fail() { echo "FAIL $*"; failed=$((failed + 1)); }
-skip() { echo "SKIP $*"; skipped=$((skipped + 1)); }
+# shellcheck source=test/lib.sh
+. "$here/../lib.sh"
 
 is_root=0
 [ "$(id -u)" -eq 0 ] && command -v unshare >/dev/null && is_root=1
@@ -196,10 +192,23 @@ new_case() {
 	mkdir -p "$case_dir"
 }
 
+# failed_cleanly LABEL NAME RC ERRFILE MUST BEFORE AFTER: PASS if check_error
+# accepts the run and the directory listing BEFORE it equals the one AFTER.
+failed_cleanly() {
+	local label=$1 why
+	if ! why=$(check_error "$label" "$2" "$3" "$4" "$5"); then
+		t_fail "$label: $why"
+	elif [ "$6" != "$7" ]; then
+		t_fail "$label: the directory changed: $(diff <(echo "$6") <(echo "$7") | grep '^[<>]' | tr '\n' '|')"
+	else
+		t_pass "$label -> $(error_lines "$4")"
+	fi
+}
+
 # bad_input LABEL INPUT: -r INPUT -w out/out.pcap (out/$out_name if set)
 # must fail cleanly.
 bad_input() {
-	local label=$1 input=$2 name=${out_name:-out.pcap} before after rc why
+	local label=$1 input=$2 name=${out_name:-out.pcap} before after rc
 	new_case
 	mkdir "$case_dir/out"
 	echo "old output" >"$case_dir/out/$name"
@@ -208,31 +217,19 @@ bad_input() {
 		>stdout.log 2>stderr.log)
 	rc=$?
 	after=$(snapshot "$case_dir" | grep -v -E '^\./std(out|err)\.log ')
-	if ! why=$(check_error "$label" "$input" "$rc" "$case_dir/stderr.log"); then
-		fail "$label: $why"
-	elif [ "$before" != "$after" ]; then
-		fail "$label: the directory changed: $(diff <(echo "$before") <(echo "$after") | grep '^[<>]' | tr '\n' '|')"
-	else
-		pass "$label -> $(error_lines "$case_dir/stderr.log")"
-	fi
+	failed_cleanly "$label" "$input" "$rc" "$case_dir/stderr.log" "" "$before" "$after"
 }
 
 # bad_output LABEL OUTPUT [MUST_CONTAIN]: -r good -w OUTPUT (relative to the
 # case directory, prepared by the caller in $case_dir) must fail cleanly.
 bad_output() {
-	local label=$1 output=$2 must=${3:-} before after rc why
+	local label=$1 output=$2 must=${3:-} before after rc
 	before=$(snapshot "$case_dir")
 	(cd "$case_dir" && timeout 20 "$bin" -r "$good" -w "$output" </dev/null \
 		>"$tmp/stdout.log" 2>"$tmp/stderr.log")
 	rc=$?
 	after=$(snapshot "$case_dir")
-	if ! why=$(check_error "$label" "$output" "$rc" "$tmp/stderr.log" "$must"); then
-		fail "$label: $why"
-	elif [ "$before" != "$after" ]; then
-		fail "$label: the directory changed: $(diff <(echo "$before") <(echo "$after") | grep '^[<>]' | tr '\n' '|')"
-	else
-		pass "$label -> $(error_lines "$tmp/stderr.log")"
-	fi
+	failed_cleanly "$label" "$output" "$rc" "$tmp/stderr.log" "$must" "$before" "$after"
 }
 
 # in_mount_ns LABEL SCRIPT: runs SCRIPT with bash in a private mount
@@ -246,6 +243,33 @@ in_mount_ns() {
 		$(declare -f snapshot)
 		cd '$case_dir' || exit 99
 		$2" >"$case_dir/ns.log" 2>&1
+}
+
+# full_fs_case LABEL EXT: big.EXT to full/out.EXT on a 64 KiB tmpfs must
+# fail with ENOSPC and leave the old output and the filesystem as they were.
+full_fs_case() {
+	local label=$1 ext=$2 why
+	new_case
+	mkdir "$case_dir/full"
+	in_mount_ns "$label" "
+		mount -t tmpfs -o size=64k l2fq-badfiles full || exit 99
+		echo 'old output' >full/out.$ext
+		snapshot full >before
+		\"\$bin\" -r \"\$in/big.$ext\" -w full/out.$ext </dev/null >/dev/null 2>stderr.log
+		echo \$? >rc
+		snapshot full >after
+		cat full/out.$ext >old-content"
+	if [ "$(cat "$case_dir/rc" 2>/dev/null)" = "" ]; then
+		t_fail "$label: could not set up the mount: $(cat "$case_dir/ns.log")"
+	elif ! why=$(check_error "$label" "full/out.$ext" "$(cat "$case_dir/rc")" \
+		"$case_dir/stderr.log" "No space left on device"); then
+		t_fail "$label: $why"
+	elif ! diff "$case_dir/before" "$case_dir/after" >/dev/null ||
+		[ "$(cat "$case_dir/old-content")" != "old output" ]; then
+		t_fail "$label: the filesystem changed: $(diff "$case_dir/before" "$case_dir/after" | tr '\n' '|')"
+	else
+		t_pass "$label -> $(error_lines "$case_dir/stderr.log")"
+	fi
 }
 
 # ------------------------------------------------------------ bad inputs
@@ -291,11 +315,11 @@ new_case
 	2>"$case_dir/stderr.log"
 rc=$?
 if [ $rc -ne 0 ]; then
-	fail "$label: exit $rc ($(tr '\n' '|' <"$case_dir/stderr.log"))"
+	t_fail "$label: exit $rc ($(tr '\n' '|' <"$case_dir/stderr.log"))"
 elif [ "$(stat -c %s "$case_dir/out.pcap")" != "$(stat -c %s "$in/empty-first-record.pcap")" ]; then
-	fail "$label: output size differs from the input"
+	t_fail "$label: output size differs from the input"
 else
-	pass "$label"
+	t_pass "$label"
 fi
 
 # ------------------------------------------------------------ bad outputs
@@ -323,60 +347,17 @@ if [ "$is_root" = 1 ]; then
 		echo $? >rc
 		snapshot ro >after'
 	if [ "$(cat "$case_dir/rc" 2>/dev/null)" = "" ]; then
-		fail "$label: could not set up the mount: $(cat "$case_dir/ns.log")"
+		t_fail "$label: could not set up the mount: $(cat "$case_dir/ns.log")"
 	elif ! why=$(check_error "$label" "ro/out.pcap" "$(cat "$case_dir/rc")" "$case_dir/stderr.log"); then
-		fail "$label: $why"
+		t_fail "$label: $why"
 	elif ! diff "$case_dir/before" "$case_dir/after" >/dev/null; then
-		fail "$label: the directory changed: $(diff "$case_dir/before" "$case_dir/after" | tr '\n' '|')"
+		t_fail "$label: the directory changed: $(diff "$case_dir/before" "$case_dir/after" | tr '\n' '|')"
 	else
-		pass "$label -> $(error_lines "$case_dir/stderr.log")"
+		t_pass "$label -> $(error_lines "$case_dir/stderr.log")"
 	fi
 
-	label="output on a full filesystem (64 KiB tmpfs, ENOSPC)"
-	new_case
-	mkdir "$case_dir/full"
-	in_mount_ns "$label" '
-		mount -t tmpfs -o size=64k l2fq-badfiles full || exit 99
-		echo "old output" >full/out.pcap
-		snapshot full >before
-		"$bin" -r "$in/big.pcap" -w full/out.pcap </dev/null >/dev/null 2>stderr.log
-		echo $? >rc
-		snapshot full >after
-		cat full/out.pcap >old-content'
-	if [ "$(cat "$case_dir/rc" 2>/dev/null)" = "" ]; then
-		fail "$label: could not set up the mount: $(cat "$case_dir/ns.log")"
-	elif ! why=$(check_error "$label" "full/out.pcap" "$(cat "$case_dir/rc")" \
-		"$case_dir/stderr.log" "No space left on device"); then
-		fail "$label: $why"
-	elif ! diff "$case_dir/before" "$case_dir/after" >/dev/null ||
-		[ "$(cat "$case_dir/old-content")" != "old output" ]; then
-		fail "$label: the filesystem changed: $(diff "$case_dir/before" "$case_dir/after" | tr '\n' '|')"
-	else
-		pass "$label -> $(error_lines "$case_dir/stderr.log")"
-	fi
-
-	label="pcapng output on a full filesystem (64 KiB tmpfs, ENOSPC)"
-	new_case
-	mkdir "$case_dir/full"
-	in_mount_ns "$label" '
-		mount -t tmpfs -o size=64k l2fq-badfiles full || exit 99
-		echo "old output" >full/out.pcapng
-		snapshot full >before
-		"$bin" -r "$in/big.pcapng" -w full/out.pcapng </dev/null >/dev/null 2>stderr.log
-		echo $? >rc
-		snapshot full >after
-		cat full/out.pcapng >old-content'
-	if [ "$(cat "$case_dir/rc" 2>/dev/null)" = "" ]; then
-		fail "$label: could not set up the mount: $(cat "$case_dir/ns.log")"
-	elif ! why=$(check_error "$label" "full/out.pcapng" "$(cat "$case_dir/rc")" \
-		"$case_dir/stderr.log" "No space left on device"); then
-		fail "$label: $why"
-	elif ! diff "$case_dir/before" "$case_dir/after" >/dev/null ||
-		[ "$(cat "$case_dir/old-content")" != "old output" ]; then
-		fail "$label: the filesystem changed: $(diff "$case_dir/before" "$case_dir/after" | tr '\n' '|')"
-	else
-		pass "$label -> $(error_lines "$case_dir/stderr.log")"
-	fi
+	full_fs_case "output on a full filesystem (64 KiB tmpfs, ENOSPC)" pcap
+	full_fs_case "pcapng output on a full filesystem (64 KiB tmpfs, ENOSPC)" pcapng
 
 	label="output is a character device (a /dev/null made with mknod on a private tmpfs)"
 	new_case
@@ -390,24 +371,24 @@ if [ "$is_root" = 1 ]; then
 	rc=$(cat "$case_dir/rc" 2>/dev/null)
 	type=$(cat "$case_dir/type" 2>/dev/null)
 	if [ -z "$rc" ]; then
-		fail "$label: could not set up the device: $(cat "$case_dir/ns.log")"
+		t_fail "$label: could not set up the device: $(cat "$case_dir/ns.log")"
 	elif [ "$type" != "character special file" ]; then
-		fail "$label: dev/null is now a '$type' (exit $rc): the device was replaced"
+		t_fail "$label: dev/null is now a '$type' (exit $rc): the device was replaced"
 	elif [ "$(cat "$case_dir/listing")" != null ]; then
-		fail "$label: left behind: $(tr '\n' ' ' <"$case_dir/listing")"
+		t_fail "$label: left behind: $(tr '\n' ' ' <"$case_dir/listing")"
 	elif [ "$rc" -ne 0 ] && ! why=$(check_error "$label" "dev/null" "$rc" "$case_dir/stderr.log"); then
-		fail "$label: $why"
+		t_fail "$label: $why"
 	else
-		pass "$label: still a device (exit $rc)"
+		t_pass "$label: still a device (exit $rc)"
 	fi
 else
-	skip "read-only filesystem, full filesystem and device outputs (need root for unshare -m)"
+	t_skip "read-only filesystem, full filesystem and device outputs (need root for unshare -m)"
 fi
 
 # ------------------------------------------------------------ slow input helpers
 # Reference output for stdin input (written with nanosecond timestamps).
 ref=$tmp/ref.pcap
-"$bin" -r - -w "$ref" <"$good" 2>/dev/null || fail "reference run (-r - < $good) failed"
+"$bin" -r - -w "$ref" <"$good" 2>/dev/null || t_fail "reference run (-r - < $good) failed"
 half=$(($(stat -c %s "$good") / 2))
 
 # start_slow OUTPUT: l2fragq -r - -w OUTPUT in $case_dir, fed half the input,
@@ -433,11 +414,11 @@ wait "$slow_pid"
 rc=$?
 after=$(snapshot "$case_dir")
 if [ "$rc" -eq 0 ]; then
-	fail "$label: exit 0"
+	t_fail "$label: exit 0"
 elif [ "$before" != "$after" ]; then
-	fail "$label (exit $rc): the directory changed: $(diff <(echo "$before") <(echo "$after") | grep '^[<>]' | tr '\n' '|')"
+	t_fail "$label (exit $rc): the directory changed: $(diff <(echo "$before") <(echo "$after") | grep '^[<>]' | tr '\n' '|')"
 else
-	pass "$label: exit $rc, nothing left behind, old output intact"
+	t_pass "$label: exit $rc, nothing left behind, old output intact"
 fi
 
 # ------------------------------------------------------------ pipe as input
@@ -452,11 +433,11 @@ rc=$?
 kill "$feeder" 2>/dev/null
 wait "$feeder" 2>/dev/null
 if [ "$rc" -ne 0 ]; then
-	fail "$label: exit $rc$([ "$rc" -eq 124 ] && echo ' (hung, killed after 5 s)'): $(tr '\n' '|' <"$tmp/fifo.err")"
+	t_fail "$label: exit $rc$([ "$rc" -eq 124 ] && echo ' (hung, killed after 5 s)'): $(tr '\n' '|' <"$tmp/fifo.err")"
 elif ! cmp -s "$case_dir/out.pcap" "$ref"; then
-	fail "$label: output differs from the same capture read from stdin"
+	t_fail "$label: output differs from the same capture read from stdin"
 else
-	pass "$label: read like stdin"
+	t_pass "$label: read like stdin"
 fi
 
 # ------------------------------------------------------------ atomic replace
@@ -478,20 +459,19 @@ listing=$(ls -A "$case_dir")
 old_seen=$(cat <&3)
 exec 3<&-
 if [ "$rc" -ne 0 ]; then
-	fail "$label: exit $rc: $(tr '\n' '|' <"$tmp/slow.err")"
+	t_fail "$label: exit $rc: $(tr '\n' '|' <"$tmp/slow.err")"
 elif [ "$during_ok" = 0 ]; then
-	fail "$label: while running, out.pcap was no longer the old file"
+	t_fail "$label: while running, out.pcap was no longer the old file"
 elif ! cmp -s "$case_dir/out.pcap" "$ref"; then
-	fail "$label: the new output differs from the reference run"
+	t_fail "$label: the new output differs from the reference run"
 elif [ "$(stat -c %i "$case_dir/out.pcap")" = "$old_inode" ]; then
-	fail "$label: the old file was rewritten in place (same inode)"
+	t_fail "$label: the old file was rewritten in place (same inode)"
 elif [ "$old_seen" != "old output, complete" ]; then
-	fail "$label: a reader of the old file saw '$old_seen'"
+	t_fail "$label: a reader of the old file saw '$old_seen'"
 elif [ "$listing" != out.pcap ]; then
-	fail "$label: left in the directory: $(tr '\n' ' ' <<<"$listing")"
+	t_fail "$label: left in the directory: $(tr '\n' ' ' <<<"$listing")"
 else
-	pass "$label: old content in place while running, then a new inode; nothing else left"
+	t_pass "$label: old content in place while running, then a new inode; nothing else left"
 fi
 
-echo "$passed passed, $failed failed$([ "$skipped" -gt 0 ] && echo ", $skipped skipped")"
-[ "$failed" -eq 0 ]
+t_summary

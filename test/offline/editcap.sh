@@ -26,14 +26,11 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=test/lib.sh
 . "$here/../lib.sh"
-T_NAME=editcap
-t_binary_arg "$@"
+t_offline_init editcap "$@"
 bin=$T_BIN
+tmp=$T_TMP
 t_need_tools editcap capinfos tshark python3 cmp od
 pcaps=$(cd "$here/../../pcaps" && pwd)
-
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/l2fq-editcap.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
 
 # Wireshark refuses to write pcap from a pcapng holding blocks it keeps as
 # records of their own (custom, unknown; pcapng_basic has one): keep only

@@ -15,15 +15,12 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=test/lib.sh
 . "$here/../lib.sh"
-T_NAME=golden
-t_binary_arg "$@"
+t_offline_init golden "$@"
 bin=$T_BIN
+tmp=$T_TMP
 repo=$(cd "$here/../.." && pwd)
 pcaps=$repo/pcaps
 export PYTHONDONTWRITEBYTECODE=1
-
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/l2fq-golden.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
 
 # --- 1. the committed captures are exactly what make_pcaps.py makes ---------
 if python3 "$pcaps/make_pcaps.py" "$tmp/gen" >"$tmp/gen.log" 2>&1; then

@@ -30,10 +30,7 @@ set -euo pipefail
 OPS_NAME=metrics
 . "$(cd "$(dirname "$0")" && pwd)/lib.sh"
 
-[ $# -eq 1 ] || fatal "usage: $0 L2FRAGQ_BINARY"
-BIN=$(readlink -f "$1")
-[ -x "$BIN" ] || fatal "$1 is not an executable"
-START=$(date +%s)
+ops_binary_arg "$@"
 QUEUE=12
 QUEUE_BAD=13
 PCHECK=$OPS_HERE/prom_check.py
@@ -57,7 +54,7 @@ if [ -z "$PROMTOOL" ]; then
 		rm -f "$deb"
 	fi
 fi
-check "promtool available (${PROMTOOL:-apt-get install prometheus})" test -x "${PROMTOOL:-/nonexistent}"
+t_check "promtool available (${PROMTOOL:-apt-get install prometheus})" test -x "${PROMTOOL:-/nonexistent}"
 
 ops_pair_up "$QUEUE"
 ip netns exec "$NS_S" iptables -A OUTPUT -p gre -j NFQUEUE --queue-num "$QUEUE_BAD" --queue-bypass
@@ -84,14 +81,14 @@ OPS_PIDS="$OPS_PIDS $BAD_PID"
 
 bound=0
 l2fq_wait_queue_bound "$NS_S" "$QUEUE" "$DAEMON_PID" && bound=1
-check "daemon bound queue $QUEUE" [ "$bound" = 1 ]
-[ "$bound" = 1 ] || { sed 's/^/  daemon: /' "$WORK/daemon.err" >&2; fatal "daemon did not start"; }
-check "metrics file appears within 2 s of binding" ops_wait 2 test -s "$PROM"
-check "metrics file mode is 0644 ($(stat -c %a "$PROM" 2>/dev/null))" \
+t_check "daemon bound queue $QUEUE" [ "$bound" = 1 ]
+[ "$bound" = 1 ] || { sed 's/^/  daemon: /' "$WORK/daemon.err" >&2; t_fatal "daemon did not start"; }
+t_check "metrics file appears within 2 s of binding" t_wait 2 test -s "$PROM"
+t_check "metrics file mode is 0644 ($(stat -c %a "$PROM" 2>/dev/null))" \
 	[ "$(stat -c %a "$PROM" 2>/dev/null)" = 644 ]
-check "metrics file starts at received_total 0" received_is 0
+t_check "metrics file starts at received_total 0" received_is 0
 out=$("$PROMTOOL" check metrics <"$PROM" 2>&1) && st=0 || st=$?
-check "promtool check metrics accepts the initial file (status $st${out:+: $out})" [ "$st" -eq 0 ]
+t_check "promtool check metrics accepts the initial file (status $st${out:+: $out})" [ "$st" -eq 0 ]
 
 # ------------------------------------------------------------ traffic
 echo "# 3 rewritten, 2 df-clear, 2 peer-mismatch"
@@ -100,8 +97,8 @@ ops_send "N$$" "$WORK/m2.json" nodf1:200:0x10:nodf nodf2:300:0x11:nodf
 ops_send "X$$" "$WORK/m3.json" --dst 192.0.2.3 other1:200:0 other2:200:0x12
 ops_probe_check --label "metrics" --manifest "$WORK/m1.json" --expect big1 big2 small --wait 3
 
-check "metrics file shows the 7 packets within 3 s (received_total=$(metric "l2fragq_received_total{queue=\"$QUEUE\"}" || echo '?'))" \
-	ops_wait 3 received_is 7
+t_check "metrics file shows the 7 packets within 3 s (received_total=$(metric "l2fragq_received_total{queue=\"$QUEUE\"}" || echo '?'))" \
+	t_wait 3 received_is 7
 q="queue=\"$QUEUE\""
 EXPECT=(
 	"l2fragq_received_total{$q}=7"
@@ -118,11 +115,9 @@ EXPECT=(
 	"l2fragq_kernel_dropped_total{$q,reason=\"socket_full\"}=0"
 )
 out=$(python3 "$PCHECK" expect "$PROM" "${EXPECT[@]}" 2>&1) || true
-echo "$out"
-passed=$((passed + $(grep -c '^PASS ' <<<"$out" || true)))
-failed=$((failed + $(grep -c '^FAIL ' <<<"$out" || true)))
+t_count_results "$out" "prom_check.py expect"
 out=$("$PROMTOOL" check metrics <"$PROM" 2>&1) && st=0 || st=$?
-check "promtool check metrics accepts the file after traffic (status $st${out:+: $out})" [ "$st" -eq 0 ]
+t_check "promtool check metrics accepts the file after traffic (status $st${out:+: $out})" [ "$st" -eq 0 ]
 
 # ------------------------------------------------------------ atomic replacement
 echo "# reading the file in a tight loop for 3.5 s while it is rewritten every second"
@@ -135,32 +130,28 @@ echo "# reading the file in a tight loop for 3.5 s while it is rewritten every s
 LOAD_PID=$!
 OPS_PIDS="$OPS_PIDS $LOAD_PID"
 out=$(python3 "$PCHECK" atomic "$PROM" 3.5 2>&1) || true
-echo "$out"
-passed=$((passed + $(grep -c '^PASS ' <<<"$out" || true)))
-failed=$((failed + $(grep -c '^FAIL ' <<<"$out" || true)))
+t_count_results "$out" "prom_check.py atomic"
 wait "$LOAD_PID" 2>/dev/null || true
 
 # ------------------------------------------------------------ exit
 ops_stop "$DAEMON_PID"
-check "daemon exits 0 on SIGTERM (status $OPS_STATUS)" [ "$OPS_STATUS" = 0 ]
+t_check "daemon exits 0 on SIGTERM (status $OPS_STATUS)" [ "$OPS_STATUS" = 0 ]
 totals=$(grep 'l2fragq: totals:' "$WORK/daemon.err" | tail -n 1 || true)
 t_packets=$(sed -n 's/.*[ :]packets=\([0-9][0-9]*\).*/\1/p' <<<"$totals")
 t_rewritten=$(sed -n 's/.*[ :]rewritten=\([0-9][0-9]*\).*/\1/p' <<<"$totals")
 m_packets=$(metric "l2fragq_received_total{$q}" || echo '?')
 m_rewritten=$(metric "l2fragq_packets_total{$q,result=\"rewritten\"}" || echo '?')
-check "file written at exit matches the totals line (packets $m_packets/${t_packets:-?}, rewritten $m_rewritten/${t_rewritten:-?})" \
-	[ -n "$t_packets" ] && [ "$m_packets" = "$t_packets" ] && [ "$m_rewritten" = "$t_rewritten" ]
-check "final count covers the load traffic (received_total=$m_packets >= 19)" [ "${m_packets//\?/0}" -ge 19 ]
+t_check "file written at exit matches the totals line (packets $m_packets/${t_packets:-?}, rewritten $m_rewritten/${t_rewritten:-?})" \
+	eval '[ -n "$t_packets" ] && [ "$m_packets" = "$t_packets" ] && [ "$m_rewritten" = "$t_rewritten" ]'
+t_check "final count covers the load traffic (received_total=$m_packets >= 19)" [ "${m_packets//\?/0}" -ge 19 ]
 leftovers=$(ls -A "$TEXTDIR" | grep -vx 'l2fragq.prom' || true)
-check "no temporary file left in the textfile directory (${leftovers:-none})" [ -z "$leftovers" ]
+t_check "no temporary file left in the textfile directory (${leftovers:-none})" [ -z "$leftovers" ]
 
-check "unwritable --metrics-file: the daemon keeps running" kill -0 "$BAD_PID"
+t_check "unwritable --metrics-file: the daemon keeps running" kill -0 "$BAD_PID"
 nwarn=$(grep -c 'cannot write' "$WORK/bad.err" || true)
-check "unwritable --metrics-file: reported once, not every interval ($nwarn lines: $(grep -m 1 "cannot write" "$WORK/bad.err" | cut -c1-100))" \
+t_check "unwritable --metrics-file: reported once, not every interval ($nwarn lines: $(grep -m 1 "cannot write" "$WORK/bad.err" | cut -c1-100))" \
 	[ "$nwarn" -eq 1 ]
 ops_stop "$BAD_PID"
-check "daemon with the unwritable file exits 0 on SIGTERM (status $OPS_STATUS)" [ "$OPS_STATUS" = 0 ]
+t_check "daemon with the unwritable file exits 0 on SIGTERM (status $OPS_STATUS)" [ "$OPS_STATUS" = 0 ]
 
-elapsed=$(($(date +%s) - START))
-check "runtime ${elapsed}s < 60s" [ "$elapsed" -lt 60 ]
-ops_done
+ops_summary

@@ -23,13 +23,12 @@ set -euo pipefail
 OPS_NAME=net-supervise
 . "$(cd "$(dirname "$0")" && pwd)/lib.sh"
 
-[ $# -eq 1 ] || fatal "usage: $0 L2FRAGQ_BINARY"
-BIN=$(readlink -f "$1")
-[ -x "$BIN" ] || fatal "$1 is not an executable"
+t_binary_arg "$@"
+BIN=$T_BIN
 for t in systemd-run unshare nsenter; do
-	command -v "$t" >/dev/null || fatal "$t not found (apt-get install systemd util-linux)"
+	command -v "$t" >/dev/null || t_fatal "$t not found (apt-get install systemd util-linux)"
 done
-[ -x /lib/systemd/systemd ] || fatal "/lib/systemd/systemd not found (apt-get install systemd)"
+[ -x /lib/systemd/systemd ] || t_fatal "/lib/systemd/systemd not found (apt-get install systemd)"
 QUEUE=17
 NAME=sup$$
 UNIT=l2fragq-net-$NAME.service
@@ -61,10 +60,19 @@ if ldd "$BIN" 2>/dev/null | grep -q libasan; then
 fi
 # (and should anything still pull it in, it is masked: the start fails)
 ln -s /dev/null "$SD/units/sysinit.target"
-# The private systemd's own files and mounts (test/ops/sd-inner.sh sources it).
+# l2fragq-net's library and the unit it takes the sandbox from, laid out as
+# in the source tree (daemon.sh looks for $libdir/../../systemd). Copied:
+# the private systemd's /tmp is its own tmpfs, which hides a checkout under
+# /tmp, and this test must pass from any checkout path.
+mkdir -p "$SD/scripts/lib" "$SD/scripts/systemd"
+cp -r "$OPS_ROOT/scripts/lib/net" "$SD/scripts/lib/net"
+cp "$OPS_ROOT/scripts/systemd/l2fragq@.service" "$SD/scripts/systemd/"
+# The private systemd's own files and mounts (test/ops/sd-inner.sh sources it
+# before it mounts its own /tmp).
 cat >"$SD/mounts.sh" <<'EOF'
 mkdir -p /run/l2fq-test/work
 cp "$SD/l2fragq" /run/l2fq-test/l2fragq
+cp -r "$SD/scripts" /run/l2fq-test/scripts
 mount --bind "$SD/work" /run/l2fq-test/work
 EOF
 
@@ -72,7 +80,7 @@ EOF
 cat >"$SD/work/net.sh" <<EOF
 #!/bin/bash
 set -uo pipefail
-libdir=$OPS_ROOT/scripts/lib/net
+libdir=/run/l2fq-test/scripts/lib/net
 for f in common config plan journal daemon; do . "\$libdir/\$f.sh"; done
 L2N_NAME=$NAME L2N_STATE_DIR=/run/l2fq-test/work L2N_STATE_FILE=/run/l2fq-test/work/$NAME.state
 L2N_CFG[l2fragq]=/run/l2fq-test/l2fragq L2N_CFG[log-file]=/run/l2fq-test/work/l2fragq.log
@@ -92,20 +100,20 @@ net() { sdx /run/l2fq-test/work/net.sh "$@"; }
 echo "# a private systemd as PID 1 in the sender namespace"
 ops_sd_boot "$OPS_HERE/sd-inner.sh" "$SD"
 booted=0
-[ -n "$SD_PID" ] && ops_wait 10 sd_up && booted=1
-check "private systemd booted" [ "$booted" = 1 ]
-[ "$booted" = 1 ] || { cat "$WORK/unshare.log" >&2; ops_done; exit 1; }
+[ -n "$SD_PID" ] && t_wait 10 sd_up && booted=1
+t_check "private systemd booted" [ "$booted" = 1 ]
+[ "$booted" = 1 ] || { cat "$WORK/unshare.log" >&2; t_summary; exit 1; }
 
 # ------------------------------------------------------------ start
 out=$(net start 2>&1) && st=0 || st=$?
-check "up's start of l2fragq returns 0 under systemd (status $st: $out)" [ "$st" -eq 0 ]
-check "the journal names the unit ($(grep '^unit ' "$SD/work/$NAME.state" 2>/dev/null))" \
+t_check "up's start of l2fragq returns 0 under systemd (status $st: $out)" [ "$st" -eq 0 ]
+t_check "the journal names the unit ($(grep '^unit ' "$SD/work/$NAME.state" 2>/dev/null))" \
 	grep -qx "unit $UNIT /run/l2fq-test/l2fragq" "$SD/work/$NAME.state"
-check "$UNIT active/running" [ "$(prop "$UNIT" ActiveState)/$(prop "$UNIT" SubState)" = active/running ]
-check "queue $QUEUE bound" l2fq_queue_bound "$NS_S" "$QUEUE"
+t_check "$UNIT active/running" [ "$(prop "$UNIT" ActiveState)/$(prop "$UNIT" SubState)" = active/running ]
+t_check "queue $QUEUE bound" l2fq_queue_bound "$NS_S" "$QUEUE"
 MAIN=$(prop "$UNIT" MainPID)
 now=$(net now)
-check "_l2n_daemon_now finds MainPID $MAIN ($now)" [ "$now" = "$MAIN $UNIT" ]
+t_check "_l2n_daemon_now finds MainPID $MAIN ($now)" [ "$now" = "$MAIN $UNIT" ]
 field() { sed -n "s/^$2:[[:space:]]*//p" <<<"$1" | tr -s '[:space:]' ' ' | sed 's/ $//'; }
 bad=()
 for task in $(sdx ls "/proc/$MAIN/task" || true); do
@@ -117,12 +125,12 @@ for task in $(sdx ls "/proc/$MAIN/task" || true); do
 		[ "$got" = "${kv#*=}" ] || bad+=("task $task ${kv%%=*}='$got'")
 	done
 done
-check "every task: dynamic uid, CapEff=CapPrm=CAP_NET_ADMIN, NoNewPrivs${bad[*]:+ (${bad[*]})}" [ ${#bad[@]} -eq 0 ]
+t_check "every task: dynamic uid, CapEff=CapPrm=CAP_NET_ADMIN, NoNewPrivs${bad[*]:+ (${bad[*]})}" [ ${#bad[@]} -eq 0 ]
 sec=$(sdx systemd-analyze security "$UNIT" 2>&1 || true)
 overall=$(grep -a 'Overall exposure level' <<<"$sec" | tail -n 1 || true)
 level=$(sed -n 's/.*: *\([0-9][0-9]*\.[0-9]\) \([A-Z][A-Z]*\).*/\2/p' <<<"$overall")
-check "systemd-analyze security $UNIT (live): ${overall:-no rating} (OK or better)" \
-	[ "$level" = OK ] || [ "$level" = SAFE ]
+t_check "systemd-analyze security $UNIT (live): ${overall:-no rating} (OK or better)" \
+	eval '[ "$level" = OK ] || [ "$level" = SAFE ]'
 
 ops_send "A$$" "$WORK/a.json" f1538:1538:0 small:200:0x1111
 ops_probe_check --label "unit" --manifest "$WORK/a.json" --frag-checks --expect f1538 small --wait 3
@@ -138,10 +146,10 @@ back() {
 	[ "$m" != 0 ] && [ "$m" != "$MAIN" ] && l2fq_queue_bound "$NS_S" "$QUEUE"
 }
 ok=0
-ops_wait 5 back && ok=1
+t_wait 5 back && ok=1
 dt=$((($(date +%s%N) - t0) / 1000000))
-check "restarted by systemd and queue bound again ${dt} ms after kill -9 (<= 2000; NRestarts=$(prop "$UNIT" NRestarts))" \
-	[ "$ok" = 1 ] && [ "$dt" -le 2000 ]
+t_check "restarted by systemd and queue bound again ${dt} ms after kill -9 (<= 2000; NRestarts=$(prop "$UNIT" NRestarts))" \
+	eval '[ "$ok" = 1 ] && [ "$dt" -le 2000 ]'
 ops_send "C$$" "$WORK/c.json" f1538:1538:0
 ops_probe_check --label "after the restart" --manifest "$WORK/c.json" --frag-checks --expect f1538 --wait 3
 
@@ -157,9 +165,9 @@ check "restart-daemon: the journal names $UNIT once, as before" [ "$(grep -c "^u
 
 # ------------------------------------------------------------ down
 out=$(net down 2>&1) && st=0 || st=$?
-check "down (the journal undone) returns 0 (status $st${out:+: $out})" [ "$st" -eq 0 ]
+t_check "down (the journal undone) returns 0 (status $st${out:+: $out})" [ "$st" -eq 0 ]
 state=$(sdctl is-active "$UNIT" 2>/dev/null || true)
-check "after down: $UNIT inactive ($state), queue $QUEUE unbound" \
-	[ "$state" = inactive ] && ! l2fq_queue_bound "$NS_S" "$QUEUE"
-check "after down: the state file is gone" [ ! -e "$SD/work/$NAME.state" ]
-ops_done
+t_check "after down: $UNIT inactive ($state), queue $QUEUE unbound" \
+	eval '[ "$state" = inactive ] && ! l2fq_queue_bound "$NS_S" "$QUEUE"'
+t_check "after down: the state file is gone" [ ! -e "$SD/work/$NAME.state" ]
+t_summary

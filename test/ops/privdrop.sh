@@ -25,13 +25,10 @@ set -euo pipefail
 OPS_NAME=privdrop
 . "$(cd "$(dirname "$0")" && pwd)/lib.sh"
 
-[ $# -eq 1 ] || fatal "usage: $0 L2FRAGQ_BINARY"
-BIN=$(readlink -f "$1")
-[ -x "$BIN" ] || fatal "$1 is not an executable"
-START=$(date +%s)
+ops_binary_arg "$@"
 QUEUE=11
 THREADS=3
-NOBODY_UID=$(id -u nobody) || fatal "no user 'nobody'"
+NOBODY_UID=$(id -u nobody) || t_fatal "no user 'nobody'"
 NOBODY_GID=$(id -g nobody)
 
 ops_init
@@ -43,14 +40,14 @@ echo "# --user with a user that does not exist, or root"
 for u in nosuchuser-l2fq root; do
 	st=0
 	ip netns exec "$NS_S" "$BIN" --user "$u" --queue "$QUEUE" >"$WORK/bad.out" 2>"$WORK/bad.err" || st=$?
-	check "--user $u exits 2 (status $st)" [ "$st" -eq 2 ]
-	check "--user $u: one line on stderr names the option ($(head -n 1 "$WORK/bad.err"))" \
+	t_check "--user $u exits 2 (status $st)" [ "$st" -eq 2 ]
+	t_check "--user $u: one line on stderr names the option ($(head -n 1 "$WORK/bad.err"))" \
 		grep -q -- '--user' "$WORK/bad.err"
 done
 if l2fq_queue_bound "$NS_S" "$QUEUE"; then
-	fail "queue $QUEUE was left bound by the failed starts"
+	t_fail "queue $QUEUE was left bound by the failed starts"
 else
-	pass "queue $QUEUE not bound after the failed starts"
+	t_pass "queue $QUEUE not bound after the failed starts"
 fi
 
 # Control: without a daemon (the rule's bypass accepts unchanged) the
@@ -69,10 +66,10 @@ bound=1
 for q in $(seq "$QUEUE" $((QUEUE + THREADS - 1))); do
 	l2fq_wait_queue_bound "$NS_S" "$q" "$DAEMON_PID" || bound=0
 done
-check "daemon bound queues $QUEUE..$((QUEUE + THREADS - 1))" [ "$bound" = 1 ]
-[ "$bound" = 1 ] || { sed 's/^/  daemon: /' "$WORK/daemon.err" >&2; fatal "daemon did not start"; }
+t_check "daemon bound queues $QUEUE..$((QUEUE + THREADS - 1))" [ "$bound" = 1 ]
+[ "$bound" = 1 ] || { sed 's/^/  daemon: /' "$WORK/daemon.err" >&2; t_fatal "daemon did not start"; }
 # The drop happens right after binding, before the ready line.
-ops_wait 5 grep -q 'bound queue' "$WORK/daemon.err" || true
+t_wait 5 grep -q 'bound queue' "$WORK/daemon.err" || true
 
 # ------------------------------------------------------------ credentials
 field() { # field STATUS_FILE NAME: the value(s) after "NAME:"
@@ -94,12 +91,12 @@ for st in /proc/"$DAEMON_PID"/task/*/status; do
 		[ "$got" = "$want" ] || bad+=("task $tid $name='$got' (want '$want')")
 	done
 done
-check "$ntasks tasks: the main thread, $THREADS workers and --pmtud's path table" [ "$ntasks" -eq $((THREADS + 2)) ]
-check "--pmtud started after the drop and logged its path table" grep -q -- '--pmtud: no gretap found yet' "$WORK/daemon.err"
+t_check "$ntasks tasks: the main thread, $THREADS workers and --pmtud's path table" [ "$ntasks" -eq $((THREADS + 2)) ]
+t_check "--pmtud started after the drop and logged its path table" grep -q -- '--pmtud: no gretap found yet' "$WORK/daemon.err"
 if [ ${#bad[@]} -eq 0 ]; then
-	pass "every task: Uid/Gid nobody ($NOBODY_UID/$NOBODY_GID), no groups, CapEff=CapPrm=CapBnd=0x1000, CapInh=CapAmb=0, NoNewPrivs 1"
+	t_pass "every task: Uid/Gid nobody ($NOBODY_UID/$NOBODY_GID), no groups, CapEff=CapPrm=CapBnd=0x1000, CapInh=CapAmb=0, NoNewPrivs 1"
 else
-	for b in "${bad[@]}"; do fail "$b"; done
+	for b in "${bad[@]}"; do t_fail "$b"; done
 fi
 
 # ------------------------------------------------------------ still fixes packets
@@ -111,28 +108,26 @@ ops_probe_check --label "nobody" --manifest "$WORK/p.json" --frag-checks \
 # ------------------------------------------------------------ --user nosuchuser while bound
 st=0
 ip netns exec "$NS_S" "$BIN" --user nosuchuser-l2fq --queue "$QUEUE" >/dev/null 2>"$WORK/bad2.err" || st=$?
-check "--user nosuchuser while queue $QUEUE is held exits 2, not 5: the user is resolved before binding (status $st)" \
+t_check "--user nosuchuser while queue $QUEUE is held exits 2, not 5: the user is resolved before binding (status $st)" \
 	[ "$st" -eq 2 ]
 
 # ------------------------------------------------------------ signals and exit
 kill -USR1 "$DAEMON_PID"
-check "SIGUSR1 prints the counters after the drop" ops_wait 2 grep -q 'l2fragq: stats:' "$WORK/daemon.err"
+t_check "SIGUSR1 prints the counters after the drop" t_wait 2 grep -q 'l2fragq: stats:' "$WORK/daemon.err"
 ops_stop "$DAEMON_PID"
-check "exits 0 on SIGTERM (status $OPS_STATUS)" [ "$OPS_STATUS" = 0 ]
+t_check "exits 0 on SIGTERM (status $OPS_STATUS)" [ "$OPS_STATUS" = 0 ]
 totals=$(grep 'l2fragq: totals:' "$WORK/daemon.err" | tail -n 1 || true)
 rewritten=$(sed -n 's/.*[ :]rewritten=\([0-9][0-9]*\).*/\1/p' <<<"$totals")
-check "totals report rewritten=${rewritten:-?} >= 3" [ "${rewritten:-0}" -ge 3 ]
+t_check "totals report rewritten=${rewritten:-?} >= 3" [ "${rewritten:-0}" -ge 3 ]
 if grep -qiE 'error|cannot|fail' "$WORK/daemon.err"; then
-	fail "no error on stderr: $(grep -iE 'error|cannot|fail' "$WORK/daemon.err" | head -n 1)"
+	t_fail "no error on stderr: $(grep -iE 'error|cannot|fail' "$WORK/daemon.err" | head -n 1)"
 else
-	pass "no error on stderr"
+	t_pass "no error on stderr"
 fi
 unbound=1
 for q in $(seq "$QUEUE" $((QUEUE + THREADS - 1))); do
 	! l2fq_queue_bound "$NS_S" "$q" || unbound=0
 done
-check "queues unbound after exit" [ "$unbound" = 1 ]
+t_check "queues unbound after exit" [ "$unbound" = 1 ]
 
-elapsed=$(($(date +%s) - START))
-check "runtime ${elapsed}s < 60s" [ "$elapsed" -lt 60 ]
-ops_done
+ops_summary

@@ -41,10 +41,7 @@ set -euo pipefail
 OPS_NAME=systemd
 . "$(cd "$(dirname "$0")" && pwd)/lib.sh"
 
-[ $# -eq 1 ] || fatal "usage: $0 L2FRAGQ_BINARY"
-BIN=$(readlink -f "$1")
-[ -x "$BIN" ] || fatal "$1 is not an executable"
-START=$(date +%s)
+ops_binary_arg "$@"
 UNIT_SRC=$OPS_ROOT/scripts/systemd/l2fragq@.service
 DEFAULT_SRC=$OPS_ROOT/scripts/systemd/l2fragq.default
 QUEUE=14                # the instance is $QUEUE-$((QUEUE + 1))
@@ -53,26 +50,28 @@ INSTANCE=$QUEUE-$((QUEUE + 1))
 UNIT=l2fragq@$INSTANCE.service
 UNIT_BAD=l2fragq@$QUEUE_BAD-$QUEUE_BAD.service
 for t in systemd-analyze unshare nsenter; do
-	command -v "$t" >/dev/null || fatal "$t not found (apt-get install systemd util-linux)"
+	command -v "$t" >/dev/null || t_fatal "$t not found (apt-get install systemd util-linux)"
 done
-[ -x /lib/systemd/systemd ] || fatal "/lib/systemd/systemd not found (apt-get install systemd)"
-[ -f "$UNIT_SRC" ] || fatal "$UNIT_SRC missing"
+[ -x /lib/systemd/systemd ] || t_fatal "/lib/systemd/systemd not found (apt-get install systemd)"
+[ -f "$UNIT_SRC" ] || t_fatal "$UNIT_SRC missing"
 
 ops_init
 
 # ============================================================ static checks
 echo "# static: $UNIT_SRC"
-check "example environment file scripts/systemd/l2fragq.default exists" test -f "$DEFAULT_SRC"
-check "ExecStart is /usr/sbin/l2fragq --queues %i \$L2FQ_OPTS (where the package installs it)" \
+t_check "example environment file scripts/systemd/l2fragq.default exists" test -f "$DEFAULT_SRC"
+t_check "ExecStart is /usr/sbin/l2fragq --queues %i \$L2FQ_OPTS (where the package installs it)" \
 	grep -qx 'ExecStart=/usr/sbin/l2fragq --queues %i \$L2FQ_OPTS' "$UNIT_SRC"
 mkdir -p "$WORK/units" "$WORK/man/man8"
-sed "s|/usr/sbin/l2fragq|$BIN|" "$UNIT_SRC" >"$WORK/units/l2fragq@.service"
+# A copy in WORK: ExecStart splits at spaces, and the build folder may have one.
+cp "$BIN" "$WORK/l2fragq"
+sed "s|/usr/sbin/l2fragq|$WORK/l2fragq|" "$UNIT_SRC" >"$WORK/units/l2fragq@.service"
 cp "$OPS_ROOT/doc/l2fragq.8" "$WORK/man/man8/"
 
 for u in l2fragq@.service "$UNIT"; do
 	out=$(cd "$WORK/units" && MANPATH=$WORK/man systemd-analyze verify "./$u" 2>&1) && st=0 || st=$?
-	check "systemd-analyze verify $u: status $st, silent${out:+ (got: $(head -n 3 <<<"$out" | tr '\n' ' '))}" \
-		[ "$st" -eq 0 ] && [ -z "$out" ]
+	t_check "systemd-analyze verify $u: status $st, silent${out:+ (got: $(head -n 3 <<<"$out" | tr '\n' ' '))}" \
+		eval '[ "$st" -eq 0 ] && [ -z "$out" ]'
 done
 
 sec=$(cd "$WORK/units" && systemd-analyze security --offline=yes "./$UNIT" 2>&1) || true
@@ -81,16 +80,16 @@ level=$(sed -n 's/.*: *\([0-9][0-9]*\.[0-9]\) \([A-Z][A-Z]*\).*/\2/p' <<<"$overa
 score=$(sed -n 's/.*: *\([0-9][0-9]*\.[0-9]\) \([A-Z][A-Z]*\).*/\1/p' <<<"$overall")
 echo "  $overall"
 case $level in
-SAFE | OK) pass "systemd-analyze security: exposure $score $level (OK or better)" ;;
-*) fail "systemd-analyze security: exposure ${score:-?} ${level:-?}, want OK or better"; echo "$sec" | grep -a '✗' ;;
+SAFE | OK) t_pass "systemd-analyze security: exposure $score $level (OK or better)" ;;
+*) t_fail "systemd-analyze security: exposure ${score:-?} ${level:-?}, want OK or better"; echo "$sec" | grep -a '✗' ;;
 esac
-check "unit keeps the host network namespace (PrivateNetwork= unset)" \
+t_check "unit keeps the host network namespace (PrivateNetwork= unset)" \
 	grep -aq '✗ PrivateNetwork=' <<<"$sec"
-check "unit keeps the host user namespace (PrivateUsers= unset)" grep -aq '✗ PrivateUsers=' <<<"$sec"
+t_check "unit keeps the host user namespace (PrivateUsers= unset)" grep -aq '✗ PrivateUsers=' <<<"$sec"
 for want in 'User=/DynamicUser=' 'NoNewPrivileges=' 'ProtectSystem=' 'ProtectHome=' \
 	'PrivateTmp=' 'MemoryDenyWriteExecute=' 'SystemCallArchitectures=' \
 	'RestrictAddressFamilies=~AF_(INET|INET6)' 'CapabilityBoundingSet=~CAP_SYS_ADMIN'; do
-	check "systemd-analyze security: ✓ $want" grep -aqF "✓ $want" <<<"$sec"
+	t_check "systemd-analyze security: ✓ $want" grep -aqF "✓ $want" <<<"$sec"
 done
 
 # ============================================================ live
@@ -146,35 +145,35 @@ echo console >"$SD/log-target"
 
 ops_sd_boot "$OPS_HERE/sd-inner.sh" "$SD"
 booted=0
-[ -n "$SD_PID" ] && ops_wait 10 sd_up && booted=1
-check "private systemd booted (PID 1 in its namespace; state $([ -z "$SD_PID" ] || sdctl is-system-running 2>/dev/null || true))" \
+[ -n "$SD_PID" ] && t_wait 10 sd_up && booted=1
+t_check "private systemd booted (PID 1 in its namespace; state $([ -z "$SD_PID" ] || sdctl is-system-running 2>/dev/null || true))" \
 	[ "$booted" = 1 ]
 if [ "$booted" != 1 ]; then
 	cat "$WORK/unshare.log" "$SD/console.log" >&2
-	ops_done
+	t_summary
 	exit 1
 fi
 
 # ------------------------------------------------------------ start
 st=0
 sdctl start "$UNIT" 2>"$WORK/start.err" || st=$?
-check "systemctl start $UNIT returns 0 (Type=notify: after READY=1) (status $st)" [ "$st" -eq 0 ]
-check "ActiveState=active SubState=running" \
+t_check "systemctl start $UNIT returns 0 (Type=notify: after READY=1) (status $st)" [ "$st" -eq 0 ]
+t_check "ActiveState=active SubState=running" \
 	[ "$(prop "$UNIT" ActiveState)/$(prop "$UNIT" SubState)" = active/running ]
 status=$(prop "$UNIT" StatusText)
-check "status text from sd_notify: '$status'" [ "$status" = "bound queues $QUEUE..$((QUEUE + 1))" ]
+t_check "status text from sd_notify: '$status'" [ "$status" = "bound queues $QUEUE..$((QUEUE + 1))" ]
 bound=1
 for q in $QUEUE $((QUEUE + 1)); do l2fq_queue_bound "$NS_S" "$q" || bound=0; done
-check "queues $QUEUE and $((QUEUE + 1)) bound in the namespace (%i = $INSTANCE)" [ "$bound" = 1 ]
+t_check "queues $QUEUE and $((QUEUE + 1)) bound in the namespace (%i = $INSTANCE)" [ "$bound" = 1 ]
 if [ "$(prop "$UNIT" ActiveState)" != active ]; then
 	sed 's/^/  service: /' "$SD/logs/$INSTANCE.log" >&2 2>/dev/null || true
 	sdctl status --no-pager "$UNIT" >&2 || true
-	ops_done
+	t_summary
 	exit 1
 fi
 MAIN=$(prop "$UNIT" MainPID)
 cmdline=$(sdx cat "/proc/$MAIN/cmdline" 2>/dev/null | tr '\0' ' ' | sed 's/ $//' || true)
-check "options from /etc/default/l2fragq: '$cmdline'" \
+t_check "options from /etc/default/l2fragq: '$cmdline'" \
 	[ "$cmdline" = "/run/l2fq-test/l2fragq --queues $INSTANCE --peer $IP_R --stats-interval 1 --metrics-file $PROM_IN" ]
 
 # ------------------------------------------------------------ credentials
@@ -198,11 +197,11 @@ for task in $(sdx ls "/proc/$MAIN/task" || true); do
 		[ "$got" = "${kv#*=}" ] || bad+=("task $task ${kv%%=*}='$got' (want '${kv#*=}')")
 	done
 done
-check "$ntasks tasks: main thread and 2 workers" [ "$ntasks" -eq 3 ]
+t_check "$ntasks tasks: main thread and 2 workers" [ "$ntasks" -eq 3 ]
 if [ ${#bad[@]} -eq 0 ]; then
-	pass "every task: dynamic uid $uid, CapEff=CapPrm=CapAmb=0x1000 (CAP_NET_ADMIN; CAP_NET_RAW given up at start), CapBnd=0x3000, NoNewPrivs 1, seccomp on"
+	t_pass "every task: dynamic uid $uid, CapEff=CapPrm=CapAmb=0x1000 (CAP_NET_ADMIN; CAP_NET_RAW given up at start), CapBnd=0x3000, NoNewPrivs 1, seccomp on"
 else
-	for b in "${bad[@]}"; do fail "$b"; done
+	for b in "${bad[@]}"; do t_fail "$b"; done
 fi
 
 # ------------------------------------------------------------ traffic, metrics
@@ -214,12 +213,12 @@ rewritten3() {
 	[ "$(python3 "$OPS_HERE/prom_check.py" get "$PROM" \
 		"l2fragq_packets_total{queue=\"$QUEUE\",result=\"rewritten\"}")" = 3 ]
 }
-check "metrics file in node_exporter's directory (ReadWritePaths=) shows rewritten 3" ops_wait 3 rewritten3
-check "metrics file mode 0644 despite UMask=0077 ($(stat -c '%a, uid %u' "$PROM" 2>/dev/null))" \
+t_check "metrics file in node_exporter's directory (ReadWritePaths=) shows rewritten 3" t_wait 3 rewritten3
+t_check "metrics file mode 0644 despite UMask=0077 ($(stat -c '%a, uid %u' "$PROM" 2>/dev/null))" \
 	[ "$(stat -c '%a %u' "$PROM" 2>/dev/null)" = "644 $uid" ]
 LOG=$SD/logs/$INSTANCE.log
-check "service output: ready line and per-second stats" \
-	ops_wait 2 grep -q 'l2fragq: stats:' "$LOG"
+t_check "service output: ready line and per-second stats" \
+	t_wait 2 grep -q 'l2fragq: stats:' "$LOG"
 
 # ------------------------------------------------------------ Restart=on-failure
 sdctl kill -s KILL "$UNIT" || true
@@ -228,31 +227,29 @@ restarted() {
 		[ "$(prop "$UNIT" MainPID)" != "$MAIN" ] && l2fq_queue_bound "$NS_S" "$QUEUE"
 }
 ok=0
-ops_wait 6 restarted && ok=1
-check "Restart=on-failure: back within 6 s of SIGKILL (NRestarts=$(prop "$UNIT" NRestarts), MainPID $MAIN -> $(prop "$UNIT" MainPID))" \
+t_wait 6 restarted && ok=1
+t_check "Restart=on-failure: back within 6 s of SIGKILL (NRestarts=$(prop "$UNIT" NRestarts), MainPID $MAIN -> $(prop "$UNIT" MainPID))" \
 	[ "$ok" = 1 ]
 
 # ------------------------------------------------------------ stop
 st=0
 sdctl stop "$UNIT" || st=$?
-check "systemctl stop returns 0 (status $st)" [ "$st" -eq 0 ]
-check "after stop: inactive, Result=success, exit status 0 ($(prop "$UNIT" ActiveState), $(prop "$UNIT" Result), $(prop "$UNIT" ExecMainStatus))" \
+t_check "systemctl stop returns 0 (status $st)" [ "$st" -eq 0 ]
+t_check "after stop: inactive, Result=success, exit status 0 ($(prop "$UNIT" ActiveState), $(prop "$UNIT" Result), $(prop "$UNIT" ExecMainStatus))" \
 	[ "$(prop "$UNIT" ActiveState)/$(prop "$UNIT" Result)/$(prop "$UNIT" ExecMainStatus)" = inactive/success/0 ]
-check "totals logged at stop" grep -q 'l2fragq: totals:' "$LOG"
+t_check "totals logged at stop" grep -q 'l2fragq: totals:' "$LOG"
 unbound=1
 for q in $QUEUE $((QUEUE + 1)); do ! l2fq_queue_bound "$NS_S" "$q" || unbound=0; done
-check "queues unbound after stop" [ "$unbound" = 1 ]
+t_check "queues unbound after stop" [ "$unbound" = 1 ]
 
 # ------------------------------------------------------------ bad option
 st=0
 sdctl start "$UNIT_BAD" 2>/dev/null || st=$?
-check "start with a bad option in /etc/default/l2fragq-$QUEUE_BAD-$QUEUE_BAD fails (status $st)" [ "$st" -ne 0 ]
+t_check "start with a bad option in /etc/default/l2fragq-$QUEUE_BAD-$QUEUE_BAD fails (status $st)" [ "$st" -ne 0 ]
 sleep 3 # RestartSec=2: a restart would have happened by now
-check "bad option: failed with exit status 2, not restarted ($(prop "$UNIT_BAD" ActiveState), status $(prop "$UNIT_BAD" ExecMainStatus), NRestarts=$(prop "$UNIT_BAD" NRestarts))" \
+t_check "bad option: failed with exit status 2, not restarted ($(prop "$UNIT_BAD" ActiveState), status $(prop "$UNIT_BAD" ExecMainStatus), NRestarts=$(prop "$UNIT_BAD" NRestarts))" \
 	[ "$(prop "$UNIT_BAD" ActiveState)/$(prop "$UNIT_BAD" ExecMainStatus)/$(prop "$UNIT_BAD" NRestarts)" = failed/2/0 ]
-check "bad option: the error is in the service output" \
+t_check "bad option: the error is in the service output" \
 	grep -q 'no-such-option' "$SD/logs/$QUEUE_BAD-$QUEUE_BAD.log"
 
-elapsed=$(($(date +%s) - START))
-check "runtime ${elapsed}s < 60s" [ "$elapsed" -lt 60 ]
-ops_done
+ops_summary

@@ -70,15 +70,9 @@ TIME_LIMIT=240
 if ! [[ $TOTAL =~ ^[0-9]+$ ]] || [ "$TOTAL" -le $((WARMUP + PHASES)) ]; then
 	t_fatal "L2FQ_SOAK_PACKETS must be a number above $((WARMUP + PHASES))"
 fi
-NS_S="l2fqSoakS-$$"
-NS_R="l2fqSoakR-$$"
-IP_S=192.0.2.21
-IP_R=192.0.2.22
-MTU=1420
-START=$(date +%s)
+t_pair_vars Soak 192.0.2.21 192.0.2.22
 
-t_workdir "${TMPDIR:-/tmp}/l2fq-soak.XXXXXX"
-T_TEARDOWN=(l2fq_pair_down "$NS_S" "$NS_R")
+t_pair_workdir "${TMPDIR:-/tmp}/l2fq-soak.XXXXXX"
 
 nss() { ip netns exec "$NS_S" "$@"; }
 nsr() { ip netns exec "$NS_R" "$@"; }

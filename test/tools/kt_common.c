@@ -11,6 +11,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "../lib/hex.h"
+
 /* ------------------------------------------------------------ misc */
 
 void kt_die(const char *tool, const char *fmt, ...)
@@ -218,31 +220,11 @@ void kt_hex(const uint8_t *in, size_t len, char *out)
 	out[2 * len] = '\0';
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int kt_unhex(const char *in, uint8_t *out, size_t len)
 {
-	size_t i;
-
 	if (strlen(in) != 2 * len)
 		return -1;
-	for (i = 0; i < len; i++) {
-		int hi = hexval(in[2 * i]), lo = hexval(in[2 * i + 1]);
-
-		if (hi < 0 || lo < 0)
-			return -1;
-		out[i] = (uint8_t)(hi << 4 | lo);
-	}
-	return 0;
+	return t_unhex(in, out, len);
 }
 
 /* ------------------------------------------------------------ IPv4 */

@@ -15,17 +15,7 @@
 #include <string.h>
 
 #include "l2fragq/pmtud.h"
-
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
+#include "../lib/hex.h"
 
 int main(void)
 {
@@ -41,7 +31,7 @@ int main(void)
 		unsigned long mtu;
 		char *p, *end;
 		uint8_t *pkt, *copy;
-		size_t len = 0, hexlen;
+		size_t len, hexlen;
 
 		lineno++;
 		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
@@ -61,14 +51,10 @@ int main(void)
 		copy = malloc(hexlen / 2 + 1);
 		if (!pkt || !copy)
 			abort();
-		for (size_t i = 0; i < hexlen; i += 2) {
-			int hi = hexval(p[i]), lo = hexval(p[i + 1]);
-
-			if (hi < 0 || lo < 0) {
-				fprintf(stderr, "pmtud_driver: line %lu: bad hex\n", lineno);
-				return 2;
-			}
-			pkt[len++] = (uint8_t)(hi << 4 | lo);
+		len = hexlen / 2;
+		if (t_unhex(p, pkt, len)) {
+			fprintf(stderr, "pmtud_driver: line %lu: bad hex\n", lineno);
+			return 2;
 		}
 		memcpy(copy, pkt, len);
 		memset(out, 0xa5, sizeof(out));

@@ -27,11 +27,11 @@ static uint8_t *dup_exact(const uint8_t *p, size_t n)
 	return c;
 }
 
-static int walk(const uint8_t *p, size_t len, size_t at, uint16_t *type, size_t *next,
+static enum l2fq_vlan_result walk(const uint8_t *p, size_t len, size_t at, uint16_t *type, size_t *next,
 		unsigned *ntags)
 {
 	uint8_t *c = dup_exact(p, len);
-	int r = l2fq_vlan_walk(c, len, at, type, next, ntags);
+	enum l2fq_vlan_result r = l2fq_vlan_walk(c, len, at, type, next, ntags);
 
 	assert_memory_equal(c, p, len);
 	free(c);
@@ -103,17 +103,17 @@ static void test_vlan_walk_0_to_8_tags(void **state)
 		uint16_t type = 0;
 		unsigned ntags = 99;
 
-		assert_int_equal(walk(b, end, 12, &type, &next, &ntags), 0);
+		assert_int_equal(walk(b, end, 12, &type, &next, &ntags), L2FQ_VLAN_OK);
 		assert_int_equal(type, 0x86dd);
 		assert_int_equal(next, 14 + 4 * n);
 		assert_int_equal(ntags, n);
 		/* Bytes after the EtherType change nothing. */
 		assert_int_equal(walk(b, end + 20 > sizeof(b) ? end : end + 20, 12, &type, &next,
-				      &ntags), 0);
+				      &ntags), L2FQ_VLAN_OK);
 		assert_int_equal(next, end);
 		/* Every shorter length ends inside a tag or the EtherType. */
 		for (size_t len = 0; len < end; len++)
-			assert_int_equal(walk(b, len, 12, &type, &next, &ntags), -1);
+			assert_int_equal(walk(b, len, 12, &type, &next, &ntags), L2FQ_VLAN_TRUNCATED);
 	}
 }
 
@@ -125,13 +125,14 @@ static void test_vlan_walk_too_many(void **state)
 	unsigned ntags = 0;
 
 	(void)state;
-	assert_int_equal(walk(b, end, 12, &type, &next, &ntags), -2);
+	assert_int_equal(walk(b, end, 12, &type, &next, &ntags), L2FQ_VLAN_TOO_MANY_TAGS);
 	/* The 9th TPID is enough to know; before it, the bytes simply end. */
 	for (size_t len = 0; len < end; len++)
 		assert_int_equal(walk(b, len, 12, &type, &next, &ntags),
-				 len >= 12 + 8 * 4 + 2 ? -2 : -1);
+				 len >= 12 + 8 * 4 + 2 ? L2FQ_VLAN_TOO_MANY_TAGS
+							 : L2FQ_VLAN_TRUNCATED);
 	end = tagged(b, 20);
-	assert_int_equal(walk(b, end, 12, &type, &next, &ntags), -2);
+	assert_int_equal(walk(b, end, 12, &type, &next, &ntags), L2FQ_VLAN_TOO_MANY_TAGS);
 }
 
 static void test_vlan_walk_positions(void **state)
@@ -143,18 +144,18 @@ static void test_vlan_walk_positions(void **state)
 
 	(void)state;
 	gb_put16(b + 0, 0x0806);
-	assert_int_equal(walk(b, 2, 0, &type, &next, &ntags), 0);
+	assert_int_equal(walk(b, 2, 0, &type, &next, &ntags), L2FQ_VLAN_OK);
 	assert_int_equal(type, 0x0806);
 	assert_int_equal(next, 2);
 	assert_int_equal(ntags, 0);
 	/* type_at at or past the end, including values that would wrap. */
-	assert_int_equal(walk(b, 2, 1, &type, &next, &ntags), -1);
-	assert_int_equal(walk(b, 2, 2, &type, &next, &ntags), -1);
-	assert_int_equal(walk(b, 32, 31, &type, &next, &ntags), -1);
-	assert_int_equal(walk(b, 32, SIZE_MAX, &type, &next, &ntags), -1);
-	assert_int_equal(walk(b, 32, SIZE_MAX - 1, &type, &next, &ntags), -1);
-	assert_int_equal(walk(b, 0, 0, &type, &next, &ntags), -1);
-	assert_int_equal(walk(b, 1, 0, &type, &next, &ntags), -1);
+	assert_int_equal(walk(b, 2, 1, &type, &next, &ntags), L2FQ_VLAN_TRUNCATED);
+	assert_int_equal(walk(b, 2, 2, &type, &next, &ntags), L2FQ_VLAN_TRUNCATED);
+	assert_int_equal(walk(b, 32, 31, &type, &next, &ntags), L2FQ_VLAN_TRUNCATED);
+	assert_int_equal(walk(b, 32, SIZE_MAX, &type, &next, &ntags), L2FQ_VLAN_TRUNCATED);
+	assert_int_equal(walk(b, 32, SIZE_MAX - 1, &type, &next, &ntags), L2FQ_VLAN_TRUNCATED);
+	assert_int_equal(walk(b, 0, 0, &type, &next, &ntags), L2FQ_VLAN_TRUNCATED);
+	assert_int_equal(walk(b, 1, 0, &type, &next, &ntags), L2FQ_VLAN_TRUNCATED);
 }
 
 /* ---- outer IPv4 + GRE + Ethernet ------------------------------------------ */

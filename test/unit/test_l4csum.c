@@ -13,11 +13,10 @@
 
 #include "l2fragq/inet_csum.h"
 #include "l2fragq/l4csum.h"
-
-#define PKT_MAX 4096
+#include "gre_build.h"
 
 struct pkt {
-	uint8_t b[PKT_MAX];
+	uint8_t b[GB_MAX];
 	size_t len;
 	size_t l4;      /* inner transport header offset */
 	size_t l4len;   /* inner transport length */
@@ -37,153 +36,72 @@ struct spec {
 	uint16_t tpid0;     /* TPID of the first tag, if not 0 (else 0x88a8/0x8100) */
 };
 
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-/* Reference Internet checksum, written apart from the code under test:
- * pairs of bytes into a 32-bit sum, folded at the end. */
-static uint32_t ref_sum(uint32_t sum, const uint8_t *p, size_t len)
-{
-	while (len > 1) {
-		sum += (uint32_t)p[0] << 8 | p[1];
-		p += 2;
-		len -= 2;
-	}
-	if (len)
-		sum += (uint32_t)p[0] << 8;
-	return sum;
-}
-
-static uint16_t ref_fold(uint32_t sum)
-{
-	sum = (sum & 0xffff) + (sum >> 16);
-	sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)sum;
-}
-
-static void ip4_header_checksum(uint8_t *h)
-{
-	put16(h + 10, 0);
-	put16(h + 10, (uint16_t)~ref_fold(ref_sum(0, h, 20)));
-}
-
-/* Builds outer IPv4 + GRE + Ethernet [+ tags] + inner IP + TCP/UDP + payload
- * with a correct inner checksum (and a correct GRE checksum if flagged). */
+/* Builds outer IPv4 + GRE + Ethernet [+ tags] + inner IP (gre_build.h), then
+ * TCP/UDP + payload with a correct inner checksum (and a correct GRE checksum
+ * if flagged). The reference checksum is gre_build.h's, written apart from
+ * the code under test. */
 static void build(struct pkt *p, const struct spec *s)
 {
-	size_t off, ip, l3len, ext = s->hbh ? 8 : 0;
+	struct gb_spec g = {
+		.gre_flags = s->gre_flags,
+		.ntags = s->vlans,
+		.v6 = s->v6,
+		.proto = s->proto,
+		.proto_set = 1,
+		.payload = (s->proto == 6 ? 20 : 8) + s->payload,
+		.trailing = s->pad,
+	};
+	struct gb_pkt k;
+	size_t ip;
 	uint32_t sum;
 
+	if (s->vlans)
+		g.tpids[0] = s->tpid0 ? s->tpid0 : s->vlans > 1 ? 0x88a8 : 0x8100;
+	if (s->hbh)
+		g.ext[g.next++] = (struct gb_ext){ .type = 0, .len = 8 }; /* Pad1 options */
+	gb_build(&k, &g);
 	memset(p, 0, sizeof(*p));
-	/* outer IPv4, DF set, proto GRE */
-	p->b[0] = 0x45;
-	put16(p->b + 4, 0x1234);
-	put16(p->b + 6, 0x4000);
-	p->b[8] = 64;
-	p->b[9] = 47;
-	memcpy(p->b + 12, (uint8_t[]){ 203, 0, 113, 1 }, 4);
-	memcpy(p->b + 16, (uint8_t[]){ 203, 0, 113, 2 }, 4);
-	p->gre = off = 20;
-	put16(p->b + off, s->gre_flags);
-	put16(p->b + off + 2, 0x6558);
-	off += 4;
-	if (s->gre_flags & 0x8000)
-		off += 4; /* checksum + reserved, filled in last */
-	if (s->gre_flags & 0x2000) {
-		memcpy(p->b + off, (uint8_t[]){ 0, 0, 0, 42 }, 4);
-		off += 4;
-	}
-	if (s->gre_flags & 0x1000) {
-		memcpy(p->b + off, (uint8_t[]){ 0, 0, 1, 7 }, 4);
-		off += 4;
-	}
-	/* inner Ethernet */
-	memcpy(p->b + off, (uint8_t[]){ 0x52, 0x54, 0, 0, 0, 0x21, 0x52, 0x54, 0, 0, 0, 0x11 }, 12);
-	off += 12;
-	for (unsigned i = 0; i < s->vlans; i++) {
-		put16(p->b + off, i == 0 && s->tpid0 ? s->tpid0 : i == 0 && s->vlans > 1 ? 0x88a8 : 0x8100);
-		put16(p->b + off + 2, (uint16_t)(100 + i));
-		off += 4;
-	}
-	put16(p->b + off, s->v6 ? 0x86dd : 0x0800);
-	off += 2;
-	ip = off;
-	p->l4len = (s->proto == 6 ? 20 : 8) + s->payload;
-	if (s->v6) {
-		p->b[ip] = 0x60;
-		put16(p->b + ip + 4, (uint16_t)(ext + p->l4len));
-		p->b[ip + 6] = s->hbh ? 0 : s->proto;
-		p->b[ip + 7] = 64;
-		for (int i = 0; i < 16; i++) {
-			p->b[ip + 8 + i] = (uint8_t)(0x20 + i);
-			p->b[ip + 24 + i] = (uint8_t)(0xf0 - i);
-		}
-		if (s->hbh) {
-			p->b[ip + 40] = s->proto; /* next header */
-			p->b[ip + 41] = 0;        /* 8 bytes */
-			p->b[ip + 42] = 1;        /* PadN, 4 bytes of padding */
-			p->b[ip + 43] = 4;
-		}
-		l3len = 40 + ext;
-		sum = ref_sum(0, p->b + ip + 8, 32);
-	} else {
-		p->b[ip] = 0x45;
-		put16(p->b + ip + 2, (uint16_t)(20 + p->l4len));
-		put16(p->b + ip + 6, 0x4000);
-		p->b[ip + 8] = 64;
-		p->b[ip + 9] = s->proto;
-		memcpy(p->b + ip + 12, (uint8_t[]){ 192, 0, 2, 11 }, 4);
-		memcpy(p->b + ip + 16, (uint8_t[]){ 192, 0, 2, 21 }, 4);
-		ip4_header_checksum(p->b + ip);
-		l3len = 20;
-		sum = ref_sum(0, p->b + ip + 12, 8);
-	}
+	memcpy(p->b, k.b, k.len);
+	p->len = k.len;
+	p->gre = k.ohl;
+	p->l4 = k.l4_off;
+	p->l4len = g.payload;
+	ip = k.l3_off;
+	sum = s->v6 ? gb_sum(0, p->b + ip + 8, 32) : gb_sum(0, p->b + ip + 12, 8);
 	p->pseudo = sum + s->proto + (uint32_t)p->l4len;
-	p->l4 = ip + l3len;
-	put16(p->b + p->l4, 40000);
-	put16(p->b + p->l4 + 2, 5001);
+	gb_put16(p->b + p->l4, 40000);
+	gb_put16(p->b + p->l4 + 2, 5001);
 	if (s->proto == 6) {
 		memcpy(p->b + p->l4 + 4, (uint8_t[]){ 1, 2, 3, 4, 5, 6, 7, 8 }, 8);
+		memset(p->b + p->l4 + 12, 0, 8);
 		p->b[p->l4 + 12] = 0x50;
 		p->b[p->l4 + 13] = 0x18;
-		put16(p->b + p->l4 + 14, 501);
+		gb_put16(p->b + p->l4 + 14, 501);
 		p->csum = p->l4 + 16;
 	} else {
-		put16(p->b + p->l4 + 4, (uint16_t)p->l4len);
+		gb_put16(p->b + p->l4 + 4, (uint16_t)p->l4len);
 		p->csum = p->l4 + 6;
 	}
-	for (size_t i = 0; i < s->payload; i++)
-		p->b[p->l4 + p->l4len - s->payload + i] = (uint8_t)(i * 31 + 7);
-	put16(p->b + p->csum, (uint16_t)~ref_fold(ref_sum(p->pseudo, p->b + p->l4, p->l4len)));
-	if (get16(p->b + p->csum) == 0 && s->proto == 17)
-		put16(p->b + p->csum, 0xffff);
-	p->len = p->l4 + p->l4len + s->pad;
-	for (size_t i = 0; i < s->pad; i++)
-		p->b[p->l4 + p->l4len + i] = 0xa5;
-	put16(p->b + 2, (uint16_t)p->len);
-	ip4_header_checksum(p->b);
-	if (s->gre_flags & 0x8000)
-		put16(p->b + p->gre + 4,
-		      (uint16_t)~ref_fold(ref_sum(0, p->b + p->gre, p->len - p->gre)));
+	gb_put16(p->b + p->csum, 0);
+	gb_put16(p->b + p->csum, (uint16_t)~gb_fold(gb_sum(p->pseudo, p->b + p->l4, p->l4len)));
+	if (gb_get16(p->b + p->csum) == 0 && s->proto == 17)
+		gb_put16(p->b + p->csum, 0xffff);
+	if (s->gre_flags & 0x8000) { /* gb_build summed the packet before the L4 header */
+		gb_put16(p->b + p->gre + 4, 0);
+		gb_put16(p->b + p->gre + 4,
+			 (uint16_t)~gb_fold(gb_sum(0, p->b + p->gre, p->len - p->gre)));
+	}
 }
 
 /* What the kernel leaves for CHECKSUM_PARTIAL: ~csum_tcpudp_magic(...) */
 static void partialize(struct pkt *p)
 {
-	put16(p->b + p->csum, ref_fold(p->pseudo));
+	gb_put16(p->b + p->csum, gb_fold(p->pseudo));
 }
 
 static int inner_checksum_verifies(const struct pkt *p)
 {
-	return ref_fold(ref_sum(p->pseudo, p->b + p->l4, p->l4len)) == 0xffff;
+	return gb_fold(gb_sum(p->pseudo, p->b + p->l4, p->l4len)) == 0xffff;
 }
 
 /* Build, partialize, complete: the packet must be byte-identical to the built one. */
@@ -202,8 +120,8 @@ static void roundtrip(const struct spec *s)
 	assert_int_equal(loc.csum_off, good.csum);
 	assert_int_equal(loc.proto, s->proto);
 	assert_int_equal(loc.inner_v6, s->v6);
-	assert_int_equal(loc.pseudo, ref_fold(good.pseudo));
-	if (get16(good.b + good.csum) != get16(p.b + p.csum)) /* (1 in 65536 builds) */
+	assert_int_equal(loc.pseudo, gb_fold(good.pseudo));
+	if (gb_get16(good.b + good.csum) != gb_get16(p.b + p.csum)) /* (1 in 65536 builds) */
 		assert_memory_not_equal(p.b, good.b, good.len);
 	assert_int_equal(l2fq_l4csum_complete(p.b, p.len), L2FQ_L4CSUM_OK);
 	assert_memory_equal(p.b, good.b, good.len);
@@ -278,7 +196,7 @@ static void test_gre_options(void **state)
 		build(&p, &(struct spec){ .proto = 6, .payload = 700, .gre_flags = flags[i] });
 		partialize(&p);
 		assert_int_equal(l2fq_l4csum_complete(p.b, p.len), L2FQ_L4CSUM_OK);
-		assert_int_equal(ref_fold(ref_sum(0, p.b + p.gre, p.len - p.gre)), 0xffff);
+		assert_int_equal(gb_fold(gb_sum(0, p.b + p.gre, p.len - p.gre)), 0xffff);
 	}
 }
 
@@ -300,21 +218,21 @@ static void test_zero_result_is_ffff(void **state)
 	(void)state;
 	build(&p, &(struct spec){ .proto = 17, .payload = 64 });
 	/* Choose the first payload word so the data sums to 0xffff. */
-	put16(p.b + p.l4 + 8, 0);
-	put16(p.b + p.csum, 0);
-	sum = ref_fold(ref_sum(p.pseudo, p.b + p.l4, p.l4len));
+	gb_put16(p.b + p.l4 + 8, 0);
+	gb_put16(p.b + p.csum, 0);
+	sum = gb_fold(gb_sum(p.pseudo, p.b + p.l4, p.l4len));
 	w = (uint16_t)(0xffff - sum);
-	put16(p.b + p.l4 + 8, w);
-	assert_int_equal(ref_fold(ref_sum(p.pseudo, p.b + p.l4, p.l4len)), 0xffff);
+	gb_put16(p.b + p.l4 + 8, w);
+	assert_int_equal(gb_fold(gb_sum(p.pseudo, p.b + p.l4, p.l4len)), 0xffff);
 	partialize(&p);
 	assert_int_equal(l2fq_l4csum_complete(p.b, p.len), L2FQ_L4CSUM_OK);
-	assert_int_equal(get16(p.b + p.csum), 0xffff);
+	assert_int_equal(gb_get16(p.b + p.csum), 0xffff);
 	assert_true(inner_checksum_verifies(&p));
 }
 
 static void expect_unchanged(struct pkt *p, size_t len, enum l2fq_l4csum_result want)
 {
-	uint8_t copy[PKT_MAX];
+	uint8_t copy[GB_MAX];
 
 	memcpy(copy, p->b, sizeof(copy));
 	assert_int_equal(l2fq_l4csum_complete(p->b, len), want);
@@ -334,7 +252,7 @@ static void test_truncated(void **state)
 	for (size_t n = 20; n < p.len; n++) {
 		struct pkt q = p;
 
-		put16(q.b + 2, (uint16_t)n);
+		gb_put16(q.b + 2, (uint16_t)n);
 		expect_unchanged(&q, q.len, L2FQ_L4CSUM_UNPARSED);
 	}
 }
@@ -355,38 +273,38 @@ static void test_not_followed(void **state)
 	expect_unchanged(&p, p.len, L2FQ_L4CSUM_UNPARSED);
 	p = base; p.b[9] = 17;                             /* not GRE */
 	expect_unchanged(&p, p.len, L2FQ_L4CSUM_UNPARSED);
-	p = base; put16(p.b + 6, 0x2000);                  /* outer MF */
+	p = base; gb_put16(p.b + 6, 0x2000);                  /* outer MF */
 	expect_unchanged(&p, p.len, L2FQ_L4CSUM_UNPARSED);
-	p = base; put16(p.b + 6, 0x0010);                  /* outer offset */
+	p = base; gb_put16(p.b + 6, 0x0010);                  /* outer offset */
 	expect_unchanged(&p, p.len, L2FQ_L4CSUM_UNPARSED);
-	p = base; put16(p.b + 22, 0x0800);                 /* plain GRE, not gretap */
+	p = base; gb_put16(p.b + 22, 0x0800);                 /* plain GRE, not gretap */
 	expect_unchanged(&p, p.len, L2FQ_L4CSUM_UNPARSED);
-	p = base; put16(p.b + 20, 0x4000);                 /* GRE routing */
+	p = base; gb_put16(p.b + 20, 0x4000);                 /* GRE routing */
 	expect_unchanged(&p, p.len, L2FQ_L4CSUM_UNPARSED);
-	p = base; put16(p.b + 20, 0x0001);                 /* GRE version 1 (PPTP) */
+	p = base; gb_put16(p.b + 20, 0x0001);                 /* GRE version 1 (PPTP) */
 	expect_unchanged(&p, p.len, L2FQ_L4CSUM_UNPARSED);
-	p = base; put16(p.b + ip - 2, 0x0806);             /* inner ARP */
+	p = base; gb_put16(p.b + ip - 2, 0x0806);             /* inner ARP */
 	expect_unchanged(&p, p.len, L2FQ_L4CSUM_UNPARSED);
 	p = base; p.b[ip + 9] = 1;                         /* inner ICMP */
 	expect_unchanged(&p, p.len, L2FQ_L4CSUM_UNPARSED);
 	/* (Inner header changes keep its checksum valid, so each case fails
 	 * for its own reason; a bad inner header checksum is one more.) */
-	p = base; put16(p.b + ip + 6, 0x2000);             /* inner fragment */
-	ip4_header_checksum(p.b + ip);
+	p = base; gb_put16(p.b + ip + 6, 0x2000);             /* inner fragment */
+	gb_ip4_checksum(p.b + ip, 20);
 	expect_unchanged(&p, p.len, L2FQ_L4CSUM_UNPARSED);
-	p = base; put16(p.b + ip + 6, 0x0001);             /* inner offset only */
-	ip4_header_checksum(p.b + ip);
+	p = base; gb_put16(p.b + ip + 6, 0x0001);             /* inner offset only */
+	gb_ip4_checksum(p.b + ip, 20);
 	expect_unchanged(&p, p.len, L2FQ_L4CSUM_UNPARSED);
-	p = base; put16(p.b + ip + 2, 0);                  /* inner length 0 (BIG TCP) */
-	ip4_header_checksum(p.b + ip);
+	p = base; gb_put16(p.b + ip + 2, 0);                  /* inner length 0 (BIG TCP) */
+	gb_ip4_checksum(p.b + ip, 20);
 	expect_unchanged(&p, p.len, L2FQ_L4CSUM_UNPARSED);
-	p = base; put16(p.b + ip + 2, (uint16_t)(20 + 19)); /* TCP shorter than its header */
-	ip4_header_checksum(p.b + ip);
+	p = base; gb_put16(p.b + ip + 2, (uint16_t)(20 + 19)); /* TCP shorter than its header */
+	gb_ip4_checksum(p.b + ip, 20);
 	expect_unchanged(&p, p.len, L2FQ_L4CSUM_UNPARSED);
 	p = base; p.b[ip + 10] ^= 1;                       /* inner header checksum */
 	expect_unchanged(&p, p.len, L2FQ_L4CSUM_UNPARSED);
 	p = base; p.b[ip] = 0x46;                          /* inner IHL past the data */
-	put16(p.b + 2, (uint16_t)(ip + 22));
+	gb_put16(p.b + 2, (uint16_t)(ip + 22));
 	expect_unchanged(&p, p.len, L2FQ_L4CSUM_UNPARSED);
 
 	/* Nine VLAN tags: more than any bridge forwards, not followed. */
@@ -405,7 +323,7 @@ static void test_not_followed(void **state)
 	expect_unchanged(&p, p.len, L2FQ_L4CSUM_UNPARSED);
 	p = base; p.b[ip + 6] = 43;
 	expect_unchanged(&p, p.len, L2FQ_L4CSUM_UNPARSED);
-	p = base; put16(p.b + ip + 4, 0);
+	p = base; gb_put16(p.b + ip + 4, 0);
 	expect_unchanged(&p, p.len, L2FQ_L4CSUM_UNPARSED);
 	p = base; p.b[ip + 41] = 200;                      /* options past the packet */
 	expect_unchanged(&p, p.len, L2FQ_L4CSUM_UNPARSED);
@@ -418,7 +336,7 @@ static void test_not_followed(void **state)
 	/* UDP length disagreeing with the IP length. */
 	build(&p, &(struct spec){ .proto = 17, .payload = 50 });
 	partialize(&p);
-	put16(p.b + p.l4 + 4, (uint16_t)(p.l4len - 1));
+	gb_put16(p.b + p.l4 + 4, (uint16_t)(p.l4len - 1));
 	expect_unchanged(&p, p.len, L2FQ_L4CSUM_UNPARSED);
 }
 
@@ -432,11 +350,11 @@ static void test_not_partial(void **state)
 	build(&p, &(struct spec){ .proto = 6, .payload = 300 });
 	expect_unchanged(&p, p.len, L2FQ_L4CSUM_NOT_PARTIAL); /* already complete */
 	build(&p, &(struct spec){ .proto = 17, .payload = 300 });
-	put16(p.b + p.csum, 0); /* UDP without checksum (e.g. VXLAN in the VM) */
+	gb_put16(p.b + p.csum, 0); /* UDP without checksum (e.g. VXLAN in the VM) */
 	expect_unchanged(&p, p.len, L2FQ_L4CSUM_NOT_PARTIAL);
 	build(&p, &(struct spec){ .v6 = 1, .proto = 6, .payload = 30 });
 	partialize(&p);
-	put16(p.b + p.csum, (uint16_t)(get16(p.b + p.csum) + 1));
+	gb_put16(p.b + p.csum, (uint16_t)(gb_get16(p.b + p.csum) + 1));
 	expect_unchanged(&p, p.len, L2FQ_L4CSUM_NOT_PARTIAL);
 }
 

@@ -227,8 +227,8 @@ static void test_parse_port_pvid(void **state)
 	/* The AF_UNSPEC link dump is not a port message. */
 	nlh = port_msg(7, 5, vl, 3);
 	((struct ifinfomsg *)mnl_nlmsg_get_payload(nlh))->ifi_family = AF_UNSPEC;
-	assert_int_equal(pt_parse_port_pvid(nlh, &ifindex, &pvid), -1);
-	assert_int_equal(pt_parse_link(port_msg(7, 5, vl, 3), &(struct pt_link){0}), -1);
+	assert_int_equal(pt_parse_port_pvid(nlh, &ifindex, &pvid), -EINVAL);
+	assert_int_equal(pt_parse_link(port_msg(7, 5, vl, 3), &(struct pt_link){0}), -EINVAL);
 }
 
 /* The dumps as pt_data_cb() takes them, then the paths pt_fill_path() makes:
@@ -302,11 +302,11 @@ static void test_parse_other_kinds(void **state)
 	/* Not a link of family AF_UNSPEC (a bridge port notification): skipped. */
 	nlh = link_msg(5, "br0", 1500, 0, "bridge", 0, 0);
 	((struct ifinfomsg *)mnl_nlmsg_get_payload(nlh))->ifi_family = AF_BRIDGE;
-	assert_int_equal(pt_parse_link(nlh, &l), -1);
+	assert_int_equal(pt_parse_link(nlh, &l), -EINVAL);
 	/* Shorter than its header. */
 	nlh = mnl_nlmsg_put_header(buf);
 	nlh->nlmsg_type = RTM_NEWLINK;
-	assert_int_equal(pt_parse_link(nlh, &l), -1);
+	assert_int_equal(pt_parse_link(nlh, &l), -EINVAL);
 }
 
 static struct nlmsghdr *route_msg(int oif, unsigned mtu, uint32_t lock)

@@ -10,6 +10,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -141,7 +142,7 @@ static void epb(struct blk *k, int be, uint32_t iface, uint64_t ts, uint32_t cap
 }
 
 static enum l2fq_pcapng_result parse(struct l2fq_pcapng_reader *r, const struct blk *k,
-				     struct l2fq_pcapng_block *out, char *err)
+				     struct l2fq_pcapng_block *out, char *msg)
 {
 	uint8_t *copy = malloc(k->len);
 	uint32_t type, len;
@@ -149,15 +150,15 @@ static enum l2fq_pcapng_result parse(struct l2fq_pcapng_reader *r, const struct 
 
 	assert_non_null(copy);
 	memcpy(copy, k->b, k->len);
-	res = l2fq_pcapng_head(r, copy, &type, &len, err, 200);
+	res = l2fq_pcapng_head(r, copy, &type, &len, msg, 200);
 	if (res == L2FQ_PCAPNG_OK) {
 		assert_int_equal(len, k->len);
-		res = l2fq_pcapng_parse(r, copy, len, out, err, 200);
+		res = l2fq_pcapng_parse(r, copy, len, out, msg, 200);
 	}
 	free(copy);
 	if (res != L2FQ_PCAPNG_OK) {
-		assert_true(strlen(err) > 0);
-		assert_null(strchr(err, '\n'));
+		assert_true(strlen(msg) > 0);
+		assert_null(strchr(msg, '\n'));
 	}
 	return res;
 }
@@ -165,21 +166,21 @@ static enum l2fq_pcapng_result parse(struct l2fq_pcapng_reader *r, const struct 
 static void parse_ok(struct l2fq_pcapng_reader *r, const struct blk *k,
 		     struct l2fq_pcapng_block *out)
 {
-	char err[200] = "";
+	char msg[200] = "";
 
-	if (parse(r, k, out, err) != L2FQ_PCAPNG_OK)
-		fail_msg("unexpected error: %s", err);
+	if (parse(r, k, out, msg) != L2FQ_PCAPNG_OK)
+		fail_msg("unexpected error: %s", msg);
 }
 
 static void parse_fails(struct l2fq_pcapng_reader *r, const struct blk *k,
 			enum l2fq_pcapng_result want, const char *says)
 {
 	struct l2fq_pcapng_block out;
-	char err[200] = "";
+	char msg[200] = "";
 
-	assert_int_equal(parse(r, k, &out, err), want);
-	if (!strstr(err, says))
-		fail_msg("error '%s' does not say '%s'", err, says);
+	assert_int_equal(parse(r, k, &out, msg), want);
+	if (!strstr(msg, says))
+		fail_msg("error '%s' does not say '%s'", msg, says);
 }
 
 /* A reader inside a section (byte order be) with the given interfaces. */
@@ -191,6 +192,29 @@ static void section(struct l2fq_pcapng_reader *r, int be)
 	shb(&k, be, 1);
 	parse_ok(r, &k, &out);
 	assert_int_equal(out.kind, L2FQ_PCAPNG_SECTION);
+}
+
+/* A fresh reader in a section with interface 0: Ethernet, no snapshot
+ * length, default time stamp resolution. */
+static void with_interface(struct l2fq_pcapng_reader *r, int be)
+{
+	struct l2fq_pcapng_block out;
+	struct blk k;
+
+	l2fq_pcapng_reader_init(r);
+	section(r, be);
+	idb(&k, be, 1, 0, -1, 0, 0);
+	parse_ok(r, &k, &out);
+}
+
+/* A Simple Packet Block of original length origlen holding 12 bytes 0..11. */
+static void spb12(struct blk *k, int be, uint32_t origlen)
+{
+	begin(k, be, L2FQ_PCAPNG_SPB);
+	put32(k, origlen);
+	for (int i = 0; i < 12; i++)
+		put8(k, (uint8_t)i);
+	end(k);
 }
 
 static void both_byte_orders_read_the_same(void **state)
@@ -232,56 +256,53 @@ static void both_byte_orders_read_the_same(void **state)
 static void default_resolution_is_microseconds(void **state)
 {
 	struct l2fq_pcapng_reader r;
-	struct l2fq_pcapng_block out;
-	struct blk k;
 
 	(void)state;
-	l2fq_pcapng_reader_init(&r);
-	section(&r, 0);
-	idb(&k, 0, 1, 0, -1, 0, 0);
-	parse_ok(&r, &k, &out);
+	with_interface(&r, 0);
 	assert_int_equal(l2fq_pcapng_iface(&r, 0)->tsresol, 6);
 	assert_true(l2fq_pcapng_iface(&r, 0)->tsoffset == 0);
 	assert_null(l2fq_pcapng_iface(&r, 1));
 	l2fq_pcapng_reader_free(&r);
 }
 
-static void first_block_must_be_a_section_header(void **state)
+/* A fresh reader refuses k as its first block, and opens no section. */
+static void first_block_fails(const struct blk *k, enum l2fq_pcapng_result want,
+			      const char *says)
 {
 	struct l2fq_pcapng_reader r;
+
+	l2fq_pcapng_reader_init(&r);
+	parse_fails(&r, k, want, says);
+	assert_false(r.in_section);
+	l2fq_pcapng_reader_free(&r);
+}
+
+static void first_block_must_be_a_section_header(void **state)
+{
 	struct blk k;
 
 	(void)state;
-	l2fq_pcapng_reader_init(&r);
 	idb(&k, 0, 1, 0, -1, 0, 0);
-	parse_fails(&r, &k, L2FQ_PCAPNG_CORRUPT, "does not start with a Section Header");
-	l2fq_pcapng_reader_free(&r);
+	first_block_fails(&k, L2FQ_PCAPNG_CORRUPT, "does not start with a Section Header");
 }
 
 static void bad_byte_order_magic(void **state)
 {
-	struct l2fq_pcapng_reader r;
 	struct blk k;
 
 	(void)state;
-	l2fq_pcapng_reader_init(&r);
 	shb(&k, 0, 1);
 	k.b[8] = 0x4e;
-	parse_fails(&r, &k, L2FQ_PCAPNG_CORRUPT, "byte-order magic");
-	l2fq_pcapng_reader_free(&r);
+	first_block_fails(&k, L2FQ_PCAPNG_CORRUPT, "byte-order magic");
 }
 
 static void version_2_is_unsupported(void **state)
 {
-	struct l2fq_pcapng_reader r;
 	struct blk k;
 
 	(void)state;
-	l2fq_pcapng_reader_init(&r);
 	shb(&k, 1, 2);
-	parse_fails(&r, &k, L2FQ_PCAPNG_UNSUPPORTED, "version 2.0");
-	assert_false(r.in_section);
-	l2fq_pcapng_reader_free(&r);
+	first_block_fails(&k, L2FQ_PCAPNG_UNSUPPORTED, "version 2.0");
 }
 
 static void lengths_are_checked(void **state)
@@ -289,27 +310,27 @@ static void lengths_are_checked(void **state)
 	struct l2fq_pcapng_reader r;
 	struct blk k;
 	uint32_t type, len;
-	char err[200];
+	char msg[200];
 
 	(void)state;
 	l2fq_pcapng_reader_init(&r);
 	section(&r, 0);
 	idb(&k, 0, 1, 0, -1, 0, 0);
 	put_at32(&k, 4, 16); /* below the IDB minimum of 20 */
-	assert_int_equal(l2fq_pcapng_head(&r, k.b, &type, &len, err, sizeof(err)),
+	assert_int_equal(l2fq_pcapng_head(&r, k.b, &type, &len, msg, sizeof(msg)),
 			 L2FQ_PCAPNG_CORRUPT);
-	assert_non_null(strstr(err, "below its minimum 20"));
+	assert_non_null(strstr(msg, "below its minimum 20"));
 	put_at32(&k, 4, 26);
-	assert_int_equal(l2fq_pcapng_head(&r, k.b, &type, &len, err, sizeof(err)),
+	assert_int_equal(l2fq_pcapng_head(&r, k.b, &type, &len, msg, sizeof(msg)),
 			 L2FQ_PCAPNG_CORRUPT);
-	assert_non_null(strstr(err, "not a multiple of 4"));
+	assert_non_null(strstr(msg, "not a multiple of 4"));
 	put_at32(&k, 4, L2FQ_PCAPNG_MAX_BLOCK + 4);
-	assert_int_equal(l2fq_pcapng_head(&r, k.b, &type, &len, err, sizeof(err)),
+	assert_int_equal(l2fq_pcapng_head(&r, k.b, &type, &len, msg, sizeof(msg)),
 			 L2FQ_PCAPNG_CORRUPT);
-	assert_non_null(strstr(err, "limit"));
+	assert_non_null(strstr(msg, "limit"));
 	/* An error leaves type and length 0, never what the caller had. */
 	type = len = 0xdeadbeefu;
-	assert_int_equal(l2fq_pcapng_head(&r, k.b, &type, &len, err, sizeof(err)),
+	assert_int_equal(l2fq_pcapng_head(&r, k.b, &type, &len, msg, sizeof(msg)),
 			 L2FQ_PCAPNG_CORRUPT);
 	assert_int_equal(type, 0);
 	assert_int_equal(len, 0);
@@ -320,7 +341,7 @@ static void lengths_are_checked(void **state)
 	/* A block given with another length than its own. */
 	idb(&k, 0, 1, 0, -1, 0, 0);
 	assert_int_equal(l2fq_pcapng_parse(&r, k.b, k.len - 4, &(struct l2fq_pcapng_block){ 0 },
-					   err, sizeof(err)),
+					   msg, sizeof(msg)),
 			 L2FQ_PCAPNG_CORRUPT);
 	l2fq_pcapng_reader_free(&r);
 }
@@ -418,20 +439,12 @@ static void simple_packet_block_lengths(void **state)
 	(void)state;
 	l2fq_pcapng_reader_init(&r);
 	section(&r, 1);
-	begin(&k, 1, L2FQ_PCAPNG_SPB);
-	put32(&k, 10);
-	for (int i = 0; i < 12; i++)
-		put8(&k, (uint8_t)i);
-	end(&k);
+	spb12(&k, 1, 10);
 	parse_fails(&r, &k, L2FQ_PCAPNG_CORRUPT, "without an interface");
 	idb(&k, 1, 1, 8, -1, 0, 0);
 	parse_ok(&r, &k, &out);
 	/* original 10, snapshot 8, 12 bytes held: 8 */
-	begin(&k, 1, L2FQ_PCAPNG_SPB);
-	put32(&k, 10);
-	for (int i = 0; i < 12; i++)
-		put8(&k, (uint8_t)i);
-	end(&k);
+	spb12(&k, 1, 10);
 	parse_ok(&r, &k, &out);
 	assert_int_equal(out.kind, L2FQ_PCAPNG_PACKET);
 	assert_false(out.has_ts);
@@ -441,15 +454,8 @@ static void simple_packet_block_lengths(void **state)
 	l2fq_pcapng_reader_free(&r);
 
 	/* snapshot 0 (no limit): original 10, 12 held: 10; original 40: 12 */
-	l2fq_pcapng_reader_init(&r);
-	section(&r, 0);
-	idb(&k, 0, 1, 0, -1, 0, 0);
-	parse_ok(&r, &k, &out);
-	begin(&k, 0, L2FQ_PCAPNG_SPB);
-	put32(&k, 10);
-	for (int i = 0; i < 12; i++)
-		put8(&k, (uint8_t)i);
-	end(&k);
+	with_interface(&r, 0);
+	spb12(&k, 0, 10);
 	parse_ok(&r, &k, &out);
 	assert_int_equal(out.caplen, 10);
 	put_at32(&k, 8, 40);
@@ -466,10 +472,7 @@ static void obsolete_packet_block(void **state)
 
 	(void)state;
 	for (int be = 0; be < 2; be++) {
-		l2fq_pcapng_reader_init(&r);
-		section(&r, be);
-		idb(&k, be, 1, 0, -1, 0, 0);
-		parse_ok(&r, &k, &out);
+		with_interface(&r, be);
 		idb(&k, be, 101, 0, -1, 0, 0);
 		parse_ok(&r, &k, &out);
 		begin(&k, be, L2FQ_PCAPNG_PB);
@@ -554,9 +557,9 @@ static void time_stamps_to_nanoseconds(void **state)
 	ts(0xbf, -5, 3, -5, 0);
 	ts(0x80, 0, 42, 42, 0);
 	ifc.tsresol = 20;
-	assert_int_equal(l2fq_pcapng_ts_ns(&ifc, 1, &sec, &nsec), -1);
+	assert_int_equal(l2fq_pcapng_ts_ns(&ifc, 1, &sec, &nsec), -EINVAL);
 	ifc.tsresol = 0xc0; /* 2^-64 s */
-	assert_int_equal(l2fq_pcapng_ts_ns(&ifc, 1, &sec, &nsec), -1);
+	assert_int_equal(l2fq_pcapng_ts_ns(&ifc, 1, &sec, &nsec), -EINVAL);
 }
 
 int main(void)

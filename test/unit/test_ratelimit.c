@@ -325,58 +325,67 @@ static unsigned allowed_of(struct l2fq_ratelimit *rl, uint64_t f, int asks, uint
 	return got;
 }
 
+struct crowded {
+	uint64_t x, y, z;
+	struct l2fq_rl_slot *s0, *s1;
+};
+
+/* A fresh flow x (from start on) whose candidate slots s0 and s1 are then
+ * taken: s0 by y (a flow from others on, y_spent of its burst spent at
+ * y_at), s1 by z (from others + 1000000 on, z_spent spent at T0). */
+static struct crowded crowd(struct l2fq_ratelimit *rl, uint64_t start, uint64_t others,
+			    int y_spent, uint64_t y_at, int z_spent)
+{
+	struct crowded c;
+
+	c.x = fresh_flow(rl, start);
+	c.s0 = &rl->flows[flow_candidate(c.x, 0)];
+	c.s1 = &rl->flows[flow_candidate(c.x, 1)];
+	c.y = occupy(rl, flow_candidate(c.x, 0), others, y_spent, y_at);
+	c.z = occupy(rl, flow_candidate(c.x, 1), others + 1000000, z_spent, T0);
+	return c;
+}
+
 /* Both candidates busy: the newcomer takes over the fuller one with the
  * credit it has, not a fresh burst; an idle slot is claimed with a full one. */
 static void test_takeover_inherits_credit(void **state)
 {
 	struct l2fq_ratelimit *rl = new_rl(1000, 0, 0, 0, 0);
-	struct l2fq_rl_slot *s0, *s1, save0, save1;
-	uint64_t x, y, z;
+	struct l2fq_rl_slot save0, save1;
+	struct crowded c;
 
 	(void)state;
 	/* x's candidates hold y (2 of 6 spent) and z (4 spent). */
-	x = fresh_flow(rl, 1);
-	s0 = &rl->flows[flow_candidate(x, 0)];
-	s1 = &rl->flows[flow_candidate(x, 1)];
-	y = occupy(rl, flow_candidate(x, 0), 1000000, 2, T0);
-	z = occupy(rl, flow_candidate(x, 1), 2000000, 4, T0);
-	save1 = *s1;
+	c = crowd(rl, 1, 1000000, 2, T0, 4);
+	save1 = *c.s1;
 	/* x takes y's slot (4 left, the fuller) and gets those 4, no more. */
-	assert_int_equal(allowed_of(rl, x, 100, T0), 4);
-	assert_ptr_equal(find_flow(rl, x), s0);
-	assert_null(find_flow(rl, y));
-	assert_memory_equal(s1, &save1, sizeof(save1)); /* z untouched */
-	(void)z;
+	assert_int_equal(allowed_of(rl, c.x, 100, T0), 4);
+	assert_ptr_equal(find_flow(rl, c.x), c.s0);
+	assert_null(find_flow(rl, c.y));
+	assert_memory_equal(c.s1, &save1, sizeof(save1)); /* z untouched */
 
 	/* Partly refilled: x2's candidates hold y2 (all 6 spent) and z2 (5
 	 * spent); 300 ms later z2's slot is the fuller, with 1300 ms of credit. */
-	x = fresh_flow(rl, 10000);
-	s0 = &rl->flows[flow_candidate(x, 0)];
-	s1 = &rl->flows[flow_candidate(x, 1)];
-	y = occupy(rl, flow_candidate(x, 0), 3000000, 6, T0);
-	z = occupy(rl, flow_candidate(x, 1), 4000000, 5, T0);
-	save0 = *s0;
-	assert_int_equal(allow(rl, x, T0 + 300 * MS), L2FQ_RL_ALLOW);
-	assert_ptr_equal(find_flow(rl, x), s1);
-	assert_null(find_flow(rl, z));
-	assert_int_equal(s1->b.credit, 300 * MS); /* 1300 inherited, 1000 spent */
-	assert_memory_equal(s0, &save0, sizeof(save0));
+	c = crowd(rl, 10000, 3000000, 6, T0, 5);
+	save0 = *c.s0;
+	assert_int_equal(allow(rl, c.x, T0 + 300 * MS), L2FQ_RL_ALLOW);
+	assert_ptr_equal(find_flow(rl, c.x), c.s1);
+	assert_null(find_flow(rl, c.z));
+	assert_int_equal(c.s1->b.credit, 300 * MS); /* 1300 inherited, 1000 spent */
+	assert_memory_equal(c.s0, &save0, sizeof(save0));
 	/* Refused: nothing changes. */
-	save1 = *s1;
-	assert_int_equal(allow(rl, x, T0 + 300 * MS), L2FQ_RL_FLOW_LIMITED);
-	assert_memory_equal(s0, &save0, sizeof(save0));
-	assert_memory_equal(s1, &save1, sizeof(save1));
-	(void)y;
+	save1 = *c.s1;
+	assert_int_equal(allow(rl, c.x, T0 + 300 * MS), L2FQ_RL_FLOW_LIMITED);
+	assert_memory_equal(c.s0, &save0, sizeof(save0));
+	assert_memory_equal(c.s1, &save1, sizeof(save1));
 
 	/* Idle: x3's candidates hold y3, busy (6 spent 5 s ago), and z3, full
 	 * again by now (1 spent 6 s ago): x3 claims z3's slot with a full burst. */
-	x = fresh_flow(rl, 20000);
-	y = occupy(rl, flow_candidate(x, 0), 5000000, 6, T0 + 1000 * MS);
-	z = occupy(rl, flow_candidate(x, 1), 6000000, 1, T0);
-	assert_int_equal(allowed_of(rl, x, 100, T0 + 6000 * MS), L2FQ_RL_FLOW_BURST);
-	assert_ptr_equal(find_flow(rl, x), &rl->flows[flow_candidate(x, 1)]);
-	assert_null(find_flow(rl, z));
-	assert_non_null(find_flow(rl, y));
+	c = crowd(rl, 20000, 5000000, 6, T0 + 1000 * MS, 1);
+	assert_int_equal(allowed_of(rl, c.x, 100, T0 + 6000 * MS), L2FQ_RL_FLOW_BURST);
+	assert_ptr_equal(find_flow(rl, c.x), c.s1);
+	assert_null(find_flow(rl, c.z));
+	assert_non_null(find_flow(rl, c.y));
 	free(rl);
 }
 

@@ -1,7 +1,22 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # shellcheck shell=bash
 # Shared helpers for test/vm/*.sh and the guest scripts of test/vm/*/
-# (sourced, not run; functions and L2VM_DIR only).
+# (sourced, not run; functions and variables only). A guest sources
+# test/vm/guest-lib.sh, which loads this file with test/lib.sh and the seed
+# topology that the guest-side functions below use.
+#
+# A run.sh (host side):
+#   . "$(cd "$(dirname "$0")/.." && pwd)/lib.sh"
+#   l2vm_test_begin L2FRAGQ_BINARY "$@"    [--kernel KVER] ARG -> L2VM_ARG
+#   l2vm_need_host_tools tcpdump ethtool   (optional)
+#   l2vm_host_ready
+#   l2vm_env_args VAR...                   L2VM_ENV=(env VAR=value...)
+#   l2vm_run_guest NAME TIMEOUT "${L2VM_ENV[@]}" GUEST ARGS...
+# A guest.sh (in the VM):
+#   . "$(cd "$(dirname "$0")/.." && pwd)/guest-lib.sh"
+#   l2vm_guest_begin NAME PREFIX L2FRAGQ   work dir, seed topology trap, clock
+#   ... named checks ...
+#   l2vm_finish                            guest time, totals, exit
 
 # Prints every KVER of /boot/vmlinuz-KVER that can boot the guest (see
 # l2vm_pick_kernel), oldest first: the kernels the full-kernel tests run on.
@@ -45,6 +60,7 @@ l2vm_static_busybox() {
 }
 
 L2VM_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+L2VM_ROOT=$(cd "$L2VM_DIR/../.." && pwd) # the repository
 
 # ------------------------------------------------------------ host side
 # The run.sh scripts report a harness that cannot start as a failed check, so
@@ -53,6 +69,47 @@ l2vm_harness_fail() {
 	echo "FAIL full-kernel harness: $*"
 	echo "0 passed, 1 failed"
 	exit 1
+}
+
+# l2vm_test_begin WHAT "$@": the command line of a run.sh, [--kernel KVER]
+# then one argument WHAT (L2FRAGQ_BINARY, BUILD_DIR, TOOL_DIR), made absolute
+# in L2VM_ARG; an L2FRAGQ_BINARY must be executable. --kernel KVER is
+# exported as L2VM_KERNEL (l2vm_host_ready checks it, run-in-vm.sh boots it).
+l2vm_test_begin() {
+	local what=$1 usage kver=${L2VM_KERNEL:-}
+	shift
+	usage="usage: $0 [--kernel KVER] $what"
+	while [ $# -gt 0 ]; do
+		case $1 in
+		--kernel) [ $# -ge 2 ] || { echo "$usage" >&2; exit 2; }; kver=$2; shift 2 ;;
+		--kernel=*) kver=${1#*=}; shift ;;
+		-*) echo "$usage" >&2; exit 2 ;;
+		*) break ;;
+		esac
+	done
+	[ $# -eq 1 ] || { echo "$usage" >&2; exit 2; }
+	[ -z "$kver" ] || export L2VM_KERNEL=$kver
+	L2VM_ARG=$(readlink -f "$1") || l2vm_harness_fail "cannot resolve $1"
+	[ "$what" != L2FRAGQ_BINARY ] || [ -x "$L2VM_ARG" ] ||
+		l2vm_harness_fail "l2fragq binary $L2VM_ARG is not executable"
+}
+
+# The guest runs the host's programs (its root is an overlay on ours).
+l2vm_need_host_tools() { # TOOL...
+	local t
+	for t in "$@"; do
+		command -v "$t" >/dev/null || l2vm_harness_fail "$t missing (the guest uses the host's tools): apt-get install $t"
+	done
+}
+
+# L2VM_ENV: "env VAR=value" for each VAR set here, for l2vm_run_guest to pass
+# into the guest (the guest's environment is not ours).
+l2vm_env_args() { # VAR...
+	local k
+	L2VM_ENV=(env)
+	for k in "$@"; do
+		[ -z "${!k:-}" ] || L2VM_ENV+=("$k=${!k}")
+	done
 }
 
 # Root, QEMU, a bootable kernel (its version in L2VM_KVER) and a static
@@ -79,7 +136,7 @@ l2vm_host_ready() {
 l2vm_run_guest() {
 	local name=$1 timeout_s=$2 root t0 rc secs npass nfail gpass gfail
 	shift 2
-	root=$(cd "$L2VM_DIR/../.." && pwd)
+	root=$L2VM_ROOT
 	L2VM_OUT=$(mktemp "/tmp/l2fq-$name-out.XXXXXX")
 	trap 'rm -f "$L2VM_OUT"' EXIT
 	echo "== $name: booting kernel $L2VM_KVER under QEMU (timeout ${timeout_s}s)"
@@ -125,4 +182,73 @@ l2vm_section() { echo "== $* (t=$(l2vm_since "$L2VM_T0")s)"; }
 l2vm_guest_totals() {
 	echo "guest totals: $passed PASS, $failed FAIL"
 	[ "$failed" -eq 0 ]
+}
+
+# l2vm_guest_begin NAME PREFIX L2FRAGQ: the start of test/vm/NAME/guest.sh on
+# the seed topology: work (a fresh /tmp/l2fq-NAME.XXXXXX), seed_begin with
+# namespace PREFIX (its EXIT trap takes the topology and work down), L2VM_T0.
+l2vm_guest_begin() {
+	L2VM_NAME=$1
+	work=$(mktemp -d "/tmp/l2fq-$1.XXXXXX")
+	seed_begin "$2" "$work" "$L2VM_ROOT" "$3"
+	L2VM_T0=$(date +%s.%N)
+}
+
+# The end of every guest, and its way out after a fatal FAIL: the guest time,
+# the totals l2vm_run_guest checks, exit 0 or 1 after a FAIL.
+l2vm_finish() {
+	echo "$L2VM_NAME guest time: $(l2vm_since "$L2VM_T0")s"
+	l2vm_guest_totals
+	exit
+}
+
+# The seed topology (scripts/lib/demo/seed.sh), or a FAIL with its log and
+# the end of the guest: nothing else can run without it.
+l2vm_seed_up() {
+	seed_up >"$work/seed.log" 2>&1 && return 0
+	t_fail "seed topology builds"
+	sed 's/^/    /' "$work/seed.log"
+	l2vm_finish
+}
+
+# l2vm_diff_ok NAME A B: PASS NAME when files A and B are equal, else FAIL
+# with the start of the diff.
+l2vm_diff_ok() {
+	if diff -u "$2" "$3" >"$work/diff" 2>&1; then
+		t_pass "$1"
+	else
+		t_fail "$1"
+		head -n 40 "$work/diff" | sed 's/^/    /'
+	fi
+}
+
+# l2vm_check_hyps_unseen XY: PASS when none of the hypervisors' and the
+# underlay's addresses answers vmXY (seed_scan: ping, TCP, ARP, ND).
+l2vm_check_hyps_unseen() {
+	local ntg
+	seed_scan "vm$1" 1 2 >"$work/scan.$1"
+	ntg=$(wc -l <"$work/scan.$1")
+	if [ -z "$SEED_SCAN_ANSWERED" ] && [ "$ntg" -ge 6 ]; then
+		t_pass "vm$1: none of $ntg hypervisor/underlay addresses answers ping, TCP, ARP or ND"
+	else
+		t_fail "vm$1: hypervisor addresses answered:"
+		sed 's/^/    /' <<<"${SEED_SCAN_ANSWERED:-(only $ntg targets)}"
+	fi
+}
+
+# l2vm_need_modules MOD... / l2vm_need_tools TOOL...: a FAIL line for each
+# kernel module that cannot be loaded / tool not installed; false if any.
+l2vm_need_modules() {
+	local m ok=0
+	for m in "$@"; do
+		[ -d "/sys/module/$m" ] || modprobe -q "$m" || { t_fail "kernel module $m available"; ok=1; }
+	done
+	return $ok
+}
+l2vm_need_tools() {
+	local t ok=0
+	for t in "$@"; do
+		command -v "$t" >/dev/null || { t_fail "tool $t installed"; ok=1; }
+	done
+	return $ok
 }

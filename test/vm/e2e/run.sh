@@ -8,18 +8,13 @@
 # with "N passed, M failed"; exits non-zero on any failure, and fails loudly
 # when the harness cannot start (no QEMU, no kernel: test/vm/setup-vm-deps.sh).
 #
-# Usage (as root): test/vm/e2e/run.sh L2FRAGQ_BINARY
+# Usage (as root): test/vm/e2e/run.sh [--kernel KVER] L2FRAGQ_BINARY
 # Environment: L2FQ_E2E_TIMEOUT (seconds for the whole guest run, default 900).
 set -uo pipefail
 
-here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/../../.." && pwd)
-timeout_s=${L2FQ_E2E_TIMEOUT:-900}
 # shellcheck source=test/vm/lib.sh
-. "$root/test/vm/lib.sh"
+. "$(cd "$(dirname "$0")/.." && pwd)/lib.sh"
 
-[ $# -eq 1 ] || { echo "usage: $0 L2FRAGQ_BINARY" >&2; exit 2; }
-bin=$(readlink -f "$1") || l2vm_harness_fail "cannot resolve $1"
-[ -x "$bin" ] || l2vm_harness_fail "l2fragq binary $bin is not executable"
+l2vm_test_begin L2FRAGQ_BINARY "$@"
 l2vm_host_ready
-l2vm_run_guest e2e "$timeout_s" "$root/test/vm/e2e/guest.sh" "$bin"
+l2vm_run_guest e2e "${L2FQ_E2E_TIMEOUT:-900}" "$L2VM_ROOT/test/vm/e2e/guest.sh" "$L2VM_ARG"

@@ -6,7 +6,7 @@
 # l2fragq: GSO traffic reaches OUTPUT with DF=1), checksum offload on in the
 # fake VMs, and TCP bulk transfers vm11 -> vm21 per variant:
 #   A    l2fragq without --gso
-#   B    l2fragq --gso of a build that does NOT finish inner checksums (the
+#   B    l2fragq --gso of a build that does NOT l2vm_finish inner checksums (the
 #        naive consumer; only when NAIVE_BINARY is given)
 #   C    l2fragq --gso
 # Each transfer: sha256 at both ends, a deadline, MB/s, l2fragq's counters on
@@ -32,8 +32,6 @@ set -uo pipefail
 
 bin=${1:?usage: guest.sh L2FRAGQ_BINARY [NAIVE_BINARY]}
 naive=${2:-}
-here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/../../.." && pwd)
 bytes=${GSO_BYTES:-16777216}
 runs=${GSO_RUNS:-2}
 deadline=${GSO_DEADLINE:-60}
@@ -41,51 +39,38 @@ variants=${GSO_VARIANTS:-A B C}
 queues=${GSO_QUEUES:-0}
 advmss=${GSO_ADVMSS:-1300}
 [ "$advmss" = none ] && advmss=
-# shellcheck source=scripts/lib/demo/seed.sh
-. "$root/scripts/lib/demo/seed.sh"
-# shellcheck source=test/lib.sh
-. "$root/test/lib.sh"
-# shellcheck source=test/vm/lib.sh
-. "$root/test/vm/lib.sh"
+# shellcheck source=test/vm/guest-lib.sh
+. "$(cd "$(dirname "$0")/.." && pwd)/guest-lib.sh"
+l2vm_guest_begin gso l2g- "$bin"
 
-work=$(mktemp -d /tmp/l2fq-gso.XXXXXX)
-seed_begin l2g- "$work" "$root" "$bin"
-L2VM_T0=$(date +%s.%N)
-finish() {
-	echo "gso guest time: $(l2vm_since "$L2VM_T0")s"
-	l2vm_guest_totals
-	exit # 0, or 1 after a FAIL
+check_prerequisites() {
+	l2vm_section "prerequisites (kernel $(uname -r))"
+	l2vm_need_tools python3 wg nft ip tcpdump ethtool || l2vm_finish
+	[ -x "$bin" ] || { t_fail "l2fragq binary $bin is executable"; l2vm_finish; }
+	"$bin" --help | grep -q -- '--gso' || { t_fail "$bin offers --gso"; l2vm_finish; }
+	if [ -z "$naive" ]; then
+		variants=${variants//B/}
+		echo "INFO no naive binary given: variant B skipped"
+	fi
 }
 
-l2vm_section "prerequisites (kernel $(uname -r))"
-for t in python3 wg nft ip tcpdump ethtool; do
-	command -v "$t" >/dev/null || { t_fail "tool $t installed"; finish; }
-done
-[ -x "$bin" ] || { t_fail "l2fragq binary $bin is executable"; finish; }
-"$bin" --help | grep -q -- '--gso' || { t_fail "$bin offers --gso"; finish; }
-if [ -z "$naive" ]; then
-	variants=${variants//B/}
-	echo "INFO no naive binary given: variant B skipped"
-fi
-l2vm_section "seed topology"
-if ! seed_up >"$work/seed.log" 2>&1; then
-	t_fail "seed topology builds"
-	sed 's/^/    /' "$work/seed.log"
-	finish
-fi
-# Checksum offload and segmentation offload on in the fake VMs (veth has them
-# on by default; say so explicitly and show what is in effect).
-for vm in 11 21; do
-	inns "vm$vm" ethtool -K eth0 tx on tso on gso on sg on >/dev/null 2>&1
-done
-if [ -n "$advmss" ]; then
+check_topology() {
+	l2vm_section "seed topology"
+	l2vm_seed_up
+	# Checksum offload and segmentation offload on in the fake VMs (veth has them
+	# on by default; say so explicitly and show what is in effect).
 	for vm in 11 21; do
-		inns "vm$vm" ip route change 192.0.2.0/24 dev eth0 proto kernel scope link src "192.0.2.$vm" advmss "$advmss" ||
-			t_fail "advmss $advmss on vm$vm"
+		inns "vm$vm" ethtool -K eth0 tx on tso on gso on sg on >/dev/null 2>&1
 	done
-	echo "INFO fake VMs advertise MSS $advmss"
-fi
-echo "INFO vm11 eth0 offloads: $(inns vm11 ethtool -k eth0 | grep -E '^(tx-checksumming|tcp-segmentation-offload|generic-segmentation-offload|scatter-gather):' | tr -s ' \n' ' ')"
+	if [ -n "$advmss" ]; then
+		for vm in 11 21; do
+			inns "vm$vm" ip route change 192.0.2.0/24 dev eth0 proto kernel scope link src "192.0.2.$vm" advmss "$advmss" ||
+				t_fail "advmss $advmss on vm$vm"
+		done
+		echo "INFO fake VMs advertise MSS $advmss"
+	fi
+	echo "INFO vm11 eth0 offloads: $(inns vm11 ethtool -k eth0 | grep -E '^(tx-checksumming|tcp-segmentation-offload|generic-segmentation-offload|scatter-gather):' | tr -s ' \n' ' ')"
+}
 
 cnt() { tr ' ' '\n' <<<"$1" | sed -n "s/^$2=//p" | head -n 1; }
 snmp() { # NS PROTO FIELD: one counter of /proc/net/snmp in namespace NS
@@ -133,90 +118,100 @@ wire_csums() {
 }
 
 declare -A res=()
-for v in $variants; do
-	case $v in
-	A) label="A: l2fragq" args=() b=$bin ;;
-	B) label="B: l2fragq --gso, checksums not finished (naive)" args=(l2fragq-args=--gso) b=$naive ;;
-	C) label="C: l2fragq --gso" args=(l2fragq-args=--gso) b=$bin ;;
-	*) continue ;;
-	esac
-	l2vm_section "variant $label"
-	seed_conf 1 l2fragq 2 l2fragq="$b" queues="$queues" "${args[@]}"
-	seed_conf 2 l2fragq 1 l2fragq="$b" queues="$queues" "${args[@]}"
-	if ! seed_net_up 1 2; then
-		t_fail "[$v] up on hyp1 and hyp2 (exit ${SEED_UP_RC// /, })"
-		seed_net_up_failed 1 2
-		continue
-	fi
-	st=$(seed_net 1 status 2>&1)
-	grep -q "^gretap gt-hyp2: .* nopmtudisc" <<<"$st" ||
-		echo "INFO [$v] hyp1 gretap is not nopmtudisc: $(grep '^gretap' <<<"$st")"
-	# The receiving gretap: no GRO, so tcpdump sees the segments as sent.
-	# (WireGuard's own GRO merges GRE packets across the encapsulation too.)
-	for d in gt-hyp1 l2fq-wg; do
-		inns hyp2 ethtool -K "$d" gro off 2>&1 | sed "s/^/INFO [$v] ethtool -K $d gro off: /"
+check_variants() {
+	for v in $variants; do
+		case $v in
+		A) label="A: l2fragq" args=() b=$bin ;;
+		B) label="B: l2fragq --gso, checksums not finished (naive)" args=(l2fragq-args=--gso) b=$naive ;;
+		C) label="C: l2fragq --gso" args=(l2fragq-args=--gso) b=$bin ;;
+		*) continue ;;
+		esac
+		l2vm_section "variant $label"
+		seed_conf 1 l2fragq 2 l2fragq="$b" queues="$queues" "${args[@]}"
+		seed_conf 2 l2fragq 1 l2fragq="$b" queues="$queues" "${args[@]}"
+		if ! seed_net_up 1 2; then
+			t_fail "[$v] up on hyp1 and hyp2 (exit ${SEED_UP_RC// /, })"
+			seed_net_up_failed 1 2
+			continue
+		fi
+		st=$(seed_net 1 status 2>&1)
+		grep -q "^gretap gt-hyp2: .* nopmtudisc" <<<"$st" ||
+			echo "INFO [$v] hyp1 gretap is not nopmtudisc: $(grep '^gretap' <<<"$st")"
+		# The receiving gretap: no GRO, so tcpdump sees the segments as sent.
+		# (WireGuard's own GRO merges GRE packets across the encapsulation too.)
+		for d in gt-hyp1 l2fq-wg; do
+			inns hyp2 ethtool -K "$d" gro off 2>&1 | sed "s/^/INFO [$v] ethtool -K $d gro off: /"
+		done
+		seed_ping vm11 192.0.2.21 || echo "INFO [$v] vm11 does not reach vm21 by ping"
+		for r in $(seq "$runs"); do
+			c0=$(seed_counters 1)
+			rt0=$(snmp vm11 Tcp RetransSegs) te0=$(inns hyp1 cat /sys/class/net/gt-hyp2/statistics/tx_errors)
+			cap=
+			if [ "$r" -eq 1 ]; then
+				cap=$work/cap.$v.pcap
+				inns hyp2 timeout $((deadline + 20)) tcpdump -i gt-hyp1 -s 0 -c 4000 -U -w "$cap" \
+					'tcp and dst host 192.0.2.21' >/dev/null 2>&1 &
+				tpid=$!
+				sleep 1
+			fi
+			transfer "$v$r"
+			c1=$(seed_counters 1)
+			rt1=$(snmp vm11 Tcp RetransSegs) te1=$(inns hyp1 cat /sys/class/net/gt-hyp2/statistics/tx_errors)
+			if [ -n "$cap" ]; then
+				sleep 0.5
+				kill "$tpid" 2>/dev/null
+				wait "$tpid" 2>/dev/null
+				read -r wc wi wu <<<"$(wire_csums "$cap")"
+				wire="inner TCP checksums at hyp2 (frames <= 1514 bytes): $wc correct, $wi incorrect, $wu unverified; $(tcpdump -nn -r "$cap" 'greater 1515' 2>/dev/null | wc -l) GRO-merged frames not checked"
+			else
+				wire=
+			fi
+			dp=$(( $(cnt "$c1" packets) - $(cnt "$c0" packets) ))
+			dr=$(( $(cnt "$c1" rewritten) - $(cnt "$c0" rewritten) ))
+			res[$v.$r]="$T_OK $T_MBS $dp $dr"
+			echo "RESULT variant=$v run=$r integrity=$T_OK MB/s=$T_MBS hyp1-queue-packets=$dp hyp1-rewritten=$dr ${wire:+($wire)}"
+			echo "    $T_MSG"
+			echo "    hyp1 counters now: $c1"
+			echo "    vm11 TCP segments retransmitted: $((rt1 - rt0)); hyp1 gt-hyp2 tx_errors (frames dropped before encapsulation, tnl_update_pmtu): $((te1 - te0))"
+			if [ "$v" = B ]; then
+				echo "INFO [$v] run $r: $T_OK (naive variant: measured, not asserted)"
+			elif [ "$T_OK" = ok ]; then
+				t_pass "[$v] run $r: $T_MSG, $T_MBS MB/s"
+			else
+				t_fail "[$v] run $r: $T_MSG"
+			fi
+			if [ -n "$cap" ] && [ "$v" != B ]; then
+				[ "${wi:-1}" -eq 0 ] && [ "${wc:-0}" -gt 0 ] &&
+					t_pass "[$v] $wire" || t_fail "[$v] $wire"
+			fi
+		done
+		echo "INFO [$v] hyp1 kernel queue stats (queue portid waiting mode range qdropped udropped ...): $(inns hyp1 cat /proc/net/netfilter/nfnetlink_queue | tr '\n' ';')"
+		seed_net 1 down >/dev/null 2>&1 || t_fail "[$v] down on hyp1"
+		seed_net 2 down >/dev/null 2>&1 || t_fail "[$v] down on hyp2"
+		for n in 1 2; do
+			grep 'gso:' "$work/hyp$n.log" 2>/dev/null | sed "s/^/INFO [$v] hyp$n at exit: /"
+			grep -E 'stats:' "$work/hyp$n.log" 2>/dev/null | tail -n 1 | sed "s/^/INFO [$v] hyp$n last /"
+		done
+		: >"$work/hyp1.log"
+		: >"$work/hyp2.log"
 	done
-	seed_ping vm11 192.0.2.21 || echo "INFO [$v] vm11 does not reach vm21 by ping"
-	for r in $(seq "$runs"); do
-		c0=$(seed_counters 1)
-		rt0=$(snmp vm11 Tcp RetransSegs) te0=$(inns hyp1 cat /sys/class/net/gt-hyp2/statistics/tx_errors)
-		cap=
-		if [ "$r" -eq 1 ]; then
-			cap=$work/cap.$v.pcap
-			inns hyp2 timeout $((deadline + 20)) tcpdump -i gt-hyp1 -s 0 -c 4000 -U -w "$cap" \
-				'tcp and dst host 192.0.2.21' >/dev/null 2>&1 &
-			tpid=$!
-			sleep 1
-		fi
-		transfer "$v$r"
-		c1=$(seed_counters 1)
-		rt1=$(snmp vm11 Tcp RetransSegs) te1=$(inns hyp1 cat /sys/class/net/gt-hyp2/statistics/tx_errors)
-		if [ -n "$cap" ]; then
-			sleep 0.5
-			kill "$tpid" 2>/dev/null
-			wait "$tpid" 2>/dev/null
-			read -r wc wi wu <<<"$(wire_csums "$cap")"
-			wire="inner TCP checksums at hyp2 (frames <= 1514 bytes): $wc correct, $wi incorrect, $wu unverified; $(tcpdump -nn -r "$cap" 'greater 1515' 2>/dev/null | wc -l) GRO-merged frames not checked"
-		else
-			wire=
-		fi
-		dp=$(( $(cnt "$c1" packets) - $(cnt "$c0" packets) ))
-		dr=$(( $(cnt "$c1" rewritten) - $(cnt "$c0" rewritten) ))
-		res[$v.$r]="$T_OK $T_MBS $dp $dr"
-		echo "RESULT variant=$v run=$r integrity=$T_OK MB/s=$T_MBS hyp1-queue-packets=$dp hyp1-rewritten=$dr ${wire:+($wire)}"
-		echo "    $T_MSG"
-		echo "    hyp1 counters now: $c1"
-		echo "    vm11 TCP segments retransmitted: $((rt1 - rt0)); hyp1 gt-hyp2 tx_errors (frames dropped before encapsulation, tnl_update_pmtu): $((te1 - te0))"
-		if [ "$v" = B ]; then
-			echo "INFO [$v] run $r: $T_OK (naive variant: measured, not asserted)"
-		elif [ "$T_OK" = ok ]; then
-			t_pass "[$v] run $r: $T_MSG, $T_MBS MB/s"
-		else
-			t_fail "[$v] run $r: $T_MSG"
-		fi
-		if [ -n "$cap" ] && [ "$v" != B ]; then
-			[ "${wi:-1}" -eq 0 ] && [ "${wc:-0}" -gt 0 ] &&
-				t_pass "[$v] $wire" || t_fail "[$v] $wire"
-		fi
-	done
-	echo "INFO [$v] hyp1 kernel queue stats (queue portid waiting mode range qdropped udropped ...): $(inns hyp1 cat /proc/net/netfilter/nfnetlink_queue | tr '\n' ';')"
-	seed_net 1 down >/dev/null 2>&1 || t_fail "[$v] down on hyp1"
-	seed_net 2 down >/dev/null 2>&1 || t_fail "[$v] down on hyp2"
-	for n in 1 2; do
-		grep 'gso:' "$work/hyp$n.log" 2>/dev/null | sed "s/^/INFO [$v] hyp$n at exit: /"
-		grep -E 'stats:' "$work/hyp$n.log" 2>/dev/null | tail -n 1 | sed "s/^/INFO [$v] hyp$n last /"
-	done
-	: >"$work/hyp1.log"
-	: >"$work/hyp2.log"
-done
+}
 
-echo
-echo "Summary (kernel $(uname -r), $bytes bytes vm11 -> vm21, gretap nopmtudisc over WireGuard, queues $queues${advmss:+, VM MSS $advmss}):"
-for v in $variants; do
-	for r in $(seq "$runs"); do
-		read -r ok mbs dp dr <<<"${res[$v.$r]:-- - - -}"
-		printf 'variant %s run %s: integrity %-4s  %6s MB/s  queue round trips (hyp1) %6s  rewritten %6s\n' \
-			"$v" "$r" "$ok" "$mbs" "$dp" "$dr"
+print_summary() {
+	echo
+	echo "Summary (kernel $(uname -r), $bytes bytes vm11 -> vm21, gretap nopmtudisc over WireGuard, queues $queues${advmss:+, VM MSS $advmss}):"
+	for v in $variants; do
+		for r in $(seq "$runs"); do
+			read -r ok mbs dp dr <<<"${res[$v.$r]:-- - - -}"
+			printf 'variant %s run %s: integrity %-4s  %6s MB/s  queue round trips (hyp1) %6s  rewritten %6s\n' \
+				"$v" "$r" "$ok" "$mbs" "$dp" "$dr"
+		done
 	done
-done
-finish
+}
+
+# ------------------------------------------------------------------ main
+check_prerequisites
+check_topology
+check_variants
+print_summary
+l2vm_finish

@@ -23,19 +23,14 @@
 set -uo pipefail
 
 deb=${1:?usage: guest.sh DEB}
-here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/../../.." && pwd)
-# shellcheck source=scripts/lib/demo/seed.sh
-. "$root/scripts/lib/demo/seed.sh"
-# shellcheck source=test/lib.sh
-. "$root/test/lib.sh"
-# shellcheck source=test/vm/lib.sh
-. "$root/test/vm/lib.sh"
+# shellcheck source=test/vm/guest-lib.sh
+. "$(cd "$(dirname "$0")/.." && pwd)/guest-lib.sh"
 # shellcheck source=test/vm/package/lifecycle.sh
-. "$here/lifecycle.sh" # lifecycle_run: down, upgrade, remove and purge on a live VM network
+. "$L2VM_GUEST_LIB_DIR/package/lifecycle.sh" # lifecycle_run: down, upgrade, remove and purge on a live VM network
 
 work=$(mktemp -d /tmp/l2fq-pkg.XXXXXX)
-seed_init l2p- "$work" "$root" /usr/sbin/l2fragq
+seed_init l2p- "$work" "$L2VM_ROOT" /usr/sbin/l2fragq
+L2VM_NAME=package
 declare -A sd_pid=()
 cleanup() {
 	local n
@@ -50,26 +45,29 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 L2VM_T0=$(date +%s.%N)
 
-l2vm_section "install $(basename "$deb") (kernel $(uname -r))"
-out=$(dpkg -i "$deb" 2>&1) && t_pass "dpkg -i: installed" || { t_fail "dpkg -i: $out"; l2vm_guest_totals; exit; }
-dpkg -L l2fragq | while read -r f; do [ -d "$f" ] || echo "$f"; done >"$work/files"
-t_check "the package's files: $(wc -l <"$work/files") (l2fragq-net, its library, units, man pages ...)" \
-	grep -qx /usr/sbin/l2fragq-net "$work/files"
+check_install() {
+	l2vm_section "install $(basename "$deb") (kernel $(uname -r))"
+	out=$(dpkg -i "$deb" 2>&1) && t_pass "dpkg -i: installed" || { t_fail "dpkg -i: $out"; l2vm_finish; }
+	dpkg -L l2fragq | while read -r f; do [ -d "$f" ] || echo "$f"; done >"$work/files"
+	t_check "the package's files: $(wc -l <"$work/files") (l2fragq-net, its library, units, man pages ...)" \
+		grep -qx /usr/sbin/l2fragq-net "$work/files"
+}
 
-l2vm_section "seed topology; /etc/l2fragq/site1.conf and site2.conf"
-seed_up >"$work/seed.log" 2>&1 || { cat "$work/seed.log"; t_fail "seed topology"; l2vm_guest_totals; exit; }
-mkdir -p /etc/l2fragq
-for n in 1 2; do
-	m=$((3 - n))
-	install -m 600 "$work/hyp$n.key" "/etc/l2fragq/site$n.key"
-	seed_conf "$n" auto "$m" name="site$n" private-key-file="/etc/l2fragq/site$n.key" \
-		log-file="/var/log/l2fragq-site$n.log" l2fragq=/usr/sbin/l2fragq
-	sed "s/^\[peer hyp$m\]/[peer site$m]/" "$work/hyp$n.conf" >"/etc/l2fragq/site$n.conf"
-done
-t_check "configs written: l2fragq-net check site1 exits 0" \
-	ip netns exec "$(seed_ns hyp1)" l2fragq-net -q -c /etc/l2fragq/site1.conf check
+check_configs() {
+	l2vm_section "seed topology; /etc/l2fragq/site1.conf and site2.conf"
+	seed_up >"$work/seed.log" 2>&1 || { cat "$work/seed.log"; t_fail "seed topology"; l2vm_finish; }
+	mkdir -p /etc/l2fragq
+	for n in 1 2; do
+		m=$((3 - n))
+		install -m 600 "$work/hyp$n.key" "/etc/l2fragq/site$n.key"
+		seed_conf "$n" auto "$m" name="site$n" private-key-file="/etc/l2fragq/site$n.key" \
+			log-file="/var/log/l2fragq-site$n.log" l2fragq=/usr/sbin/l2fragq
+		sed "s/^\[peer hyp$m\]/[peer site$m]/" "$work/hyp$n.conf" >"/etc/l2fragq/site$n.conf"
+	done
+	t_check "configs written: l2fragq-net check site1 exits 0" \
+		ip netns exec "$(seed_ns hyp1)" l2fragq-net -q -c /etc/l2fragq/site1.conf check
+}
 
-l2vm_section "a private systemd on each hypervisor"
 # The units' default dependencies pull in sysinit.target (the host's boot
 # services): drop-ins remove them, and sysinit.target is masked.
 sd_boot() { # N: systemd as PID 1 in hypN's network namespace, in a cgroup of its own
@@ -86,7 +84,7 @@ sd_boot() { # N: systemd as PID 1 in hypN's network namespace, in a cgroup of it
 	(
 		echo "$BASHPID" >"$cg/cgroup.procs"
 		exec ip netns exec "$(seed_ns "hyp$n")" unshare --pid --fork --mount --cgroup --mount-proc \
-			"$root/test/ops/sd-inner.sh" "$sd"
+			"$L2VM_ROOT/test/ops/sd-inner.sh" "$sd"
 	) >"$sd/unshare.log" 2>&1 &
 	local i
 	for ((i = 0; i < 50; i++)); do
@@ -103,67 +101,85 @@ sd_boot() { # N: systemd as PID 1 in hypN's network namespace, in a cgroup of it
 }
 sdx() { local n=$1; shift; nsenter -t "${sd_pid[$n]}" -m -p -n "$@"; }
 sdctl() { local n=$1; shift; timeout 60 nsenter -t "${sd_pid[$n]}" -m -p -n systemctl "$@"; }
-for n in 1 2; do
-	sd_boot "$n" && t_pass "hyp$n: private systemd running (PID ${sd_pid[$n]} here)" || t_fail "hyp$n: private systemd did not boot"
-done
-[ -n "${sd_pid[1]:-}" ] && [ -n "${sd_pid[2]:-}" ] || { l2vm_guest_totals; exit; }
-# (after the boot: systemd itself sets net.unix.max_dgram_qlen, as on any host)
-for n in 1 2; do seed_snapshot "hyp$n" >"$work/hyp$n.before"; done
+boot_systemds() {
+	l2vm_section "a private systemd on each hypervisor"
+	for n in 1 2; do
+		sd_boot "$n" && t_pass "hyp$n: private systemd running (PID ${sd_pid[$n]} here)" || t_fail "hyp$n: private systemd did not boot"
+	done
+	[ -n "${sd_pid[1]:-}" ] && [ -n "${sd_pid[2]:-}" ] || { l2vm_finish; }
+	# (after the boot: systemd itself sets net.unix.max_dgram_qlen, as on any host)
+	for n in 1 2; do seed_snapshot "hyp$n" >"$work/hyp$n.before"; done
+}
 
-l2vm_section "systemctl start l2fragq-net@site1 (hyp1) and @site2 (hyp2)"
-for n in 1 2; do
-	out=$(sdctl "$n" start "l2fragq-net@site$n" 2>&1) && st=0 || st=$?
-	t_check "hyp$n: systemctl start l2fragq-net@site$n (status $st${out:+: $out})" [ "$st" -eq 0 ]
-done
-for n in 1 2; do
-	out=$(sdx "$n" l2fragq-net -c "/etc/l2fragq/site$n.conf" -w 30 wait 2>&1) && st=0 || st=$?
-	t_check "hyp$n: l2fragq-net wait: a handshake with the peer, queues bound (status $st)" [ "$st" -eq 0 ] ||
-		printf '%s\n' "$out" | sed 's/^/    /'
-done
-unit=l2fragq-net-site1.service
-main=$(sdctl 1 show -p MainPID --value "$unit" 2>/dev/null)
-# (MainPID is a pid of the private systemd's PID namespace)
-who=$(sdx 1 awk '/^(Uid|CapEff):/ { printf "%s %s ", $1, $2 }' "/proc/$main/status" 2>/dev/null)
-[ "$(sdctl 1 is-active "$unit" 2>/dev/null)" = active ] && [[ $who == *"CapEff: 0000000000001000 "* ]] &&
-	[[ $who != "Uid: 0 "* ]] &&
-	t_pass "hyp1: l2fragq runs as $unit (MainPID $main; $who)" ||
-	t_fail "hyp1: l2fragq unit $unit: $(sdctl 1 is-active "$unit" 2>&1), MainPID $main, $who"
-st=$(sdx 1 l2fragq-net -c /etc/l2fragq/site1.conf status 2>&1) && rc=0 || rc=$?
-t_check "hyp1: l2fragq-net status exits 0 (OK)" [ "$rc" -eq 0 ] || printf '%s\n' "$st" | sed 's/^/    /'
+check_start() {
+	l2vm_section "systemctl start l2fragq-net@site1 (hyp1) and @site2 (hyp2)"
+	for n in 1 2; do
+		out=$(sdctl "$n" start "l2fragq-net@site$n" 2>&1) && st=0 || st=$?
+		t_check "hyp$n: systemctl start l2fragq-net@site$n (status $st${out:+: $out})" [ "$st" -eq 0 ]
+	done
+	for n in 1 2; do
+		out=$(sdx "$n" l2fragq-net -c "/etc/l2fragq/site$n.conf" -w 30 wait 2>&1) && st=0 || st=$?
+		t_check "hyp$n: l2fragq-net wait: a handshake with the peer, queues bound (status $st)" [ "$st" -eq 0 ] ||
+			printf '%s\n' "$out" | sed 's/^/    /'
+	done
+	unit=l2fragq-net-site1.service
+	main=$(sdctl 1 show -p MainPID --value "$unit" 2>/dev/null)
+	# (MainPID is a pid of the private systemd's PID namespace)
+	who=$(sdx 1 awk '/^(Uid|CapEff):/ { printf "%s %s ", $1, $2 }' "/proc/$main/status" 2>/dev/null)
+	[ "$(sdctl 1 is-active "$unit" 2>/dev/null)" = active ] && [[ $who == *"CapEff: 0000000000001000 "* ]] &&
+		[[ $who != "Uid: 0 "* ]] &&
+		t_pass "hyp1: l2fragq runs as $unit (MainPID $main; $who)" ||
+		t_fail "hyp1: l2fragq unit $unit: $(sdctl 1 is-active "$unit" 2>&1), MainPID $main, $who"
+	st=$(sdx 1 l2fragq-net -c /etc/l2fragq/site1.conf status 2>&1) && rc=0 || rc=$?
+	t_check "hyp1: l2fragq-net status exits 0 (OK)" [ "$rc" -eq 0 ] || printf '%s\n' "$st" | sed 's/^/    /'
+}
 
-l2vm_section "traffic vm11 -> vm21"
-inns vm11 ip route flush cache
-seed_ping vm11 192.0.2.21 && t_pass "ping 56 bytes" || t_fail "ping 56 bytes"
-seed_ping vm11 2001:db8:2::21 >/dev/null
-seed_echo vm11 192.0.2.21 1472 probe && t_pass "ping 1500 bytes IPv4, DF set" || t_fail "ping 1500 bytes IPv4, DF set"
-seed_echo vm11 2001:db8:2::21 1452 && t_pass "ping 1500 bytes IPv6" || t_fail "ping 1500 bytes IPv6"
-if seed_tcp 11 21 16777216; then t_pass "TCP: $SEED_TCP_MSG"; else t_fail "TCP: $SEED_TCP_MSG"; fi
+check_traffic() {
+	l2vm_section "traffic vm11 -> vm21"
+	inns vm11 ip route flush cache
+	seed_ping vm11 192.0.2.21 && t_pass "ping 56 bytes" || t_fail "ping 56 bytes"
+	seed_ping vm11 2001:db8:2::21 >/dev/null
+	seed_echo vm11 192.0.2.21 1472 probe && t_pass "ping 1500 bytes IPv4, DF set" || t_fail "ping 1500 bytes IPv4, DF set"
+	seed_echo vm11 2001:db8:2::21 1452 && t_pass "ping 1500 bytes IPv6" || t_fail "ping 1500 bytes IPv6"
+	if seed_tcp 11 21 16777216; then t_pass "TCP: $SEED_TCP_MSG"; else t_fail "TCP: $SEED_TCP_MSG"; fi
+}
 
+check_stop() {
+	l2vm_section "systemctl stop; everything as before"
+	for n in 1 2; do
+		out=$(sdctl "$n" stop "l2fragq-net@site$n" 2>&1) && st=0 || st=$?
+		t_check "hyp$n: systemctl stop l2fragq-net@site$n (status $st${out:+: $out})" [ "$st" -eq 0 ]
+		state=$(sdctl "$n" is-active "l2fragq-net-site$n.service" 2>/dev/null)
+		t_check "hyp$n: l2fragq's unit is gone with it ($state)" [ "$state" != active ]
+		seed_snapshot "hyp$n" >"$work/hyp$n.after"
+		if diff -u "$work/hyp$n.before" "$work/hyp$n.after" >"$work/diff$n"; then
+			t_pass "hyp$n: links, addresses, routes, nft, iptables and sysctls as before start"
+		else
+			t_fail "hyp$n: left behind after stop:"
+			head -n 30 "$work/diff$n" | sed 's/^/    /'
+		fi
+	done
+	for n in 1 2; do kill -KILL "${sd_pid[$n]}" 2>/dev/null; done
+	sd_pid=()
+}
+
+check_purge() {
+	l2vm_section "dpkg --purge"
+	rm -f /etc/l2fragq/site1.* /etc/l2fragq/site2.*
+	out=$(dpkg --purge l2fragq 2>&1) && t_pass "dpkg --purge l2fragq" || t_fail "dpkg --purge: $out"
+	left=$(while read -r f; do [ ! -e "$f" ] || echo "$f"; done <"$work/files")
+	t_check "every file the package installed is gone${left:+ (left: $(tr '\n' ' ' <<<"$left"))}" [ -z "$left" ]
+	t_check "no /usr/lib/l2fragq, /etc/default/l2fragq or /var/log/l2fragq-site*.log left" \
+		bash -c '[ ! -e /usr/lib/l2fragq ] && [ ! -e /etc/default/l2fragq ] && ! ls /var/log/l2fragq-site*.log >/dev/null 2>&1'
+}
+
+# ------------------------------------------------------------------ main
+check_install
+check_configs
+boot_systemds
+check_start
+check_traffic
 lifecycle_run
-l2vm_section "systemctl stop; everything as before"
-for n in 1 2; do
-	out=$(sdctl "$n" stop "l2fragq-net@site$n" 2>&1) && st=0 || st=$?
-	t_check "hyp$n: systemctl stop l2fragq-net@site$n (status $st${out:+: $out})" [ "$st" -eq 0 ]
-	state=$(sdctl "$n" is-active "l2fragq-net-site$n.service" 2>/dev/null)
-	t_check "hyp$n: l2fragq's unit is gone with it ($state)" [ "$state" != active ]
-	seed_snapshot "hyp$n" >"$work/hyp$n.after"
-	if diff -u "$work/hyp$n.before" "$work/hyp$n.after" >"$work/diff$n"; then
-		t_pass "hyp$n: links, addresses, routes, nft, iptables and sysctls as before start"
-	else
-		t_fail "hyp$n: left behind after stop:"
-		head -n 30 "$work/diff$n" | sed 's/^/    /'
-	fi
-done
-for n in 1 2; do kill -KILL "${sd_pid[$n]}" 2>/dev/null; done
-sd_pid=()
-
-l2vm_section "dpkg --purge"
-rm -f /etc/l2fragq/site1.* /etc/l2fragq/site2.*
-out=$(dpkg --purge l2fragq 2>&1) && t_pass "dpkg --purge l2fragq" || t_fail "dpkg --purge: $out"
-left=$(while read -r f; do [ ! -e "$f" ] || echo "$f"; done <"$work/files")
-t_check "every file the package installed is gone${left:+ (left: $(tr '\n' ' ' <<<"$left"))}" [ -z "$left" ]
-t_check "no /usr/lib/l2fragq, /etc/default/l2fragq or /var/log/l2fragq-site*.log left" \
-	bash -c '[ ! -e /usr/lib/l2fragq ] && [ ! -e /etc/default/l2fragq ] && ! ls /var/log/l2fragq-site*.log >/dev/null 2>&1'
-
-echo "package guest time: $(l2vm_since "$L2VM_T0")s"
-l2vm_guest_totals
+check_stop
+check_purge
+l2vm_finish

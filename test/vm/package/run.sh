@@ -9,22 +9,17 @@
 # The guest's root is an overlay on the host's: nothing is installed here.
 # Prints PASS/FAIL, ends with "N passed, M failed"; exits non-zero on a FAIL.
 #
-# Usage (as root): test/vm/package/run.sh BUILD_DIR
+# Usage (as root): test/vm/package/run.sh [--kernel KVER] BUILD_DIR
 # Environment: L2FQ_PACKAGE_TIMEOUT (seconds for the guest run, default 720: the lifecycle checks of lifecycle.sh run four more dpkg under emulation).
 set -uo pipefail
 
-here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/../../.." && pwd)
-timeout_s=${L2FQ_PACKAGE_TIMEOUT:-720}
 # shellcheck source=test/vm/lib.sh
-. "$root/test/vm/lib.sh"
+. "$(cd "$(dirname "$0")/.." && pwd)/lib.sh"
 
-[ $# -eq 1 ] || { echo "usage: $0 BUILD_DIR" >&2; exit 2; }
-build=$(readlink -f "$1") || l2vm_harness_fail "cannot resolve $1"
+l2vm_test_begin BUILD_DIR "$@"
+build=$L2VM_ARG
 [ -f "$build/CPackConfig.cmake" ] || l2vm_harness_fail "$build has no CPackConfig.cmake (configure it with cmake first)"
-for t in cpack dpkg systemctl unshare nsenter; do
-	command -v "$t" >/dev/null || l2vm_harness_fail "$t missing (the guest uses the host's tools)"
-done
+l2vm_need_host_tools cpack dpkg systemctl unshare nsenter
 [ -x /lib/systemd/systemd ] || l2vm_harness_fail "/lib/systemd/systemd missing: apt-get install systemd"
 for p in iproute2 nftables wireguard-tools kmod; do
 	dpkg-query -W -f '${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
@@ -39,7 +34,7 @@ deb=$(ls "$out"/l2fragq_*.deb 2>/dev/null | head -n 1)
 [ -n "$deb" ] || l2vm_harness_fail "cpack made no l2fragq_*.deb"
 echo "== package: $(basename "$deb")"
 l2vm_host_ready
-l2vm_run_guest package "$timeout_s" "$root/test/vm/package/guest.sh" "$deb"
+l2vm_run_guest package "${L2FQ_PACKAGE_TIMEOUT:-720}" "$L2VM_ROOT/test/vm/package/guest.sh" "$deb"
 rc=$?
 rm -rf "$out" # (l2vm_run_guest set its own EXIT trap)
 exit $rc

@@ -34,13 +34,9 @@ set -uo pipefail
 
 tools=${1:?usage: guest.sh TOOL_DIR}
 paths=$(readlink -f "$tools/l2fq_paths")
-here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/../../.." && pwd)
-pkt=$here/pkt.py
-# shellcheck source=test/lib.sh
-. "$root/test/lib.sh"
-# shellcheck source=test/vm/lib.sh
-. "$root/test/vm/lib.sh"
+pkt=$(cd "$(dirname "$0")" && pwd)/pkt.py
+# shellcheck source=test/vm/guest-lib.sh
+. "$(cd "$(dirname "$0")/.." && pwd)/guest-lib.sh"
 
 L2VM_T0=$(date +%s.%N)
 H=l2p-h R=l2p-r V=l2p-vm
@@ -52,128 +48,126 @@ teardown() {
 T_TEARDOWN=(teardown)
 t_workdir /tmp/l2fq-paths.XXXXXX
 work=$WORK
-finish() {
-	echo "paths guest time: $(l2vm_since "$L2VM_T0")s"
-	l2vm_guest_totals
-	exit # 0, or 1 after a FAIL (the EXIT trap cleans up)
-}
+L2VM_NAME=paths # (l2vm_finish: the EXIT trap of t_workdir cleans up)
 inh() { ip netns exec "$H" "$@"; }
 inr() { ip netns exec "$R" "$@"; }
 inv() { ip netns exec "$V" "$@"; }
 now_us() { echo "${EPOCHREALTIME/./}"; } # wall clock in microseconds, no fork
 secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", (b - a) / 1e6 }'; } # between two now_us
 
-l2vm_section "prerequisites (kernel $(uname -r))"
-for t in ip bridge nft python3 setpriv; do
-	command -v "$t" >/dev/null || { t_fail "tool $t installed"; finish; }
-done
-[ -x "$paths" ] || { t_fail "l2fq_paths ($paths) is executable"; finish; }
-for m in ip_gre bridge veth nf_tables; do
-	[ -d "/sys/module/$m" ] || modprobe -q "$m" || { t_fail "kernel module $m"; finish; }
-done
+check_prerequisites() {
+	l2vm_section "prerequisites (kernel $(uname -r))"
+	l2vm_need_tools ip bridge nft python3 setpriv || l2vm_finish
+	[ -x "$paths" ] || { t_fail "l2fq_paths ($paths) is executable"; l2vm_finish; }
+	l2vm_need_modules ip_gre bridge veth nf_tables || l2vm_finish
+}
 
-l2vm_section "topology"
-# A subshell run as a plain command, so that set -e holds inside it.
-(
-	set -ex
-	ip netns add "$H"
-	ip netns add "$R"
-	ip netns add "$V"
-	ip link add u0 netns "$H" type veth peer name u1 netns "$R"
-	ip link add vmh netns "$H" type veth peer name vmg netns "$V"
-	inh ip link set lo up
-	inh ip addr add 192.0.2.1/24 dev u0
-	inh ip link set u0 mtu 1420 up # the underlay, a WireGuard stand-in
-	inr ip link set lo up
-	inr ip addr add 192.0.2.254/24 dev u1
-	inr ip link set u1 up
-	inh ip route add 198.51.100.2/32 via 192.0.2.254 mtu lock 1380
-	inh ip route add 198.51.100.0/24 via 192.0.2.254
-	inh ip route add 198.51.100.4/32 via 192.0.2.254 mtu 1400
-	for b in br0 br1; do
-		inh ip link add "$b" type bridge
-		# No IPv6 of the host's own (MLD, router and neighbour solicitations)
-		# into the bridge: the injection checks count exact frames. (A
-		# hypervisor's VM bridge carries no host address either.)
-		inh sysctl -qw "net.ipv6.conf.$b.disable_ipv6=1"
-		inh ip link set "$b" up
-	done
-	inh ip link add gt1 type gretap local 192.0.2.1 remote 198.51.100.2 nopmtudisc ignore-df
-	inh ip link set gt1 master br0 up
-	inh ip link add gt2 type gretap local 192.0.2.1 remote 198.51.100.3 nopmtudisc ignore-df
-	inh ip link add gt3 type gretap remote 198.51.100.4 nopmtudisc ignore-df
-	inh ip link add gt4 type gretap local 192.0.2.1 remote 203.0.113.9 nopmtudisc ignore-df
-	inh ip link add gtx type gretap local 192.0.2.1 nopmtudisc # no remote: not a path
-	inh ip link set vmh master br0 up
-	inv ip link set vmg address 02:00:00:00:00:21
-	inv ip link set vmg up
-	inv ip link set lo up
-) >"$work/topo.log" 2>&1
-topo_rc=$?
-if [ $topo_rc -ne 0 ]; then
-	t_fail "topology builds"
-	sed 's/^/    /' "$work/topo.log"
-	finish
-fi
-t_pass "topology: gretap gt1 (br0, locked route), gt2, gt3 (no local), gt4 (no route), gtx (no remote)"
+build_topology() {
+	l2vm_section "topology"
+	# A subshell run as a plain command, so that set -e holds inside it.
+	(
+		set -ex
+		ip netns add "$H"
+		ip netns add "$R"
+		ip netns add "$V"
+		ip link add u0 netns "$H" type veth peer name u1 netns "$R"
+		ip link add vmh netns "$H" type veth peer name vmg netns "$V"
+		inh ip link set lo up
+		inh ip addr add 192.0.2.1/24 dev u0
+		inh ip link set u0 mtu 1420 up # the underlay, a WireGuard stand-in
+		inr ip link set lo up
+		inr ip addr add 192.0.2.254/24 dev u1
+		inr ip link set u1 up
+		inh ip route add 198.51.100.2/32 via 192.0.2.254 mtu lock 1380
+		inh ip route add 198.51.100.0/24 via 192.0.2.254
+		inh ip route add 198.51.100.4/32 via 192.0.2.254 mtu 1400
+		for b in br0 br1; do
+			inh ip link add "$b" type bridge
+			# No IPv6 of the host's own (MLD, router and neighbour solicitations)
+			# into the bridge: the injection checks count exact frames. (A
+			# hypervisor's VM bridge carries no host address either.)
+			inh sysctl -qw "net.ipv6.conf.$b.disable_ipv6=1"
+			inh ip link set "$b" up
+		done
+		inh ip link add gt1 type gretap local 192.0.2.1 remote 198.51.100.2 nopmtudisc ignore-df
+		inh ip link set gt1 master br0 up
+		inh ip link add gt2 type gretap local 192.0.2.1 remote 198.51.100.3 nopmtudisc ignore-df
+		inh ip link add gt3 type gretap remote 198.51.100.4 nopmtudisc ignore-df
+		inh ip link add gt4 type gretap local 192.0.2.1 remote 203.0.113.9 nopmtudisc ignore-df
+		inh ip link add gtx type gretap local 192.0.2.1 nopmtudisc # no remote: not a path
+		inh ip link set vmh master br0 up
+		inv ip link set vmg address 02:00:00:00:00:21
+		inv ip link set vmg up
+		inv ip link set lo up
+	) >"$work/topo.log" 2>&1
+	topo_rc=$?
+	if [ $topo_rc -ne 0 ]; then
+		t_fail "topology builds"
+		sed 's/^/    /' "$work/topo.log"
+		l2vm_finish
+	fi
+	t_pass "topology: gretap gt1 (br0, locked route), gt2, gt3 (no local), gt4 (no route), gtx (no remote)"
+}
 
 # ------------------------------------------------------------ 1. first table
-l2vm_section "the first table"
-cat >"$work/want.1" <<'EOF'
-gt1 192.0.2.1 198.51.100.2 br0 1380 locked
-gt2 192.0.2.1 198.51.100.3 - 1420
-gt3 any 198.51.100.4 - 1400
-gt4 192.0.2.1 203.0.113.9 - 0
-EOF
-inh timeout 20 "$paths" >"$work/got.1" 2>"$work/err.1"
-rc=$?
-echo "INFO table (GRETAP LOCAL REMOTE BRIDGE MTU [locked]):"
-sed 's/^/    /' "$work/got.1"
-[ -s "$work/err.1" ] && sed 's/^/    stderr: /' "$work/err.1"
 check_line() { # NAME LINE FILE
 	if grep -qxF -- "$2" "$3"; then t_pass "$1: $2"; else t_fail "$1: want \"$2\""; fi
 }
-check_line "bridge port, locked route MTU" "gt1 192.0.2.1 198.51.100.2 br0 1380 locked" "$work/got.1"
-check_line "no bridge, route without MTU: the device's" "gt2 192.0.2.1 198.51.100.3 - 1420" "$work/got.1"
-check_line "local any, unlocked route MTU" "gt3 any 198.51.100.4 - 1400" "$work/got.1"
-check_line "no route: MTU 0" "gt4 192.0.2.1 203.0.113.9 - 0" "$work/got.1"
-if [ $rc -eq 0 ] && diff -u "$work/want.1" "$work/got.1" >"$work/diff.1"; then
-	t_pass "the whole table, sorted; gtx and the fallback gretap0 (no remote) left out"
-else
-	t_fail "the whole table (exit $rc)"
-	sed 's/^/    /' "$work/diff.1"
-fi
 lookup() { # NAME SADDR DADDR WANT
 	local got
 	got=$(inh timeout 20 "$paths" --lookup "$2" "$3" 2>&1)
 	if [ "$got" = "$4" ]; then t_pass "lookup $2 -> $3: $4 ($1)"; else t_fail "lookup $2 -> $3 ($1): want \"$4\", got \"$got\""; fi
 }
-lookup "exact local" 192.0.2.1 198.51.100.2 "gt1 192.0.2.1 198.51.100.2 br0 1380 locked"
-lookup "another local" 192.0.2.99 198.51.100.2 none
-lookup "local any" 192.0.2.99 198.51.100.4 "gt3 any 198.51.100.4 - 1400"
-lookup "unknown remote" 192.0.2.1 203.0.113.200 none
-inh timeout 20 setpriv --reuid 65534 --regid 65534 --clear-groups --inh-caps=-all --bounding-set=-all \
-	"$paths" >"$work/got.nobody" 2>&1
-rc=$?
-if [ $rc -eq 0 ] && cmp -s "$work/want.1" "$work/got.nobody"; then
-	t_pass "the same table for an unprivileged user without capabilities"
-else
-	t_fail "the table for an unprivileged user (exit $rc)"
-	sed 's/^/    /' "$work/got.nobody"
-fi
+check_first_table() {
+	l2vm_section "the first table"
+	cat >"$work/want.1" <<-'EOF'
+	gt1 192.0.2.1 198.51.100.2 br0 1380 locked
+	gt2 192.0.2.1 198.51.100.3 - 1420
+	gt3 any 198.51.100.4 - 1400
+	gt4 192.0.2.1 203.0.113.9 - 0
+	EOF
+	inh timeout 20 "$paths" >"$work/got.1" 2>"$work/err.1"
+	rc=$?
+	echo "INFO table (GRETAP LOCAL REMOTE BRIDGE MTU [locked]):"
+	sed 's/^/    /' "$work/got.1"
+	[ -s "$work/err.1" ] && sed 's/^/    stderr: /' "$work/err.1"
+	check_line "bridge port, locked route MTU" "gt1 192.0.2.1 198.51.100.2 br0 1380 locked" "$work/got.1"
+	check_line "no bridge, route without MTU: the device's" "gt2 192.0.2.1 198.51.100.3 - 1420" "$work/got.1"
+	check_line "local any, unlocked route MTU" "gt3 any 198.51.100.4 - 1400" "$work/got.1"
+	check_line "no route: MTU 0" "gt4 192.0.2.1 203.0.113.9 - 0" "$work/got.1"
+	if [ $rc -eq 0 ] && diff -u "$work/want.1" "$work/got.1" >"$work/diff.1"; then
+		t_pass "the whole table, sorted; gtx and the fallback gretap0 (no remote) left out"
+	else
+		t_fail "the whole table (exit $rc)"
+		sed 's/^/    /' "$work/diff.1"
+	fi
+	lookup "exact local" 192.0.2.1 198.51.100.2 "gt1 192.0.2.1 198.51.100.2 br0 1380 locked"
+	lookup "another local" 192.0.2.99 198.51.100.2 none
+	lookup "local any" 192.0.2.99 198.51.100.4 "gt3 any 198.51.100.4 - 1400"
+	lookup "unknown remote" 192.0.2.1 203.0.113.200 none
+	inh timeout 20 setpriv --reuid 65534 --regid 65534 --clear-groups --inh-caps=-all --bounding-set=-all \
+		"$paths" >"$work/got.nobody" 2>&1
+	rc=$?
+	if [ $rc -eq 0 ] && cmp -s "$work/want.1" "$work/got.nobody"; then
+		t_pass "the same table for an unprivileged user without capabilities"
+	else
+		t_fail "the table for an unprivileged user (exit $rc)"
+		sed 's/^/    /' "$work/got.nobody"
+	fi
+}
 
 # ------------------------------------------------------------ 2. --watch
-l2vm_section "following changes (--watch, periodic rebuild every 600 s: notifications only)"
-watch=$work/watch.out
-inh timeout 300 "$paths" --refresh 600 --watch 240 >"$watch" 2>"$work/watch.err" &
-wpid=$!
-t_track "$wpid"
-for ((i = 0; i < 400; i++)); do
-	grep -q '^# end$' "$watch" && break
-	kill -0 "$wpid" 2>/dev/null || break
-	sleep 0.05
-done
-grep -q '^# end$' "$watch" || { t_fail "l2fq_paths --watch prints its first table"; finish; }
+# first_table OUT PID: tracks the follower PID (l2fq_paths --watch writing
+# OUT) and waits up to 20 s for its first complete table, or for it to die.
+first_table() {
+	local i
+	t_track "$2"
+	for ((i = 0; i < 400; i++)); do
+		grep -q '^# end$' "$1" && break
+		kill -0 "$2" 2>/dev/null || break
+		sleep 0.05
+	done
+}
 
 # Prints t= of the first complete table after byte OFFSET of the watch output
 # that has the line WANT (unless empty) and no line matching ABSENT (unless
@@ -220,118 +214,119 @@ change() {
 		t_fail "$name: in the table only ${lat}s after the command started (limit 2 s)"
 	fi
 }
-change "route MTU 1380 -> locked 1300" "gt1 192.0.2.1 198.51.100.2 br0 1300 locked" "" \
-	ip route change 198.51.100.2/32 via 192.0.2.254 mtu lock 1300
-change "route MTU unlocked 1360" "gt1 192.0.2.1 198.51.100.2 br0 1360" "" \
-	ip route change 198.51.100.2/32 via 192.0.2.254 mtu 1360
-change "route deleted: the covering route and the device MTU" "gt3 any 198.51.100.4 - 1420" "" \
-	ip route del 198.51.100.4/32
-change "gretap moved to another bridge" "gt1 192.0.2.1 198.51.100.2 br1 1360" "" \
-	ip link set gt1 master br1
-change "gretap deleted" "gt1 192.0.2.1 198.51.100.2 br1 1360" "^gt2 " \
-	ip link del gt2
-change "gretap added to br0" "gt5 192.0.2.1 198.51.100.5 br0 1420" "" \
-	sh -c 'ip link add gt5 type gretap local 192.0.2.1 remote 198.51.100.5 nopmtudisc ignore-df &&
-		ip link set gt5 master br0 up'
-change "underlay device MTU 1420 -> 1400" "gt5 192.0.2.1 198.51.100.5 br0 1400" "" \
-	ip link set u0 mtu 1400
-change "route added for a remote without one" "gt4 192.0.2.1 203.0.113.9 - 1300 locked" "" \
-	ip route add 203.0.113.0/24 via 192.0.2.254 mtu lock 1300
-change "gretap whose local address is not here yet: MTU 0" "gt6 192.0.2.77 198.51.100.6 - 0" "" \
-	ip link add gt6 type gretap local 192.0.2.77 remote 198.51.100.6 nopmtudisc ignore-df
-change "its local address added" "gt6 192.0.2.77 198.51.100.6 - 1400" "" \
-	ip addr add 192.0.2.77/32 dev u0
-change "bridge deleted under its gretap port" "gt1 192.0.2.1 198.51.100.2 - 1360" "" \
-	ip link del br1
-# After all that: the whole table, and the follower still alive and quiet.
-cat >"$work/want.2" <<'EOF'
-gt1 192.0.2.1 198.51.100.2 - 1360
-gt3 any 198.51.100.4 - 1400
-gt4 192.0.2.1 203.0.113.9 - 1300 locked
-gt5 192.0.2.1 198.51.100.5 br0 1400
-gt6 192.0.2.77 198.51.100.6 - 1400
-EOF
-last_block | sed -e 's/^    //' -e '/^#/d' >"$work/got.2"
-if kill -0 "$wpid" 2>/dev/null && diff -u "$work/want.2" "$work/got.2" >"$work/diff.2"; then
-	t_pass "the table after all changes, the bridge deletion survived, the follower still runs"
-else
-	t_fail "the table after all changes (follower alive: $(kill -0 "$wpid" 2>/dev/null && echo yes || echo no))"
-	sed 's/^/    /' "$work/diff.2"
-fi
-if [ -s "$work/watch.err" ]; then
-	t_fail "no error from the path table"
-	sed 's/^/    /' "$work/watch.err"
-else
-	t_pass "no error from the path table"
-fi
-echo "INFO tables printed by the follower: $(grep -c '^# end$' "$watch") (generation $(sed -n 's/^# generation \([0-9]*\) .*/\1/p' "$watch" | tail -n 1))"
+check_watch() {
+	l2vm_section "following changes (--watch, periodic rebuild every 600 s: notifications only)"
+	watch=$work/watch.out
+	inh timeout 300 "$paths" --refresh 600 --watch 240 >"$watch" 2>"$work/watch.err" &
+	wpid=$!
+	first_table "$watch" "$wpid"
+	grep -q '^# end$' "$watch" || { t_fail "l2fq_paths --watch prints its first table"; l2vm_finish; }
+
+	change "route MTU 1380 -> locked 1300" "gt1 192.0.2.1 198.51.100.2 br0 1300 locked" "" \
+		ip route change 198.51.100.2/32 via 192.0.2.254 mtu lock 1300
+	change "route MTU unlocked 1360" "gt1 192.0.2.1 198.51.100.2 br0 1360" "" \
+		ip route change 198.51.100.2/32 via 192.0.2.254 mtu 1360
+	change "route deleted: the covering route and the device MTU" "gt3 any 198.51.100.4 - 1420" "" \
+		ip route del 198.51.100.4/32
+	change "gretap moved to another bridge" "gt1 192.0.2.1 198.51.100.2 br1 1360" "" \
+		ip link set gt1 master br1
+	change "gretap deleted" "gt1 192.0.2.1 198.51.100.2 br1 1360" "^gt2 " \
+		ip link del gt2
+	change "gretap added to br0" "gt5 192.0.2.1 198.51.100.5 br0 1420" "" \
+		sh -c 'ip link add gt5 type gretap local 192.0.2.1 remote 198.51.100.5 nopmtudisc ignore-df &&
+			ip link set gt5 master br0 up'
+	change "underlay device MTU 1420 -> 1400" "gt5 192.0.2.1 198.51.100.5 br0 1400" "" \
+		ip link set u0 mtu 1400
+	change "route added for a remote without one" "gt4 192.0.2.1 203.0.113.9 - 1300 locked" "" \
+		ip route add 203.0.113.0/24 via 192.0.2.254 mtu lock 1300
+	change "gretap whose local address is not here yet: MTU 0" "gt6 192.0.2.77 198.51.100.6 - 0" "" \
+		ip link add gt6 type gretap local 192.0.2.77 remote 198.51.100.6 nopmtudisc ignore-df
+	change "its local address added" "gt6 192.0.2.77 198.51.100.6 - 1400" "" \
+		ip addr add 192.0.2.77/32 dev u0
+	change "bridge deleted under its gretap port" "gt1 192.0.2.1 198.51.100.2 - 1360" "" \
+		ip link del br1
+	# After all that: the whole table, and the follower still alive and quiet.
+	cat >"$work/want.2" <<-'EOF'
+	gt1 192.0.2.1 198.51.100.2 - 1360
+	gt3 any 198.51.100.4 - 1400
+	gt4 192.0.2.1 203.0.113.9 - 1300 locked
+	gt5 192.0.2.1 198.51.100.5 br0 1400
+	gt6 192.0.2.77 198.51.100.6 - 1400
+	EOF
+	last_block | sed -e 's/^    //' -e '/^#/d' >"$work/got.2"
+	if kill -0 "$wpid" 2>/dev/null && diff -u "$work/want.2" "$work/got.2" >"$work/diff.2"; then
+		t_pass "the table after all changes, the bridge deletion survived, the follower still runs"
+	else
+		t_fail "the table after all changes (follower alive: $(kill -0 "$wpid" 2>/dev/null && echo yes || echo no))"
+		sed 's/^/    /' "$work/diff.2"
+	fi
+	if [ -s "$work/watch.err" ]; then
+		t_fail "no error from the path table"
+		sed 's/^/    /' "$work/watch.err"
+	else
+		t_pass "no error from the path table"
+	fi
+	echo "INFO tables printed by the follower: $(grep -c '^# end$' "$watch") (generation $(sed -n 's/^# generation \([0-9]*\) .*/\1/p' "$watch" | tail -n 1))"
+}
 
 # ------------------------------------------------------------ 3. PMTU exceptions
-l2vm_section "cached PMTU exceptions (no notification: the periodic rebuild)"
-pw=$work/watch.pmtu
-inh timeout 200 "$paths" --refresh 1 --watch 180 >"$pw" 2>&1 &
-ppid=$!
-t_track "$ppid"
-for ((i = 0; i < 400; i++)); do
-	grep -q '^# end$' "$pw" && break
-	kill -0 "$ppid" 2>/dev/null || break
-	sleep 0.05
-done
-off_main=$(stat -c %s "$watch")
-off=$(stat -c %s "$pw")
-# (Python starts slowly under TCG: the clock starts when the ICMP was sent.)
-inr timeout 20 python3 "$pkt" fragneeded 192.0.2.254 192.0.2.1 192.0.2.1 198.51.100.5 1280 ||
-	t_fail "frag-needed sent from r"
-t0=$(now_us)
-route=$(inh ip route get 198.51.100.5 from 192.0.2.1)
-echo "INFO ip route get 198.51.100.5 from 192.0.2.1: $(tr -s ' \n' ' ' <<<"$route")"
-t_check "the kernel cached a PMTU exception of 1280 for 198.51.100.5" grep -q 'mtu 1280' <<<"$route"
-tb=
-while [ $(($(now_us) - t0)) -lt 5000000 ]; do
-	tb=$(watch=$pw find_block "$off" "gt5 192.0.2.1 198.51.100.5 br0 1280" "")
-	[ -n "$tb" ] && break
-	sleep 0.05
-done
-if [ -n "$tb" ]; then
-	lat=$(secs "$t0" "$(awk -v t="$tb" 'BEGIN { printf "%.0f", t * 1e6 }')")
-	echo "RESULT change=\"PMTU exception 1280 (refresh 1 s)\" table_after_icmp=${lat}s"
-	t_pass "RTM_GETROUTE shows the PMTU exception: gt5 mtu 1280, ${lat}s after the ICMP (refresh 1 s)"
-else
-	t_fail "the PMTU exception in the table within 5 s (refresh 1 s); the follower's last lines:"
-	tail -n 30 "$pw" | sed 's/^/    /'
-fi
-if [ -n "$(find_block "$off_main" "gt5 192.0.2.1 198.51.100.5 br0 1280" "")" ]; then
-	echo "INFO the follower without periodic rebuild saw the exception too (a notification came)"
-else
-	echo "INFO the follower without periodic rebuild did not see the exception (no notification for PMTU exceptions)"
-fi
-# A locked route MTU is not lowered by an exception.
-inr timeout 20 python3 "$pkt" fragneeded 192.0.2.254 192.0.2.1 192.0.2.1 203.0.113.9 1200
-route=$(inh ip route get 203.0.113.9 from 192.0.2.1)
-echo "INFO ip route get 203.0.113.9 from 192.0.2.1 after a frag-needed 1200: $(tr -s ' \n' ' ' <<<"$route")"
-off=$(stat -c %s "$pw")
-t0=$(now_us)
-tb=
-while [ $(($(now_us) - t0)) -lt 10000000 ]; do # two refreshes after the ICMP
-	tb=$(watch=$pw find_block "$off" "gt4 192.0.2.1 203.0.113.9 - 1300 locked" "")
-	[ -n "$tb" ] && [ "$(tail -c +"$((off + 1))" "$pw" | grep -c '^# end$')" -ge 2 ] && break
+check_pmtu_exceptions() {
+	l2vm_section "cached PMTU exceptions (no notification: the periodic rebuild)"
+	pw=$work/watch.pmtu
+	inh timeout 200 "$paths" --refresh 1 --watch 180 >"$pw" 2>&1 &
+	ppid=$!
+	first_table "$pw" "$ppid"
+	off_main=$(stat -c %s "$watch")
+	off=$(stat -c %s "$pw")
+	# (Python starts slowly under TCG: the clock starts when the ICMP was sent.)
+	inr timeout 20 python3 "$pkt" fragneeded 192.0.2.254 192.0.2.1 192.0.2.1 198.51.100.5 1280 ||
+		t_fail "frag-needed sent from r"
+	t0=$(now_us)
+	route=$(inh ip route get 198.51.100.5 from 192.0.2.1)
+	echo "INFO ip route get 198.51.100.5 from 192.0.2.1: $(tr -s ' \n' ' ' <<<"$route")"
+	t_check "the kernel cached a PMTU exception of 1280 for 198.51.100.5" grep -q 'mtu 1280' <<<"$route"
 	tb=
-	sleep 0.1
-done
-if [ -n "$tb" ] && [ -z "$(watch=$pw find_block "$off" "gt4 192.0.2.1 203.0.113.9 - 1200" "")" ]; then
-	t_pass "a locked route keeps its MTU (gt4 1300 locked) after a frag-needed 1200"
-else
-	t_fail "a locked route keeps its MTU (gt4 1300 locked) after a frag-needed 1200; the follower's last lines:"
-	tail -n 30 "$pw" | sed 's/^/    /'
-fi
-t_stop "$ppid" 5
+	while [ $(($(now_us) - t0)) -lt 5000000 ]; do
+		tb=$(watch=$pw find_block "$off" "gt5 192.0.2.1 198.51.100.5 br0 1280" "")
+		[ -n "$tb" ] && break
+		sleep 0.05
+	done
+	if [ -n "$tb" ]; then
+		lat=$(secs "$t0" "$(awk -v t="$tb" 'BEGIN { printf "%.0f", t * 1e6 }')")
+		echo "RESULT change=\"PMTU exception 1280 (refresh 1 s)\" table_after_icmp=${lat}s"
+		t_pass "RTM_GETROUTE shows the PMTU exception: gt5 mtu 1280, ${lat}s after the ICMP (refresh 1 s)"
+	else
+		t_fail "the PMTU exception in the table within 5 s (refresh 1 s); the follower's last lines:"
+		tail -n 30 "$pw" | sed 's/^/    /'
+	fi
+	if [ -n "$(find_block "$off_main" "gt5 192.0.2.1 198.51.100.5 br0 1280" "")" ]; then
+		echo "INFO the follower without periodic rebuild saw the exception too (a notification came)"
+	else
+		echo "INFO the follower without periodic rebuild did not see the exception (no notification for PMTU exceptions)"
+	fi
+	# A locked route MTU is not lowered by an exception.
+	inr timeout 20 python3 "$pkt" fragneeded 192.0.2.254 192.0.2.1 192.0.2.1 203.0.113.9 1200
+	route=$(inh ip route get 203.0.113.9 from 192.0.2.1)
+	echo "INFO ip route get 203.0.113.9 from 192.0.2.1 after a frag-needed 1200: $(tr -s ' \n' ' ' <<<"$route")"
+	off=$(stat -c %s "$pw")
+	t0=$(now_us)
+	tb=
+	while [ $(($(now_us) - t0)) -lt 10000000 ]; do # two refreshes after the ICMP
+		tb=$(watch=$pw find_block "$off" "gt4 192.0.2.1 203.0.113.9 - 1300 locked" "")
+		[ -n "$tb" ] && [ "$(tail -c +"$((off + 1))" "$pw" | grep -c '^# end$')" -ge 2 ] && break
+		tb=
+		sleep 0.1
+	done
+	if [ -n "$tb" ] && [ -z "$(watch=$pw find_block "$off" "gt4 192.0.2.1 203.0.113.9 - 1200" "")" ]; then
+		t_pass "a locked route keeps its MTU (gt4 1300 locked) after a frag-needed 1200"
+	else
+		t_fail "a locked route keeps its MTU (gt4 1300 locked) after a frag-needed 1200; the follower's last lines:"
+		tail -n 30 "$pw" | sed 's/^/    /'
+	fi
+	t_stop "$ppid" 5
+}
 
 # ------------------------------------------------------------ 4. injection
-l2vm_section "bridge injection"
-frame=$(python3 "$pkt" frame)
-inh bridge fdb replace 02:00:00:00:00:21 dev vmh master static
-inh ip link set gt1 master br0 # a second port: the frame must not go there
-inh ip link set gt1 up
 # inject NAME MARK: one frame into br0 with MARK while listeners run on vmg
 # (the VM) and gt1 (the other port); sets GOT_VM, GOT_GT (frame hex or "").
 inject() {
@@ -354,48 +349,55 @@ inject() {
 	GOT_GT=$(sed -n 's/^FRAME //p' "$work/l.gt")
 	grep -v '^FRAME ' "$work/l.vm" "$work/l.gt" | sed 's/^/    listener: /'
 }
-inject "no filter" 0x6c32
-if [ "$GOT_VM" = "$frame" ]; then
-	t_pass "no filter: the frame reaches the port of its destination MAC (vmg), byte for byte ($((${#frame} / 2)) bytes)"
-else
-	t_fail "no filter: the frame reaches vmg byte for byte (got: ${GOT_VM:-nothing})"
-fi
-t_check "no filter: and not the other port (gt1)" [ -z "$GOT_GT" ]
-
-if ! inh nft -f - <<'EOF'; then
-table bridge l2pt {
-	chain out {
-		type filter hook output priority -200; policy accept;
-		meta obrname "br0" meta mark 0x6c32 meta l4proto { icmp, ipv6-icmp } counter accept
-		meta obrname "br0" ether type { ip, ip6, arp } counter drop
-	}
-}
-EOF
-	t_fail "nft bridge table loads"
-fi
 counters() { inh nft list chain bridge l2pt out | sed -n 's/.*counter packets \([0-9]*\) .*\(accept\|drop\)$/\2=\1/p' | tr '\n' ' '; }
-inject "mark 0x6c32" 0x6c32
-t_check "with the bridge rule, mark 0x6c32: the frame passes to vmg, byte for byte" [ "$GOT_VM" = "$frame" ]
-c=$(counters)
-t_check "mark 0x6c32: counted by the accept rule (counters: $c)" [ "$c" = "accept=1 drop=0 " ]
-inject "no mark" 0
-t_check "with the bridge rule, no mark: the frame does not reach vmg" [ -z "$GOT_VM" ]
-c=$(counters)
-t_check "no mark: counted by the drop rule (counters: $c)" [ "$c" = "accept=1 drop=1 " ]
+check_injection() {
+	l2vm_section "bridge injection"
+	frame=$(python3 "$pkt" frame)
+	inh bridge fdb replace 02:00:00:00:00:21 dev vmh master static
+	inh ip link set gt1 master br0 # a second port: the frame must not go there
+	inh ip link set gt1 up
+	inject "no filter" 0x6c32
+	if [ "$GOT_VM" = "$frame" ]; then
+		t_pass "no filter: the frame reaches the port of its destination MAC (vmg), byte for byte ($((${#frame} / 2)) bytes)"
+	else
+		t_fail "no filter: the frame reaches vmg byte for byte (got: ${GOT_VM:-nothing})"
+	fi
+	t_check "no filter: and not the other port (gt1)" [ -z "$GOT_GT" ]
 
-# Privilege errors of the socket (the daemon's exit 3 and its message).
-out=$(inh setpriv --reuid 65534 --regid 65534 --clear-groups --inh-caps=-all --bounding-set=-all \
-	"$paths" --inject br0 "$frame" 0x6c32 2>&1)
-rc=$?
-if [ $rc -eq 3 ] && grep -q 'CAP_NET_RAW' <<<"$out" && grep -q 'AmbientCapabilities=' <<<"$out"; then
-	t_pass "without capabilities: exit 3 naming CAP_NET_RAW and the fix"
-else
-	t_fail "without capabilities: exit 3 naming CAP_NET_RAW (exit $rc: $out)"
-fi
-out=$(inh setpriv --reuid 65534 --regid 65534 --clear-groups --inh-caps=+net_raw --ambient-caps=+net_raw \
-	"$paths" --inject br0 "$frame" 0x6c32 2>&1)
-rc=$?
-echo "INFO with CAP_NET_RAW only (kernel $(uname -r)): exit $rc: $out"
+	if ! inh nft -f - <<-'EOF'; then
+	table bridge l2pt {
+		chain out {
+			type filter hook output priority -200; policy accept;
+			meta obrname "br0" meta mark 0x6c32 meta l4proto { icmp, ipv6-icmp } counter accept
+			meta obrname "br0" ether type { ip, ip6, arp } counter drop
+		}
+	}
+	EOF
+		t_fail "nft bridge table loads"
+	fi
+	inject "mark 0x6c32" 0x6c32
+	t_check "with the bridge rule, mark 0x6c32: the frame passes to vmg, byte for byte" [ "$GOT_VM" = "$frame" ]
+	c=$(counters)
+	t_check "mark 0x6c32: counted by the accept rule (counters: $c)" [ "$c" = "accept=1 drop=0 " ]
+	inject "no mark" 0
+	t_check "with the bridge rule, no mark: the frame does not reach vmg" [ -z "$GOT_VM" ]
+	c=$(counters)
+	t_check "no mark: counted by the drop rule (counters: $c)" [ "$c" = "accept=1 drop=1 " ]
+
+	# Privilege errors of the socket (the daemon's exit 3 and its message).
+	out=$(inh setpriv --reuid 65534 --regid 65534 --clear-groups --inh-caps=-all --bounding-set=-all \
+		"$paths" --inject br0 "$frame" 0x6c32 2>&1)
+	rc=$?
+	if [ $rc -eq 3 ] && grep -q 'CAP_NET_RAW' <<<"$out" && grep -q 'AmbientCapabilities=' <<<"$out"; then
+		t_pass "without capabilities: exit 3 naming CAP_NET_RAW and the fix"
+	else
+		t_fail "without capabilities: exit 3 naming CAP_NET_RAW (exit $rc: $out)"
+	fi
+	out=$(inh setpriv --reuid 65534 --regid 65534 --clear-groups --inh-caps=+net_raw --ambient-caps=+net_raw \
+		"$paths" --inject br0 "$frame" 0x6c32 2>&1)
+	rc=$?
+	echo "INFO with CAP_NET_RAW only (kernel $(uname -r)): exit $rc: $out"
+}
 
 # ------------------------------------------------------------ 5. keys and VLANs
 # Two tenants' gretaps to one remote told apart by their GRE key (the kernel's
@@ -460,6 +462,13 @@ check_keys_vlans() {
 		grep -qxF "${k2% pvid 10} pvid 20" "$wk"
 	t_stop "$kpid" 5
 }
-check_keys_vlans
 
-finish
+# ------------------------------------------------------------------ main
+check_prerequisites
+build_topology
+check_first_table
+check_watch
+check_pmtu_exceptions
+check_injection
+check_keys_vlans
+l2vm_finish

@@ -9,19 +9,16 @@
 # Prints PASS/FAIL, RESULT lines (how long each change took to reach the
 # table), and ends with "N passed, M failed"; exits non-zero on any failure.
 #
-# Usage (as root): test/vm/paths/run.sh TOOL_DIR   (a build directory with l2fq_paths)
+# Usage (as root): test/vm/paths/run.sh [--kernel KVER] TOOL_DIR   (a build directory with l2fq_paths)
 # Environment: L2FQ_PATHS_TIMEOUT (seconds for the whole guest run, default
 # 300); L2VM_KERNEL=KVER picks the guest kernel (test/vm/README.md).
 set -uo pipefail
 
-here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/../../.." && pwd)
-timeout_s=${L2FQ_PATHS_TIMEOUT:-300}
 # shellcheck source=test/vm/lib.sh
-. "$root/test/vm/lib.sh"
+. "$(cd "$(dirname "$0")/.." && pwd)/lib.sh"
 
-[ $# -eq 1 ] || { echo "usage: $0 TOOL_DIR" >&2; exit 2; }
-dir=$(readlink -f "$1") || l2vm_harness_fail "cannot resolve $1"
+l2vm_test_begin TOOL_DIR "$@"
+dir=$L2VM_ARG
 [ -x "$dir/l2fq_paths" ] || l2vm_harness_fail "$dir/l2fq_paths is not executable (build the l2fq_paths target)"
 l2vm_host_ready # (honours L2VM_KERNEL)
-l2vm_run_guest paths "$timeout_s" "$root/test/vm/paths/guest.sh" "$dir"
+l2vm_run_guest paths "${L2FQ_PATHS_TIMEOUT:-300}" "$L2VM_ROOT/test/vm/paths/guest.sh" "$dir"

@@ -159,9 +159,9 @@ echo up-done >>"$SD/work/$NAME.state"
 M1=$(prop "$UNIT" MainPID)
 out=$(net restart 2>&1) && st=0 || st=$?
 M2=$(prop "$UNIT" MainPID)
-check "restart-daemon (status $st: $out): MainPID $M1 -> $M2, queue $QUEUE bound" \
+t_check "restart-daemon (status $st: $out): MainPID $M1 -> $M2, queue $QUEUE bound" \
 	eval '[ "$st" -eq 0 ] && [ "$M2" != "$M1" ] && [ "$M2" != 0 ] && l2fq_queue_bound "$NS_S" "$QUEUE"'
-check "restart-daemon: the journal names $UNIT once, as before" [ "$(grep -c "^unit $UNIT " "$SD/work/$NAME.state")" = 1 ]
+t_check "restart-daemon: the journal names $UNIT once, as before" [ "$(grep -c "^unit $UNIT " "$SD/work/$NAME.state")" = 1 ]
 
 # ------------------------------------------------------------ down
 out=$(net down 2>&1) && st=0 || st=$?

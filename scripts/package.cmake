@@ -18,8 +18,9 @@
 #                           operations.md.gz,setup.md.gz}
 #   /usr/share/doc/l2fragq/examples/site{1,2}.conf   l2fragq-net configurations
 # plus maintainer scripts that reload systemd, restart running l2fragq@
-# instances on upgrade and stop the instances of both units on removal (only
-# where systemd is running).
+# instances and the l2fragq of running l2fragq-net instances on upgrade, stop
+# l2fragq@ instances on removal, and take l2fragq-net instances down only on
+# purge (removal leaves the VM network up).
 #
 # "cmake --install" with another prefix installs the same files under it
 # (uncompressed); the units then name PREFIX/sbin and PREFIX/etc (default/,
@@ -183,31 +184,61 @@ install(FILES ${_l2fq_pkg_examples} DESTINATION share/doc/l2fragq/examples
 # systemd only where it runs (containers, chroots and sysvinit hosts have no
 # /run/systemd/system). The templates have no default instance, so nothing is
 # enabled on install: "systemctl enable --now l2fragq@0-3" (or
-# l2fragq-net@site1) is the admin's. An upgrade does not restart
-# l2fragq-net@ instances: that would take the VM network down and up; the
-# l2fragq they started runs the old binary until their next stop or restart.
-# Removal stops them (l2fragq-net down), while the tool is still there to undo
-# what up did.
+# l2fragq-net@site1) is the admin's.
+# Never cut a VM off (doc/setup.md, "Upgrade, removal, purge"):
+#   upgrade   every running l2fragq-net instance (a journal in /run/l2fragq,
+#             whether systemd or an admin started it) gets its l2fragq
+#             restarted onto the new binary ("l2fragq-net restart-daemon
+#             NAME"), nothing else: WireGuard, gretaps and bridge stay, and
+#             the queue rule's bypass passes packets while no l2fragq is bound.
+#   remove    leaves the VM network up (prerm gets "remove" for a purge too,
+#             so it cannot tell them apart): it copies l2fragq-net and its
+#             library to /run/l2fragq/purge-tool for postrm.
+#   purge     takes every instance down with that copy ("down NAME").
 file(CONFIGURE OUTPUT ${_l2fq_pkg_gen}/control/postinst @ONLY CONTENT
 "#!/bin/sh
 set -e
-if [ \"$1\" = configure ] && [ -d /run/systemd/system ]; then
-	systemctl --system daemon-reload >/dev/null || true
-	# Upgrade: restart the instances that run so that they use the new binary.
-	# With the queue rule's bypass flag, packets pass unchanged (DF kept) for
-	# the fraction of a second in which no l2fragq is bound.
-	if [ -n \"$2\" ]; then
-		deb-systemd-invoke try-restart 'l2fragq@*.service' >/dev/null || true
+if [ \"$1\" = configure ]; then
+	rm -rf /run/l2fragq/purge-tool
+	if [ -d /run/systemd/system ]; then
+		systemctl --system daemon-reload >/dev/null || true
+		# Upgrade: restart the l2fragq@ instances that run so that they use the
+		# new binary. With the queue rule's bypass flag, packets pass unchanged
+		# (DF kept) for the fraction of a second in which no l2fragq is bound.
+		if [ -n \"$2\" ]; then
+			deb-systemd-invoke try-restart 'l2fragq@*.service' >/dev/null || true
+		fi
 	fi
+	# The l2fragq of every running l2fragq-net instance, onto the new binary,
+	# unless policy-rc.d forbids restarts (as deb-systemd-invoke honours it).
+	rc=0
+	[ ! -x /usr/sbin/policy-rc.d ] || /usr/sbin/policy-rc.d l2fragq-net restart >/dev/null 2>&1 || rc=$?
+	for st in /run/l2fragq/*.state; do
+		[ -f \"$st\" ] || continue
+		if [ $rc = 0 ] || [ $rc = 104 ]; then
+			/usr/sbin/l2fragq-net restart-daemon \"$(basename \"$st\" .state)\" || true
+		else
+			echo \"l2fragq: policy-rc.d forbids restarts: $st keeps its l2fragq (l2fragq-net restart-daemon NAME)\" >&2
+		fi
+	done
 fi
 exit 0
 ")
 file(CONFIGURE OUTPUT ${_l2fq_pkg_gen}/control/prerm @ONLY CONTENT
 "#!/bin/sh
 set -e
-if [ \"$1\" = remove ] && [ -d /run/systemd/system ]; then
-	deb-systemd-invoke stop 'l2fragq-net@*.service' >/dev/null || true
-	deb-systemd-invoke stop 'l2fragq@*.service' >/dev/null || true
+if [ \"$1\" = remove ]; then
+	# The VM network stays up; postrm purge takes it down with this copy.
+	if ls /run/l2fragq/*.state >/dev/null 2>&1; then
+		t=/run/l2fragq/purge-tool
+		{ rm -rf \"$t\" && mkdir -p \"$t/net\" && cp /usr/lib/l2fragq/net/*.sh \"$t/net/\" &&
+			sed \"s|^libdir=.*|libdir=$t/net|\" /usr/sbin/l2fragq-net >\"$t/l2fragq-net\" &&
+			chmod 755 \"$t/l2fragq-net\"; } ||
+			echo \"l2fragq: cannot copy l2fragq-net to $t: purge will not take the VM network down\" >&2
+	fi
+	if [ -d /run/systemd/system ]; then
+		deb-systemd-invoke stop 'l2fragq@*.service' >/dev/null || true
+	fi
 fi
 exit 0
 ")
@@ -220,6 +251,19 @@ if [ \"$1\" = remove ] || [ \"$1\" = purge ]; then
 	fi
 fi
 if [ \"$1\" = purge ]; then
+	# What removal left up: every l2fragq-net instance, with prerm's copy.
+	if [ -x /run/l2fragq/purge-tool/l2fragq-net ]; then
+		for st in /run/l2fragq/*.state; do
+			[ -f \"$st\" ] || continue
+			/run/l2fragq/purge-tool/l2fragq-net down \"$(basename \"$st\" .state)\" || true
+		done
+		rm -rf /run/l2fragq/purge-tool
+	fi
+	if [ -d /run/systemd/system ]; then
+		# Down already: the units' ExecStop went with the package; stopping
+		# them lets a later install start them again.
+		deb-systemd-invoke stop 'l2fragq-net@*.service' >/dev/null 2>&1 || true
+	fi
 	# The links that \"systemctl enable l2fragq@A-B\" and l2fragq-net@NAME made.
 	find /etc/systemd/system \\( -name 'l2fragq@*.service' -o -name 'l2fragq-net@*.service' \\) \\
 		-type l -delete 2>/dev/null || true

@@ -13,6 +13,8 @@
 #   - kill -9 of l2fragq: small packets keep flowing (the queue rule's
 #     bypass), systemd restarts it and the queue is bound again within 2 s,
 #     and oversized GRE arrives fixed again;
+#   - restart-daemon (what a package upgrade runs): a new MainPID, the queue
+#     bound again, the journal unchanged;
 #   - down (the journal undone): the unit is gone, the queue unbound.
 #
 #   test/ops/net_supervise.sh L2FRAGQ_BINARY
@@ -87,6 +89,7 @@ L2N_QUEUE_FIRST=$QUEUE L2N_QUEUE_LAST=$QUEUE L2N_PMTUD=off
 L2N_PEERS=(r) L2N_PEER_CFG[r.address]=$IP_R
 case \$1 in
 start) _l2n_start_daemon ;;
+restart) l2fq_net_restart_daemon ;;
 now) _l2n_daemon_now && echo "\$L2N_DAEMON_PID \$L2N_DAEMON_UNIT" ;;
 down) _l2n_undo "\$L2N_STATE_FILE" ;;
 esac
@@ -149,6 +152,16 @@ t_check "restarted by systemd and queue bound again ${dt} ms after kill -9 (<= 2
 	eval '[ "$ok" = 1 ] && [ "$dt" -le 2000 ]'
 ops_send "C$$" "$WORK/c.json" f1538:1538:0
 ops_probe_check --label "after the restart" --manifest "$WORK/c.json" --frag-checks --expect f1538 --wait 3
+
+# ------------------------------------------------------------ restart-daemon
+# What a package upgrade runs for each instance: systemctl restart of the unit.
+echo up-done >>"$SD/work/$NAME.state"
+M1=$(prop "$UNIT" MainPID)
+out=$(net restart 2>&1) && st=0 || st=$?
+M2=$(prop "$UNIT" MainPID)
+t_check "restart-daemon (status $st: $out): MainPID $M1 -> $M2, queue $QUEUE bound" \
+	eval '[ "$st" -eq 0 ] && [ "$M2" != "$M1" ] && [ "$M2" != 0 ] && l2fq_queue_bound "$NS_S" "$QUEUE"'
+t_check "restart-daemon: the journal names $UNIT once, as before" [ "$(grep -c "^unit $UNIT " "$SD/work/$NAME.state")" = 1 ]
 
 # ------------------------------------------------------------ down
 out=$(net down 2>&1) && st=0 || st=$?

@@ -56,6 +56,9 @@ state=$(pkg_state)
 	t_fatal "the l2fragq package is already on this machine ($state): refusing to install and purge it"
 [ ! -e /usr/sbin/l2fragq ] || t_fatal "/usr/sbin/l2fragq exists (not from the package): refusing to overwrite it"
 [ ! -e /usr/sbin/l2fragq-net ] || t_fatal "/usr/sbin/l2fragq-net exists (not from the package): refusing to overwrite it"
+for f in /run/l2fragq/*.state; do # (postinst restarts their l2fragq, a purge takes them down)
+	[ ! -e "$f" ] || t_fatal "$f exists: an l2fragq-net instance is up here; installing and purging the package would touch it"
+done
 for f in /var/log/l2fragq-*.log; do
 	[ ! -e "$f" ] || t_fatal "$f exists: purging the package would remove it (l2fragq-net's default log files)"
 done

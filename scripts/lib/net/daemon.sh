@@ -191,3 +191,45 @@ _l2n_daemon_counters() { # PID LOG
 	done
 	return 1
 }
+
+# ---------------------------------------------------------------- restart-daemon
+
+# restart-daemon: this instance's l2fragq again, from the same path (the new
+# binary after a package upgrade) with the same arguments, and nothing else:
+# WireGuard, the gretaps, the bridge and the rules stay as they are; the
+# queue rule's bypass passes packets unchanged while no l2fragq is bound.
+# Works from the journal alone. A unit is restarted by systemd; a spawned
+# l2fragq is stopped and spawned again with its own command line
+# (/proc/PID/cmdline), and its journal record names the new pid.
+l2fq_net_restart_daemon() {
+	local ns st q log old new argv=() tmp
+	[ "$EUID" -eq 0 ] || { _l2n_err "must run as root"; return 1; }
+	_l2n_lock || return 1
+	[ -f "$L2N_STATE_FILE" ] || { _l2n_err "$L2N_NAME is not up (no $L2N_STATE_FILE)"; return 3; }
+	_l2n_read_info
+	ns=$(_l2n_netns_id) st=${L2N_STATE_INFO[netns]:-}
+	[ -z "$st" ] || [ "$st" = "$ns" ] ||
+		{ _l2n_err "$L2N_NAME runs in another network namespace: run restart-daemon there"; return 1; }
+	[ "$L2N_UP_DONE" = 1 ] || { _l2n_err "$L2N_NAME: up did not finish (run up)"; return 1; }
+	_l2n_daemon_now || { _l2n_say "$L2N_NAME runs no l2fragq (DF strategy ${L2N_STATE_INFO[strategy]:-?}): nothing to restart"; return 0; }
+	q=${L2N_STATE_INFO[queues]:-} log=${L2N_STATE_INFO[log]:-/dev/null}
+	L2N_QUEUE_FIRST=${q%-*} L2N_QUEUE_LAST=${q#*-}
+	old=$L2N_DAEMON_PID
+	printf '%s %s: restart-daemon (pid %s)\n' "$(_l2n_now)" "$L2N_ME" "${old:-none}" >>"$log"
+	if [ -n "$L2N_DAEMON_UNIT" ]; then
+		systemctl restart "$L2N_DAEMON_UNIT" >/dev/null 2>&1 ||
+			{ _l2n_err "systemctl restart $L2N_DAEMON_UNIT failed (log: $log)"; return 1; }
+	else
+		[ -n "$old" ] ||
+			{ _l2n_err "$L2N_NAME: its l2fragq no longer runs, so its command line is lost: run down, then up"; return 1; }
+		mapfile -d '' -t argv <"/proc/$old/cmdline"
+		_l2n_stop_pid "$old" "$L2N_DAEMON_BIN" || { _l2n_err "cannot stop l2fragq (pid $old)"; return 1; }
+		new=$(_l2n_spawn "$L2N_STATE_DIR/$L2N_NAME.pid" "$log" "${argv[@]}") ||
+			{ _l2n_err "l2fragq did not start again (log: $log)"; return 1; }
+		tmp=$L2N_STATE_FILE.tmp
+		sed "s|^daemon $old |daemon $new |" "$L2N_STATE_FILE" >"$tmp" && mv "$tmp" "$L2N_STATE_FILE" ||
+			{ _l2n_err "cannot update $L2N_STATE_FILE"; return 1; }
+	fi
+	_l2n_wait_daemon_bound "$log" || return 1
+	_l2n_say "$L2N_NAME: l2fragq restarted (pid ${old:-none} -> $L2N_DAEMON_PID, $(readlink "/proc/$L2N_DAEMON_PID/exe" 2>/dev/null || echo "$L2N_DAEMON_BIN"))"
+}

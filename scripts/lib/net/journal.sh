@@ -21,9 +21,26 @@
 #   info KEY VALUE            no undo: what status, wait and up read back
 #   up-done                   no undo: up finished
 # The lock (_l2n_lock) keeps two l2fragq-net runs off one instance.
+#
+# Never cut a VM off: a bridge that up made is deleted by the undo only while
+# it holds no ports but ours (the gretaps, "link" records). Once VMs are
+# plugged into it (libvirt's vnetN), the undo leaves it up and as up made it
+# (invisible), skips every record of it, says so in one line and writes
+# STATE_DIR/NAME.kept-bridge "BRIDGE IFINDEX": the next up adopts that very
+# bridge as its own again (_l2n_adopt_kept_bridge), so a later down deletes it
+# once it is empty, or keeps it again.
 
 declare -gA L2N_STATE_INFO=()  # info KEY VALUE records of the state file: KEY -> VALUE (_l2n_read_info)
 L2N_UP_DONE=0                  # 1: the state file has up-done (up finished)
+
+# An instance by its name alone (down NAME, restart-daemon NAME: the journal
+# is all they need), with the state directory as l2fq_net_load sets it.
+_l2n_use_name() { # NAME
+	[[ $1 =~ ^[A-Za-z0-9_-]{1,20}$ ]] || { _l2n_err "'$1' is not an instance name (1-20 letters, digits, '-' or '_')"; return 1; }
+	L2N_NAME=$1
+	L2N_STATE_DIR=${L2FQ_NET_STATE_DIR:-/run/l2fragq}
+	L2N_STATE_FILE=$L2N_STATE_DIR/$L2N_NAME.state
+}
 
 _l2n_rec() { printf '%s\n' "$*" >>"$L2N_STATE_FILE"; }
 
@@ -144,20 +161,72 @@ _l2n_healthy() {
 
 # ---------------------------------------------------------------- undo
 
+# The ports of BRIDGE that STATE's link records do not name (not ours), in
+# one line separated by ", "; empty when it has none (or does not exist).
+_l2n_foreign_ports() { # BRIDGE STATE
+	local br=$1 p a b c out=
+	local -A ours=()
+	while read -r a b c; do [ "$a" != link ] || ours[$b]=1; done <"$2"
+	for p in "/sys/class/net/$br/brif/"*; do
+		[ -e "$p" ] || continue
+		p=${p##*/}
+		[ -n "${ours[$p]:-}" ] || out+="${out:+, }$p"
+	done
+	echo "$out"
+}
+
+# Which records of the journal STATE the undo must skip so that no VM is cut
+# off (see the top of this file). Sets L2N_KEEP_BRIDGE (a bridge up made, to
+# keep) and L2N_KEEP_UP (a bridge to leave up), "" when none.
+L2N_KEEP_BRIDGE=
+L2N_KEEP_UP=
+L2N_KEEP_SAY=1  # 0: no line about a kept bridge (up re-applying a changed config adopts it at once)
+_l2n_keep_plan() { # STATE
+	local state=$1 br a b c made=0 foreign
+	L2N_KEEP_BRIDGE='' L2N_KEEP_UP=''
+	br=$(sed -n 's/^info bridge //p' "$state" | tail -n 1)
+	[ -n "$br" ] && [ -d "/sys/class/net/$br/brif" ] || return 0
+	while read -r a b c; do [ "$a $b" != "link $br" ] || made=1; done <"$state"
+	foreign=$(_l2n_foreign_ports "$br" "$state")
+	[ -n "$foreign" ] || return 0
+	L2N_KEEP_UP=$br
+	[ $made = 1 ] || return 0
+	L2N_KEEP_BRIDGE=$br
+	[ "$L2N_KEEP_SAY" = 0 ] || _l2n_err "kept bridge $br: it has other ports ($foreign): delete it yourself when they are gone"
+}
+
+# Is the record KIND B C one of the kept bridge's (see _l2n_keep_plan)?
+_l2n_keep_skips() { # KIND B C
+	[ -n "$L2N_KEEP_UP" ] || return 1
+	case $1 in
+	linkdown) [ "$2" = "$L2N_KEEP_UP" ] ;;
+	link | ll6 | addrgenmode) [ -n "$L2N_KEEP_BRIDGE" ] && [ "$2" = "$L2N_KEEP_BRIDGE" ] ;;
+	sysctl) [ -n "$L2N_KEEP_BRIDGE" ] && [[ $2 == net/ipv6/conf/"$L2N_KEEP_BRIDGE"/* ]] ;;
+	*) return 1 ;;
+	esac
+}
+
 # Undoes the journal in STATE backwards. Records that cannot be undone stay in
 # the file (and make it return 1); the file goes when everything is undone.
+# A bridge with VMs on it stays (_l2n_keep_plan).
 _l2n_undo() {
-	local state=$1 rec f=0 left=() a b c recs=()
+	local state=$1 rec f=0 left=() a b c recs=() kept
 	[ -f "$state" ] || return 0
+	kept=${state%.state}.kept-bridge
+	_l2n_keep_plan "$state"
 	# (no process substitution: /dev/fd may be missing, as in minimal guests)
 	mapfile -t recs <<<"$(tac "$state")"
 	for rec in "${recs[@]}"; do
 		read -r a b c <<<"$rec"
+		_l2n_keep_skips "$a" "$b" "$c" && continue
 		if ! _l2n_undo_rec "$a" "$b" "$c"; then
 			left+=("$rec")
 			f=1
 		fi
 	done
+	if [ -n "$L2N_KEEP_BRIDGE" ]; then
+		echo "$L2N_KEEP_BRIDGE $(cat "/sys/class/net/$L2N_KEEP_BRIDGE/ifindex" 2>/dev/null)" >"$kept"
+	fi
 	if [ $f -eq 0 ]; then
 		rm -f "$state"
 	else

@@ -87,7 +87,7 @@ l2fq_net_up() {
 		else
 			_l2n_say "an earlier up was incomplete or is broken: cleaning it up first"
 		fi
-		_l2n_undo "$L2N_STATE_FILE" || { _l2n_err "could not undo the old setup (see above; state kept in $L2N_STATE_FILE)"; return 1; }
+		L2N_KEEP_SAY=0 _l2n_undo "$L2N_STATE_FILE" || { _l2n_err "could not undo the old setup (see above; state kept in $L2N_STATE_FILE)"; return 1; }
 	fi
 	_l2n_preflight || return 1
 	[ -z "$L2N_STRATEGY_WARN" ] || _l2n_warn "$L2N_STRATEGY_WARN"
@@ -156,6 +156,8 @@ _l2n_up_bridge() {
 		_l2n_rec info bridge-created yes
 		_l2n_run ip link add name "$br" mtu "${L2N_CFG[vm-mtu]}" type bridge || return 1
 		L2N_BRIDGE_DETAIL=$(ip -d -o link show dev "$br")
+	else
+		_l2n_adopt_kept_bridge "$br"
 	fi
 	if [ -e "/proc/sys/net/ipv6/conf/$br/disable_ipv6" ]; then
 		# Remember its link-local addresses: enabling IPv6 again would derive
@@ -171,6 +173,21 @@ _l2n_up_bridge() {
 		_l2n_run ip link set dev "$br" addrgenmode none || return 1
 	fi
 	return 0
+}
+
+# The bridge an earlier down kept because VMs were on it (journal.sh): when
+# BRIDGE is that very one (same ifindex), it is ours again, so that down
+# deletes it once it is empty. The note is used up either way.
+_l2n_adopt_kept_bridge() { # BRIDGE
+	local br=$1 f=$L2N_STATE_DIR/$L2N_NAME.kept-bridge name idx now
+	[ -f "$f" ] || return 0
+	read -r name idx <"$f"
+	rm -f "$f"
+	now=$(cat "/sys/class/net/$br/ifindex" 2>/dev/null)
+	[ "$name" = "$br" ] && [ -n "$idx" ] && [ "$idx" = "$now" ] || return 0
+	_l2n_rec link "$br"
+	_l2n_rec info bridge-created yes
+	_l2n_say "adopting bridge $br: an earlier down kept it for the ports on it"
 }
 
 # nft tables, one transaction: invisibility, and the DF fixer on OUTPUT

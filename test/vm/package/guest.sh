@@ -25,6 +25,8 @@ set -uo pipefail
 deb=${1:?usage: guest.sh DEB}
 # shellcheck source=test/vm/guest-lib.sh
 . "$(cd "$(dirname "$0")/.." && pwd)/guest-lib.sh"
+# shellcheck source=test/vm/package/lifecycle.sh
+. "$L2VM_GUEST_LIB_DIR/package/lifecycle.sh" # lifecycle_run: down, upgrade, remove and purge on a live VM network
 
 work=$(mktemp -d /tmp/l2fq-pkg.XXXXXX)
 seed_init l2p- "$work" "$L2VM_ROOT" /usr/sbin/l2fragq
@@ -177,6 +179,7 @@ check_configs
 boot_systemds
 check_start
 check_traffic
+lifecycle_run
 check_stop
 check_purge
 l2vm_finish

@@ -10,7 +10,7 @@
 # Prints PASS/FAIL, ends with "N passed, M failed"; exits non-zero on a FAIL.
 #
 # Usage (as root): test/vm/package/run.sh [--kernel KVER] BUILD_DIR
-# Environment: L2FQ_PACKAGE_TIMEOUT (seconds for the guest run, default 420).
+# Environment: L2FQ_PACKAGE_TIMEOUT (seconds for the guest run, default 900: lifecycle.sh adds 3-6 minutes of dpkg and up/down under emulation).
 set -uo pipefail
 
 # shellcheck source=test/vm/lib.sh
@@ -34,7 +34,7 @@ deb=$(ls "$out"/l2fragq_*.deb 2>/dev/null | head -n 1)
 [ -n "$deb" ] || l2vm_harness_fail "cpack made no l2fragq_*.deb"
 echo "== package: $(basename "$deb")"
 l2vm_host_ready
-l2vm_run_guest package "${L2FQ_PACKAGE_TIMEOUT:-420}" "$L2VM_ROOT/test/vm/package/guest.sh" "$deb"
+l2vm_run_guest package "${L2FQ_PACKAGE_TIMEOUT:-900}" "$L2VM_ROOT/test/vm/package/guest.sh" "$deb"
 rc=$?
 rm -rf "$out" # (l2vm_run_guest set its own EXIT trap)
 exit $rc

@@ -4,17 +4,17 @@
 # and every source file src/*.c has a row in README.md's layout table.
 # Usage: test/cli/docs.sh L2FRAGQ_BINARY   (from the repository root)
 set -euo pipefail
-bin=$1
-passed=0 failed=0
-options=$("$bin" --help | grep -oE -- '--[a-z][a-z-]+' | sort -u)
-[ -n "$options" ] || { echo "FAIL --help lists no options"; exit 1; }
+# shellcheck source=test/lib.sh
+. "$(cd "$(dirname "$0")" && pwd)/../lib.sh"
+t_binary_arg "$@"
+options=$("$T_BIN" --help | grep -oE -- '--[a-z][a-z-]+' | sort -u || true)
+[ -n "$options" ] || t_fail "--help lists no options"
 for opt in $options; do
 	man_opt=${opt//-/\\-}
 	if grep -qF -- "$man_opt" doc/l2fragq.8 && grep -qE -- "\`(-[a-zA-Z], )?$opt([ \`]|\$)" README.md; then
-		passed=$((passed + 1))
+		t_pass "$opt is in doc/l2fragq.8 and README.md's options table"
 	else
-		echo "FAIL $opt is missing from doc/l2fragq.8 or README.md's options table"
-		failed=$((failed + 1))
+		t_fail "$opt is missing from doc/l2fragq.8 or README.md's options table"
 	fi
 done
 # The layout table: the rows of the "## Layout" section whose first cell names
@@ -22,11 +22,9 @@ done
 layout=$(sed -n '/^## Layout$/,/^## /p' README.md | grep '^| ' || true)
 for src in src/*.c; do
 	if grep -qE -- "^\| [^|]*\`${src//./\\.}\`" <<<"$layout"; then
-		passed=$((passed + 1))
+		t_pass "$src has a row in README.md's layout table"
 	else
-		echo "FAIL $src is missing from README.md's layout table"
-		failed=$((failed + 1))
+		t_fail "$src is missing from README.md's layout table"
 	fi
 done
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+t_summary

@@ -17,19 +17,15 @@
 set -uo pipefail
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
-[ "$EUID" -eq 0 ] || { echo "net_shared_sysctl.sh: needs root (a network namespace)" >&2; exit 1; }
+# shellcheck source=test/lib.sh
+. "$root/test/lib.sh"
+t_need_root "a network namespace"
 ns=l2fq-shsys-$$
-work=$(mktemp -d /tmp/l2fq-shsys.XXXXXX)
-cleanup() { ip netns del "$ns" 2>/dev/null; rm -rf "$work"; }
-trap cleanup EXIT
-ip netns add "$ns" || { echo "cannot create a network namespace" >&2; exit 1; }
-
-pass=0 fail=0
-check() { # LABEL CMD...
-	local l=$1
-	shift
-	if "$@"; then echo "PASS $l"; pass=$((pass + 1)); else echo "FAIL $l"; fail=$((fail + 1)); fi
-}
+t_workdir /tmp/l2fq-shsys.XXXXXX
+work=$WORK
+ns_del() { ip netns del "$ns" 2>/dev/null; }
+T_TEARDOWN=(ns_del)
+ip netns add "$ns" || t_fatal "cannot create a network namespace"
 
 # One instance's action, in the namespace, with the library as up/down use it.
 inst() { # NAME set PATH VALUE | NAME release PATH
@@ -57,38 +53,37 @@ reg=$work/run/shared-sysctl.$(ip netns exec "$ns" readlink /proc/self/ns/net | t
 inst A set "$T" 5
 inst A set "$R" -
 put "$R" 0 # what opening kernel WireGuard does
-check "A up: ipfrag_time 5" [ "$(get "$T")" = 5 ]
+t_check "A up: ipfrag_time 5" [ "$(get "$T")" = 5 ]
 inst B set "$T" 5
 inst B set "$R" -
 inst A release "$R"
 inst A release "$T"
-check "A down while B is up: ipfrag_time still 5 (B's)" [ "$(get "$T")" = 5 ]
-check "A down while B is up: send_redirects still 0 (B's WireGuard is up)" [ "$(get "$R")" = 0 ]
+t_check "A down while B is up: ipfrag_time still 5 (B's)" [ "$(get "$T")" = 5 ]
+t_check "A down while B is up: send_redirects still 0 (B's WireGuard is up)" [ "$(get "$R")" = 0 ]
 inst B release "$R"
 inst B release "$T"
-check "B down, the last: ipfrag_time back to 30" [ "$(get "$T")" = 30 ]
-check "B down, the last: send_redirects back to 1" [ "$(get "$R")" = 1 ]
-check "no instance left: the registry file is gone" [ ! -e "$reg" ]
+t_check "B down, the last: ipfrag_time back to 30" [ "$(get "$T")" = 30 ]
+t_check "B down, the last: send_redirects back to 1" [ "$(get "$R")" = 1 ]
+t_check "no instance left: the registry file is gone" [ ! -e "$reg" ]
 
 # Order 2, different values: A up (5), B up (7), B down, A down.
 inst A set "$T" 5
 out=$(inst B set "$T" 7 2>&1)
-check "B up with another value: ipfrag_time 7 (the last up wins)" [ "$(get "$T")" = 7 ]
-check "B up with another value: a warning names A and its value ($out)" grep -q "A (5)" <<<"$out"
+t_check "B up with another value: ipfrag_time 7 (the last up wins)" [ "$(get "$T")" = 7 ]
+t_check "B up with another value: a warning names A and its value ($out)" grep -q "A (5)" <<<"$out"
 inst B release "$T"
-check "B down while A is up: ipfrag_time back to A's 5" [ "$(get "$T")" = 5 ]
+t_check "B down while A is up: ipfrag_time back to A's 5" [ "$(get "$T")" = 5 ]
 inst A release "$T"
-check "A down, the last: ipfrag_time back to 30" [ "$(get "$T")" = 30 ]
+t_check "A down, the last: ipfrag_time back to 30" [ "$(get "$T")" = 30 ]
 
 # Order 3: A up (5), B up (7), A down, B down.
 inst A set "$T" 5
 inst B set "$T" 7 2>/dev/null
 inst A release "$T"
-check "A down while B is up: ipfrag_time stays at B's 7" [ "$(get "$T")" = 7 ]
+t_check "A down while B is up: ipfrag_time stays at B's 7" [ "$(get "$T")" = 7 ]
 inst B release "$T"
-check "B down, the last: ipfrag_time back to 30" [ "$(get "$T")" = 30 ]
-check "the registry file is gone again" [ ! -e "$reg" ]
-check "each instance journaled 'shared-sysctl PATH' records" grep -qx "shared-sysctl $T" "$work/run/A.state"
+t_check "B down, the last: ipfrag_time back to 30" [ "$(get "$T")" = 30 ]
+t_check "the registry file is gone again" [ ! -e "$reg" ]
+t_check "each instance journaled 'shared-sysctl PATH' records" grep -qx "shared-sysctl $T" "$work/run/A.state"
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+t_summary

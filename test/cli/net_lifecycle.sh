@@ -19,29 +19,26 @@
 set -uo pipefail
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
-[ $# -eq 1 ] && [ -x "$1" ] || { echo "usage: $0 L2FRAGQ_BINARY" >&2; exit 2; }
-bin=$(readlink -f "$1")
-[ "$EUID" -eq 0 ] || { echo "net_lifecycle.sh: needs root (network namespaces)" >&2; exit 1; }
+# shellcheck source=test/lib.sh
+. "$root/test/lib.sh"
+t_binary_arg "$@"
+bin=$(readlink -f "$T_BIN")
+t_need_root "network namespaces"
 p=l2fq-life-$$
 ns=$p-hv
-work=$(mktemp -d /tmp/l2fq-life.XXXXXX)
+t_workdir /tmp/l2fq-life.XXXXXX
+work=$WORK
 chmod 755 "$work"
 run=$work/run
-cleanup() {
+# The l2fragq that l2fragq-net spawned (its pid file), then the namespaces.
+teardown() {
 	local n
 	[ ! -f "$run/l2fragq.pid" ] || kill "$(cat "$run/l2fragq.pid")" 2>/dev/null
 	for n in "$ns" "$p-vma" "$p-vmb"; do ip netns del "$n" 2>/dev/null; done
-	rm -rf "$work"
 }
-trap cleanup EXIT
-for n in "$ns" "$p-vma" "$p-vmb"; do ip netns add "$n" || { echo "cannot create network namespaces" >&2; exit 1; }; done
+T_TEARDOWN=(teardown)
+for n in "$ns" "$p-vma" "$p-vmb"; do ip netns add "$n" || t_fatal "cannot create network namespaces"; done
 
-pass=0 fail=0
-check() { # LABEL CMD...
-	local l=$1
-	shift
-	if "$@"; then echo "PASS $l"; pass=$((pass + 1)); else echo "FAIL $l"; fail=$((fail + 1)); fi
-}
 hv() { ip netns exec "$ns" "$@"; }
 net() { hv env L2FQ_NET_STATE_DIR="$run" "$root/scripts/l2fragq-net" "$@"; }
 # up's steps from the library, in the hypervisor namespace: bridge | port | daemon
@@ -84,74 +81,73 @@ up_flag() { [[ $(hv ip -o link show dev br-life 2>/dev/null) == *"<"*UP*">"* ]];
 
 # ------------------------------------------------------------ a bridge up made, VMs on it
 lib bridge && lib port
-check "up made br-life (journal: link br-life)" grep -qx "link br-life" "$run/life.state"
+t_check "up made br-life (journal: link br-life)" grep -qx "link br-life" "$run/life.state"
 vm a 192.0.2.11 && vm b 192.0.2.12
 idx=$(ifindex)
 ok=0
 for ((i = 0; i < 20; i++)); do ping_b && { ok=1; break; }; sleep 0.2; done
-check "VM a pings VM b through br-life before down" [ $ok = 1 ]
+t_check "VM a pings VM b through br-life before down" [ $ok = 1 ]
 out=$(net down life 2>&1) && st=0 || st=$?
-check "down exits 0 (status $st)" [ "$st" -eq 0 ]
+t_check "down exits 0 (status $st)" [ "$st" -eq 0 ]
 want="l2fragq-net: kept bridge br-life: it has other ports (vneta, vnetb): delete it yourself when they are gone"
-check "down says so in one line ($(grep -c kept <<<"$out") line(s): $(grep kept <<<"$out"))" \
+t_check "down says so in one line ($(grep -c kept <<<"$out") line(s): $(grep kept <<<"$out"))" \
 	eval '[ "$(grep -cxF "$want" <<<"$out")" = 1 ] && [ "$(grep -c "kept bridge" <<<"$out")" = 1 ]'
-check "br-life kept, same ifindex $idx ($(ifindex))" [ "$(ifindex)" = "$idx" ]
-check "br-life still up" up_flag
-check "its ports: vneta, vnetb; our gt-r gone ($(ports))" [ "$(ports)" = "vneta vnetb " ]
-check "br-life still invisible (IPv6 off: $(hv cat /proc/sys/net/ipv6/conf/br-life/disable_ipv6))" \
+t_check "br-life kept, same ifindex $idx ($(ifindex))" [ "$(ifindex)" = "$idx" ]
+t_check "br-life still up" up_flag
+t_check "its ports: vneta, vnetb; our gt-r gone ($(ports))" [ "$(ports)" = "vneta vnetb " ]
+t_check "br-life still invisible (IPv6 off: $(hv cat /proc/sys/net/ipv6/conf/br-life/disable_ipv6))" \
 	[ "$(hv cat /proc/sys/net/ipv6/conf/br-life/disable_ipv6)" = 1 ]
-check "VM a still pings VM b after down" ping_b
-check "the journal is gone, the kept bridge noted ($(cat "$run/life.kept-bridge" 2>/dev/null))" \
+t_check "VM a still pings VM b after down" ping_b
+t_check "the journal is gone, the kept bridge noted ($(cat "$run/life.kept-bridge" 2>/dev/null))" \
 	eval '[ ! -e "$run/life.state" ] && [ "$(cat "$run/life.kept-bridge" 2>/dev/null)" = "br-life $idx" ]'
 
 # ------------------------------------------------------------ up adopts it; down keeps it again
 out=$(lib bridge 2>&1) && st=0 || st=$?
 lib port
-check "up on the kept bridge: status $st, adopted ($out)" eval '[ "$st" -eq 0 ] && [[ $out == *"adopting bridge br-life"* ]]'
-check "no second bridge: ifindex $(ifindex), journal link br-life, note used up" \
+t_check "up on the kept bridge: status $st, adopted ($out)" eval '[ "$st" -eq 0 ] && [[ $out == *"adopting bridge br-life"* ]]'
+t_check "no second bridge: ifindex $(ifindex), journal link br-life, note used up" \
 	eval '[ "$(ifindex)" = "$idx" ] && grep -qx "link br-life" "$run/life.state" && [ ! -e "$run/life.kept-bridge" ]'
 out=$(net down life 2>&1) && st=0 || st=$?
-check "down again: status $st, the same one line" eval '[ "$st" -eq 0 ] && [ "$(grep -cxF "$want" <<<"$out")" = 1 ]'
-check "br-life kept again with vneta, vnetb ($(ports)); ping works" \
+t_check "down again: status $st, the same one line" eval '[ "$st" -eq 0 ] && [ "$(grep -cxF "$want" <<<"$out")" = 1 ]'
+t_check "br-life kept again with vneta, vnetb ($(ports)); ping works" \
 	eval '[ "$(ifindex)" = "$idx" ] && [ "$(ports)" = "vneta vnetb " ] && ping_b'
 
 # ------------------------------------------------------------ VMs gone: down deletes it
 hv ip link del vneta && hv ip link del vnetb
 lib bridge >/dev/null && lib port
 out=$(net down life 2>&1) && st=0 || st=$?
-check "VMs gone, up, down: status $st, nothing kept ($out)" eval '[ "$st" -eq 0 ] && [[ $out != *kept* ]]'
-check "br-life deleted (it was ours), no note left" bash -c "! ip netns exec $ns ip link show dev br-life >/dev/null 2>&1 && [ ! -e $run/life.kept-bridge ]"
+t_check "VMs gone, up, down: status $st, nothing kept ($out)" eval '[ "$st" -eq 0 ] && [[ $out != *kept* ]]'
+t_check "br-life deleted (it was ours), no note left" bash -c "! ip netns exec $ns ip link show dev br-life >/dev/null 2>&1 && [ ! -e $run/life.kept-bridge ]"
 
 # ------------------------------------------------------------ a bridge of the host, down before up
 hv ip link add br-life type bridge
 lib bridge && lib port
 vm a 192.0.2.11 && vm b 192.0.2.12
 out=$(net down life 2>&1) && st=0 || st=$?
-check "host's bridge (down before up) with VMs: down leaves it up (status $st)" eval '[ "$st" -eq 0 ] && up_flag'
-check "  and says nothing of keeping it (not ours to delete)" [ "$(grep -c kept <<<"$out")" = 0 ]
+t_check "host's bridge (down before up) with VMs: down leaves it up (status $st)" eval '[ "$st" -eq 0 ] && up_flag'
+t_check "  and says nothing of keeping it (not ours to delete)" [ "$(grep -c kept <<<"$out")" = 0 ]
 hv ip link del br-life
 
 # ------------------------------------------------------------ restart-daemon
 lib bridge && lib port
 out=$(lib daemon 2>&1) && st=0 || st=$?
-check "l2fragq spawned on queue 23 (status $st)" [ "$st" -eq 0 ]
+t_check "l2fragq spawned on queue 23 (status $st)" [ "$st" -eq 0 ]
 read -r _ old _ <<<"$(grep '^daemon ' "$run/life.state")"
 cmd_old=$(tr '\0' ' ' <"/proc/$old/cmdline" 2>/dev/null)
 out=$(net restart-daemon life 2>&1) && st=0 || st=$?
 read -r _ new _ <<<"$(grep '^daemon ' "$run/life.state")"
-check "restart-daemon life: status $st ($out)" [ "$st" -eq 0 ]
-check "the journal names a new pid ($old -> $new), which runs" \
+t_check "restart-daemon life: status $st ($out)" [ "$st" -eq 0 ]
+t_check "the journal names a new pid ($old -> $new), which runs" \
 	eval '[ -n "$new" ] && [ "$new" != "$old" ] && alive "$new" && ! alive "$old"'
-check "the same command line ($cmd_old)" [ "$(tr '\0' ' ' <"/proc/$new/cmdline" 2>/dev/null)" = "$cmd_old" ]
-check "queue 23 bound again" hv awk '$1 == 23 { f = 1 } END { exit !f }' /proc/net/netfilter/nfnetlink_queue
-check "bridge and our port untouched ($(ports))" [ "$(ports)" = "gt-r " ]
+t_check "the same command line ($cmd_old)" [ "$(tr '\0' ' ' <"/proc/$new/cmdline" 2>/dev/null)" = "$cmd_old" ]
+t_check "queue 23 bound again" hv awk '$1 == 23 { f = 1 } END { exit !f }' /proc/net/netfilter/nfnetlink_queue
+t_check "bridge and our port untouched ($(ports))" [ "$(ports)" = "gt-r " ]
 out=$(net restart-daemon nosuch 2>&1) && st=0 || st=$?
-check "restart-daemon of an instance that is not up: status 3 ($out)" [ "$st" -eq 3 ]
+t_check "restart-daemon of an instance that is not up: status 3 ($out)" [ "$st" -eq 3 ]
 out=$(net restart-daemon 'bad/name' 2>&1) && st=0 || st=$?
-check "restart-daemon with a bad name: status 2 ($out)" [ "$st" -eq 2 ]
+t_check "restart-daemon with a bad name: status 2 ($out)" [ "$st" -eq 2 ]
 out=$(net down life 2>&1) && st=0 || st=$?
-check "down stops the new l2fragq and deletes br-life (status $st)" \
+t_check "down stops the new l2fragq and deletes br-life (status $st)" \
 	eval '[ "$st" -eq 0 ] && ! alive "$new" && ! hv ip link show dev br-life >/dev/null 2>&1'
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+t_summary

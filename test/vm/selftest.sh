@@ -16,10 +16,14 @@ set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 self=$here/$(basename "$0")
+# The guest sees the host's / read-only: the same library on both sides.
+# shellcheck source=test/lib.sh
+. "$here/../lib.sh"
 
 # ------------------------------------------------------------ guest side
 if [ "${1:-}" = --guest-net ]; then
-	# Runs inside the VM. Prints "ok NAME" / "FAIL NAME" lines.
+	# Runs inside the VM. Prints "PASS NAME" / "FAIL NAME" lines (with the
+	# output of a failed check indented under it), counted by the host side.
 	s=$$
 	nsA=l2vmsA$s nsB=l2vmsB$s
 	wA=wgA$s wB=wgB$s gA=gtA$s gB=gtB$s
@@ -28,9 +32,9 @@ if [ "${1:-}" = --guest-net ]; then
 		local name=$1 out
 		shift
 		if out=$("$@" 2>&1); then
-			echo "ok $name"
+			t_pass "$name"
 		else
-			echo "FAIL $name"
+			t_fail "$name"
 			printf '%s\n' "$out" | sed 's/^/    /'
 		fi
 	}
@@ -104,16 +108,11 @@ EOF
 fi
 
 # ------------------------------------------------------------ host side
-pass=0
-fail=0
-ok() { echo "ok: $*"; pass=$((pass + 1)); }
-bad() { echo "FAILED: $*"; fail=$((fail + 1)); }
+t_need_root "QEMU and the guest's root checks"
+"$here/setup-vm-deps.sh" || { t_fail "setup-vm-deps.sh"; t_summary; exit 1; }
 
-[ "$(id -u)" -eq 0 ] || { echo "selftest.sh: must run as root" >&2; exit 1; }
-"$here/setup-vm-deps.sh" || { echo "selftest.sh: setup-vm-deps.sh failed"; echo "0 passed, 1 failed"; exit 1; }
-
-work=$(mktemp -d /tmp/l2vm-selftest.XXXXXX)
-trap 'rm -rf "$work"' EXIT
+t_workdir /tmp/l2vm-selftest.XXXXXX
+work=$WORK
 # The harness makes its temp dirs under $TMPDIR: a private one shows leftovers.
 mkdir "$work/tmpdir"
 export TMPDIR=$work/tmpdir
@@ -137,15 +136,15 @@ t0=$(date +%s.%N)
 rc=$?
 boot_s=$(secs "$t0")
 cat "$work/out1"
-[ "$rc" -eq 3 ] && ok "guest exit status 3 propagates" || bad "guest exit status: got $rc, want 3"
-grep -qx "to stdout" "$work/out1" && ok "guest stdout streamed to stdout" || bad "guest stdout missing"
+[ "$rc" -eq 3 ] && t_pass "guest exit status 3 propagates" || t_fail "guest exit status: got $rc, want 3"
+grep -qx "to stdout" "$work/out1" && t_pass "guest stdout streamed to stdout" || t_fail "guest stdout missing"
 grep -qx "to stderr" "$work/err1" && ! grep -q "to stderr" "$work/out1" &&
-	ok "guest stderr streamed to stderr" || { bad "guest stderr wrong"; cat "$work/err1"; }
-grep -qxF "cwd=$work/cwd dir" "$work/out1" && ok "guest cwd = caller's cwd (under /tmp, with a space)" || bad "guest cwd wrong"
-grep -qx "foo=unset guest=1 uid=0" "$work/out1" && ok "clean environment, root" || bad "environment not clean or not root"
-grep -qx "hostfile=host-only data" "$work/out1" && ok "host /tmp files visible in the guest" || bad "host /tmp file not visible"
+	t_pass "guest stderr streamed to stderr" || { t_fail "guest stderr wrong"; cat "$work/err1"; }
+grep -qxF "cwd=$work/cwd dir" "$work/out1" && t_pass "guest cwd = caller's cwd (under /tmp, with a space)" || t_fail "guest cwd wrong"
+grep -qx "foo=unset guest=1 uid=0" "$work/out1" && t_pass "clean environment, root" || t_fail "environment not clean or not root"
+grep -qx "hostfile=host-only data" "$work/out1" && t_pass "host /tmp files visible in the guest" || t_fail "host /tmp file not visible"
 [ "$(cat "$work/hostfile")" = "host-only data" ] && [ ! -e "$work/guestfile" ] &&
-	ok "guest writes never reach the host" || bad "guest wrote to the host filesystem"
+	t_pass "guest writes never reach the host" || t_fail "guest wrote to the host filesystem"
 
 # --- 2. network stack in the guest
 t0=$(date +%s.%N)
@@ -154,12 +153,12 @@ rc=$?
 net_s=$(secs "$t0")
 cat "$work/out2"
 [ -s "$work/err2" ] && sed 's/^/  stderr: /' "$work/err2"
-n_ok=$(grep -c '^ok ' "$work/out2")
+n_ok=$(grep -c '^PASS ' "$work/out2")
 n_fail=$(grep -c '^FAIL ' "$work/out2")
-pass=$((pass + n_ok))
-fail=$((fail + n_fail))
-[ "$rc" -eq 0 ] && [ "$n_ok" -ge 12 ] && [ "$n_fail" -eq 0 ] && ok "guest network run: exit 0, $n_ok checks" ||
-	bad "guest network run: exit $rc, $n_ok ok, $n_fail failed"
+passed=$((passed + n_ok))
+failed=$((failed + n_fail))
+[ "$rc" -eq 0 ] && [ "$n_ok" -ge 12 ] && [ "$n_fail" -eq 0 ] && t_pass "guest network run: exit 0, $n_ok checks" ||
+	t_fail "guest network run: exit $rc, $n_ok passed, $n_fail failed"
 
 # --- 3. timeout: QEMU killed on the host side, reported as 124
 t0=$(date +%s.%N)
@@ -168,13 +167,12 @@ rc=$?
 to_s=$(secs "$t0")
 if [ "$rc" -eq 124 ] && grep -q "timed out after 15s" "$work/err3" &&
 	awk -v t="$to_s" 'BEGIN { exit !(t < 30) }'; then
-	ok "overrunning command killed after --timeout 15 (exit 124, ${to_s}s)"
+	t_pass "overrunning command killed after --timeout 15 (exit 124, ${to_s}s)"
 else
-	bad "timeout: exit $rc after ${to_s}s"; cat "$work/err3"
+	t_fail "timeout: exit $rc after ${to_s}s"; cat "$work/err3"
 fi
 leftover=$(ls -A "$work/tmpdir")
-[ -z "$leftover" ] && ok "harness temp dirs cleaned up" || bad "harness left $leftover"
+[ -z "$leftover" ] && t_pass "harness temp dirs cleaned up" || t_fail "harness left $leftover"
 
 echo "timings: boot+trivial command ${boot_s}s, network checks ${net_s}s, timeout case ${to_s}s, total $(secs "$t_all")s"
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+t_summary

@@ -43,36 +43,6 @@ int l2fq_pmtud_verdict_counted(enum l2fq_pmtud_verdict v)
 	return (unsigned)v < L2FQ_PMTUD_VERDICT_COUNT && verdicts[v].counted;
 }
 
-/* murmur3's 64-bit finaliser: a bijection with full avalanche. */
-static uint64_t fmix64(uint64_t k)
-{
-	k ^= k >> 33;
-	k *= 0xff51afd7ed558ccdull;
-	k ^= k >> 33;
-	k *= 0xc4ceb9fe1a85ec53ull;
-	k ^= k >> 33;
-	return k;
-}
-
-/* Hash of (version, source, destination): every 8 bytes of the addresses
- * are folded in through the finaliser, so each input bit reaches every
- * output bit. Not keyed: a VM can choose colliding address pairs, which costs
- * it only the per-flow limit's state (the global limit still holds). */
-static uint64_t flow_hash(unsigned version, const uint8_t *src, const uint8_t *dst, size_t alen)
-{
-	uint8_t buf[32];
-	uint64_t h = fmix64(0x6c32667170000000ull | version);
-
-	memcpy(buf, src, alen);
-	memcpy(buf + alen, dst, alen);
-	for (size_t i = 0; i < 2 * alen; i += 8) {
-		uint64_t w = (uint64_t)l2fq_get32(buf + i) << 32 | l2fq_get32(buf + i + 4);
-
-		h = fmix64(h ^ w);
-	}
-	return h;
-}
-
 /* IPv4 addresses no error may be about or go to (the kernel's
  * iptunnel_pmtud_check_icmp(): ipv4_is_lbcast/multicast/zeronet/loopback). */
 static int v4_bad_source(uint32_t a)
@@ -233,23 +203,17 @@ static void build_frame(uint8_t *out, const uint8_t *pkt, const struct l2fq_gre_
 			const struct l2fq_inner_ip *ip, uint16_t mtu, struct l2fq_pmtud_signal *sig)
 {
 	const uint8_t *eth = pkt + f->eth_off, *l3 = pkt + f->l3_off;
-	size_t l2len = f->l3_off - f->eth_off, iplen, alen;
+	size_t l2len = f->l3_off - f->eth_off, iplen;
 
 	memcpy(out, eth + 6, 6);
 	memcpy(out + 6, eth, 6);
 	memcpy(out + 12, eth + 12, l2len - 12);
-	if (ip->version == 4) {
-		iplen = build_v4(out + l2len, l3, ip, mtu);
-		alen = 4;
-	} else {
-		iplen = build_v6(out + l2len, l3, ip, mtu);
-		alen = 16;
-	}
+	iplen = ip->version == 4 ? build_v4(out + l2len, l3, ip, mtu)
+				 : build_v6(out + l2len, l3, ip, mtu);
 	if (sig) {
 		sig->len = l2len + iplen;
 		sig->mtu = mtu;
 		sig->version = ip->version;
-		sig->flow_key = flow_hash(ip->version, l3 + ip->src_off, l3 + ip->dst_off, alen);
 		sig->l3_off = l2len;
 	}
 }

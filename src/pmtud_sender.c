@@ -11,13 +11,11 @@
 #include <sys/random.h>
 #include <time.h>
 
-#include "l2fragq/bytes.h"
 #include "l2fragq/frame.h"
 #include "l2fragq/exit_codes.h"
 #include "l2fragq/inject.h"
 #include "l2fragq/pmtud_policy.h"
 #include "l2fragq/ratelimit.h"
-
 
 /* PMTU exceptions change without a netlink message: re-read this often. */
 #define PATH_REFRESH_S 5
@@ -113,9 +111,10 @@ static uint64_t now_ns(void)
 static void report_no_path(struct l2fq_pmtud_sender *s, const struct l2fq_tunnel_id *id,
 			   enum l2fq_pmtud_verdict v)
 {
+	atomic_int *reported = v == L2FQ_PMTUD_AMBIGUOUS ? &s->ambiguous_reported : &s->no_path_reported;
 	char from[INET_ADDRSTRLEN], to[INET_ADDRSTRLEN], key[24] = "";
 
-	if (atomic_exchange(v == L2FQ_PMTUD_AMBIGUOUS ? &s->ambiguous_reported : &s->no_path_reported, 1))
+	if (atomic_exchange(reported, 1))
 		return;
 	inet_ntop(AF_INET, &id->saddr, from, sizeof(from));
 	inet_ntop(AF_INET, &id->daddr, to, sizeof(to));

@@ -74,7 +74,6 @@ struct l2fq_pmtud_signal {
 	size_t len;       /* bytes of the frame in out */
 	uint16_t mtu;     /* the MTU stated: largest inner IP packet that crosses whole */
 	uint8_t version;  /* inner IP version, 4 or 6 */
-	uint64_t flow_key; /* hash of (inner source, inner destination) addresses */
 	size_t l3_off;    /* where the signal's IP header starts in out */
 };
 

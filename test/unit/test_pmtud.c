@@ -53,7 +53,6 @@ static void run(const uint8_t *pkt, size_t len, unsigned path_mtu, struct result
 		assert_int_equal(r->sig.len, 0);
 		assert_int_equal(r->sig.mtu, 0);
 		assert_int_equal(r->sig.version, 0);
-		assert_int_equal(r->sig.flow_key, 0);
 	}
 }
 
@@ -659,74 +658,6 @@ static void test_large_packets(void **state)
 	assert_int_equal(r.v, L2FQ_PMTUD_FITS);
 }
 
-/* ---- flow key ------------------------------------------------------------------ */
-
-static uint64_t key_of(const struct gb_spec *s)
-{
-	struct gb_pkt k;
-	struct result r;
-
-	gb_build(&k, s);
-	run(k.b, k.len, 1420, &r);
-	if (r.v != L2FQ_PMTUD_SIGNAL)
-		fail_msg("verdict %s", l2fq_pmtud_verdict_name(r.v));
-	return r.sig.flow_key;
-}
-
-static void test_flow_key(void **state)
-{
-	struct gb_spec a = { .payload = 1480 }, b;
-	uint64_t ka = key_of(&a);
-	static uint64_t keys[20000];
-	unsigned buckets[64] = { 0 }, high[64] = { 0 };
-	uint64_t x = 88172645463325252ull;
-
-	(void)state;
-	/* Only the addresses (and the version) count. */
-	b = a; b.payload = 1450; b.ntags = 3; b.gre_flags = 0x2000; b.fill = 9;
-	memcpy(b.dmac, (uint8_t[]){ 2, 2, 2, 2, 2, 2 }, 6);
-	assert_true(key_of(&b) == ka);
-	/* Direction counts. */
-	b = a;
-	memcpy(b.src4, (uint8_t[]){ 192, 0, 2, 21 }, 4);
-	memcpy(b.dst4, (uint8_t[]){ 192, 0, 2, 11 }, 4);
-	assert_true(key_of(&b) != ka);
-	/* Distinct and spread: random address pairs, v4 and v6. */
-	for (size_t i = 0; i < 20000; i++) {
-		struct gb_spec s = { .v6 = (int)(i & 1), .payload = 1460, .src6_set = 1,
-				     .dst6_set = 1 };
-
-		for (int j = 0; j < 16; j++) {
-			x ^= x << 13; x ^= x >> 7; x ^= x << 17;
-			s.src6[j] = (uint8_t)x;
-			s.dst6[j] = (uint8_t)(x >> 8);
-		}
-		s.src6[0] = 0x20; /* global unicast */
-		s.dst6[0] = 0x20;
-		memcpy(s.src4, (uint8_t[]){ 10, (uint8_t)(i >> 8), (uint8_t)i, 1 }, 4);
-		memcpy(s.dst4, (uint8_t[]){ 10, (uint8_t)x, (uint8_t)(x >> 16), 2 }, 4);
-		keys[i] = key_of(&s);
-		buckets[keys[i] & 63]++;
-		high[keys[i] >> 58]++;
-	}
-	for (size_t i = 0; i < 64; i++) { /* 312.5 expected per bucket */
-		assert_true(buckets[i] > 200 && buckets[i] < 430);
-		assert_true(high[i] > 200 && high[i] < 430);
-	}
-	for (size_t i = 0; i < 20000; i++)
-		for (size_t j = i + 1; j < i + 50 && j < 20000; j++)
-			assert_true(keys[i] != keys[j]);
-	/* v4 and v6 of the "same" bytes differ. */
-	{
-		struct gb_spec s4 = { .payload = 1480 }, s6 = { .v6 = 1, .payload = 1460,
-								 .src6_set = 1, .dst6_set = 1 };
-
-		memcpy(s6.src6, (uint8_t[]){ 192, 0, 2, 11 }, 4);
-		memcpy(s6.dst6, (uint8_t[]){ 192, 0, 2, 21 }, 4);
-		assert_true(key_of(&s4) != key_of(&s6));
-	}
-}
-
 static void test_sig_null(void **state)
 {
 	struct gb_pkt k;
@@ -798,7 +729,6 @@ int main(void)
 		cmocka_unit_test(test_overhead_matrix),
 		cmocka_unit_test(test_quote_sizes),
 		cmocka_unit_test(test_large_packets),
-		cmocka_unit_test(test_flow_key),
 		cmocka_unit_test(test_sig_null),
 		cmocka_unit_test(test_mutations),
 	};

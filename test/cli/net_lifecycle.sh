@@ -15,6 +15,8 @@
 #   - restart-daemon NAME: l2fragq (spawned, no systemd) stopped and started
 #     again with the same command line, the journal names the new pid, the
 #     queue is bound again, and down stops the new one.
+#   - no /run/l2fragq/NAME.lock outlives its instance: down removes it, of
+#     an instance that never came up too; it still waits for a holder.
 # Usage (root): test/cli/net_lifecycle.sh L2FRAGQ_BINARY
 set -uo pipefail
 
@@ -150,5 +152,23 @@ t_check "restart-daemon with a bad name: status 2 ($out)" [ "$st" -eq 2 ]
 out=$(net down life 2>&1) && st=0 || st=$?
 t_check "down stops the new l2fragq and deletes br-life (status $st)" \
 	eval '[ "$st" -eq 0 ] && ! alive "$new" && ! hv ip link show dev br-life >/dev/null 2>&1'
+
+# ------------------------------------------------------------ no lock file outlives its instance
+t_check "down removed life.lock with the state ($(ls "$run" | tr '\n' ' '))" [ ! -e "$run/life.lock" ]
+out=$(net down never 2>&1) && st=0 || st=$?
+t_check "down of an instance that never came up: status $st, no never.lock left ($out)" \
+	eval '[ "$st" -eq 0 ] && [ ! -e "$run/never.lock" ]'
+t_check "restart-daemon nosuch (not up) left no nosuch.lock" [ ! -e "$run/nosuch.lock" ]
+# The lock still keeps two runs apart: down waits while another holds it.
+: >"$run/held.lock"
+flock "$run/held.lock" sleep 2 &
+holder=$!
+sleep 0.3
+t0=$(date +%s%N)
+out=$(net down held 2>&1) && st=0 || st=$?
+ms=$((($(date +%s%N) - t0) / 1000000))
+wait "$holder"
+t_check "down held waited for the lock's holder (${ms} ms, status $st) and then removed it" \
+	eval '[ "$st" -eq 0 ] && [ "$ms" -ge 1000 ] && [ ! -e "$run/held.lock" ]'
 
 t_summary

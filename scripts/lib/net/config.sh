@@ -334,7 +334,9 @@ _l2n_check_ipfrag() {
 	[ "${L2N_CFG[ipfrag-time]}" -ge 1 ] || { _l2n_cfgerr "$(_l2n_line ipfrag-time)" "ipfrag-time must be at least 1 (seconds)"; return; }
 	[ "${L2N_CFG[ipfrag-high-thresh]}" -ge 4194304 ] ||
 		{ _l2n_cfgerr "$(_l2n_line ipfrag-high-thresh)" "ipfrag-high-thresh below the kernel default (4194304) starves reassembly"; return; }
-	[ -n "${L2N_CFG[log-file]}" ] || L2N_CFG[log-file]=/var/log/l2fragq-$L2N_NAME.log
+	# (left at its default, it means the journal under systemd: daemon.sh _l2n_log_dest)
+	L2N_LOG_DEFAULT=0
+	[ -n "${L2N_CFG[log-file]}" ] || L2N_CFG[log-file]=/var/log/l2fragq-$L2N_NAME.log L2N_LOG_DEFAULT=1
 	return 0
 }
 

@@ -126,9 +126,24 @@ _l2n_shared_sysctl_release_locked() { # PATH
 }
 
 _l2n_lock() {
+	local f=$L2N_STATE_DIR/$L2N_NAME.lock i
 	mkdir -p "$L2N_STATE_DIR" || { _l2n_err "cannot create $L2N_STATE_DIR"; return 1; }
-	exec 9>"$L2N_STATE_DIR/$L2N_NAME.lock"
-	flock -w 60 9 || { _l2n_err "another l2fragq-net is working on $L2N_NAME"; return 1; }
+	# down removes the file while it holds the lock (_l2n_unlock_remove): a
+	# lock won on a file that is no longer (or not) there is tried again.
+	for ((i = 0; i < 10; i++)); do
+		exec 9>"$f"
+		flock -w 60 9 || { _l2n_err "another l2fragq-net is working on $L2N_NAME"; return 1; }
+		[ "$(stat -c %d:%i "$f" 2>/dev/null)" != "$(stat -L -c %d:%i /proc/self/fd/9)" ] || return 0
+		exec 9>&-
+	done
+	_l2n_err "cannot lock $f"
+	return 1
+}
+
+# down, once nothing of the instance is left: the lock file goes too (still
+# held, so that a run waiting for it tries again on a new one).
+_l2n_unlock_remove() {
+	[ -f "$L2N_STATE_FILE" ] || rm -f "$L2N_STATE_DIR/$L2N_NAME.lock"
 }
 
 # Reads the info records of the state file into L2N_STATE_INFO[key].
@@ -318,6 +333,7 @@ l2fq_net_down() {
 	[ "$EUID" -eq 0 ] || { _l2n_err "must run as root"; return 1; }
 	_l2n_lock || return 1
 	if [ ! -f "$L2N_STATE_FILE" ]; then
+		_l2n_unlock_remove
 		_l2n_say "$L2N_NAME is not up (no $L2N_STATE_FILE): nothing to do"
 		return 0
 	fi
@@ -329,8 +345,9 @@ l2fq_net_down() {
 	fi
 	log=${L2N_STATE_INFO[log]:-}
 	if _l2n_undo "$L2N_STATE_FILE"; then
-		[ -n "$log" ] && [ -w "$log" ] && printf '%s %s: down\n' "$(_l2n_now)" "$L2N_ME" >>"$log"
+		[ -z "$log" ] || _l2n_log_line "$log" down
 		rm -f "$L2N_STATE_DIR/$L2N_NAME.pid" "$L2N_STATE_DIR/$L2N_NAME.wg.pid"
+		_l2n_unlock_remove
 		_l2n_say "$L2N_NAME is down"
 		return 0
 	fi

@@ -170,7 +170,7 @@ _l2n_status_l2fragq() {
 		fi
 	else
 		echo "l2fragq: NOT RUNNING (${L2N_DAEMON_UNIT:-spawned by up}); last log lines:"
-		tail -n 3 "$log" 2>/dev/null | sed 's/^/  /'
+		_l2n_log_tail "$log" 3 | sed 's/^/  /'
 		L2N_PROBLEMS+=("l2fragq is not running")
 	fi
 }
@@ -229,7 +229,7 @@ l2fq_net_wait() { # TIMEOUT
 		wg=${L2N_STATE_INFO[wg]:-}
 		if _l2n_daemon_now; then
 			if [ -z "$L2N_DAEMON_PID" ] && [ -z "$L2N_DAEMON_UNIT" ]; then
-				_l2n_err "l2fragq is not running: $(tail -n 2 "${L2N_STATE_INFO[log]:-/dev/null}" 2>/dev/null | tr '\n' ' ')"
+				_l2n_err "l2fragq is not running: $(_l2n_log_tail "${L2N_STATE_INFO[log]:-/dev/null}" 2 | tr '\n' ' ')"
 				return 1
 			fi
 			# (a unit being restarted counts as coming)

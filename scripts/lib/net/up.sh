@@ -125,10 +125,9 @@ _l2n_do_up() {
 
 # The log file, and what was decided (info records for status and wait).
 _l2n_up_log() {
-	local log=${L2N_CFG[log-file]}
-	[ -d "${log%/*}" ] || mkdir -p "${log%/*}"
-	{ : >>"$log"; } 2>/dev/null || { _l2n_err "cannot write log file $log"; return 1; }
-	printf '%s %s: up (config %s)\n' "$(_l2n_now)" "$L2N_ME" "$L2N_CONF_FILE" >>"$log"
+	local log
+	log=$(_l2n_log_dest) # (daemon.sh: the file, or "journal")
+	_l2n_log_open "$log" || return 1
 	_l2n_rec info wg-kind "$L2N_WG_WHY"
 	_l2n_rec info strategy "$L2N_STRATEGY"
 	_l2n_rec info strategy-why "$L2N_STRATEGY_WHY"

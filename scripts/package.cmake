@@ -14,6 +14,8 @@
 #   /usr/lib/systemd/system/l2fragq@.service         template: l2fragq@0-3
 #   /usr/lib/systemd/system/l2fragq-net@.service     template: l2fragq-net@site1
 #   /etc/default/l2fragq                             conffile: L2FQ_OPTS
+#   /etc/logrotate.d/l2fragq                         conffile: l2fragq-net's log
+#                                                      files without systemd
 #   /usr/share/doc/l2fragq/{copyright,changelog.gz,README.md.gz,
 #                           operations.md.gz,setup.md.gz}
 #   /usr/share/doc/l2fragq/examples/site{1,2}.conf   l2fragq-net configurations
@@ -89,6 +91,13 @@ if(EXISTS "$ENV{DESTDIR}${_etc}/default/l2fragq")
 else()
   file(INSTALL DESTINATION "${_etc}/default" TYPE FILE RENAME l2fragq
        PERMISSIONS ${_r644} FILES "${_src}/scripts/systemd/l2fragq.default")
+endif()
+# logrotate for l2fragq-net's log files (only written without systemd).
+if(EXISTS "$ENV{DESTDIR}${_etc}/logrotate.d/l2fragq")
+  message(STATUS "Keeping: $ENV{DESTDIR}${_etc}/logrotate.d/l2fragq")
+else()
+  file(INSTALL DESTINATION "${_etc}/logrotate.d" TYPE FILE
+       PERMISSIONS ${_r644} FILES "${_src}/scripts/logrotate/l2fragq")
 endif()
 ]==])
 install(SCRIPT ${_l2fq_pkg_gen}/install.cmake)
@@ -267,13 +276,20 @@ if [ \"$1\" = purge ]; then
 	# The links that \"systemctl enable l2fragq@A-B\" and l2fragq-net@NAME made.
 	find /etc/systemd/system \\( -name 'l2fragq@*.service' -o -name 'l2fragq-net@*.service' \\) \\
 		-type l -delete 2>/dev/null || true
-	# l2fragq-net's default log files (log-file = /var/log/l2fragq-NAME.log).
-	rm -f /var/log/l2fragq-*.log
+	# l2fragq-net's default log files (log-file = /var/log/l2fragq-NAME.log,
+	# without systemd) and what logrotate made of them.
+	rm -f /var/log/l2fragq-*.log /var/log/l2fragq-*.log.[0-9]*
+	# No instance left here: the lock files too (down removes its own).
+	if ! ls /run/l2fragq/*.state >/dev/null 2>&1; then
+		rm -f /run/l2fragq/*.lock
+		rmdir /run/l2fragq 2>/dev/null || true
+	fi
 fi
 exit 0
 ")
 file(CONFIGURE OUTPUT ${_l2fq_pkg_gen}/control/conffiles @ONLY CONTENT
 "/etc/default/l2fragq
+/etc/logrotate.d/l2fragq
 ")
 foreach(_s postinst prerm postrm)
   file(CHMOD ${_l2fq_pkg_gen}/control/${_s}

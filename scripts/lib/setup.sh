@@ -6,7 +6,7 @@
 
 L2FQ_PACKAGES=(build-essential cmake pkg-config libnetfilter-queue-dev libmnl-dev
 	libnfnetlink-dev libpcap-dev libcmocka-dev iptables nftables iproute2
-	python3 tcpdump procps systemd lintian man-db util-linux
+	python3 tcpdump procps systemd lintian man-db util-linux logrotate
 	wireguard-go wireguard-tools iputils-ping kmod clang libclang-rt-14-dev valgrind
 	ethtool python3-scapy tshark)
 

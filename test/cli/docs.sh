@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Every option the binary accepts is documented in the man page and the README,
-# and every source file src/*.c has a row in README.md's layout table.
+# every source file src/*.c has a row in README.md's layout table, and every
+# metric the code writes (src/*.c, l2fragq-net's library) has a row in
+# doc/operations.md's metrics tables, with every value of its result label.
 # Usage: test/cli/docs.sh L2FRAGQ_BINARY   (from the repository root)
 set -euo pipefail
 # shellcheck source=test/lib.sh
@@ -27,4 +29,38 @@ for src in src/*.c; do
 		t_fail "$src is missing from README.md's layout table"
 	fi
 done
+# The metrics: the rows of the "## Metrics" section whose first cell names
+# the metric in backquotes.
+metrics=$(sed -n '/^## Metrics$/,/^## /p' doc/operations.md | grep '^| `l2fragq_' || true)
+names=$({
+	grep -ohE '"(# HELP )?l2fragq_[a-z0-9_]+' src/*.c | sed 's/.*l2fragq_/l2fragq_/'
+	grep -ohE '\bl2fragq_[a-z0-9_]+' scripts/lib/net/*.sh scripts/l2fragq-net || true
+} | sort -u)
+[ -n "$names" ] || t_fail "no metric names found in src/*.c"
+for m in $names; do
+	if grep -q "^| \`$m\` |" <<<"$metrics"; then
+		t_pass "metric $m has a row in doc/operations.md"
+	else
+		t_fail "metric $m is missing from doc/operations.md's metrics table"
+	fi
+done
+# The result label's values: l2fragq_packets_total's are the pass reasons
+# (src/rewrite.c), l2fragq_pmtud_total's the counted pmtud counters without
+# "pmtud-" (src/stats.c, include/l2fragq/pmtud.h).
+results() { # METRIC VALUES...: each value in backquotes in METRIC's row
+	local m=$1 row v miss=''
+	row=$(grep "^| \`$m\` |" <<<"$metrics" || true)
+	shift
+	for v in "$@"; do [[ $row == *"\`$v\`"* ]] || miss+=" $v"; done
+	t_check "$m's row names every result ($# values)${miss:+; missing:$miss}" [ -z "$miss" ]
+}
+mapfile -t reasons < <(grep -oE '\] = "[a-z0-9-]+"' src/rewrite.c | grep -oE '[a-z0-9-]+')
+[ "${#reasons[@]}" -ge 10 ] || t_fail "pass reasons not found in src/rewrite.c (${#reasons[@]})"
+results l2fragq_packets_total "${reasons[@]}"
+mapfile -t pmtud < <({
+	grep -oE '"pmtud-[a-z0-9-]+"' src/stats.c | tr -d '"' | sed 's/^pmtud-//'
+	grep -oE 'X\([A-Z0-9_]+, +"[a-z0-9-]+", +1\)' include/l2fragq/pmtud.h | grep -oE '"[a-z0-9-]+"' | tr -d '"'
+})
+[ "${#pmtud[@]}" -ge 10 ] || t_fail "pmtud counters not found in src/stats.c, include/l2fragq/pmtud.h (${#pmtud[@]})"
+results l2fragq_pmtud_total "${pmtud[@]}"
 t_summary

@@ -130,7 +130,7 @@ file(CONFIGURE OUTPUT ${_l2fq_pkg_gen}/changelog @ONLY CONTENT
     so that gretap frames are fragmented to fit a smaller tunnel MTU; offline
     pcap/pcapng mode; systemd unit l2fragq@.service; Prometheus textfile
     metrics (--metrics-file); least privilege (--user, or the unit's dynamic
-    user with CAP_NET_ADMIN only).
+    user with CAP_NET_ADMIN, and CAP_NET_RAW until it is given up at start).
   * l2fragq-net (/usr/sbin/l2fragq-net, l2fragq-net(8), l2fragq-net@.service):
     joins the VM bridges of hypervisors over WireGuard + gretap, with the DF
     fix, path MTU signals and the hypervisors invisible to the VMs.
@@ -330,7 +330,8 @@ whose ID is 0 and fixes the header checksum; nothing else changes.
 
 The package ships the daemon (also an offline pcap/pcapng rewriter), a
 hardened systemd unit template (l2fragq@FIRST-LAST.service: a dynamic user
-holding CAP_NET_ADMIN only), Prometheus textfile metrics, and l2fragq-net,
+holding CAP_NET_ADMIN, and CAP_NET_RAW until the daemon gives it up at
+start), Prometheus textfile metrics, and l2fragq-net,
 which joins the VM bridges of hypervisors over WireGuard + gretap like
 wg-quick (l2fragq-net@NAME.service for /etc/l2fragq/NAME.conf).")
 set(CPACK_PACKAGING_INSTALL_PREFIX /usr)

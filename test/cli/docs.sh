@@ -3,7 +3,9 @@
 # Every option the binary accepts is documented in the man page and the README,
 # every source file src/*.c has a row in README.md's layout table, and every
 # metric the code writes (src/*.c, l2fragq-net's library) has a row in
-# doc/operations.md's metrics tables, with every value of its result label.
+# doc/operations.md's metrics tables, with every value of its result label,
+# and scripts/examples/site1.conf names every key l2fragq-net knows (as
+# site2.conf says it does).
 # Usage: test/cli/docs.sh L2FRAGQ_BINARY   (from the repository root)
 set -euo pipefail
 # shellcheck source=test/lib.sh
@@ -63,4 +65,13 @@ mapfile -t pmtud < <({
 })
 [ "${#pmtud[@]}" -ge 10 ] || t_fail "pmtud counters not found in src/stats.c, include/l2fragq/pmtud.h (${#pmtud[@]})"
 results l2fragq_pmtud_total "${pmtud[@]}"
+# Every key of config.sh's tables, set or commented out ("# key = ...").
+keys=$(bash -c '. scripts/lib/net/common.sh && . scripts/lib/net/config.sh &&
+	printf "%s\n" "${!L2N_LOCAL_KEYS[@]}" "${!L2N_PEER_KEYS[@]}"' | sort -u)
+[ "$(wc -l <<<"$keys")" -ge 20 ] || t_fail "the keys of scripts/lib/net/config.sh not found ($keys)"
+miss=
+for k in $keys; do grep -qE "^#? *$k += ?" scripts/examples/site1.conf || miss+=" $k"; done
+t_check "scripts/examples/site1.conf names every key of config.sh ($(wc -l <<<"$keys"))${miss:+; missing:$miss}" [ -z "$miss" ]
+t_check "scripts/examples/site2.conf still points at site1.conf for the optional keys" \
+	grep -q 'site1.conf lists the optional ones' scripts/examples/site2.conf
 t_summary

@@ -9,7 +9,8 @@
 #     cgroup namespaces in its network namespace, test/ops/sd-inner.sh), and
 #     systemctl start l2fragq-net@site1 / @site2 there: the shipped unit
 #     runs the installed l2fragq-net, which runs l2fragq as the transient
-#     unit l2fragq-net-SITE.service (dynamic user, CAP_NET_ADMIN only);
+#     unit l2fragq-net-SITE.service (dynamic user, CAP_NET_ADMIN only once
+#     it gave CAP_NET_RAW up), logging to the journal, not a file;
 #   - l2fragq-net wait, then 1500-byte pings (IPv4 DF, IPv6) and a 16 MiB TCP
 #     transfer vm11 -> vm21;
 #   - systemctl stop on both: every link, address, route, nft table and

@@ -13,6 +13,10 @@
 #     it gave CAP_NET_RAW up), logging to the journal, not a file;
 #   - l2fragq-net wait, then 1500-byte pings (IPv4 DF, IPv6) and a 16 MiB TCP
 #     transfer vm11 -> vm21;
+#   - logs (log-file not set): l2fragq's lines in the journal of its unit
+#     (journald runs in the private systemds), status reads its counters
+#     there, no /var/log/l2fragq-SITE.log; /etc/logrotate.d/l2fragq is a
+#     conffile; systemd-analyze security of the live unit (INFO);
 #   - systemctl stop on both: every link, address, route, nft table and
 #     sysctl of both hypervisors as before (seed_snapshot);
 #   - dpkg --purge: every file the package installed is gone.
@@ -61,9 +65,9 @@ check_configs() {
 	for n in 1 2; do
 		m=$((3 - n))
 		install -m 600 "$work/hyp$n.key" "/etc/l2fragq/site$n.key"
-		seed_conf "$n" auto "$m" name="site$n" private-key-file="/etc/l2fragq/site$n.key" \
-			log-file="/var/log/l2fragq-site$n.log" l2fragq=/usr/sbin/l2fragq
-		sed "s/^\[peer hyp$m\]/[peer site$m]/" "$work/hyp$n.conf" >"/etc/l2fragq/site$n.conf"
+		seed_conf "$n" auto "$m" name="site$n" private-key-file="/etc/l2fragq/site$n.key" l2fragq=/usr/sbin/l2fragq
+		# (log-file left at its default: the journal under systemd)
+		sed -e "s/^\[peer hyp$m\]/[peer site$m]/" -e '/^log-file = /d' "$work/hyp$n.conf" >"/etc/l2fragq/site$n.conf"
 	done
 	t_check "configs written: l2fragq-net check site1 exits 0" \
 		ip netns exec "$(seed_ns hyp1)" l2fragq-net -q -c /etc/l2fragq/site1.conf check
@@ -81,6 +85,9 @@ sd_boot() { # N: systemd as PID 1 in hypN's network namespace, in a cgroup of it
 	done
 	ln -s /dev/null "$sd/units/sysinit.target"
 	ln -s /dev/null "$sd/units/network-online.target"
+	# journald (started below) keeps its files in the private /run, not in
+	# the guest's /var/log/journal.
+	echo '[ ! -d /var/log/journal ] || mount -t tmpfs tmpfs /var/log/journal' >"$sd/mounts.sh"
 	mkdir -p "$cg" || return 1
 	(
 		echo "$BASHPID" >"$cg/cgroup.procs"
@@ -108,6 +115,11 @@ boot_systemds() {
 		sd_boot "$n" && t_pass "hyp$n: private systemd running (PID ${sd_pid[$n]} here)" || t_fail "hyp$n: private systemd did not boot"
 	done
 	[ -n "${sd_pid[1]:-}" ] && [ -n "${sd_pid[2]:-}" ] || { l2vm_finish; }
+	# journald, as on any host: l2fragq-net logs there under systemd.
+	for n in 1 2; do
+		out=$(sdctl "$n" start systemd-journald.socket systemd-journald.service 2>&1) && st=0 || st=$?
+		t_check "hyp$n: journald running in it (status $st${out:+: $out})" sdx "$n" test -S /run/systemd/journal/stdout
+	done
 	# (after the boot: systemd itself sets net.unix.max_dgram_qlen, as on any host)
 	for n in 1 2; do seed_snapshot "hyp$n" >"$work/hyp$n.before"; done
 }
@@ -133,6 +145,30 @@ check_start() {
 		t_fail "hyp1: l2fragq unit $unit: $(sdctl 1 is-active "$unit" 2>&1), MainPID $main, $who"
 	st=$(sdx 1 l2fragq-net -c /etc/l2fragq/site1.conf status 2>&1) && rc=0 || rc=$?
 	t_check "hyp1: l2fragq-net status exits 0 (OK)" [ "$rc" -eq 0 ] || printf '%s\n' "$st" | sed 's/^/    /'
+}
+
+check_logs() {
+	l2vm_section "logs: the journal under systemd, no file; logrotate file"
+	local unit=l2fragq-net-site1.service j st rc
+	j=$(sdx 1 journalctl -q -o cat -u "$unit" 2>&1)
+	t_check "hyp1: journalctl -u $unit has l2fragq's start line ($(grep -m1 'bound queue' <<<"$j"))" \
+		grep -q '^l2fragq .*: bound queues\? ' <<<"$j" || printf '%s\n' "$j" | tail -n 5 | sed 's/^/    /'
+	st=$(sdx 1 l2fragq-net -c /etc/l2fragq/site1.conf status 2>&1) && rc=0 || rc=$?
+	t_check "hyp1: status read l2fragq's counters from the journal ($(grep -m1 '^l2fragq counters:' <<<"$st" | cut -c1-60))" \
+		grep -q '^l2fragq counters: packets=' <<<"$st"
+	j=$(sdx 1 journalctl -q -o cat -u "$unit" 2>&1)
+	t_check "  and the counter line is in the journal" grep -q '^l2fragq: stats: packets=' <<<"$j"
+	t_check "no /var/log/l2fragq-site1.log or -site2.log written" \
+		bash -c '! ls /var/log/l2fragq-site*.log >/dev/null 2>&1'
+	t_check "/etc/logrotate.d/l2fragq installed, a conffile" \
+		bash -c '[ -f /etc/logrotate.d/l2fragq ] && dpkg-query -W -f "\${Conffiles}" l2fragq | grep -q " /etc/logrotate.d/l2fragq "'
+	if command -v logrotate >/dev/null; then
+		t_check "logrotate -d /etc/logrotate.d/l2fragq: no error" \
+			bash -c 'out=$(logrotate -d -s /tmp/l2fq-lr.status /etc/logrotate.d/l2fragq 2>&1) && ! grep -qi "^error" <<<"$out"'
+	fi
+	echo "INFO systemd-analyze security (systemd $(systemctl --version | sed -n '1s/^systemd \([0-9]*\).*/\1/p'), kernel $(uname -r)):" \
+		"$unit $(sdx 1 systemd-analyze security "$unit" 2>/dev/null | grep -a 'Overall exposure' | grep -oE '[0-9.]+ [A-Z]+')," \
+		"l2fragq@.service $(systemd-analyze security --offline=yes /usr/lib/systemd/system/l2fragq@.service 2>/dev/null | grep -a 'Overall exposure' | grep -oE '[0-9.]+ [A-Z]+')"
 }
 
 check_traffic() {
@@ -179,6 +215,7 @@ check_install
 check_configs
 boot_systemds
 check_start
+check_logs
 check_traffic
 lifecycle_run
 check_stop

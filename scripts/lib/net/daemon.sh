@@ -297,6 +297,7 @@ l2fq_net_restart_daemon() {
 		[ -n "$old" ] ||
 			{ _l2n_err "$L2N_NAME: its l2fragq no longer runs, so its command line is lost: run down, then up"; return 1; }
 		mapfile -d '' -t argv <"/proc/$old/cmdline"
+		[ "$log" != journal ] || log=/dev/null # (a spawned l2fragq logs to a file, never the journal)
 		_l2n_stop_pid "$old" "$L2N_DAEMON_BIN" || { _l2n_err "cannot stop l2fragq (pid $old)"; return 1; }
 		new=$(_l2n_spawn "$L2N_STATE_DIR/$L2N_NAME.pid" "$log" "${argv[@]}") ||
 			{ _l2n_err "l2fragq did not start again (log: $log)"; return 1; }

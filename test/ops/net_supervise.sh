@@ -9,6 +9,9 @@
 #   - up's start: the unit is active, l2fragq bound the queue, every task has
 #     a dynamic uid and CAP_NET_ADMIN only, NoNewPrivs; the journal names the
 #     unit; systemd-analyze security rates the live unit OK or better;
+#   - logs (log-file left at its default, journald running): l2fragq's
+#     output is in the unit's journal, status's counter line is read from
+#     there after SIGUSR1, and no log file is written;
 #   - oversized DF=1 GRE arrives fixed;
 #   - kill -9 of l2fragq: small packets keep flowing (the queue rule's
 #     bypass), systemd restarts it and the queue is bound again within 2 s,
@@ -85,12 +88,15 @@ for f in common config plan journal daemon; do . "\$libdir/\$f.sh"; done
 L2N_NAME=$NAME L2N_STATE_DIR=/run/l2fq-test/work L2N_STATE_FILE=/run/l2fq-test/work/$NAME.state
 L2N_CFG[l2fragq]=/run/l2fq-test/l2fragq L2N_CFG[log-file]=/run/l2fq-test/work/l2fragq.log
 L2N_CFG[stats-interval]=0 L2N_CFG[metrics-file]='' L2N_CFG[l2fragq-args]='' L2N_CFG[supervisor]=auto
+L2N_LOG_DEFAULT=1 # (log-file not in the config: the journal under systemd)
 L2N_QUEUE_FIRST=$QUEUE L2N_QUEUE_LAST=$QUEUE L2N_PMTUD=off
 L2N_PEERS=(r) L2N_PEER_CFG[r.address]=$IP_R
 case \$1 in
 start) _l2n_start_daemon ;;
 restart) l2fq_net_restart_daemon ;;
 now) _l2n_daemon_now && echo "\$L2N_DAEMON_PID \$L2N_DAEMON_UNIT" ;;
+logdest) _l2n_log_dest ;;
+counters) _l2n_daemon_now && _l2n_daemon_counters "\$L2N_DAEMON_PID" journal ;;
 down) _l2n_undo "\$L2N_STATE_FILE" ;;
 esac
 EOF
@@ -103,6 +109,11 @@ booted=0
 [ -n "$SD_PID" ] && t_wait 10 sd_up && booted=1
 t_check "private systemd booted" [ "$booted" = 1 ]
 [ "$booted" = 1 ] || { cat "$WORK/unshare.log" >&2; t_summary; exit 1; }
+
+# journald, as on any host with systemd: l2fragq-net logs there.
+sdx systemctl start systemd-journald.socket systemd-journald.service >/dev/null 2>&1 || true
+t_check "journald runs in the private systemd; l2fragq-net logs to the journal ($(net logdest))" \
+	eval 'sdx test -S /run/systemd/journal/stdout && [ "$(net logdest)" = journal ]'
 
 # ------------------------------------------------------------ start
 out=$(net start 2>&1) && st=0 || st=$?
@@ -131,6 +142,13 @@ overall=$(grep -a 'Overall exposure level' <<<"$sec" | tail -n 1 || true)
 level=$(sed -n 's/.*: *\([0-9][0-9]*\.[0-9]\) \([A-Z][A-Z]*\).*/\2/p' <<<"$overall")
 t_check "systemd-analyze security $UNIT (live): ${overall:-no rating} (OK or better)" \
 	eval '[ "$level" = OK ] || [ "$level" = SAFE ]'
+
+j=$(sdx journalctl -q -o cat -u "$UNIT" 2>&1 || true)
+t_check "l2fragq's start line is in the journal of $UNIT ($(head -n 1 <<<"$j"))" grep -q '^l2fragq .*: bound queue' <<<"$j"
+c=$(net counters 2>&1 || true)
+t_check "status's counter line read from the journal after SIGUSR1 ($c)" grep -q '^packets=[0-9]* rewritten=' <<<"$c"
+t_check "no log file written ($(ls "$SD/work" | tr '\n' ' '))" \
+	eval '[ -z "$(find "$SD/work" -name "*.log")" ] && [ ! -e /run/l2fq-test/work/l2fragq.log ]'
 
 ops_send "A$$" "$WORK/a.json" f1538:1538:0 small:200:0x1111
 ops_probe_check --label "unit" --manifest "$WORK/a.json" --frag-checks --expect f1538 small --wait 3

@@ -289,7 +289,7 @@ printf 'no-such-key = 1\n' >>"$WORK/net/site1.conf"
 n=$(wc -l <"$WORK/net/site1.conf")
 err=$(l2fragq-net -c "$WORK/net/site1.conf" check 2>&1 >/dev/null) && st=0 || st=$?
 t_check "l2fragq-net check on a broken config: status $st (2), '$err'" \
-	eval '[ "$st" -eq 2 ] && grep -qxF "l2fragq-net: $WORK/net/site1.conf:$n: unknown key '"'"'no-such-key'"'"' in [peer site3] (peer keys: public-key, endpoint, address)" <<<"$err"'
+	eval '[ "$st" -eq 2 ] && grep -qxF "l2fragq-net: $WORK/net/site1.conf:$n: unknown key '"'"'no-such-key'"'"' in [peer site3] (peer keys: public-key, endpoint, address, preshared-key-file)" <<<"$err"'
 t_check "check and status changed nothing (no state directory)" [ ! -e "$L2FQ_NET_STATE_DIR" ]
 unset L2FQ_NET_STATE_DIR
 t_check "/usr/share/common-licenses/GPL-2 (named by the copyright file) exists" test -f /usr/share/common-licenses/GPL-2

@@ -179,7 +179,7 @@ _l2n_load_key() { # MODE N SECTION PEER LINE
 	peer)
 		[ "$mode" = lenient ] && return 0
 		if [ -z "${L2N_PEER_KEYS[$key]+x}" ]; then
-			_l2n_cfgerr "$n" "unknown key '$key' in [peer $peer] (peer keys: public-key, address, endpoint, preshared-key-file)"; return
+			_l2n_cfgerr "$n" "unknown key '$key' in [peer $peer] (peer keys: public-key, endpoint, address, preshared-key-file)"; return
 		fi
 		[ -z "${L2N_PEER_LINE[$peer.$key]:-}" ] ||
 			{ _l2n_cfgerr "$n" "'$key' given twice in [peer $peer] (first on line ${L2N_PEER_LINE[$peer.$key]})"; return; }

@@ -107,6 +107,8 @@ run -c "$work/etc/site1.conf" check
 cp "$work/out" "$work/out-c"
 run check site1
 t_check "check NAME says what check -c NAME.conf says" cmp -s "$work/out" "$work/out-c"
+(cd "$work" && "$net" -c site1 check >"$work/out" 2>"$work/err")
+t_check "-c NAME (no such file here) reads L2FQ_NET_CONF_DIR/NAME.conf, as wg-quick does" out_has "config $work/etc/site1.conf: OK"
 run status nosuch
 t_check "status NAME without its config: exit 2 naming the file" \
 	[ $rc -eq 2 ] && err_has "l2fragq-net: $work/etc/nosuch.conf: no such file"

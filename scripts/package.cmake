@@ -48,10 +48,10 @@ file(MAKE_DIRECTORY ${_l2fq_pkg_gen})
 #   l2fragq@.service      ExecStart PREFIX/sbin/l2fragq, EnvironmentFile ETC/default/
 #   l2fragq-net@.service  PREFIX/sbin/l2fragq-net -c ETC/l2fragq/%i.conf
 #   l2fragq-net           libdir=PREFIX/lib/l2fragq/net instead of the source
-#                         tree's libdir=$here/lib/net
+#                         tree's libdir=$here/lib/net; version=PROJECT_VERSION
 # ETC is /etc for the prefix /usr, PREFIX/etc otherwise.
 file(WRITE ${_l2fq_pkg_gen}/install.cmake
-  "set(_src \"${_l2fq_pkg_src}\")\nset(_gen \"${_l2fq_pkg_gen}/install\")\n")
+  "set(_src \"${_l2fq_pkg_src}\")\nset(_gen \"${_l2fq_pkg_gen}/install\")\nset(_version \"${PROJECT_VERSION}\")\n")
 file(APPEND ${_l2fq_pkg_gen}/install.cmake [==[
 set(_prefix "${CMAKE_INSTALL_PREFIX}")
 if(_prefix STREQUAL "/usr")
@@ -82,6 +82,12 @@ if(_at EQUAL -1)
   message(FATAL_ERROR "scripts/l2fragq-net has no line 'libdir=$here/lib/net' to point at the installed library")
 endif()
 string(REPLACE "${_from}" "\nlibdir=\"${_prefix}/lib/l2fragq/net\"\n" _net "${_net}")
+# and the package's version (l2fragq-net --version).
+string(FIND "${_net}" "\nversion=\n" _at)
+if(_at EQUAL -1)
+  message(FATAL_ERROR "scripts/l2fragq-net has no line 'version=' to write the version into")
+endif()
+string(REPLACE "\nversion=\n" "\nversion=${_version}\n" _net "${_net}")
 file(WRITE "${_gen}/l2fragq-net" "${_net}")
 file(INSTALL DESTINATION "${_prefix}/sbin" TYPE PROGRAM
      PERMISSIONS ${_r755} FILES "${_gen}/l2fragq-net")
@@ -118,6 +124,10 @@ list(TRANSFORM _l2fq_net_lib REPLACE "^(.+)$" "${_l2fq_pkg_src}/scripts/lib/net/
 install(FILES ${_l2fq_net_lib} DESTINATION lib/l2fragq/net
         PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
 install(FILES ${_l2fq_pkg_src}/doc/l2fragq-net.8 DESTINATION share/man/man8
+        PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
+# Bash completion for both tools (bash-completion loads them by the command's name).
+install(FILES ${_l2fq_pkg_src}/scripts/completion/l2fragq ${_l2fq_pkg_src}/scripts/completion/l2fragq-net
+        DESTINATION share/bash-completion/completions
         PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
 
 # ------------------------------------------------------------ documentation

@@ -103,7 +103,7 @@ else
 fi
 good "pmtud-mark in hex" "+7 pmtud-mark = 0xff00"
 good "two peers, IPv6 and host-name endpoints" "=10 endpoint = [2001:db8::2]:51820" \
-	"+12 [peer c]" "+13 public-key = $pub3" "+14 endpoint = hyp-c.example:51820" "+15 address = 203.0.113.3"
+	"+12 [peer c]" "+13 public-key = $pub3" "+14 endpoint = localhost:51820" "+15 address = 203.0.113.3"
 good "supervisor spawn, daemon-user nobody, every number key" "+7 supervisor = spawn" "+7 daemon-user = nobody" \
 	"+7 listen-port = 51821" "+7 wg-mtu = 1380" "+7 vm-mtu = 1500" "+7 keepalive = 0" "+7 ipfrag-time = 10"
 
@@ -185,7 +185,7 @@ badedit "endpoint without a port" 10 "[peer b] endpoint 'nohostport'" "=10 endpo
 badedit "peer address = own address" 11 "[peer b] address 203.0.113.1 is already used" "=11 address = 203.0.113.1"
 badedit "peer name with a dot" 8 "peer name 'b.c'" "=8 [peer b.c]"
 badedit "[peer] without a name" 8 "[peer] needs a name" "=8 [peer]"
-badedit "[peer b] without endpoint" 8 "[peer b] lacks 'endpoint'" "-10"
+good "[peer b] without endpoint (it roams to us)" "-10"
 badedit "a peer defined twice" 12 "peer 'b' defined twice (first on line 8)" "+12 [peer b]"
 badedit "two peers, one public key" 13 "[peer c] has the same public-key as [peer b]" \
 	"+12 [peer c]" "+13 public-key = $pub2" "+14 endpoint = 198.51.100.3:51820" "+15 address = 203.0.113.3"

@@ -13,12 +13,14 @@
 #     nftables, wireguard-tools, kmod), Recommends and Suggests; contents:
 #     both programs, both man pages gzip -9n'd, both units naming /usr/sbin,
 #     /etc/default/l2fragq as a conffile, l2fragq-net's library in
-#     /usr/lib/l2fragq/net (and the installed l2fragq-net naming it, otherwise
-#     identical to scripts/l2fragq-net), the example configurations, setup
+#     /usr/lib/l2fragq/net (and the installed l2fragq-net naming it and the
+#     version, otherwise identical to scripts/l2fragq-net), bash completion
+#     for both programs, the example configurations, setup
 #     guide, a DEP-5 copyright (GPL-2+) and changelog.gz; nothing in
 #     /usr/share/l2fragq;
 #   - dpkg -i installs it (first installing the Depends that are missing,
-#     with apt-get): l2fragq --version answers with the package version;
+#     with apt-get): l2fragq --version and l2fragq-net --version answer
+#     with the package version;
 #     l2fragq-net --help works, check on the example configuration (with a
 #     key made here) parses it and finds the installed l2fragq, failing at
 #     most for this kernel (status 0 or 1, never 2), a broken config fails
@@ -184,8 +186,12 @@ for c in 'ExecStart=/usr/sbin/l2fragq-net -c /etc/l2fragq/%i.conf up' \
 done
 t_check "the packaged l2fragq-net is executable" [ -x "$WORK/x/usr/sbin/l2fragq-net" ]
 netdiff=$(diff "$OPS_ROOT/scripts/l2fragq-net" "$WORK/x/usr/sbin/l2fragq-net" | grep '^[<>]' || true)
-t_check "the packaged l2fragq-net differs from scripts/l2fragq-net only in libdir=$NET_LIB ($(tr '\n' ' ' <<<"$netdiff"))" \
-	[ "$netdiff" = "$(printf '< libdir=$here/lib/net\n> libdir="%s"' "$NET_LIB")" ]
+t_check "the packaged l2fragq-net differs from scripts/l2fragq-net only in libdir=$NET_LIB and version=$VERSION ($(tr '\n' ' ' <<<"$netdiff"))" \
+	[ "$netdiff" = "$(printf '< libdir=$here/lib/net\n> libdir="%s"\n< version=\n> version=%s' "$NET_LIB" "$VERSION")" ]
+for f in l2fragq l2fragq-net; do
+	t_check "bash completion for $f is scripts/completion/$f" \
+		cmp -s "$OPS_ROOT/scripts/completion/$f" "$WORK/x/usr/share/bash-completion/completions/$f"
+done
 for f in "${NET_LIB_FILES[@]}"; do
 	t_check "the packaged library file $f is scripts/lib/net/$f" cmp -s "$OPS_ROOT/scripts/lib/net/$f" "$WORK/x$NET_LIB/$f"
 done
@@ -227,6 +233,8 @@ t_check "dpkg -i succeeds (status $st)" [ "$st" -eq 0 ]
 t_check "dpkg: l2fragq installed ($(pkg_state))" [ "$(pkg_state)" = installed ]
 ver=$(/usr/sbin/l2fragq --version 2>&1 || true)
 t_check "l2fragq --version: '$ver'" [ "$ver" = "l2fragq $VERSION" ]
+ver=$(/usr/sbin/l2fragq-net --version 2>&1 || true)
+t_check "l2fragq-net --version: '$ver'" [ "$ver" = "l2fragq-net $VERSION" ]
 t_check "l2fragq is on root's PATH ($(command -v l2fragq || echo none))" \
 	[ "$(PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin command -v l2fragq)" = /usr/sbin/l2fragq ]
 where=$(man -w l2fragq 2>&1 || true)
@@ -281,7 +289,7 @@ printf 'no-such-key = 1\n' >>"$WORK/net/site1.conf"
 n=$(wc -l <"$WORK/net/site1.conf")
 err=$(l2fragq-net -c "$WORK/net/site1.conf" check 2>&1 >/dev/null) && st=0 || st=$?
 t_check "l2fragq-net check on a broken config: status $st (2), '$err'" \
-	eval '[ "$st" -eq 2 ] && grep -qxF "l2fragq-net: $WORK/net/site1.conf:$n: unknown key '"'"'no-such-key'"'"' in [peer site3] (peer keys: public-key, endpoint, address)" <<<"$err"'
+	eval '[ "$st" -eq 2 ] && grep -qxF "l2fragq-net: $WORK/net/site1.conf:$n: unknown key '"'"'no-such-key'"'"' in [peer site3] (peer keys: public-key, endpoint, address, preshared-key-file)" <<<"$err"'
 t_check "check and status changed nothing (no state directory)" [ ! -e "$L2FQ_NET_STATE_DIR" ]
 unset L2FQ_NET_STATE_DIR
 t_check "/usr/share/common-licenses/GPL-2 (named by the copyright file) exists" test -f /usr/share/common-licenses/GPL-2

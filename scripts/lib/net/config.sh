@@ -19,7 +19,9 @@ declare -gA L2N_LOCAL_KEYS=(
 	[stats-interval]=0 [metrics-file]='' [log-file]='' [daemon-user]=nobody [supervisor]=auto
 	[ipfrag-time]=5 [ipfrag-high-thresh]=16777216 [ipfrag-max-dist]=64
 )
-declare -gA L2N_PEER_KEYS=([public-key]='!' [endpoint]='!' [address]='!') # keys of [peer NAME], all required
+# Keys of [peer NAME]: "!" required, "" optional (no endpoint: the peer roams
+# to us and we never start a handshake with it).
+declare -gA L2N_PEER_KEYS=([public-key]='!' [endpoint]='' [address]='!' [preshared-key-file]='')
 
 L2N_CONF_FILE=                        # path of the configuration file, as given
 declare -gA L2N_CFG=()                # [local] key -> value (after defaults: every key, booleans as on/off)
@@ -28,6 +30,7 @@ declare -ga L2N_PEERS=()              # peer names, in the order of the file
 declare -gA L2N_PEER_CFG=()           # "NAME.key" -> value of key in [peer NAME]
 declare -gA L2N_PEER_LINE=()          # "NAME.key" -> its line in the file
 declare -gA L2N_PEER_SECTION_LINE=()  # peer NAME -> line of its [peer NAME]
+declare -gA L2N_PEER_PSK=()           # peer NAME -> its preshared key (read from preshared-key-file; hashed, never printed)
 declare -gA L2N_USED_BY=()            # "key:PUBKEY" / "addr:ADDRESS" -> who has it (a peer name, "[peer NAME]", local)
 L2N_NAME=                             # instance name (name, else the file name without .conf)
 L2N_STATE_DIR=                        # $L2FQ_NET_STATE_DIR, default /run/l2fragq: journals, locks, pid files
@@ -109,7 +112,7 @@ _l2n_is_endpoint() { # HOST:PORT, IPV4:PORT or [IPV6]:PORT
 l2fq_net_load() {
 	local conf=$1 mode=${2:-strict} n=0 raw line sec="" peer=""
 	L2N_CONF_FILE=$conf
-	declare -gA L2N_CFG=() L2N_CFG_LINE=() L2N_PEER_CFG=() L2N_PEER_LINE=() L2N_PEER_SECTION_LINE=()
+	declare -gA L2N_CFG=() L2N_CFG_LINE=() L2N_PEER_CFG=() L2N_PEER_LINE=() L2N_PEER_SECTION_LINE=() L2N_PEER_PSK=()
 	declare -ga L2N_PEERS=()
 	if [ ! -e "$conf" ]; then _l2n_cfgerr 0 "no such file"; return; fi
 	if [ ! -r "$conf" ] || [ -d "$conf" ]; then _l2n_cfgerr 0 "cannot read the file"; return; fi
@@ -176,7 +179,7 @@ _l2n_load_key() { # MODE N SECTION PEER LINE
 	peer)
 		[ "$mode" = lenient ] && return 0
 		if [ -z "${L2N_PEER_KEYS[$key]+x}" ]; then
-			_l2n_cfgerr "$n" "unknown key '$key' in [peer $peer] (peer keys: public-key, endpoint, address)"; return
+			_l2n_cfgerr "$n" "unknown key '$key' in [peer $peer] (peer keys: public-key, endpoint, address, preshared-key-file)"; return
 		fi
 		[ -z "${L2N_PEER_LINE[$peer.$key]:-}" ] ||
 			{ _l2n_cfgerr "$n" "'$key' given twice in [peer $peer] (first on line ${L2N_PEER_LINE[$peer.$key]})"; return; }
@@ -233,7 +236,7 @@ _l2n_fill_defaults() {
 	done
 	[ ${#L2N_PEERS[@]} -gt 0 ] || { _l2n_cfgerr 0 "no [peer NAME] section: name at least one other hypervisor"; return; }
 	for p in "${L2N_PEERS[@]}"; do
-		for k in public-key endpoint address; do
+		for k in public-key address; do
 			[ -n "${L2N_PEER_CFG[$p.$k]:-}" ] || { _l2n_cfgerr "${L2N_PEER_SECTION_LINE[$p]}" "[peer $p] lacks '$k'"; return; }
 		done
 	done
@@ -493,8 +496,9 @@ _l2n_check_peers() {
 		_l2n_is_wgkey "$v" || { _l2n_cfgerr "$l" "[peer $p] public-key is not a WireGuard public key (44 characters of base64, from wg pubkey)"; return; }
 		[ -z "${L2N_USED_BY[key:$v]:-}" ] || { _l2n_cfgerr "$l" "[peer $p] has the same public-key as [peer ${L2N_USED_BY[key:$v]}]"; return; }
 		L2N_USED_BY[key:$v]=$p
-		l=${L2N_PEER_LINE[$p.endpoint]} v=${L2N_PEER_CFG[$p.endpoint]}
-		_l2n_is_endpoint "$v" || { _l2n_cfgerr "$l" "[peer $p] endpoint '$v': want HOST:PORT, IPV4:PORT or [IPV6]:PORT"; return; }
+		l=${L2N_PEER_LINE[$p.endpoint]:-} v=${L2N_PEER_CFG[$p.endpoint]:-}
+		[ -z "$l" ] || _l2n_is_endpoint "$v" || { _l2n_cfgerr "$l" "[peer $p] endpoint '$v': want HOST:PORT, IPV4:PORT or [IPV6]:PORT"; return; }
+		_l2n_check_psk "$p" || return
 		l=${L2N_PEER_LINE[$p.address]} v=${L2N_PEER_CFG[$p.address]}
 		_l2n_is_unicast4 "$v" || { _l2n_cfgerr "$l" "[peer $p] address '$v' is not a usable IPv4 address"; return; }
 		[ -z "${L2N_USED_BY[addr:$v]:-}" ] || { _l2n_cfgerr "$l" "[peer $p] address $v is already used by ${L2N_USED_BY[addr:$v]}"; return; }
@@ -505,13 +509,34 @@ _l2n_check_peers() {
 	return 0
 }
 
+# [peer NAME] preshared-key-file (optional): a readable file holding one
+# WireGuard key (wg genpsk) into L2N_PEER_PSK; a warning when it is world
+# accessible, as wg-quick warns of its config.
+_l2n_check_psk() { # PEER
+	local p=$1 l v mode key=
+	l=${L2N_PEER_LINE[$p.preshared-key-file]:-} v=${L2N_PEER_CFG[$p.preshared-key-file]:-}
+	[ -n "$l" ] || return 0
+	[ -e "$v" ] || { _l2n_cfgerr "$l" "[peer $p] preshared-key-file '$v' does not exist (make one: umask 077; wg genpsk >$v, and copy it to the peer)"; return; }
+	[ -f "$v" ] && [ -r "$v" ] || { _l2n_cfgerr "$l" "[peer $p] preshared-key-file '$v' is not a readable file"; return; }
+	read -r key <"$v" 2>/dev/null
+	key=${key//[[:space:]]/}
+	_l2n_is_wgkey "$key" || { _l2n_cfgerr "$l" "[peer $p] preshared-key-file '$v' does not hold a preshared key (44 characters of base64, from wg genpsk)"; return; }
+	L2N_PEER_PSK[$p]=$key
+	# (wg-quick's test: world accessible, the file and its directory)
+	mode=$(($(stat -c 0%a "$v" 2>/dev/null || echo 0) & $(stat -c 0%a "$(dirname "$v")" 2>/dev/null || echo 0) & 7))
+	[ "$mode" -eq 0 ] || _l2n_warn "$L2N_CONF_FILE:$l: [peer $p] preshared-key-file '$v' is world accessible (chmod 600 it)"
+	return 0
+}
+
 # A hash of everything that shapes the setup: `up` on a changed config re-applies.
 _l2n_conf_hash() {
 	local k p
 	{
 		for k in $(printf '%s\n' "${!L2N_CFG[@]}" | sort); do printf 'L %s=%s\n' "$k" "${L2N_CFG[$k]}"; done
 		for p in "${L2N_PEERS[@]}"; do
-			printf 'P %s %s %s %s\n' "$p" "${L2N_PEER_CFG[$p.public-key]}" "${L2N_PEER_CFG[$p.endpoint]}" "${L2N_PEER_CFG[$p.address]}"
+			printf 'P %s %s %s %s\n' "$p" "${L2N_PEER_CFG[$p.public-key]}" "${L2N_PEER_CFG[$p.endpoint]:-}" "${L2N_PEER_CFG[$p.address]}"
+			# (only when set: configs without one keep their hash across an upgrade)
+			[ -z "${L2N_PEER_PSK[$p]:-}" ] || printf 'S %s %s %s\n' "$p" "${L2N_PEER_CFG[$p.preshared-key-file]}" "${L2N_PEER_PSK[$p]}"
 		done
 		printf 'K %s\n' "$L2N_PRIVATE_KEY"
 	} | sha256sum | cut -c1-16

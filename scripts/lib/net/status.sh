@@ -207,13 +207,14 @@ _l2n_status_pmtu() {
 
 # Waits until this instance can carry traffic: up finished, l2fragq (when
 # used) alive with its queues bound, and a WireGuard handshake with every
-# peer. Both sides usually come up at about the same time; an initiation
+# peer that has an endpoint (a peer without one roams to us: we cannot start
+# its handshake, so wait only names it when it has not connected). Both sides usually come up at about the same time; an initiation
 # that reaches a peer before its interface exists is lost and WireGuard
 # retries only after 5 s (REKEY_TIMEOUT), so probing right after up can
 # fail by chance. Returns 0 when ready, 1 (naming what is missing) after
 # TIMEOUT seconds, 3 when not up.
 l2fq_net_wait() { # TIMEOUT
-	local timeout=$1 start now elapsed wg p key hs missing
+	local timeout=$1 start now elapsed wg p key hs missing roamers
 	local -A seen=() shake=()
 	if [ ! -f "$L2N_STATE_FILE" ]; then
 		_l2n_err "$L2N_NAME is not up (no state file $L2N_STATE_FILE)"
@@ -236,7 +237,7 @@ l2fq_net_wait() { # TIMEOUT
 			[ -n "$L2N_DAEMON_PID" ] || missing+=("l2fragq is not running yet (${L2N_DAEMON_UNIT})")
 			_l2n_queues_bound || missing+=("l2fragq has not bound queues $L2N_QUEUE_FIRST-$L2N_QUEUE_LAST")
 		fi
-		shake=()
+		shake=() roamers=()
 		while read -r key hs; do shake[$key]=$hs; done < <(wg show "$wg" latest-handshakes 2>/dev/null)
 		for p in "${L2N_PEERS[@]}"; do
 			key=${L2N_PEER_CFG[$p.public-key]}
@@ -245,14 +246,25 @@ l2fq_net_wait() { # TIMEOUT
 					seen[$p]=1
 					_l2n_say "WireGuard handshake with $p (${L2N_PEER_CFG[$p.address]}) after $(_l2n_ms_to_s "$elapsed") s"
 				}
-			else
+			elif [ -n "${L2N_PEER_CFG[$p.endpoint]:-}" ]; then
 				missing+=("no WireGuard handshake with $p (${L2N_PEER_CFG[$p.address]}, endpoint ${L2N_PEER_CFG[$p.endpoint]})")
+			else
+				# No endpoint: only it can start the handshake; not waited for.
+				roamers+=("$p (${L2N_PEER_CFG[$p.address]})")
 			fi
 		done
-		[ ${#missing[@]} -gt 0 ] || { _l2n_say "ready: traffic can flow to every peer"; return 0; }
+		if [ ${#missing[@]} -eq 0 ]; then
+			if [ ${#roamers[@]} -eq 0 ]; then
+				_l2n_say "ready: traffic can flow to every peer"
+			else
+				_l2n_say "ready: traffic can flow to every peer with an endpoint; not connected yet (no endpoint: they start the handshake): ${roamers[*]}"
+			fi
+			return 0
+		fi
 		if [ "$elapsed" -ge $((timeout * 1000)) ]; then
 			_l2n_err "not ready after $timeout s:"
 			printf '  %s\n' "${missing[@]}" >&2
+			[ ${#roamers[@]} -eq 0 ] || printf '  not connected yet either (no endpoint, not waited for): %s\n' "${roamers[*]}" >&2
 			[[ "${missing[*]}" != *"WireGuard handshake"* ]] ||
 				printf '  (is l2fragq-net up on that peer, does UDP port %s reach it, and do the public keys match? wg show %s)\n' \
 					"${L2N_CFG[listen-port]}" "$wg" >&2
@@ -291,6 +303,26 @@ l2fq_net_check() {
 		rc=1
 	fi
 	_l2n_have_module ip_gre || { _l2n_err "this kernel has no gretap (module ip_gre)"; rc=1; }
+	# (check tries a name once, unless L2FQ_NET_RESOLVE_RETRIES says more)
+	L2FQ_NET_RESOLVE_RETRIES=${L2FQ_NET_RESOLVE_RETRIES:-0} _l2n_check_endpoints || rc=1
 	if [ -f "$L2N_STATE_FILE" ]; then echo "state: up (see status)"; else echo "state: down"; fi
 	return $rc
+}
+
+# check: every peer's endpoint, its host name resolved as up resolves it
+# (with up's retries), or that the peer has none and must connect to us.
+_l2n_check_endpoints() {
+	local p ep line
+	_l2n_resolve_endpoints || return 1
+	for p in "${L2N_PEERS[@]}"; do
+		ep=${L2N_PEER_CFG[$p.endpoint]:-}
+		if [ -z "$ep" ]; then
+			line="peer $p: no endpoint: it must connect to us (its config names this host's endpoint)"
+		else
+			line="peer $p: endpoint $ep"
+			[ "${L2N_ENDPOINT[$p]}" = "$ep" ] || line+=" (resolves to ${L2N_ENDPOINT[$p]})"
+		fi
+		[ -z "${L2N_PEER_PSK[$p]:-}" ] || line+="; preshared key"
+		echo "$line"
+	done
 }

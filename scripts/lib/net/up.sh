@@ -10,6 +10,7 @@
 
 L2N_BRIDGE_DETAIL=  # "ip -d -o link show" of the bridge as found ("" while up has not made it)
 L2N_GSO_OFF_HOW=    # how segmentation offload was turned off on the gretaps (pmtud with ignore-df)
+declare -gA L2N_ENDPOINT=() # peer NAME -> its endpoint with the host name resolved (_l2n_resolve_endpoints)
 
 # Everything `up` needs, checked before anything changes. Returns 1 with a message.
 _l2n_preflight() {
@@ -79,6 +80,7 @@ l2fq_net_up() {
 			return 1
 		fi
 		if [ "${L2N_STATE_INFO[hash]:-}" = "$hash" ] && _l2n_healthy; then
+			_l2n_restore_nft_tables || return 1
 			_l2n_say "$L2N_NAME is already up (nothing to do)"
 			return 0
 		fi
@@ -205,6 +207,37 @@ _l2n_up_nft_tables() {
 	_l2n_run_in "nft -f (tables $L2N_NFT_TABLE)" nft -f - <<<"$nftin" || return 1
 }
 
+# The nft tables the journal has ("nft FAMILY TABLE") that are gone, made
+# again as up made them: a "flush ruleset" (Debian's /etc/nftables.conf
+# starts with one, run by "systemctl reload nftables") deletes every table,
+# ours too, and leaves the VMs seeing this host and GRE with DF unfixed.
+# Called by up (and reload) on an instance that is up and otherwise healthy.
+_l2n_restore_nft_tables() {
+	local a b c nftin='' missing=() f
+	while read -r a b c; do
+		[ "$a" = nft ] && ! nft list table "$b" "$c" >/dev/null 2>&1 && missing+=("$b")
+	done <"$L2N_STATE_FILE"
+	[ ${#missing[@]} -gt 0 ] || return 0
+	_l2n_warn "nft table(s) ${missing[*]/%/ $L2N_NFT_TABLE} were deleted (nft flush ruleset?): making them again"
+	_l2n_restore_nft_plan || return 1
+	for f in "${missing[@]}"; do
+		if [ "$f" = bridge ]; then nftin+=$(_l2n_nft_bridge_table)
+		elif [ "${L2N_STATE_INFO[strategy]:-}" = nft ]; then nftin+=$(_l2n_nft_out_table dfclear)
+		else nftin+=$(_l2n_nft_out_table queue); fi
+		nftin+=$'\n'
+	done
+	_l2n_run_in "nft -f (tables $L2N_NFT_TABLE)" nft -f - <<<"$nftin" || return 1
+	_l2n_say "restored nft table(s) ${missing[*]/%/ $L2N_NFT_TABLE}"
+}
+# What the tables are made of, as up planned it: pmtud (the signals' mark,
+# the queue rule's length) from the journal, the rest from the config.
+_l2n_restore_nft_plan() {
+	L2N_PMTUD=${L2N_STATE_INFO[pmtud]:-off}
+	L2N_PMTUD_MARK=${L2N_L2FRAGQ_SETTINGS[pmtud-mark]:-}
+	L2N_PMTUD_PATH_MTU=${L2N_STATE_INFO[pmtud-path-mtu]:-${L2N_CFG[wg-mtu]}}
+	[ "$L2N_PMTUD" = off ] || [ -n "$L2N_PMTUD_MARK" ] || { _l2n_err "cannot restore the nft tables: no pmtud-mark from l2fragq --print-settings"; return 1; }
+}
+
 # The bridge up, after its invisibility rules are in.
 _l2n_up_bridge_link_up() {
 	local br=${L2N_CFG[bridge]}
@@ -242,17 +275,57 @@ _l2n_up_wireguard_link() {
 }
 
 # WireGuard's keys and peers, its address, and a route to every peer's address.
+# A peer without an endpoint gets none: it roams to us (its first handshake
+# tells WireGuard where it is).
 _l2n_up_wireguard_config() {
 	local wg=${L2N_CFG[wg-interface]} local_addr=${L2N_CFG[address]} p batch
 	local wgargs=(private-key "${L2N_CFG[private-key-file]}" listen-port "${L2N_CFG[listen-port]}")
+	_l2n_resolve_endpoints || return 1
 	for p in "${L2N_PEERS[@]}"; do
-		wgargs+=(peer "${L2N_PEER_CFG[$p.public-key]}" endpoint "${L2N_PEER_CFG[$p.endpoint]}"
-			allowed-ips "${L2N_PEER_CFG[$p.address]}/32" persistent-keepalive "${L2N_CFG[keepalive]}")
+		wgargs+=(peer "${L2N_PEER_CFG[$p.public-key]}")
+		[ -z "${L2N_ENDPOINT[$p]:-}" ] || wgargs+=(endpoint "${L2N_ENDPOINT[$p]}")
+		[ -z "${L2N_PEER_PSK[$p]:-}" ] || wgargs+=(preshared-key "${L2N_PEER_CFG[$p.preshared-key-file]}")
+		wgargs+=(allowed-ips "${L2N_PEER_CFG[$p.address]}/32" persistent-keepalive "${L2N_CFG[keepalive]}")
 	done
 	_l2n_run wg set "$wg" "${wgargs[@]}" || return 1
 	batch="link set dev $wg mtu ${L2N_CFG[wg-mtu]}"$'\n'"addr add $local_addr/32 dev $wg"$'\n'"link set dev $wg up"$'\n'
 	for p in "${L2N_PEERS[@]}"; do batch+="route replace ${L2N_PEER_CFG[$p.address]}/32 dev $wg src $local_addr"$'\n'; done
 	_l2n_run_in "ip -batch (WireGuard $wg)" ip -batch - <<<"$batch" || return 1
+}
+
+# Every peer's endpoint into L2N_ENDPOINT, host names resolved (getent
+# ahosts: the first address), so that a name that does not resolve yet (DNS
+# not up at boot) is retried here, like wg-quick@'s
+# WG_ENDPOINT_RESOLUTION_RETRIES=infinity: L2FQ_NET_RESOLVE_RETRIES retries
+# (a number or "infinity"; the unit sets infinity; default 3), 1 s apart,
+# then 2, 4 ... up to 20 s. Every failure is a warning naming the host.
+_l2n_resolve_endpoints() {
+	local retries=${L2FQ_NET_RESOLVE_RETRIES:-3} p ep host port addr try pause
+	declare -gA L2N_ENDPOINT=()
+	[[ $retries =~ ^([0-9]{1,6}|infinity)$ ]] ||
+		{ _l2n_err "L2FQ_NET_RESOLVE_RETRIES '$retries': want a number of retries or infinity"; return 1; }
+	for p in "${L2N_PEERS[@]}"; do
+		ep=${L2N_PEER_CFG[$p.endpoint]:-}
+		[ -n "$ep" ] || continue
+		host=${ep%:*} port=${ep##*:}
+		if [[ $host == \[* ]] || [[ $host =~ ^[0-9.]+$ ]]; then
+			L2N_ENDPOINT[$p]=$ep
+			continue
+		fi
+		try=1 pause=1
+		while ! addr=$(getent ahosts "$host" 2>/dev/null | awk 'NR == 1 { print $1 }') || [ -z "$addr" ]; do
+			if [ "$retries" != infinity ] && [ "$try" -gt "$retries" ]; then
+				_l2n_err "[peer $p] endpoint host '$host' does not resolve ($try tries; L2FQ_NET_RESOLVE_RETRIES=$retries)"
+				return 1
+			fi
+			_l2n_warn "[peer $p] endpoint host '$host' does not resolve (try $try); retrying in $pause s"
+			sleep "$pause"
+			try=$((try + 1)) pause=$((pause * 2))
+			[ "$pause" -le 20 ] || pause=20
+		done
+		if [[ $addr == *:* ]]; then L2N_ENDPOINT[$p]="[$addr]:$port"; else L2N_ENDPOINT[$p]=$addr:$port; fi
+	done
+	return 0
 }
 
 # The queue rule (iptables) and l2fragq.

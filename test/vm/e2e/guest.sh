@@ -508,6 +508,8 @@ check_invisibility
 check_migration
 check_three_sites
 check_down_everywhere
+# shellcheck source=test/vm/e2e/wan.sh
+. "$(dirname "$0")/wan.sh" && check_wan # preshared key, endpointless peer, nft flush ruleset
 check_two_instances
 print_matrix
 l2vm_finish

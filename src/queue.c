@@ -418,11 +418,16 @@ static int finish_checksum(struct l2fq_queue *q, uint8_t *pkt, size_t len, uint3
 }
 
 /* --peer limits the signals as it limits the rewrite: GRE to anyone else is
- * not ours to answer for. (Too short for an IPv4 header: the rewrite counts it.) */
-static int to_peer(const struct l2fq_peers *peers, const uint8_t *pkt, size_t len)
+ * not ours to answer for. A rewritten packet went to a peer, a peer mismatch
+ * did not; for the others ask. (Too short for an IPv4 header: the rewrite
+ * counts it.) */
+static int signal_to_peer(const struct l2fq_peers *peers, enum l2fq_reason reason,
+			  const uint8_t *pkt, size_t len)
 {
 	uint32_t daddr;
 
+	if (reason == L2FQ_REWRITTEN || reason == L2FQ_PASS_PEER_MISMATCH)
+		return reason == L2FQ_REWRITTEN;
 	if (len < 20)
 		return 0;
 	memcpy(&daddr, pkt + 16, 4);
@@ -467,12 +472,15 @@ static void handle_packet(struct l2fq_queue *q, const struct nlmsghdr *nlh)
 		return;
 	}
 	info = attr[NFQA_SKB_INFO] ? ntohl(mnl_attr_get_u32(attr[NFQA_SKB_INFO])) : 0;
+	/* The outer header is parsed once, here: the signal path goes on from
+	 * what the rewrite checked (it reads nothing the rewrite changes). */
+	reason = l2fq_rewrite(payload, len, len, q->peers, q->ids);
 	/* The signal goes before the verdict that lets the original go: a VM's
 	 * TCP ignores a frag-needed whose quoted segment is already acked. A GSO
 	 * packet (--gso) is not judged: the kernel does not say its segment size. */
-	if (q->pmtud && !(info & NFQA_SKB_GSO) && to_peer(q->peers, payload, len))
-		l2fq_pmtud_check(q->pmtud, payload, len, out_ifindex(attr), &q->stats);
-	reason = l2fq_rewrite(payload, len, len, q->peers, q->ids);
+	if (q->pmtud && !(info & NFQA_SKB_GSO) && signal_to_peer(q->peers, reason, payload, len))
+		l2fq_pmtud_check(q->pmtud, payload, len, l2fq_reason_outer_valid(reason),
+				 out_ifindex(attr), &q->stats);
 	if (q->cfg.gso && attr[NFQA_SKB_INFO]) {
 		if (info & NFQA_SKB_GSO)
 			l2fq_stats_add(&q->stats, L2FQ_CNT_GSO_PACKETS, 1);

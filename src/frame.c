@@ -48,10 +48,7 @@ enum l2fq_vlan_result l2fq_vlan_walk(const uint8_t *frame, size_t len, size_t ty
 
 enum l2fq_frame_result l2fq_frame_parse(const uint8_t *pkt, size_t len, struct l2fq_gre_frame *f)
 {
-	size_t ohl, tot, off, next, gre_hlen;
-	uint16_t flags, type;
-	unsigned ntags;
-	enum l2fq_vlan_result r;
+	size_t ohl, tot;
 
 	/* Outer IPv4 carrying GRE, whole (not a fragment). */
 	if (len < 20 || (pkt[0] >> 4) != 4)
@@ -61,6 +58,17 @@ enum l2fq_frame_result l2fq_frame_parse(const uint8_t *pkt, size_t len, struct l
 	if (ohl < 20 || tot < ohl || tot > len || pkt[9] != IPPROTO_GRE ||
 	    (l2fq_get16(pkt + 6) & (FRAG_MF | FRAG_OFFSET)))
 		return L2FQ_FRAME_NOT_GRE;
+	return l2fq_frame_parse_gre(pkt, ohl, tot, f);
+}
+
+enum l2fq_frame_result l2fq_frame_parse_gre(const uint8_t *pkt, size_t ohl, size_t tot,
+					    struct l2fq_gre_frame *f)
+{
+	size_t off, next, gre_hlen;
+	uint16_t flags, type;
+	unsigned ntags;
+	enum l2fq_vlan_result r;
+
 	/* From here on only the outer packet's own bytes count. */
 	off = ohl;
 	if (tot - off < 4)

@@ -11,8 +11,9 @@
 #include <sys/random.h>
 #include <time.h>
 
-#include "l2fragq/frame.h"
+#include "l2fragq/bytes.h"
 #include "l2fragq/exit_codes.h"
+#include "l2fragq/frame.h"
 #include "l2fragq/inject.h"
 #include "l2fragq/pmtud_policy.h"
 #include "l2fragq/ratelimit.h"
@@ -169,8 +170,8 @@ static enum l2fq_pmtud_verdict admit_and_send(struct l2fq_pmtud_worker *w,
 	return l2fq_pmtud_sent(c, l2fq_inject_send(&s->inj, c->bridge_ifindex, w->frame, c->sig.len));
 }
 
-void l2fq_pmtud_check(struct l2fq_pmtud_worker *w, const uint8_t *pkt, size_t len, int outdev,
-		      struct l2fq_stats *stats)
+void l2fq_pmtud_check(struct l2fq_pmtud_worker *w, const uint8_t *pkt, size_t len,
+		      int outer_checked, int outdev, struct l2fq_stats *stats)
 {
 	struct l2fq_pmtud_sender *s = w->sender;
 	struct l2fq_tunnel_id id = {.outdev = outdev};
@@ -179,14 +180,22 @@ void l2fq_pmtud_check(struct l2fq_pmtud_worker *w, const uint8_t *pkt, size_t le
 	struct l2fq_path path;
 	struct l2fq_pmtud_input in = {.pkt = pkt, .len = len, .path = &path,
 				      .fixed_mtu = s->cfg.fixed_mtu};
+	enum l2fq_frame_result parsed;
 	enum l2fq_pmtud_verdict v;
+	size_t tot;
 
-	if (len < 20 || (pkt[0] >> 4) != 4)
-		return; /* rewrite.c counts it */
+	if (outer_checked && (tot = l2fq_get16(pkt + 2)) <= len) {
+		/* The rewrite checked the outer header: on from GRE. */
+		parsed = l2fq_frame_parse_gre(pkt, (size_t)(pkt[0] & 0x0f) * 4, tot, &f);
+	} else {
+		if (len < 20 || (pkt[0] >> 4) != 4)
+			return; /* rewrite.c counts it */
+		parsed = l2fq_frame_parse(pkt, len, &f);
+	}
 	memcpy(&id.saddr, pkt + 12, 4);
 	memcpy(&id.daddr, pkt + 16, 4);
 	/* The key is part of the tunnel's identity (ip_tunnel_find()). */
-	if (l2fq_frame_parse(pkt, len, &f) == L2FQ_FRAME_OK) {
+	if (parsed == L2FQ_FRAME_OK) {
 		id.has_key = f.has_key;
 		id.key = f.key;
 		in.frame = &f; /* parsed once, for the key and the decision */

@@ -58,6 +58,15 @@ struct l2fq_gre_frame {
  * outer header checksum is not checked here (rewrite.c does). */
 enum l2fq_frame_result l2fq_frame_parse(const uint8_t *pkt, size_t len, struct l2fq_gre_frame *f);
 
+/* The same from the GRE header on, for an outer IPv4 header someone has
+ * already checked (the daemon: l2fq_rewrite, see l2fq_reason_outer_valid):
+ * IPv4 GRE, not a fragment, header of outer_hlen >= 20 bytes, total length
+ * outer_len with outer_hlen <= outer_len <= the bytes at pkt. Then it gives
+ * what l2fq_frame_parse(pkt, len, f) gives, without reading the IPv4 header
+ * again. */
+enum l2fq_frame_result l2fq_frame_parse_gre(const uint8_t *pkt, size_t outer_hlen,
+					    size_t outer_len, struct l2fq_gre_frame *f);
+
 enum l2fq_inner_result {
 	L2FQ_INNER_OK = 0,
 	L2FQ_INNER_NOT_IP,    /* EtherType is neither 0x0800 nor 0x86dd, or version mismatch */

@@ -42,9 +42,12 @@ struct l2fq_pmtud_worker {
 
 /* Judges one outer packet (its IPv4 header on, len bytes; outdev: the
  * ifindex it leaves by, 0 if unknown) by l2fq_pmtud_decide() and sends a
- * signal if it needs one. Counts into stats. Never changes pkt. */
-void l2fq_pmtud_check(struct l2fq_pmtud_worker *w, const uint8_t *pkt, size_t len, int outdev,
-		      struct l2fq_stats *stats);
+ * signal if it needs one. Counts into stats. Never changes pkt.
+ * outer_checked: l2fq_rewrite(pkt, len, len, ...) has judged the packet and
+ * l2fq_reason_outer_valid() says its outer header holds (it is then not
+ * checked again); 0: parse it whole here, as for any packet. */
+void l2fq_pmtud_check(struct l2fq_pmtud_worker *w, const uint8_t *pkt, size_t len,
+		      int outer_checked, int outdev, struct l2fq_stats *stats);
 
 /* One line per known path, for the log: "gt-x 192.0.2.1 -> 192.0.2.2 key 5
  * bridge br vlan-filtering pvid 10 path-mtu 1420". */

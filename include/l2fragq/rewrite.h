@@ -38,4 +38,17 @@ const char *l2fq_reason_name(enum l2fq_reason reason);
 enum l2fq_reason l2fq_rewrite(uint8_t *pkt, size_t caplen, size_t wirelen,
 			      const struct l2fq_peers *peers, struct l2fq_idgen *ids);
 
+/* Whether a verdict of l2fq_rewrite vouches for the outer header: version 4,
+ * IHL >= 5 and within caplen, checksum verified, protocol GRE, IHL*4 + 4 <=
+ * total length <= wirelen, not a fragment. Those checks run before DF and
+ * the peer, so REWRITTEN, DF_CLEAR and PEER_MISMATCH do. The daemon parses
+ * the outer header once: the signal path (--pmtud) takes it from here and
+ * reads on from the GRE header (l2fq_frame_parse_gre). The rewrite changes
+ * only the ID, frag_off and checksum, which that path never reads. */
+static inline int l2fq_reason_outer_valid(enum l2fq_reason reason)
+{
+	return reason == L2FQ_REWRITTEN || reason == L2FQ_PASS_DF_CLEAR ||
+	       reason == L2FQ_PASS_PEER_MISMATCH;
+}
+
 #endif

@@ -20,7 +20,8 @@
 
 set(L2FQ_FUZZ_HARNESSES rewrite linklayer options frame pmtud pcapng capture)
 # Sources each harness compiles itself (the parser plus what it calls).
-set(L2FQ_FUZZ_SOURCES_rewrite src/rewrite.c src/inet_csum.c src/peers.c src/ipid.c)
+set(L2FQ_FUZZ_SOURCES_rewrite src/rewrite.c src/inet_csum.c src/peers.c src/ipid.c src/frame.c
+    src/pmtud.c src/pmtud_policy.c)
 set(L2FQ_FUZZ_SOURCES_linklayer src/linklayer.c src/frame.c src/inet_csum.c src/rewrite.c src/peers.c src/ipid.c)
 set(L2FQ_FUZZ_SOURCES_options src/options.c src/peers.c)
 set(L2FQ_FUZZ_SOURCES_frame src/frame.c src/l4csum.c src/inet_csum.c)

@@ -26,14 +26,25 @@
  *     changed; exactly DF was cleared; a non-zero ID was kept, a zero ID
  *     became non-zero (1 for a fresh seed-0 generator, as the offline mode
  *     promises); the header checksum verifies by full recomputation; a second
- *     pass over the result says df-clear and changes nothing.
+ *     pass over the result says df-clear and changes nothing;
+ *   - the daemon's one parse (caplen == wirelen, as it calls the engine): when
+ *     l2fq_reason_outer_valid() vouches for the outer header, the signal
+ *     path's parse of the rewritten packet from its GRE header on
+ *     (l2fq_frame_parse_gre) equals the whole parse of the original, and
+ *     l2fq_pmtud_decide() on a bridged path (MTU the total length - 1, 1280
+ *     and 576) gives the same verdict, frame bytes and candidate as on the
+ *     original parsed whole (the daemon before the parse was shared); every
+ *     packet that parses as gretap with a verifying header is vouched for.
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "l2fragq/frame.h"
 #include "l2fragq/inet_csum.h"
+#include "l2fragq/pmtud.h"
+#include "l2fragq/pmtud_policy.h"
 #include "l2fragq/rewrite.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -107,6 +118,79 @@ static enum l2fq_reason model(const uint8_t *p, size_t caplen, size_t wirelen,
 			return L2FQ_PASS_PEER_MISMATCH;
 	}
 	return L2FQ_REWRITTEN;
+}
+
+static int same_frame(const struct l2fq_gre_frame *a, const struct l2fq_gre_frame *b)
+{
+	return a->outer_len == b->outer_len && a->outer_hlen == b->outer_hlen &&
+	       a->gre_hlen == b->gre_hlen && a->gre_flags == b->gre_flags &&
+	       a->has_key == b->has_key && a->key == b->key && a->eth_off == b->eth_off &&
+	       a->l3_off == b->l3_off && a->l3_type == b->l3_type && a->ntags == b->ntags;
+}
+
+/* The signal decision on one packet as the sender makes it (frame: its
+ * parse, or NULL for the builder's own), into out; *c as decided. */
+static enum l2fq_pmtud_verdict decide(const uint8_t *pkt, size_t len,
+				      const struct l2fq_gre_frame *frame, unsigned pmtu,
+				      unsigned knobs, uint8_t *out, struct l2fq_pmtud_candidate *c)
+{
+	struct l2fq_path path = {
+		.gretap_ifindex = 9,
+		.bridge_ifindex = 7,
+		.mtu = pmtu,
+		.vlan_filtering = knobs & 1,
+		.vlan_proto = 0x8100,
+		.pvid = 10,
+	};
+	struct l2fq_pmtud_input in = {.pkt = pkt, .len = len, .frame = frame,
+				      .match = L2FQ_PATH_FOUND, .path = &path};
+
+	memset(out, 0x5c, L2FQ_PMTUD_MAX_FRAME);
+	return l2fq_pmtud_decide(&in, out, c);
+}
+
+/* orig: the packet before the engine; pkt: after it said got. */
+static void check_signal_path(const uint8_t *orig, const uint8_t *pkt, size_t len,
+			      enum l2fq_reason got, unsigned knobs)
+{
+	static uint8_t out_old[L2FQ_PMTUD_MAX_FRAME], out_new[L2FQ_PMTUD_MAX_FRAME];
+	struct l2fq_gre_frame f_old, f_new;
+	struct l2fq_pmtud_candidate c_old, c_new;
+	int old_ok, new_ok;
+	unsigned pmtus[3] = {len >= 4 ? be16(orig + 2) - 1u : 0, 1280, 576};
+
+	old_ok = l2fq_frame_parse(orig, len, &f_old) == L2FQ_FRAME_OK;
+	if (l2fq_reason_outer_valid(got)) {
+		size_t hl = (size_t)(pkt[0] & 15) * 4, tot = be16(pkt + 2);
+
+		REQUIRE(len >= hl && hl >= 20 && tot >= hl + 4 && tot <= len);
+		new_ok = l2fq_frame_parse_gre(pkt, hl, tot, &f_new) == L2FQ_FRAME_OK;
+	} else {
+		REQUIRE(memcmp(pkt, orig, len) == 0);
+		new_ok = l2fq_frame_parse(pkt, len, &f_new) == L2FQ_FRAME_OK;
+	}
+	REQUIRE(old_ok == new_ok);
+	if (!old_ok)
+		return;
+	REQUIRE(same_frame(&f_old, &f_new));
+	if (ones_sum(orig, f_old.outer_hlen) == 0xffff)
+		REQUIRE(l2fq_reason_outer_valid(got));
+	for (unsigned i = 0; i < 3; i++) {
+		enum l2fq_pmtud_verdict v_old, v_new;
+
+		v_old = decide(orig, len, &f_old, pmtus[i], knobs, out_old, &c_old);
+		v_new = decide(pkt, len, &f_new, pmtus[i], knobs, out_new, &c_new);
+		REQUIRE(v_old == v_new);
+		REQUIRE(memcmp(out_old, out_new, sizeof(out_old)) == 0);
+		REQUIRE(memcmp(&c_old.sig, &c_new.sig, sizeof(c_old.sig)) == 0);
+		REQUIRE(c_old.bridge_ifindex == c_new.bridge_ifindex &&
+			c_old.gretap_ifindex == c_new.gretap_ifindex &&
+			c_old.fdb_vid == c_new.fdb_vid && c_old.flow_len == c_new.flow_len);
+		REQUIRE((c_old.far_mac ? c_old.far_mac - out_old : -1) ==
+			(c_new.far_mac ? c_new.far_mac - out_new : -1));
+		REQUIRE(memcmp(c_old.flow, c_new.flow, sizeof(c_old.flow)) == 0);
+		REQUIRE(memcmp(c_old.source, c_new.source, sizeof(c_old.source)) == 0);
+	}
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -184,6 +268,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	REQUIRE(got == want);
 	REQUIRE((unsigned)got < L2FQ_REASON_COUNT);
 	REQUIRE(strcmp(l2fq_reason_name(got), "unknown") != 0);
+
+	if (caplen == wirelen)
+		check_signal_path(orig, pkt, caplen, got, c[1] >> 3);
 
 	if (got != L2FQ_REWRITTEN) {
 		REQUIRE(memcmp(pkt, orig, caplen) == 0);

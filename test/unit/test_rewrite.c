@@ -12,7 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "l2fragq/frame.h"
 #include "l2fragq/inet_csum.h"
+#include "l2fragq/pmtud.h"
 #include "l2fragq/rewrite.h"
 #include "gre_build.h"
 
@@ -82,6 +84,43 @@ static int setup(void **state)
 	return 0;
 }
 
+/* The daemon parses the outer header once: the signal path (--pmtud) trusts
+ * l2fq_reason_outer_valid() and parses the rewritten packet from its GRE
+ * header on. Asserts, for every engine call here, that the claim matches the
+ * original bytes read independently, and that such a parse equals the whole
+ * parse (l2fq_frame_parse) of the original. */
+static void assert_outer_claim(const uint8_t *before, const uint8_t *after, size_t caplen,
+			       size_t wirelen, enum l2fq_reason got)
+{
+	size_t hl = caplen ? (size_t)(before[0] & 0x0f) * 4 : 0, tot = get16(before + 2);
+	int valid = caplen >= 1 && before[0] >> 4 == 4 && hl >= 20 && hl <= caplen &&
+		    reference_checksum(before, hl) == 0 && before[9] == 47 && tot >= hl + 4 &&
+		    tot <= (wirelen > caplen ? wirelen : caplen) && !(get16(before + 6) & 0x3fff);
+	struct l2fq_gre_frame whole, from_gre;
+
+	assert_int_equal(l2fq_reason_outer_valid(got), valid);
+	if (!valid || tot > caplen)
+		return;
+	memset(&whole, 0, sizeof(whole));
+	memset(&from_gre, 0, sizeof(from_gre));
+	assert_int_equal(l2fq_frame_parse_gre(after, hl, tot, &from_gre),
+			 l2fq_frame_parse(before, caplen, &whole));
+	assert_memory_equal(&whole, &from_gre, sizeof(whole));
+}
+
+/* l2fq_rewrite, and assert_outer_claim on its verdict. */
+static enum l2fq_reason rewrite_checked(uint8_t *pkt, size_t caplen, size_t wirelen,
+					const struct l2fq_peers *peers)
+{
+	uint8_t before[PKT_MAX];
+	enum l2fq_reason got;
+
+	memcpy(before, pkt, PKT_MAX);
+	got = l2fq_rewrite(pkt, caplen, wirelen, peers, &ids);
+	assert_outer_claim(before, pkt, caplen, wirelen, got);
+	return got;
+}
+
 /* Runs the engine and asserts a pass leaves every byte as it was. */
 static void assert_pass(struct pkt *p, size_t caplen, size_t wirelen,
 			const struct l2fq_peers *peers, enum l2fq_reason want)
@@ -89,7 +128,7 @@ static void assert_pass(struct pkt *p, size_t caplen, size_t wirelen,
 	uint8_t before[PKT_MAX];
 
 	memcpy(before, p->b, sizeof(before));
-	assert_int_equal(l2fq_rewrite(p->b, caplen, wirelen, peers, &ids), want);
+	assert_int_equal(rewrite_checked(p->b, caplen, wirelen, peers), want);
 	assert_memory_equal(before, p->b, sizeof(before));
 }
 
@@ -100,7 +139,7 @@ static void assert_rewritten(struct pkt *p, const struct l2fq_peers *peers, uint
 	size_t hl = (size_t)(p->b[0] & 0x0f) * 4;
 
 	memcpy(before, p->b, sizeof(before));
-	assert_int_equal(l2fq_rewrite(p->b, p->len, p->len, peers, &ids), L2FQ_REWRITTEN);
+	assert_int_equal(rewrite_checked(p->b, p->len, p->len, peers), L2FQ_REWRITTEN);
 	assert_int_equal(get16(p->b + 6), get16(before + 6) & ~0x4000);
 	if (get16(before + 4) != 0)
 		assert_int_equal(get16(p->b + 4), get16(before + 4));
@@ -168,7 +207,7 @@ static void rewrites_truncated_capture_by_original_length(void **state)
 
 	(void)state;
 	make_gre(&p, 1538, 0x4000, 9, 0);
-	assert_int_equal(l2fq_rewrite(p.b, 34, 1538, &any_peer, &ids), L2FQ_REWRITTEN);
+	assert_int_equal(rewrite_checked(p.b, 34, 1538, &any_peer), L2FQ_REWRITTEN);
 	assert_int_equal(get16(p.b + 6), 0);
 	assert_int_equal(reference_checksum(p.b, 20), 0);
 }
@@ -379,11 +418,61 @@ static void engine_checksum_matches_recomputation(void **state)
 		memcpy(p.b + 12, (uint8_t[]){ (uint8_t)rand(), (uint8_t)rand(), (uint8_t)rand(),
 					      (uint8_t)rand() }, 4);
 		fix_checksum(p.b);
-		assert_int_equal(l2fq_rewrite(p.b, p.len, p.len, &any_peer, &ids), L2FQ_REWRITTEN);
+		assert_int_equal(rewrite_checked(p.b, p.len, p.len, &any_peer), L2FQ_REWRITTEN);
 		memcpy(check_after, p.b + 10, 2);
 		fix_checksum(p.b);
 		assert_memory_equal(check_after, p.b + 10, 2);
 	}
+}
+
+/* Real gretap frames (keys, checksums, sequence numbers, tags, options, DF
+ * set or not): the signal built from the rewritten packet with the rewrite's
+ * parse is the one built from the original parsed whole, byte for byte. */
+static void signal_from_rewrite_parse_is_the_same(void **state)
+{
+	static const uint16_t gre_flags[] = { 0, 0x2000, 0xa000, 0xb000, 0x1000 };
+	static struct gb_pkt k;
+	static uint8_t before[GB_MAX], out_whole[L2FQ_PMTUD_MAX_FRAME],
+		out_parsed[L2FQ_PMTUD_MAX_FRAME];
+	struct l2fq_pmtud_signal sig_whole, sig_parsed;
+	struct l2fq_gre_frame f;
+	unsigned signals = 0;
+
+	(void)state;
+	for (size_t n = 0; n < 4 * 5 * 3 * 2; n++) {
+		struct gb_spec spec = {
+			.v6 = n & 1,
+			.ntags = (unsigned)(n >> 1 & 1) * 2,
+			.gre_flags = gre_flags[n / 4 % 5],
+			.outer_opts = (n / 20 % 3) * 8,
+			.outer_frag = n / 60 ? 0x0000 : 0x4000, /* DF set: rewritten */
+			.outer_frag_set = 1,
+			.payload = 1400,
+		};
+		enum l2fq_reason got;
+		size_t hl;
+
+		gb_build(&k, &spec);
+		memcpy(before, k.b, k.len);
+		got = l2fq_rewrite(k.b, k.len, k.len, &any_peer, &ids);
+		assert_int_equal(got, n / 60 ? L2FQ_PASS_DF_CLEAR : L2FQ_REWRITTEN);
+		assert_true(l2fq_reason_outer_valid(got));
+		hl = (size_t)(k.b[0] & 0x0f) * 4;
+		assert_int_equal(l2fq_frame_parse_gre(k.b, hl, get16(k.b + 2), &f), L2FQ_FRAME_OK);
+		assert_int_equal(f.has_key, !!(spec.gre_flags & 0x2000));
+		for (unsigned mtu = 1280; mtu <= 1500; mtu += 110) {
+			enum l2fq_pmtud_verdict v;
+
+			memset(out_whole, 0, sizeof(out_whole));
+			memset(out_parsed, 0, sizeof(out_parsed));
+			v = l2fq_pmtud_build(before, k.len, mtu, out_whole, &sig_whole);
+			assert_int_equal(l2fq_pmtud_build_parsed(k.b, &f, mtu, out_parsed, &sig_parsed), v);
+			assert_memory_equal(&sig_whole, &sig_parsed, sizeof(sig_whole));
+			assert_memory_equal(out_whole, out_parsed, sizeof(out_whole));
+			signals += v == L2FQ_PMTUD_SIGNAL;
+		}
+	}
+	assert_true(signals >= 100); /* not a comparison of nothing */
 }
 
 static void reason_names_are_distinct(void **state)
@@ -419,6 +508,7 @@ int main(void)
 		cmocka_unit_test_setup(peers_decide, setup),
 		cmocka_unit_test(checksum_update_matches_recomputation),
 		cmocka_unit_test_setup(engine_checksum_matches_recomputation, setup),
+		cmocka_unit_test_setup(signal_from_rewrite_parse_is_the_same, setup),
 		cmocka_unit_test(reason_names_are_distinct),
 	};
 

@@ -300,7 +300,7 @@ l2fq_net_check() {
 	fi
 	case $rc in
 	0) echo "preflight: OK (up would pass its checks)" ;;
-	1) echo "preflight: this host is not ready (see the lines above on stderr)" ;;
+	1) echo "preflight: this host is not ready (the lines on stderr)" ;;
 	*) echo "preflight: the config does not fit this host (the FILE:LINE lines on stderr)" ;;
 	esac
 	return $rc

@@ -5,7 +5,9 @@
 # lacks), and every kind of bad config exits 2 with exactly one line,
 # "l2fragq-net: FILE:LINE: reason", naming the right line ("FILE: reason"
 # for the file as a whole). check changes
-# nothing, so this runs as any user.
+# nothing, so this runs as any user; as root, up's preflight is also checked
+# in a network namespace made here (name clashes, the bridge, own key: every
+# problem one FILE:LINE line, exit 2, nothing changed).
 #
 # Usage: test/cli/net_check.sh L2FRAGQ_BINARY
 set -uo pipefail
@@ -20,7 +22,7 @@ trap 'rm -rf "$work"' EXIT
 
 (umask 077 && wg genkey >"$work/key" && wg genkey >"$work/key2" && wg genkey >"$work/key3") ||
 	{ echo "net_check.sh: wg genkey failed (apt-get install wireguard-tools)" >&2; exit 1; }
-pub2=$(wg pubkey <"$work/key2") pub3=$(wg pubkey <"$work/key3")
+pub1=$(wg pubkey <"$work/key") pub2=$(wg pubkey <"$work/key2") pub3=$(wg pubkey <"$work/key3")
 echo "not a key" >"$work/notakey"
 
 # The base config, one entry a line (line numbers matter below).
@@ -31,7 +33,7 @@ base=(
 	"address = 203.0.113.1"            # 4
 	"bridge = br-vm"                   # 5
 	"l2fragq = $bin"                   # 6
-	""                                 # 7
+	"create-bridge = yes"              # 7 (this host has no br-vm)
 	"[peer b]"                         # 8
 	"public-key = $pub2"               # 9
 	"endpoint = 198.51.100.2:51820"    # 10
@@ -62,7 +64,7 @@ good() { # LABEL EDIT...
 	run_check
 	rc=$?
 	if grep -q "^config $work/c.conf: OK" "$work/out" &&
-		{ [ $rc -eq 0 ] || { [ $rc -eq 1 ] && ! grep -qv -e 'this kernel has no' -e 'no way to queue' -e 'no kernel WireGuard' "$work/err"; }; }; then
+		{ [ $rc -eq 0 ] || { [ $rc -eq 1 ] && ! grep -qv -e 'this kernel has no' -e 'no way to queue' -e 'no kernel WireGuard' -e 'warning: not root: ' "$work/err"; }; }; then
 		t_pass "good: $label (exit $rc)"
 	else
 		t_fail "good: $label: exit $rc: $(cat "$work/out" "$work/err" | tr '\n' ' ')"
@@ -118,6 +120,7 @@ badedit "gre-csum maybe" 7 "gre-csum 'maybe': want on or off" "+7 gre-csum = may
 badedit "tunnel-pmtudisc maybe" 7 "tunnel-pmtudisc 'maybe'" "+7 tunnel-pmtudisc = maybe"
 badedit "tunnel-pmtudisc on with auto" 7 "tunnel-pmtudisc on works only with" "+7 tunnel-pmtudisc = on"
 badedit "queue-backend x" 7 "queue-backend 'x'" "+7 queue-backend = x"
+badedit "create-bridge maybe" 7 "create-bridge 'maybe': want yes or no" "=7 create-bridge = maybe"
 badedit "supervisor x" 7 "supervisor 'x': want auto, systemd or spawn" "+7 supervisor = x"
 badedit "queues 5-2" 7 "queues '5-2'" "+7 queues = 5-2"
 badedit "ipfrag-time 0" 7 "ipfrag-time must be at least 1" "+7 ipfrag-time = 0"
@@ -216,6 +219,109 @@ ip daddr { 203.0.113.2, 203.0.113.3 } ip protocol gre ip frag-off & 0x4000 != 0 
 -p gre -d 203.0.113.3 -m u32 --u32 4&0x4000=0x4000 -j NFQUEUE --queue-balance 2:3 --queue-cpu-fanout --queue-bypass'
 [ "$rules" = "$want" ] && t_pass "queue rules: nft and iptables from _l2n_queue_rules, pmtud on and off" ||
 	t_fail "queue rules: got"$'\n'"$rules"
+
+# ---------------------------------------------------------------- preflight
+# up's preflight, run by check (and up) in a network namespace made here:
+# base with an explicit wg-interface (line 7, create-bridge left at no),
+# bridge br-vm (line 5), [peer b] (line 8), its public-key (line 9). This
+# kernel has no gretap, so check also gives that host line; the FILE:LINE
+# lines decide exit 2.
+pf_ns=l2fq-pf-$$
+pf_base=("=7 wg-interface = l2fq-wgt")
+pf() { ip netns exec "$pf_ns" env L2FQ_NET_STATE_DIR="$work/run" "$net" -c "$work/c.conf" "$@" >"$work/out" 2>"$work/err"; }
+pf_snap() { # what check must not change (bridge timers tick: left out)
+	ip netns exec "$pf_ns" sh -c 'ip -d link show; ip addr show; nft list ruleset' |
+		sed -E 's/ [a-z_]*timer +[0-9.]+//g'
+}
+pf_changed=0 pf_runs=0
+# pf_case LABEL CMD WANT-RC "LINE:TEXT"...: CMD (check or up) exits WANT-RC
+# (0 or 1 for "ok": only this kernel's lines) and prints exactly these
+# FILE:LINE lines, in any order; the namespace is as before.
+pf_case() {
+	local label=$1 cmd=$2 want=$3 rc before lines e ok=1 n
+	shift 3
+	before=$(pf_snap)
+	pf "$cmd"
+	rc=$?
+	pf_runs=$((pf_runs + 1))
+	[ "$(pf_snap)" = "$before" ] || { pf_changed=1; echo "# $label: the namespace changed"; }
+	lines=$(grep -E "^l2fragq-net: $work/c\\.conf:[0-9]+: " "$work/err")
+	n=0
+	[ -z "$lines" ] || n=$(wc -l <<<"$lines")
+	[ "$n" -eq $# ] || ok=0
+	for e in "$@"; do grep -qF "l2fragq-net: $work/c.conf:${e%%:*}: ${e#*:}" <<<"$lines" || ok=0; done
+	case $want in
+	ok) [ $rc -le 1 ] || ok=0 ;;
+	*) [ $rc -eq "$want" ] || ok=0 ;;
+	esac
+	if [ $ok = 1 ]; then
+		t_pass "preflight: $label -> exit $rc, $n FILE:LINE line(s)${lines:+: $(sed "s|^l2fragq-net: $work/c.conf:||" <<<"$lines" | cut -c1-60 | tr '\n' ';')}"
+	else
+		t_fail "preflight: $label: want exit $want and lines ($*), got exit $rc: $(cat "$work/err")"
+	fi
+}
+if [ "$(id -u)" -ne 0 ]; then
+	t_skip "preflight in a network namespace: needs root"
+elif ! ip netns add "$pf_ns"; then
+	t_fail "preflight: cannot create network namespace $pf_ns"
+else
+	trap 'ip netns del "$pf_ns" 2>/dev/null; rm -rf "$work"' EXIT
+	pin() { ip netns exec "$pf_ns" "$@"; }
+	pin ip link add br-vm type bridge
+	edited "${pf_base[@]}"
+	pf_case "nothing in the way" check ok
+	grep -q "^bridge br-vm: exists" "$work/out" && grep -q "^state: down" "$work/out" &&
+		t_pass "preflight: check says the bridge exists and the instance is down" ||
+		t_fail "preflight: check output: $(cat "$work/out")"
+	pin ip link add l2fq-wgt type bridge
+	pf_case "interface named like wg-interface exists" check 2 "7:wg-interface: interface l2fq-wgt already exists"
+	pin ip link del l2fq-wgt
+	pin ip link add gt-b type bridge
+	pf_case "gretap gt-b exists" check 2 "8:[peer b]: its gretap gt-b already exists"
+	pin ip link del gt-b
+	pin ip addr add 192.0.2.5/24 dev br-vm
+	pf_case "an address on the bridge" check 2 "5:bridge br-vm has addresses (192.0.2.5/24)"
+	pin ip link add l2fq-wgt type bridge
+	pin ip link add gt-b type bridge
+	pf_case "all three at once" check 2 "5:bridge br-vm has addresses" "7:wg-interface: interface l2fq-wgt" "8:[peer b]: its gretap gt-b"
+	pf_case "up refuses the same three" up 2 "5:bridge br-vm has addresses" "7:wg-interface: interface l2fq-wgt" "8:[peer b]: its gretap gt-b"
+	[ ! -e "$work/run/c.state" ] && t_pass "preflight: the refused up left no journal" || t_fail "preflight: the refused up left $work/run/c.state"
+	# Up here (its journal in this namespace names them): its own interfaces are no clash.
+	pin ip addr flush dev br-vm
+	mkdir -p "$work/run"
+	printf '%s\n' "info netns $(pin readlink /proc/self/ns/net | tr -cd 0-9)" "info bridge br-vm" \
+		"link l2fq-wgt" "link gt-b" "up-done" >"$work/run/c.state"
+	pf_case "up, its journal names l2fq-wgt and gt-b" check ok
+	grep -q "^state: up" "$work/out" && t_pass "preflight: check of an instance that is up says so" ||
+		t_fail "preflight: check of an instance that is up: $(cat "$work/out")"
+	edited "${pf_base[@]}" "+12 [peer c]" "+13 public-key = $pub3" "+14 endpoint = 198.51.100.3:51820" "+15 address = 203.0.113.3"
+	pin ip link add gt-c type bridge
+	pf_case "up, a new peer's gt-c exists (not in the journal)" check 2 "12:[peer c]: its gretap gt-c already exists"
+	pin ip link del gt-c
+	edited "${pf_base[@]}"
+	printf '%s\n' "info netns 1" "link l2fq-wgt" "link gt-b" >"$work/run/c.state"
+	pf_case "a journal of another network namespace" check 2 "7:wg-interface: interface l2fq-wgt" "8:[peer b]: its gretap gt-b"
+	grep -q "c is up in another network namespace" "$work/err" && t_pass "preflight: up in another namespace is named" ||
+		t_fail "preflight: up in another namespace: $(cat "$work/err")"
+	rm -f "$work/run/c.state"
+	pin ip link del l2fq-wgt
+	pin ip link del gt-b
+	# The bridge: a typo is an error unless create-bridge = yes.
+	edited "${pf_base[@]}" "=5 bridge = br-mv"
+	pf_case "bridge br-mv does not exist" check 2 "5:bridge br-mv does not exist (a typo?"
+	edited "${pf_base[@]}" "=5 bridge = br-mv" "+8 create-bridge = yes"
+	pf_case "bridge br-mv does not exist, create-bridge = yes" check ok
+	grep -q "^bridge br-mv: missing: up will make it (create-bridge = yes)" "$work/out" &&
+		t_pass "preflight: check says up will make br-mv" || t_fail "preflight: create-bridge: $(cat "$work/out")"
+	pin ip link add br-mv type veth peer name br-mv-peer
+	pf_case "bridge br-mv is a veth" check 2 "5:br-mv exists but is not a bridge"
+	pin ip link del br-mv
+	# This host's own public key as a peer.
+	edited "${pf_base[@]}" "=9 public-key = $pub1"
+	pf_case "own public key as [peer b]" check 2 "9:[peer b] public-key is this host's own"
+	[ $pf_changed = 0 ] && t_pass "preflight: $pf_runs runs of check and up changed nothing in the namespace (ip -d link, ip addr, nft list ruleset)" ||
+		t_fail "preflight: check or up changed the namespace (see above)"
+fi
 
 "$net" -c "$work/none.conf" check >/dev/null 2>"$work/err"
 rc=$?

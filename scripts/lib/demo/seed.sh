@@ -9,7 +9,8 @@
 #   vm11 vm12          vm21 vm22          vm31            fake VMs: eth0, MAC 52:54:00:00:00:XY,
 #     \   /              \   /              |             192.0.2.XY/24, 2001:db8:2::XY/64
 #    br-vm              br-vm             br-vm          (bridge made here in hyp1, hyp2, as
-#     hyp1 ----------- inet ----------- hyp2            libvirt would; by l2fragq-net in hyp3)
+#     hyp1 ----------- inet ----------- hyp2            libvirt would; by l2fragq-net in hyp3,
+#                                                       whose config says create-bridge = yes)
 #       \______________  |  ______________/
 #                       hyp3
 #   hypN underlay "ul" 198.51.100.(64(N-1)+1)/26, router side .(64(N-1)+62)
@@ -19,7 +20,8 @@
 #   seed_init PREFIX WORKDIR ROOT L2FRAGQ   names, paths; call first
 #   seed_begin PREFIX WORKDIR ROOT L2FRAGQ  seed_init, and on exit seed_down, WORKDIR removed
 #   seed_up                          inet, hyp1, hyp2 (with br-vm), vm11 vm12 vm21 vm22
-#   seed_add_hyp N [nobridge]        another hypervisor on the router
+#   seed_add_hyp N [nobridge]        another hypervisor on the router (nobridge: pass
+#                                    create-bridge=yes to seed_conf, up makes br-vm)
 #   seed_add_vm N XY                 fake VM XY plugged into hypN's br-vm
 #   seed_conf N STRATEGY "PEERS" [KEY=VALUE...]  writes WORK/hypN.conf
 #   seed_net N COMMAND [ARGS]        scripts/l2fragq-net inside hypN

@@ -18,6 +18,7 @@ declare -gA L2N_LOCAL_KEYS=(
 	[queues]='' [queue-backend]=auto [l2fragq]='' [l2fragq-args]=''
 	[stats-interval]=0 [metrics-file]='' [log-file]='' [daemon-user]=nobody [supervisor]=auto
 	[ipfrag-time]=5 [ipfrag-high-thresh]=16777216 [ipfrag-max-dist]=64
+	[create-bridge]=no
 )
 # Keys of [peer NAME]: "!" required, "" optional (no endpoint: the peer roams
 # to us and we never start a handshake with it).
@@ -280,7 +281,7 @@ _l2n_check_local_numbers() {
 }
 
 # [local]: the words (wireguard, df-strategy, queue-backend) and the booleans
-# (gre-csum, tunnel-pmtudisc: stored as on/off).
+# (gre-csum, tunnel-pmtudisc, create-bridge: stored as on/off).
 _l2n_check_local_choices() {
 	local v
 	case ${L2N_CFG[wireguard]} in auto | kernel | userspace) ;;
@@ -300,6 +301,9 @@ _l2n_check_local_choices() {
 		*) _l2n_cfgerr "$(_l2n_line tunnel-pmtudisc)" "tunnel-pmtudisc on works only with df-strategy l2fragq, nft or none (ignore-df needs nopmtudisc)"; return ;;
 		esac
 	fi
+	v=$(_l2n_bool "${L2N_CFG[create-bridge]}") ||
+		{ _l2n_cfgerr "$(_l2n_line create-bridge)" "create-bridge '${L2N_CFG[create-bridge]}': want yes or no"; return; }
+	L2N_CFG[create-bridge]=$v
 	case ${L2N_CFG[queue-backend]} in auto | nft | iptables) ;;
 	*) _l2n_cfgerr "$(_l2n_line queue-backend)" "queue-backend '${L2N_CFG[queue-backend]}': want auto, nft or iptables"; return ;;
 	esac
@@ -532,7 +536,8 @@ _l2n_check_psk() { # PEER
 _l2n_conf_hash() {
 	local k p
 	{
-		for k in $(printf '%s\n' "${!L2N_CFG[@]}" | sort); do printf 'L %s=%s\n' "$k" "${L2N_CFG[$k]}"; done
+		# (create-bridge only decides whether up may make a missing bridge)
+		for k in $(printf '%s\n' "${!L2N_CFG[@]}" | sort | grep -vx create-bridge); do printf 'L %s=%s\n' "$k" "${L2N_CFG[$k]}"; done
 		for p in "${L2N_PEERS[@]}"; do
 			printf 'P %s %s %s %s\n' "$p" "${L2N_PEER_CFG[$p.public-key]}" "${L2N_PEER_CFG[$p.endpoint]:-}" "${L2N_PEER_CFG[$p.address]}"
 			# (only when set: configs without one keep their hash across an upgrade)

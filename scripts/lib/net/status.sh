@@ -276,36 +276,47 @@ l2fq_net_wait() { # TIMEOUT
 
 # ---------------------------------------------------------------- check
 
-# Validates the config (done by l2fq_net_load) and says what up would do.
+# Validates the config (done by l2fq_net_load), runs up's preflight
+# (preflight.sh: every problem one line, FILE:LINE where a config line is at
+# fault) and says what up would do. Changes nothing. Where the instance is
+# up, its own interfaces and tables are no clashes: this is what a re-up
+# with this config needs. Returns the preflight's 0, 1 (host) or 2 (config).
 l2fq_net_check() {
-	local rc=0 pub
+	local rc pub
 	echo "config $L2N_CONF_FILE: OK (instance $L2N_NAME, ${#L2N_PEERS[@]} peer(s): ${L2N_PEERS[*]})"
 	if command -v wg >/dev/null 2>&1; then
 		pub=$(wg pubkey <<<"$L2N_PRIVATE_KEY" 2>/dev/null)
 		echo "this host's public key: $pub"
-		[ -z "${L2N_USED_BY[key:$pub]:-}" ] || { _l2n_err "[peer ${L2N_USED_BY[key:$pub]}] has this host's own public key"; rc=1; }
 	fi
-	if _l2n_wg_plan; then echo "WireGuard: $L2N_WG_WHY"; else rc=1; fi
-	if _l2n_plan_strategy; then
+	_l2n_preflight check
+	rc=$?
+	if [ "$L2N_PF_PLAN_OK" = 1 ]; then
+		echo "WireGuard: $L2N_WG_WHY"
 		echo "DF strategy: $L2N_STRATEGY: $L2N_STRATEGY_WHY"
 		[ -z "$L2N_STRATEGY_WARN" ] || echo "  warning: $L2N_STRATEGY_WARN"
 		echo "  1500-byte VM frames $(_l2n_kernel_verdict)"
-		if [ "$L2N_RUN_L2FRAGQ" = on ]; then
-			if _l2n_pick_backend; then
-				echo "queue rule: $L2N_QUEUE_BACKEND ($L2N_QUEUE_BACKEND_WHY), queues $L2N_QUEUE_FIRST-$L2N_QUEUE_LAST, l2fragq ${L2N_CFG[l2fragq]}"
-			else
-				_l2n_err "no way to queue packets to l2fragq: $L2N_QUEUE_BACKEND_WHY"; rc=1
-			fi
-		fi
+		[ "$L2N_RUN_L2FRAGQ" != on ] || [ -z "${L2N_QUEUE_BACKEND:-}" ] ||
+			echo "queue rule: $L2N_QUEUE_BACKEND ($L2N_QUEUE_BACKEND_WHY), queues $L2N_QUEUE_FIRST-$L2N_QUEUE_LAST, l2fragq ${L2N_CFG[l2fragq]}"
 		_l2n_pmtud_plan_line
 		[ -z "$L2N_MSS_CLAMP4" ] || echo "mss-clamp: TCP SYNs leaving through the tunnel ports get MSS at most $L2N_MSS_CLAMP4 (IPv4) / $L2N_MSS_CLAMP6 (IPv6)"
-	else
-		rc=1
 	fi
-	_l2n_have_module ip_gre || { _l2n_err "this kernel has no gretap (module ip_gre)"; rc=1; }
 	# (check tries a name once, unless L2FQ_NET_RESOLVE_RETRIES says more)
-	L2FQ_NET_RESOLVE_RETRIES=${L2FQ_NET_RESOLVE_RETRIES:-0} _l2n_check_endpoints || rc=1
-	if [ -f "$L2N_STATE_FILE" ]; then echo "state: up (see status)"; else echo "state: down"; fi
+	L2FQ_NET_RESOLVE_RETRIES=${L2FQ_NET_RESOLVE_RETRIES:-0} _l2n_check_endpoints || { [ "$rc" -ne 0 ] || rc=1; }
+	if [ -n "$L2N_BRIDGE_DETAIL" ]; then
+		echo "bridge ${L2N_CFG[bridge]}: exists"
+	else
+		echo "bridge ${L2N_CFG[bridge]}: missing$([ "${L2N_CFG[create-bridge]}" != on ] || echo ": up will make it (create-bridge = yes)")"
+	fi
+	if [ -f "$L2N_STATE_FILE" ]; then
+		echo "state: up (see status); checked as a re-up with this config: what the journal names as this instance's is no clash"
+	else
+		echo "state: down"
+	fi
+	case $rc in
+	0) echo "preflight: OK (up would pass its checks)" ;;
+	1) echo "preflight: this host is not ready (the lines on stderr)" ;;
+	*) echo "preflight: the config does not fit this host (the FILE:LINE lines on stderr)" ;;
+	esac
 	return $rc
 }
 

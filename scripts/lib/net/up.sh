@@ -12,60 +12,6 @@ L2N_BRIDGE_DETAIL=  # "ip -d -o link show" of the bridge as found ("" while up h
 L2N_GSO_OFF_HOW=    # how segmentation offload was turned off on the gretaps (pmtud with ignore-df)
 declare -gA L2N_ENDPOINT=() # peer NAME -> its endpoint with the host name resolved (_l2n_resolve_endpoints)
 
-# Everything `up` needs, checked before anything changes. Returns 1 with a message.
-_l2n_preflight() {
-	local t br=${L2N_CFG[bridge]} p addrs tables
-	[ "$EUID" -eq 0 ] || { _l2n_err "must run as root"; return 1; }
-	for t in ip wg bridge nft; do
-		command -v "$t" >/dev/null 2>&1 ||
-			{ _l2n_err "$t not found (apt-get install iproute2 wireguard-tools nftables)"; return 1; }
-	done
-	_l2n_have_module ip_gre || { _l2n_err "this kernel has no gretap (module ip_gre)"; return 1; }
-	_l2n_wg_plan || return 1
-	_l2n_plan_strategy || return 1
-	if [ "$L2N_RUN_L2FRAGQ" = on ]; then
-		_l2n_pick_backend || { _l2n_err "no way to queue packets to l2fragq: $L2N_QUEUE_BACKEND_WHY"; return 1; }
-		_l2n_have_module nfnetlink_queue || { _l2n_err "this kernel has no nfnetlink_queue (needed by l2fragq)"; return 1; }
-	fi
-	_l2n_links
-	for t in "${L2N_CFG[wg-interface]}" "${L2N_PEERS[@]/#/gt-}"; do
-		[ -z "${L2N_LINKS[$t]:-}" ] ||
-			{ _l2n_err "interface $t already exists and was not made by this instance (remove it or pick another name)"; return 1; }
-	done
-	# wireguard-go's control sockets live in /var/run/wireguard for every
-	# network namespace, and wg(8) tries them before the kernel: a socket of
-	# the same name (another namespace's wireguard-go) would take our config.
-	t=/var/run/wireguard/${L2N_CFG[wg-interface]}.sock
-	[ ! -S "$t" ] ||
-		{ _l2n_err "$t exists (a wireguard-go of that name, maybe in another network namespace): wg would configure it instead; set another wg-interface"; return 1; }
-	L2N_BRIDGE_DETAIL=
-	if [ -n "${L2N_LINKS[$br]:-}" ]; then
-		L2N_BRIDGE_DETAIL=$(ip -d -o link show dev "$br")
-		[[ $L2N_BRIDGE_DETAIL == *" bridge forward_delay "* ]] || { _l2n_err "$br exists but is not a bridge"; return 1; }
-		addrs=$(ip -o addr show dev "$br" | awk '$3 == "inet" || ($3 == "inet6" && $4 !~ /^fe80:/) { printf "%s ", $4 }')
-		[ -z "$addrs" ] ||
-			{ _l2n_err "bridge $br has addresses (${addrs% }): the VMs would see this hypervisor; remove them (ip addr flush dev $br) or use another bridge"; return 1; }
-	fi
-	tables=$'\n'$(nft list tables 2>/dev/null)$'\n'
-	for t in bridge ip; do
-		[[ $tables != *$'\n'"table $t $L2N_NFT_TABLE"$'\n'* ]] ||
-			{ _l2n_err "nft table $t $L2N_NFT_TABLE already exists (left over? nft delete table $t $L2N_NFT_TABLE)"; return 1; }
-	done
-	if [ "${L2N_QUEUE_BACKEND:-}" = iptables ] && [ "$L2N_RUN_L2FRAGQ" = on ] && iptables -w -S "$L2N_IPT_CHAIN" >/dev/null 2>&1; then
-		_l2n_err "iptables chain $L2N_IPT_CHAIN already exists (left over? iptables -F $L2N_IPT_CHAIN; iptables -X $L2N_IPT_CHAIN)"; return 1
-	fi
-	if [ -n "${L2N_CFG[metrics-file]}" ] && [ "$L2N_RUN_L2FRAGQ" = on ] && [ ! -d "${L2N_CFG[metrics-file]%/*}" ]; then
-		_l2n_err "metrics-file: directory ${L2N_CFG[metrics-file]%/*} does not exist"; return 1
-	fi
-	# l2fragq writes its metrics (a temporary, then a rename) as daemon-user.
-	if [ -n "${L2N_CFG[metrics-file]}" ] && [ "$L2N_RUN_L2FRAGQ" = on ] &&
-		! setpriv --reuid "${L2N_CFG[daemon-user]}" --regid "$(id -g "${L2N_CFG[daemon-user]}")" --clear-groups \
-			test -w "${L2N_CFG[metrics-file]%/*}" 2>/dev/null; then
-		_l2n_err "metrics-file: directory ${L2N_CFG[metrics-file]%/*} is not writable by daemon-user ${L2N_CFG[daemon-user]} (l2fragq runs as that user: give it write access, e.g. chgrp + chmod g+w)"; return 1
-	fi
-	return 0
-}
-
 l2fq_net_up() {
 	local hash ns st
 	[ "$EUID" -eq 0 ] || { _l2n_err "must run as root"; return 1; }
@@ -91,7 +37,7 @@ l2fq_net_up() {
 		fi
 		L2N_KEEP_SAY=0 _l2n_undo "$L2N_STATE_FILE" || { _l2n_err "could not undo the old setup (see above; state kept in $L2N_STATE_FILE)"; return 1; }
 	fi
-	_l2n_preflight || return 1
+	_l2n_preflight up || return
 	[ -z "$L2N_STRATEGY_WARN" ] || _l2n_warn "$L2N_STRATEGY_WARN"
 	: >"$L2N_STATE_FILE" || { _l2n_err "cannot write $L2N_STATE_FILE"; return 1; }
 	_l2n_rec info netns "$ns"

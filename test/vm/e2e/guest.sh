@@ -75,6 +75,10 @@ check_config_errors() {
 		"$(grep -n '^address = 203.0.113.2' "$good" | cut -d: -f1)"
 	bad_conf "unknown df-strategy" "s/^df-strategy = .*/df-strategy = magic/" "$(grep -n '^df-strategy' "$good" | cut -d: -f1)"
 	bad_conf "line without '='" "s/^bridge = br-vm/bridge br-vm/" "$(grep -n '^bridge' "$good" | cut -d: -f1)"
+	# up's preflight (preflight.sh), on a kernel that has everything else.
+	bad_conf "bridge typo br-mv (missing, no create-bridge)" "s/^bridge = br-vm/bridge = br-mv/" "$(grep -n '^bridge' "$good" | cut -d: -f1)"
+	bad_conf "own public key as the peer's" "s|^public-key = .*|public-key = $(cat "$work/hyp1.pub")|" \
+		"$(grep -n '^public-key' "$good" | cut -d: -f1)"
 	ls /run/l2fragq/*.state >/dev/null 2>&1 && t_fail "bad configs left a state file" || t_pass "bad configs left no state file"
 	seed_snapshot hyp1 >"$work/hyp1.after-bad"
 	l2vm_diff_ok "bad configs changed nothing in hyp1 (links, addresses, routes, nft, iptables, sysctls)" "$work/hyp1.before" "$work/hyp1.after-bad"
@@ -329,7 +333,7 @@ check_three_sites() {
 			wg3=kernel
 			echo "INFO wireguard-go is not installed: hyp3 uses kernel WireGuard, the userspace path goes untested"
 		fi
-		seed_conf 3 auto "1 2" wireguard=$wg3 wg-interface=l2fq-wg3
+		seed_conf 3 auto "1 2" wireguard=$wg3 wg-interface=l2fq-wg3 create-bridge=yes
 		seed_conf 1 auto "2 3"
 		seed_conf 2 auto "1 3"
 		if seed_net_up 1 2 3; then
@@ -428,6 +432,7 @@ check_two_instances() {
 		echo "private-key-file = $work/b.key"
 		echo "address = 203.0.113.101"
 		echo "bridge = br-b"
+		echo "create-bridge = yes"
 		echo "wg-interface = l2fq-wgb"
 		echo "listen-port = 51821"
 		echo "df-strategy = auto"

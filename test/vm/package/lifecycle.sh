@@ -60,6 +60,7 @@ lc_keep_bridge() {
 		private-key-file = $work/lc.key
 		address = 203.0.113.40
 		bridge = br-lc
+		create-bridge = yes
 		wg-interface = lc-wg
 		df-strategy = kernel
 		log-file = $work/lc.log

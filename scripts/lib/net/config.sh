@@ -503,14 +503,16 @@ _l2n_check_peers() {
 	return 0
 }
 
-# A hash of everything that shapes the setup: `up` on a changed config re-applies.
-_l2n_conf_hash() {
+# The normalized config, one setting a line: "L KEY=VALUE" (every [local]
+# key), "P NAME PUBLIC-KEY ENDPOINT ADDRESS" (in file order), "K PRIVATE-KEY".
+# Its hash tells up whether the config changed; reload.sh diffs it.
+_l2n_conf_lines() {
 	local k p
-	{
-		for k in $(printf '%s\n' "${!L2N_CFG[@]}" | sort); do printf 'L %s=%s\n' "$k" "${L2N_CFG[$k]}"; done
-		for p in "${L2N_PEERS[@]}"; do
-			printf 'P %s %s %s %s\n' "$p" "${L2N_PEER_CFG[$p.public-key]}" "${L2N_PEER_CFG[$p.endpoint]}" "${L2N_PEER_CFG[$p.address]}"
-		done
-		printf 'K %s\n' "$L2N_PRIVATE_KEY"
-	} | sha256sum | cut -c1-16
+	for k in $(printf '%s\n' "${!L2N_CFG[@]}" | sort); do printf 'L %s=%s\n' "$k" "${L2N_CFG[$k]}"; done
+	for p in "${L2N_PEERS[@]}"; do
+		printf 'P %s %s %s %s\n' "$p" "${L2N_PEER_CFG[$p.public-key]}" "${L2N_PEER_CFG[$p.endpoint]}" "${L2N_PEER_CFG[$p.address]}"
+	done
+	printf 'K %s\n' "$L2N_PRIVATE_KEY"
 }
+# A hash of everything that shapes the setup: `up` on a changed config reloads.
+_l2n_conf_hash() { _l2n_conf_lines | sha256sum | cut -c1-16; }

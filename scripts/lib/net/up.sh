@@ -7,6 +7,7 @@
 # nft tables, WireGuard, the queue rule and l2fragq, one gretap per peer. The
 # order of the steps, and of the records within them, is the order `down`
 # reverses. A failed step returns 1 and l2fq_net_up undoes the journal.
+# On a running instance whose config changed, up is reload (reload.sh).
 
 L2N_BRIDGE_DETAIL=  # "ip -d -o link show" of the bridge as found ("" while up has not made it)
 L2N_GSO_OFF_HOW=    # how segmentation offload was turned off on the gretaps (pmtud with ignore-df)
@@ -66,11 +67,15 @@ _l2n_preflight() {
 }
 
 l2fq_net_up() {
-	local hash ns st
+	local hash ns st rc
 	[ "$EUID" -eq 0 ] || { _l2n_err "must run as root"; return 1; }
 	_l2n_lock || return 1
 	hash=$(_l2n_conf_hash)
 	ns=$(_l2n_netns_id)
+	if [ "$L2N_RELOAD_ONLY" = 1 ] && [ ! -f "$L2N_STATE_FILE" ]; then
+		_l2n_err "$L2N_NAME is not up (no $L2N_STATE_FILE): nothing to reload (run up)"
+		return 3
+	fi
 	if [ -f "$L2N_STATE_FILE" ]; then
 		_l2n_read_info
 		st=${L2N_STATE_INFO[netns]:-}
@@ -82,7 +87,13 @@ l2fq_net_up() {
 			_l2n_say "$L2N_NAME is already up (nothing to do)"
 			return 0
 		fi
-		if [ "${L2N_STATE_INFO[hash]:-}" != "$hash" ] && [ "$L2N_UP_DONE" = 1 ]; then
+		if [ "${L2N_STATE_INFO[hash]:-}" != "$hash" ] && _l2n_healthy; then
+			# Running, config changed: only the difference (reload.sh).
+			_l2n_reload
+			rc=$?
+			[ $rc = 10 ] || return $rc
+			_l2n_say "configuration changed since up: taking the old setup down first (--restart)"
+		elif [ "${L2N_STATE_INFO[hash]:-}" != "$hash" ] && [ "$L2N_UP_DONE" = 1 ]; then
 			_l2n_say "configuration changed since up: taking the old setup down first"
 		else
 			_l2n_say "an earlier up was incomplete or is broken: cleaning it up first"
@@ -104,6 +115,7 @@ l2fq_net_up() {
 		return 1
 	fi
 	_l2n_rec up-done
+	_l2n_snapshot_write "$(_l2n_applied_file)" || _l2n_warn "cannot write $(_l2n_applied_file): reload will need --restart"
 	_l2n_say "$L2N_NAME is up: ${#L2N_PEERS[@]} peer(s), DF strategy $L2N_STRATEGY ($L2N_STRATEGY_WHY); pmtud $L2N_PMTUD"
 }
 

@@ -139,7 +139,11 @@ _l2n_reload() {
 		_l2n_err "nothing changed (reload --restart takes $L2N_NAME down and up again, which interrupts every site)"
 		return 1
 	fi
-	[ -n "$changes" ] || { mv "$new" "$old"; _l2n_say "$L2N_NAME: nothing to reload"; return 0; }
+	if [ -z "$changes" ]; then
+		mv "$new" "$old" && _l2n_journal_set_info hash "$(_l2n_conf_hash)"
+		_l2n_say "$L2N_NAME: nothing to reload"
+		return 0
+	fi
 	_l2n_say "configuration changed since up: applying the difference (reload, nothing else is touched)"
 	if ! _l2n_reload_apply "$old" <<<"$changes"; then
 		# What was done is journaled; without up-done the next up starts afresh.
@@ -329,5 +333,6 @@ _l2n_reload_daemon() {
 	done <"$L2N_STATE_FILE"
 	_l2n_journal_drop '^(daemon|unit) ' '^info (daemon-unit|queues|supervisor) ' || return 1
 	rm -f "$L2N_STATE_DIR/$L2N_NAME.pid"
+	mkdir -p "${L2N_CFG[log-file]%/*}" # (a new log-file's directory, as up makes it)
 	_l2n_start_daemon
 }

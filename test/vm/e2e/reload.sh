@@ -46,12 +46,17 @@ check_reload() {
 	# Peer hyp3 added, stats-interval and l2fragq-args changed, under load.
 	seed_conf 1 auto "2 3" "${extra[@]}"
 	pingout=$work/reload-ping.out
-	inns vm11 ping -n -q -i 0.1 -c 80 -W 1 192.0.2.21 >"$pingout" 2>&1 &
+	local t0 tcp_end
+	t0=$(date +%s.%N)
+	inns vm11 ping -n -q -i 0.1 -c 60 -W 1 192.0.2.21 >"$pingout" 2>&1 &
 	local ppid=$!
-	(sleep 0.5; seed_net 1 reload >"$work/reload1.log" 2>&1; echo $? >"$work/reload1.rc") &
+	# (the reload starts once the TCP receiver is up and the transfer runs)
+	(sleep 1; echo "$(l2vm_since "$t0")" >"$work/reload1.t"; seed_net 1 reload >"$work/reload1.log" 2>&1
+		echo $? >"$work/reload1.rc"; echo "$(l2vm_since "$t0")" >>"$work/reload1.t") &
 	local rpid=$!
 	seed_tcp 11 21 $((16 << 20)) 5011 && t_pass "reload under load: 16 MiB vm11 -> vm21, $SEED_TCP_MSG" ||
 		t_fail "reload under load: TCP transfer: $SEED_TCP_MSG"
+	tcp_end=$(l2vm_since "$t0")
 	wait "$rpid"
 	wait "$ppid"
 	rc=$(cat "$work/reload1.rc" 2>/dev/null)
@@ -60,8 +65,8 @@ check_reload() {
 	sent=$(sed -n 's/^\([0-9]*\) packets transmitted.*/\1/p' "$pingout")
 	recv=$(sed -n 's/.* \([0-9]*\) received.*/\1/p' "$pingout")
 	lost=$((${sent:-0} - ${recv:-0}))
-	echo "INFO reload on $(uname -r): vm11 -> vm21 at 10/s: $sent sent, $lost lost; TCP $SEED_TCP_MSG"
-	[ "${sent:-0}" -ge 80 ] && [ "$lost" -eq 0 ] && t_pass "reload under load: no ping lost ($sent sent at 10/s)" ||
+	echo "INFO reload on $(uname -r): ran from $(paste -sd ' ' "$work/reload1.t" | sed 's/ / to /') s; TCP ended at $tcp_end s ($SEED_TCP_MSG); pings vm11 -> vm21 at 10/s: $sent sent, $lost lost"
+	[ "${sent:-0}" -ge 60 ] && [ "$lost" -eq 0 ] && t_pass "reload under load: no ping lost ($sent sent at 10/s)" ||
 		t_fail "reload under load: $lost of $sent pings lost: $(tail -n 2 "$pingout" | tr '\n' ' ')"
 	idx1="$(reload_idx l2fq-wg) $(reload_idx br-vm) $(reload_idx gt-hyp2)"
 	[ "$idx1" = "$idx0" ] && t_pass "l2fq-wg, br-vm, gt-hyp2 kept their ifindex ($idx1)" || t_fail "ifindex changed: $idx0 -> $idx1"

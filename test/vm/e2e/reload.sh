@@ -4,8 +4,8 @@
 # guest.sh after the three sites (hyp2 and hyp3 up with hyp1 as a peer):
 #   - hyp1 taken down and up with hyp2 alone (the host as it was: snapshot);
 #   - reload adding peer hyp3 and changing stats-interval and l2fragq-args
-#     while vm11 pings vm21 10/s and 16 MiB go vm11 -> vm21 over TCP: pings
-#     lost (target 0), sha256 equal, the WireGuard interface, br-vm and
+#     while vm11 pings vm21 10/s (from before the reload to 1 s after it)
+#     and 16 MiB go vm11 -> vm21 over TCP: pings lost (target 0), sha256 equal, the WireGuard interface, br-vm and
 #     gt-hyp2 keep their ifindex, l2fragq has a new pid and the new
 #     arguments, hyp2's WireGuard session kept (handshake not reset, its
 #     byte counters only grew), vm11 reaches vm31 through the new port;
@@ -48,7 +48,8 @@ check_reload() {
 	pingout=$work/reload-ping.out
 	local t0 tcp_end
 	t0=$(date +%s.%N)
-	inns vm11 ping -n -q -i 0.1 -c 60 -W 1 192.0.2.21 >"$pingout" 2>&1 &
+	# (ping runs until 1 s after the reload ended: SIGINT, and it prints its counts)
+	ip netns exec "$(seed_ns vm11)" ping -n -q -i 0.1 -c 1200 -W 1 192.0.2.21 >"$pingout" 2>&1 &
 	local ppid=$!
 	# (the reload starts once the TCP receiver is up and the transfer runs)
 	(sleep 1; echo "$(l2vm_since "$t0")" >"$work/reload1.t"; seed_net 1 reload >"$work/reload1.log" 2>&1
@@ -58,6 +59,8 @@ check_reload() {
 		t_fail "reload under load: TCP transfer: $SEED_TCP_MSG"
 	tcp_end=$(l2vm_since "$t0")
 	wait "$rpid"
+	sleep 1
+	kill -INT "$ppid" 2>/dev/null
 	wait "$ppid"
 	rc=$(cat "$work/reload1.rc" 2>/dev/null)
 	[ "$rc" = 0 ] && t_pass "reload adding hyp3, stats-interval, l2fragq-args: exit 0 ($(tail -n 1 "$work/reload1.log"))" ||
@@ -66,7 +69,7 @@ check_reload() {
 	recv=$(sed -n 's/.* \([0-9]*\) received.*/\1/p' "$pingout")
 	lost=$((${sent:-0} - ${recv:-0}))
 	echo "INFO reload on $(uname -r): ran from $(paste -sd ' ' "$work/reload1.t" | sed 's/ / to /') s; TCP ended at $tcp_end s ($SEED_TCP_MSG); pings vm11 -> vm21 at 10/s: $sent sent, $lost lost"
-	[ "${sent:-0}" -ge 60 ] && [ "$lost" -eq 0 ] && t_pass "reload under load: no ping lost ($sent sent at 10/s)" ||
+	[ "${sent:-0}" -ge 20 ] && [ "$lost" -eq 0 ] && t_pass "reload under load: no ping lost ($sent sent at 10/s, the whole reload long)" ||
 		t_fail "reload under load: $lost of $sent pings lost: $(tail -n 2 "$pingout" | tr '\n' ' ')"
 	idx1="$(reload_idx l2fq-wg) $(reload_idx br-vm) $(reload_idx gt-hyp2)"
 	[ "$idx1" = "$idx0" ] && t_pass "l2fq-wg, br-vm, gt-hyp2 kept their ifindex ($idx1)" || t_fail "ifindex changed: $idx0 -> $idx1"

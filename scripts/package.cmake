@@ -111,7 +111,7 @@ install(SCRIPT ${_l2fq_pkg_gen}/install.cmake)
 # l2fragq-net's library: the files of scripts/lib/net/, in one private
 # directory, PREFIX/lib/l2fragq/net. Every file that scripts/l2fragq-net
 # sources from "$libdir" belongs in this list (checked here).
-set(_l2fq_net_lib_names common config plan journal daemon preflight up status)
+set(_l2fq_net_lib_names common config plan journal daemon preflight up reload status)
 set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${_l2fq_pkg_src}/scripts/l2fragq-net)
 file(STRINGS ${_l2fq_pkg_src}/scripts/l2fragq-net _l2fq_net_sourced REGEX "^\\. \"\\$libdir/[a-z]+\\.sh\"")
 list(TRANSFORM _l2fq_net_sourced REPLACE "^\\. \"\\$libdir/([a-z]+)\\.sh\".*$" "\\1")

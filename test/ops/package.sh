@@ -181,7 +181,7 @@ t_check "unit in the package runs /usr/sbin/l2fragq" \
 	grep -qx 'ExecStart=/usr/sbin/l2fragq --queues %i \$L2FQ_OPTS' "$WORK/x/usr/lib/systemd/system/l2fragq@.service"
 for c in 'ExecStart=/usr/sbin/l2fragq-net -c /etc/l2fragq/%i.conf up' \
 	'ExecStop=/usr/sbin/l2fragq-net -c /etc/l2fragq/%i.conf down' \
-	'ExecReload=/usr/sbin/l2fragq-net -c /etc/l2fragq/%i.conf up' 'Type=oneshot' 'RemainAfterExit=yes'; do
+	'ExecReload=/usr/sbin/l2fragq-net -c /etc/l2fragq/%i.conf reload' 'Type=oneshot' 'RemainAfterExit=yes'; do
 	t_check "l2fragq-net@.service: $c" grep -qxF "$c" "$WORK/x$NET_UNIT"
 done
 t_check "the packaged l2fragq-net is executable" [ -x "$WORK/x/usr/sbin/l2fragq-net" ]

@@ -532,17 +532,21 @@ _l2n_check_psk() { # PEER
 	return 0
 }
 
-# A hash of everything that shapes the setup: `up` on a changed config re-applies.
-_l2n_conf_hash() {
+# The normalized config, one setting a line: "L KEY=VALUE" (every [local]
+# key but create-bridge, which only decides whether up may make a missing
+# bridge), "P NAME PUBLIC-KEY ENDPOINT ADDRESS" (in file order; no
+# endpoint: "-"), "S NAME FILE KEYHASH" (only for a peer with a preshared key, so
+# configs without one keep their hash across an upgrade), "K PRIVATE-KEY".
+# Its hash tells up whether the config changed; reload.sh diffs it.
+_l2n_conf_lines() {
 	local k p
-	{
-		# (create-bridge only decides whether up may make a missing bridge)
-		for k in $(printf '%s\n' "${!L2N_CFG[@]}" | sort | grep -vx create-bridge); do printf 'L %s=%s\n' "$k" "${L2N_CFG[$k]}"; done
-		for p in "${L2N_PEERS[@]}"; do
-			printf 'P %s %s %s %s\n' "$p" "${L2N_PEER_CFG[$p.public-key]}" "${L2N_PEER_CFG[$p.endpoint]:-}" "${L2N_PEER_CFG[$p.address]}"
-			# (only when set: configs without one keep their hash across an upgrade)
-			[ -z "${L2N_PEER_PSK[$p]:-}" ] || printf 'S %s %s %s\n' "$p" "${L2N_PEER_CFG[$p.preshared-key-file]}" "${L2N_PEER_PSK[$p]}"
-		done
-		printf 'K %s\n' "$L2N_PRIVATE_KEY"
-	} | sha256sum | cut -c1-16
+	for k in $(printf '%s\n' "${!L2N_CFG[@]}" | sort | grep -vx create-bridge); do printf 'L %s=%s\n' "$k" "${L2N_CFG[$k]}"; done
+	for p in "${L2N_PEERS[@]}"; do
+		printf 'P %s %s %s %s\n' "$p" "${L2N_PEER_CFG[$p.public-key]}" "${L2N_PEER_CFG[$p.endpoint]:--}" "${L2N_PEER_CFG[$p.address]}"
+		[ -z "${L2N_PEER_PSK[$p]:-}" ] ||
+			printf 'S %s %s %s\n' "$p" "${L2N_PEER_CFG[$p.preshared-key-file]}" "$(printf '%s' "${L2N_PEER_PSK[$p]}" | sha256sum | cut -c1-16)"
+	done
+	printf 'K %s\n' "$L2N_PRIVATE_KEY"
 }
+# A hash of everything that shapes the setup: `up` on a changed config reloads.
+_l2n_conf_hash() { _l2n_conf_lines | sha256sum | cut -c1-16; }

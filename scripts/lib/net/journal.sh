@@ -44,6 +44,25 @@ _l2n_use_name() { # NAME
 
 _l2n_rec() { printf '%s\n' "$*" >>"$L2N_STATE_FILE"; }
 
+# reload (reload.sh) keeps the journal exact by editing it: the records of
+# what it removed go, the records of what it adds are appended (so down
+# undoes those first), and the info records it changed are rewritten.
+_l2n_journal_drop() { # ERE...: removes every record that matches one of them
+	local e args=() tmp=$L2N_STATE_FILE.tmp
+	for e in "$@"; do args+=(-e "$e"); done
+	{ grep -v -E "${args[@]}" "$L2N_STATE_FILE" >"$tmp" || [ $? -eq 1 ]; } && mv "$tmp" "$L2N_STATE_FILE" ||
+		{ _l2n_err "cannot rewrite $L2N_STATE_FILE"; return 1; }
+}
+_l2n_journal_set_info() { # KEY VALUE: info KEY VALUE replaces the old one (in place), or is appended
+	local tmp=$L2N_STATE_FILE.tmp
+	if grep -q "^info $1 " "$L2N_STATE_FILE"; then
+		awk -v k="$1" -v v="$2" '$1 == "info" && $2 == k { print "info " k " " v; next } { print }' \
+			"$L2N_STATE_FILE" >"$tmp" && mv "$tmp" "$L2N_STATE_FILE" || { _l2n_err "cannot rewrite $L2N_STATE_FILE"; return 1; }
+	else
+		_l2n_rec info "$1" "$2"
+	fi
+}
+
 # A sysctl's value as one line (multi-value ones, e.g. ip_local_port_range,
 # separated by spaces, not tabs), or an error naming the file.
 _l2n_sysctl_get() { # PATH-UNDER-/proc/sys
@@ -346,7 +365,7 @@ l2fq_net_down() {
 	log=${L2N_STATE_INFO[log]:-}
 	if _l2n_undo "$L2N_STATE_FILE"; then
 		[ -z "$log" ] || _l2n_log_line "$log" down
-		rm -f "$L2N_STATE_DIR/$L2N_NAME.pid" "$L2N_STATE_DIR/$L2N_NAME.wg.pid"
+		rm -f "$L2N_STATE_DIR/$L2N_NAME.pid" "$L2N_STATE_DIR/$L2N_NAME.wg.pid" "$L2N_STATE_DIR/$L2N_NAME.applied"
 		_l2n_unlock_remove
 		_l2n_say "$L2N_NAME is down"
 		return 0

@@ -7,17 +7,22 @@
 # nft tables, WireGuard, the queue rule and l2fragq, one gretap per peer. The
 # order of the steps, and of the records within them, is the order `down`
 # reverses. A failed step returns 1 and l2fq_net_up undoes the journal.
+# On a running instance whose config changed, up is reload (reload.sh).
 
 L2N_BRIDGE_DETAIL=  # "ip -d -o link show" of the bridge as found ("" while up has not made it)
 L2N_GSO_OFF_HOW=    # how segmentation offload was turned off on the gretaps (pmtud with ignore-df)
 declare -gA L2N_ENDPOINT=() # peer NAME -> its endpoint with the host name resolved (_l2n_resolve_endpoints)
 
 l2fq_net_up() {
-	local hash ns st
+	local hash ns st rc
 	[ "$EUID" -eq 0 ] || { _l2n_err "must run as root"; return 1; }
 	_l2n_lock || return 1
 	hash=$(_l2n_conf_hash)
 	ns=$(_l2n_netns_id)
+	if [ "$L2N_RELOAD_ONLY" = 1 ] && [ ! -f "$L2N_STATE_FILE" ]; then
+		_l2n_err "$L2N_NAME is not up (no $L2N_STATE_FILE): nothing to reload (run up)"
+		return 3
+	fi
 	if [ -f "$L2N_STATE_FILE" ]; then
 		_l2n_read_info
 		st=${L2N_STATE_INFO[netns]:-}
@@ -27,10 +32,19 @@ l2fq_net_up() {
 		fi
 		if [ "${L2N_STATE_INFO[hash]:-}" = "$hash" ] && _l2n_healthy; then
 			_l2n_restore_nft_tables || return 1
+			# (up by an older l2fragq-net: what is up is this config, the next reload's base)
+			[ -f "$(_l2n_applied_file)" ] || _l2n_snapshot_write "$(_l2n_applied_file)"
 			_l2n_say "$L2N_NAME is already up (nothing to do)"
 			return 0
 		fi
-		if [ "${L2N_STATE_INFO[hash]:-}" != "$hash" ] && [ "$L2N_UP_DONE" = 1 ]; then
+		if [ "${L2N_STATE_INFO[hash]:-}" != "$hash" ] && _l2n_healthy; then
+			# Running, config changed: only the difference (reload.sh).
+			_l2n_restore_nft_tables || return 1
+			_l2n_reload
+			rc=$?
+			[ $rc = 10 ] || return $rc
+			_l2n_say "configuration changed since up: taking the old setup down first (--restart)"
+		elif [ "${L2N_STATE_INFO[hash]:-}" != "$hash" ] && [ "$L2N_UP_DONE" = 1 ]; then
 			_l2n_say "configuration changed since up: taking the old setup down first"
 		else
 			_l2n_say "an earlier up was incomplete or is broken: cleaning it up first"
@@ -52,6 +66,7 @@ l2fq_net_up() {
 		return 1
 	fi
 	_l2n_rec up-done
+	_l2n_snapshot_write "$(_l2n_applied_file)" || _l2n_warn "cannot write $(_l2n_applied_file): reload will need --restart"
 	_l2n_say "$L2N_NAME is up: ${#L2N_PEERS[@]} peer(s), DF strategy $L2N_STRATEGY ($L2N_STRATEGY_WHY); pmtud $L2N_PMTUD"
 }
 
@@ -227,12 +242,7 @@ _l2n_up_wireguard_config() {
 	local wg=${L2N_CFG[wg-interface]} local_addr=${L2N_CFG[address]} p batch
 	local wgargs=(private-key "${L2N_CFG[private-key-file]}" listen-port "${L2N_CFG[listen-port]}")
 	_l2n_resolve_endpoints || return 1
-	for p in "${L2N_PEERS[@]}"; do
-		wgargs+=(peer "${L2N_PEER_CFG[$p.public-key]}")
-		[ -z "${L2N_ENDPOINT[$p]:-}" ] || wgargs+=(endpoint "${L2N_ENDPOINT[$p]}")
-		[ -z "${L2N_PEER_PSK[$p]:-}" ] || wgargs+=(preshared-key "${L2N_PEER_CFG[$p.preshared-key-file]}")
-		wgargs+=(allowed-ips "${L2N_PEER_CFG[$p.address]}/32" persistent-keepalive "${L2N_CFG[keepalive]}")
-	done
+	for p in "${L2N_PEERS[@]}"; do _l2n_wg_peer_args "$p"; wgargs+=("${L2N_WG_PEER_ARGS[@]}"); done
 	_l2n_run wg set "$wg" "${wgargs[@]}" || return 1
 	batch="link set dev $wg mtu ${L2N_CFG[wg-mtu]}"$'\n'"addr add $local_addr/32 dev $wg"$'\n'"link set dev $wg up"$'\n'
 	for p in "${L2N_PEERS[@]}"; do batch+="route replace ${L2N_PEER_CFG[$p.address]}/32 dev $wg src $local_addr"$'\n'; done
@@ -272,6 +282,18 @@ _l2n_resolve_endpoints() {
 		if [[ $addr == *:* ]]; then L2N_ENDPOINT[$p]="[$addr]:$port"; else L2N_ENDPOINT[$p]=$addr:$port; fi
 	done
 	return 0
+}
+
+# "peer KEY [endpoint E] [preshared-key FILE] allowed-ips A/32
+# persistent-keepalive K" of one peer for wg set, into L2N_WG_PEER_ARGS
+# (endpoints resolved first: _l2n_resolve_endpoints). up and reload use it.
+L2N_WG_PEER_ARGS=()
+_l2n_wg_peer_args() { # PEER
+	local p=$1
+	L2N_WG_PEER_ARGS=(peer "${L2N_PEER_CFG[$p.public-key]}")
+	[ -z "${L2N_ENDPOINT[$p]:-}" ] || L2N_WG_PEER_ARGS+=(endpoint "${L2N_ENDPOINT[$p]}")
+	[ -z "${L2N_PEER_PSK[$p]:-}" ] || L2N_WG_PEER_ARGS+=(preshared-key "${L2N_PEER_CFG[$p.preshared-key-file]}")
+	L2N_WG_PEER_ARGS+=(allowed-ips "${L2N_PEER_CFG[$p.address]}/32" persistent-keepalive "${L2N_CFG[keepalive]}")
 }
 
 # The queue rule (iptables) and l2fragq.

@@ -512,6 +512,7 @@ check_df_matrix
 check_invisibility
 check_migration
 check_three_sites
+. "$(dirname "$0")/reload.sh" && check_reload # l2fragq-net reload on hyp1 (test/vm/e2e/reload.sh)
 check_down_everywhere
 # shellcheck source=test/vm/e2e/wan.sh
 . "$(dirname "$0")/wan.sh" && check_wan # preshared key, endpointless peer, nft flush ruleset

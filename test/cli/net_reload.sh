@@ -50,7 +50,7 @@ lib() {
 		set -uo pipefail
 		L2N_ME=l2fragq-net libdir=$1 snippet=$2
 		shift 2
-		for f in common config plan journal daemon up reload status; do . "$libdir/$f.sh"; done
+		for f in common config plan journal daemon preflight up reload status; do . "$libdir/$f.sh"; done
 		eval "$snippet"' lib "$root/scripts/lib/net" "$@"
 }
 
@@ -69,7 +69,8 @@ snap() { # FILE LINES...: a snapshot from a base with some lines replaced (KEY=V
 		case $l in
 		L\ *) l=${l#L }; sed -i "s|^L ${l%%=*}=.*|L $l|" "$f" ;;
 		-P\ *) sed -i "/^P ${l#-P } /d" "$f" ;;
-		P\ *) echo "$l" >>"$f" ;;
+		P\ * | S\ *) echo "$l" >>"$f" ;;
+		-S\ *) sed -i "/^S ${l#-S } /d" "$f" ;;
 		K\ *) sed -i "s|^K .*|$l|" "$f" ;;
 		esac
 	done
@@ -98,6 +99,14 @@ expect_diff "peer-del site3;" "a peer removed" "-P site3"
 expect_diff "peer-change site2 endpoint;" "a peer's endpoint" "-P site2" "P site2 $k2 198.51.100.9:51820 203.0.113.2"
 expect_diff "peer-change site2 public-key;" "a peer's public key" "-P site2" "P site2 $k1 198.51.100.2:51820 203.0.113.2"
 expect_diff "peer-change site2 address;" "a peer's address" "-P site2" "P site2 $k2 198.51.100.2:51820 203.0.113.9"
+expect_diff "peer-change site2 preshared-key;" "a preshared key added" "S site2 /etc/l2fragq/psk2 0123456789abcdef"
+snap "$work/old" "S site2 /etc/l2fragq/psk2 0123456789abcdef"
+snap "$work/new" "S site2 /etc/l2fragq/psk2 fedcba9876543210"
+got=$(lib "_l2n_reload_classify $work/old $work/new" | tr '\n' ';')
+t_check "diff: a preshared key changed ($got)" [ "$got" = "peer-change site2 preshared-key;" ]
+snap "$work/new"
+got=$(lib "_l2n_reload_classify $work/old $work/new" | tr '\n' ';')
+t_check "diff: a preshared key removed ($got)" [ "$got" = "peer-change site2 preshared-key;" ]
 expect_diff "daemon stats-interval;fixed wg-interface;peer-del site2;peer-add site4;" "several at once, in the order applied" \
 	"L stats-interval=5" "L wg-interface=x" "-P site2" "P site4 $k1 198.51.100.4:51820 203.0.113.4"
 printf 'L newkey=1\n' >>"$work/new"

@@ -185,6 +185,7 @@ esac
 EOF
 chmod 755 "$work/bin/getent"
 conf "$c" "endpoint = never.example:51820"
+sed -i 's/^bridge = br-vm$/&\ncreate-bridge = yes/' "$c" # (a missing bridge would be a config error, exit 2)
 : >"$work/lookups"
 start=$(date +%s)
 PATH=$work/bin:$PATH L2FQ_NET_RESOLVE_RETRIES=2 run -c "$c" check

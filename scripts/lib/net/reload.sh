@@ -30,6 +30,7 @@ declare -gA L2N_RELOAD_CLASS=(
 	[stats-interval]=daemon [metrics-file]=daemon [log-file]=daemon [l2fragq-args]=daemon
 	[queues]=daemon [pmtud-mtu]=daemon [pmtud-mark]=daemon [l2fragq]=daemon
 	[daemon-user]=daemon [supervisor]=daemon
+	[create-bridge]=live
 	[wg-interface]=fixed [bridge]=fixed [address]=fixed [df-strategy]=fixed [wireguard]=fixed
 	[gre-csum]=fixed [tunnel-pmtudisc]=fixed [vm-mtu]=fixed [queue-backend]=fixed [pmtud]=fixed
 	[name]=fixed

@@ -515,7 +515,13 @@ check_three_sites
 . "$(dirname "$0")/reload.sh" && check_reload # l2fragq-net reload on hyp1 (test/vm/e2e/reload.sh)
 check_down_everywhere
 # shellcheck source=test/vm/e2e/wan.sh
-. "$(dirname "$0")/wan.sh" && check_wan # preshared key, endpointless peer, nft flush ruleset
+. "$(dirname "$0")/wan.sh"
+# (WireGuard's own configuration, not a kernel difference: one kernel is
+# enough, and CI's time goes to the checks that differ by kernel)
+case $(uname -r) in
+6.1.*) echo "INFO WAN basics (preshared key, endpointless peer, nft flush ruleset): checked on the 6.12 boot only" ;;
+*) check_wan ;;
+esac
 check_two_instances
 print_matrix
 l2vm_finish

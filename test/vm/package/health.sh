@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2154,SC2016 # work: guest.sh's; checks are eval'd
 # Per-peer health in the package test (sourced by test/vm/package/guest.sh,
 # after the traffic): on both sites, under their private systemds,
 #   - l2fragq-net status --json is valid against doc/status.schema.json, with

@@ -7,7 +7,8 @@
 #     it), a path MTU, and l2fragq's transient unit, pid and bound queues;
 #   - l2fragq-net-metrics@siteN.timer (as shipped) writes
 #     l2fragq-net-siteN.prom beside metrics-file with the site's peer up, and
-#     rewrites it 15 s later; promtool accepts it and l2fragq's own file.
+#     rewrites it 15 s later; promtool accepts it and l2fragq's own file;
+#   - l2fragq's per-tunnel signal counter adds up to its sent-v4 + sent-v6.
 # Needs: HEALTH_TEXTFILE (the metrics-file directory of both configs), and
 # guest.sh's sdx, sdctl, work.
 
@@ -47,6 +48,18 @@ print("%s handshake %s s ago, rx %s tx %s bytes, path MTU %s (%s), unit %s pid %
 PY
 )
 		t_check "hyp$n: peer site$m: $out" [ "${out%% *}" = OK ]
+	done
+	# One peer each: every signal l2fragq sent went through its one gretap, so
+	# the per-tunnel counter equals the sent-v4 + sent-v6 of all queues (one
+	# write of the file: a consistent snapshot).
+	for n in 1 2; do
+		m=$((3 - n)) f=$HEALTH_TEXTFILE/l2fragq-site$n.prom
+		out=$(awk -v t="gt-site$m" '
+			/^l2fragq_pmtud_total\{.*result="sent-v[46]"\} / { sent += $2 }
+			index($0, "l2fragq_pmtud_signals_sent_total{tunnel=\"" t "\"} ") == 1 { tun = $2 }
+			/^# TYPE l2fragq_pmtud_signals_sent_total / { fam = 1 }
+			END { printf "%s %d %d", (fam && tun + 0 == sent + 0) ? "OK" : "BAD", sent, tun }' "$f")
+		t_check "hyp$n: l2fragq's file: signals sent through gt-site$m = all sent-v4 + sent-v6 ($out)" [ "${out%% *}" = OK ]
 	done
 	for n in 1 2; do
 		out=$(sdctl "$n" start "l2fragq-net-metrics@site$n.timer" 2>&1) && st=0 || st=$?

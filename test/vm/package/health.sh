@@ -67,13 +67,13 @@ PY
 	done
 	for n in 1 2; do
 		m=$((3 - n)) f=$HEALTH_TEXTFILE/l2fragq-net-site$n.prom
-		for ((i = 0; i < 100; i++)); do [ -s "$f" ] && break; sleep 0.1; done
+		for ((i = 0; i < 300; i++)); do [ -s "$f" ] && break; sleep 0.1; done
 		t_check "hyp$n: the timer wrote $f with peer site$m up" \
 			grep -qx "l2fragq_net_peer_up{l2fragq_instance=\"site$n\",peer=\"site$m\"} 1" "$f"
 	done
 	f=$HEALTH_TEXTFILE/l2fragq-net-site1.prom
 	t0=$(sed -n 's/^l2fragq_net_metrics_timestamp_seconds{[^}]*} //p' "$f")
-	for ((i = 0; i < 250; i++)); do
+	for ((i = 0; i < 300; i++)); do
 		t1=$(sed -n 's/^l2fragq_net_metrics_timestamp_seconds{[^}]*} //p' "$f")
 		[ "${t1:-0}" -gt "${t0:-0}" ] && break
 		sleep 0.1

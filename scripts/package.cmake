@@ -13,12 +13,17 @@
 #   /usr/share/man/man8/{l2fragq,l2fragq-net}.8.gz   gzip -9n, as Debian wants
 #   /usr/lib/systemd/system/l2fragq@.service         template: l2fragq@0-3
 #   /usr/lib/systemd/system/l2fragq-net@.service     template: l2fragq-net@site1
+#   /usr/lib/systemd/system/l2fragq-net-metrics@.{service,timer}  per-peer
+#                                                    metrics every 15 s
 #   /etc/default/l2fragq                             conffile: L2FQ_OPTS
 #   /etc/logrotate.d/l2fragq                         conffile: l2fragq-net's log
 #                                                      files without systemd
 #   /usr/share/doc/l2fragq/{copyright,changelog.gz,README.md.gz,
 #                           operations.md.gz,setup.md.gz}
 #   /usr/share/doc/l2fragq/examples/site{1,2}.conf   l2fragq-net configurations
+#   /usr/share/doc/l2fragq/status.schema.json        status --json's schema
+#   /usr/share/doc/l2fragq/monitoring/               Prometheus alert rules,
+#                                                    Grafana dashboard
 # plus maintainer scripts that reload systemd, restart running l2fragq@
 # instances and the l2fragq of running l2fragq-net instances on upgrade, stop
 # l2fragq@ instances on removal, and take l2fragq-net instances down only on
@@ -63,7 +68,7 @@ set(_r644 OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
 set(_r755 OWNER_READ OWNER_WRITE OWNER_EXECUTE GROUP_READ GROUP_EXECUTE WORLD_READ WORLD_EXECUTE)
 file(MAKE_DIRECTORY "${_gen}")
 
-foreach(_u l2fragq@.service l2fragq-net@.service)
+foreach(_u l2fragq@.service l2fragq-net@.service l2fragq-net-metrics@.service l2fragq-net-metrics@.timer)
   file(READ "${_src}/scripts/systemd/${_u}" _unit)
   string(REPLACE "/usr/sbin/" "${_prefix}/sbin/" _unit "${_unit}")
   string(REPLACE "/etc/default/" "${_etc}/default/" _unit "${_unit}")
@@ -111,10 +116,10 @@ install(SCRIPT ${_l2fq_pkg_gen}/install.cmake)
 # l2fragq-net's library: the files of scripts/lib/net/, in one private
 # directory, PREFIX/lib/l2fragq/net. Every file that scripts/l2fragq-net
 # sources from "$libdir" belongs in this list (checked here).
-set(_l2fq_net_lib_names common config plan journal daemon preflight up reload status)
+set(_l2fq_net_lib_names common config plan journal daemon preflight up reload status status_json metrics)
 set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${_l2fq_pkg_src}/scripts/l2fragq-net)
-file(STRINGS ${_l2fq_pkg_src}/scripts/l2fragq-net _l2fq_net_sourced REGEX "^\\. \"\\$libdir/[a-z]+\\.sh\"")
-list(TRANSFORM _l2fq_net_sourced REPLACE "^\\. \"\\$libdir/([a-z]+)\\.sh\".*$" "\\1")
+file(STRINGS ${_l2fq_pkg_src}/scripts/l2fragq-net _l2fq_net_sourced REGEX "^\\. \"\\$libdir/[a-z_]+\\.sh\"")
+list(TRANSFORM _l2fq_net_sourced REPLACE "^\\. \"\\$libdir/([a-z_]+)\\.sh\".*$" "\\1")
 if(NOT _l2fq_net_sourced STREQUAL _l2fq_net_lib_names)
   message(FATAL_ERROR "scripts/l2fragq-net sources '${_l2fq_net_sourced}' from $libdir, "
           "but scripts/package.cmake installs '${_l2fq_net_lib_names}': update _l2fq_net_lib_names")
@@ -195,6 +200,12 @@ foreach(_d operations.md setup.md)
             PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
   endif()
 endforeach()
+install(FILES ${_l2fq_pkg_src}/doc/status.schema.json DESTINATION share/doc/l2fragq
+        PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
+install(FILES ${_l2fq_pkg_src}/scripts/monitoring/l2fragq.rules.yml
+              ${_l2fq_pkg_src}/scripts/monitoring/l2fragq-grafana.json
+        DESTINATION share/doc/l2fragq/monitoring
+        PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
 file(GLOB _l2fq_pkg_examples ${_l2fq_pkg_src}/scripts/examples/*.conf)
 install(FILES ${_l2fq_pkg_examples} DESTINATION share/doc/l2fragq/examples
         PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
@@ -257,6 +268,8 @@ if [ \"$1\" = remove ]; then
 	fi
 	if [ -d /run/systemd/system ]; then
 		deb-systemd-invoke stop 'l2fragq@*.service' >/dev/null || true
+		# (they would run an l2fragq-net that is gone)
+		deb-systemd-invoke stop 'l2fragq-net-metrics@*.timer' >/dev/null 2>&1 || true
 	fi
 fi
 exit 0
@@ -284,7 +297,8 @@ if [ \"$1\" = purge ]; then
 		deb-systemd-invoke stop 'l2fragq-net@*.service' >/dev/null 2>&1 || true
 	fi
 	# The links that \"systemctl enable l2fragq@A-B\" and l2fragq-net@NAME made.
-	find /etc/systemd/system \\( -name 'l2fragq@*.service' -o -name 'l2fragq-net@*.service' \\) \\
+	find /etc/systemd/system \\( -name 'l2fragq@*.service' -o -name 'l2fragq-net@*.service' \\
+		-o -name 'l2fragq-net-metrics@*.timer' \\) \\
 		-type l -delete 2>/dev/null || true
 	# l2fragq-net's default log files (log-file = /var/log/l2fragq-NAME.log,
 	# without systemd) and what logrotate made of them.

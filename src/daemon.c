@@ -107,7 +107,9 @@ static void print_stats(const char *label, struct worker *workers, unsigned n)
 	fprintf(stderr, "l2fragq: %s: %s\n", label, line);
 }
 
-static void write_metrics(const char *path, struct worker *workers, unsigned n)
+/* pmtud: the --pmtud sender (per-tunnel signal counts), NULL without. */
+static void write_metrics(const char *path, struct worker *workers, unsigned n,
+			  struct l2fq_pmtud_sender *pmtud)
 {
 	static char text[256 * 1024];
 	struct l2fq_metrics_queue q[L2FQ_MAX_THREADS];
@@ -125,6 +127,12 @@ static void write_metrics(const char *path, struct worker *workers, unsigned n)
 		q[i].user_dropped = kernel.found[i] ? kernel.info[i].user_dropped : 0;
 	}
 	len = l2fq_metrics_format(text, sizeof(text), q, n);
+	if (pmtud && len < sizeof(text)) {
+		static struct l2fq_tunnel_counts counts; /* main thread only */
+
+		l2fq_pmtud_sender_tunnel_counts(pmtud, &counts);
+		len += l2fq_metrics_format_tunnels(text + len, sizeof(text) - len, &counts);
+	}
 	/* 0644: node_exporter reads it as another user. */
 	err = len >= sizeof(text) ? -ENOSPC : l2fq_write_file_atomic(path, text, len, 0644);
 	/* Say it once: a full disk must not flood the log every interval. */
@@ -319,7 +327,7 @@ static int supervise(struct daemon *d, sigset_t *wait_set, char *msg, size_t msg
 			next_stats += opts->stats_interval;
 		}
 		if (next_metrics && time(NULL) >= next_metrics) {
-			write_metrics(opts->metrics_file, d->workers, opts->threads);
+			write_metrics(opts->metrics_file, d->workers, opts->threads, d->pmtud);
 			next_metrics += metrics_interval;
 		}
 		if ((failed = failed_worker(d->workers, d->started)) != NULL) {
@@ -395,7 +403,7 @@ int l2fq_daemon_run(const struct l2fq_options *opts)
 	if (rc == L2FQ_EXIT_OK) {
 		announce(opts);
 		if (opts->metrics_file)
-			write_metrics(opts->metrics_file, d.workers, opts->threads);
+			write_metrics(opts->metrics_file, d.workers, opts->threads, d.pmtud);
 		rc = supervise(&d, &wait_set, msg, sizeof(msg));
 	}
 	if (rc != L2FQ_EXIT_OK)
@@ -405,7 +413,7 @@ int l2fq_daemon_run(const struct l2fq_options *opts)
 	stop_workers(d.workers, d.started, &stop);
 	print_totals(&d);
 	if (opts->metrics_file)
-		write_metrics(opts->metrics_file, d.workers, opts->threads);
+		write_metrics(opts->metrics_file, d.workers, opts->threads, d.pmtud);
 	close_all(&d);
 	pthread_sigmask(SIG_SETMASK, &old_set, NULL);
 	return rc;

@@ -98,3 +98,33 @@ size_t l2fq_metrics_format(char *buf, size_t len, const struct l2fq_metrics_queu
 	}
 	return o.used;
 }
+
+/* A label value: backslash, double quote and newline escaped. */
+static void emit_label_value(struct out *o, const char *v)
+{
+	for (; *v; v++) {
+		if (*v == '\\' || *v == '"')
+			emit(o, "\\%c", *v);
+		else if (*v == '\n')
+			emit(o, "\\n");
+		else
+			emit(o, "%c", *v);
+	}
+}
+
+size_t l2fq_metrics_format_tunnels(char *buf, size_t len, const struct l2fq_tunnel_counts *t)
+{
+	struct out o = { buf, len, 0 };
+
+	if (len)
+		buf[0] = '\0';
+	emit(&o, "# HELP l2fragq_pmtud_signals_sent_total Path-MTU signals sent (--pmtud), by the "
+		 "tunnel (gretap) of the oversize packet.\n"
+		 "# TYPE l2fragq_pmtud_signals_sent_total counter\n");
+	for (unsigned i = 0; i < t->n; i++) {
+		emit(&o, "l2fragq_pmtud_signals_sent_total{tunnel=\"");
+		emit_label_value(&o, t->t[i].name);
+		emit(&o, "\"} %llu\n", (unsigned long long)t->t[i].signals_sent);
+	}
+	return o.used;
+}

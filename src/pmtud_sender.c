@@ -32,6 +32,10 @@ struct l2fq_pmtud_sender {
 	atomic_int no_path_reported;
 	atomic_int ambiguous_reported;
 	atomic_int fdb_error_reported;
+	/* Signals sent per tunnel: taken once per signal sent, and by the
+	 * metrics and status ticks. */
+	pthread_mutex_t counts_lock;
+	struct l2fq_tunnel_counts counts;
 };
 
 /* The limits, keyed with a secret so that no VM can choose flows that
@@ -75,9 +79,11 @@ int l2fq_pmtud_sender_open(struct l2fq_pmtud_sender **out, const struct l2fq_pmt
 		return rc;
 	}
 	pthread_mutex_init(&s->rl_lock, NULL);
+	pthread_mutex_init(&s->counts_lock, NULL);
 	if (init_limits(s, msg, msglen) != L2FQ_EXIT_OK) {
 		l2fq_inject_close(&s->inj);
 		pthread_mutex_destroy(&s->rl_lock);
+		pthread_mutex_destroy(&s->counts_lock);
 		free(s);
 		return L2FQ_EXIT_FAILURE;
 	}
@@ -98,7 +104,22 @@ void l2fq_pmtud_sender_close(struct l2fq_pmtud_sender *s)
 		l2fq_pathtable_stop(s->paths);
 	l2fq_inject_close(&s->inj);
 	pthread_mutex_destroy(&s->rl_lock);
+	pthread_mutex_destroy(&s->counts_lock);
 	free(s);
+}
+
+void l2fq_pmtud_sender_tunnel_counts(struct l2fq_pmtud_sender *s, struct l2fq_tunnel_counts *out)
+{
+	pthread_mutex_lock(&s->counts_lock);
+	*out = s->counts;
+	pthread_mutex_unlock(&s->counts_lock);
+}
+
+static void count_sent(struct l2fq_pmtud_sender *s, const char *gretap)
+{
+	pthread_mutex_lock(&s->counts_lock);
+	l2fq_tunnel_counts_add(&s->counts, gretap, 1);
+	pthread_mutex_unlock(&s->counts_lock);
 }
 
 static uint64_t now_ns(void)
@@ -207,6 +228,8 @@ void l2fq_pmtud_check(struct l2fq_pmtud_worker *w, const uint8_t *pkt, size_t le
 	l2fq_stats_add(stats, L2FQ_CNT_PMTUD_OVERSIZE, 1);
 	if (v == L2FQ_PMTUD_SIGNAL)
 		v = admit_and_send(w, &c, stats);
+	if (v == L2FQ_PMTUD_SENT_V4 || v == L2FQ_PMTUD_SENT_V6)
+		count_sent(s, path.gretap);
 	if (v == L2FQ_PMTUD_NO_PATH || v == L2FQ_PMTUD_AMBIGUOUS)
 		report_no_path(s, &id, v);
 	if (l2fq_pmtud_verdict_counted(v))
@@ -216,16 +239,22 @@ void l2fq_pmtud_check(struct l2fq_pmtud_worker *w, const uint8_t *pkt, size_t le
 void l2fq_pmtud_print_paths(struct l2fq_pmtud_sender *s, const char *prefix)
 {
 	static struct l2fq_path_snapshot snap; /* main thread only */
+	static struct l2fq_tunnel_counts counts;
 	char local[INET_ADDRSTRLEN], remote[INET_ADDRSTRLEN];
 
 	l2fq_pathtable_snapshot(s->paths, &snap);
+	l2fq_pmtud_sender_tunnel_counts(s, &counts);
 	if (snap.n == 0)
 		fprintf(stderr, "%sno gretap found yet (signals wait for one)\n", prefix);
 	for (unsigned i = 0; i < snap.n; i++) {
 		const struct l2fq_path *p = &snap.paths[i];
 		unsigned mtu = s->cfg.fixed_mtu ? s->cfg.fixed_mtu : p->mtu;
-
+		unsigned long long sent = 0;
 		char key[16] = "", vlan[32] = "";
+
+		for (unsigned j = 0; j < counts.n; j++)
+			if (strcmp(counts.t[j].name, p->gretap) == 0)
+				sent = counts.t[j].signals_sent;
 
 		inet_ntop(AF_INET, &p->local, local, sizeof(local));
 		inet_ntop(AF_INET, &p->remote, remote, sizeof(remote));
@@ -233,8 +262,9 @@ void l2fq_pmtud_print_paths(struct l2fq_pmtud_sender *s, const char *prefix)
 			snprintf(key, sizeof(key), " key %u", p->okey);
 		if (p->vlan_filtering)
 			snprintf(vlan, sizeof(vlan), " vlan-filtering pvid %u", p->pvid);
-		fprintf(stderr, "%s%s %s -> %s%s bridge %s%s path-mtu %u%s\n", prefix, p->gretap,
-			local, remote, key, p->bridge_ifindex ? p->bridge : "(none: no signals)", vlan,
-			mtu, s->cfg.fixed_mtu ? " (--pmtud-mtu)" : p->mtu_locked ? " (locked)" : "");
+		fprintf(stderr, "%s%s %s -> %s%s bridge %s%s path-mtu %u%s signals-sent %llu\n", prefix,
+			p->gretap, local, remote, key,
+			p->bridge_ifindex ? p->bridge : "(none: no signals)", vlan, mtu,
+			s->cfg.fixed_mtu ? " (--pmtud-mtu)" : p->mtu_locked ? " (locked)" : "", sent);
 	}
 }

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "l2fragq/stats.h"
+#include "l2fragq/tunnel_counts.h"
 
 struct l2fq_metrics_queue {
 	uint16_t queue;
@@ -20,5 +21,10 @@ struct l2fq_metrics_queue {
 /* Formats every metric for n queues into buf. Returns the length it needed
  * (like snprintf): a result >= len means buf was too small. */
 size_t l2fq_metrics_format(char *buf, size_t len, const struct l2fq_metrics_queue *q, size_t n);
+
+/* --pmtud: the family l2fragq_pmtud_signals_sent_total{tunnel="GRETAP"},
+ * one sample per tunnel that sent a signal, label values escaped as the
+ * text format says. Returns the length it needed, like l2fq_metrics_format. */
+size_t l2fq_metrics_format_tunnels(char *buf, size_t len, const struct l2fq_tunnel_counts *t);
 
 #endif

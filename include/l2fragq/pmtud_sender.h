@@ -12,6 +12,7 @@
 #include "l2fragq/pathtable.h"
 #include "l2fragq/pmtud.h"
 #include "l2fragq/stats.h"
+#include "l2fragq/tunnel_counts.h"
 
 struct l2fq_pmtud_sender;
 
@@ -49,8 +50,11 @@ struct l2fq_pmtud_worker {
 void l2fq_pmtud_check(struct l2fq_pmtud_worker *w, const uint8_t *pkt, size_t len,
 		      int outer_checked, int outdev, struct l2fq_stats *stats);
 
+/* A copy of the signals sent so far, per tunnel (the metrics file). */
+void l2fq_pmtud_sender_tunnel_counts(struct l2fq_pmtud_sender *s, struct l2fq_tunnel_counts *out);
+
 /* One line per known path, for the log: "gt-x 192.0.2.1 -> 192.0.2.2 key 5
- * bridge br vlan-filtering pvid 10 path-mtu 1420". */
+ * bridge br vlan-filtering pvid 10 path-mtu 1420 signals-sent 3". */
 void l2fq_pmtud_print_paths(struct l2fq_pmtud_sender *s, const char *prefix);
 
 #endif

@@ -8,7 +8,13 @@ L2FQ_PACKAGES=(build-essential cmake pkg-config libnetfilter-queue-dev libmnl-de
 	libnfnetlink-dev libpcap-dev libcmocka-dev iptables nftables iproute2
 	python3 tcpdump procps systemd lintian man-db util-linux logrotate
 	wireguard-go wireguard-tools iputils-ping kmod clang libclang-rt-14-dev valgrind
-	ethtool python3-scapy tshark)
+	ethtool python3-scapy tshark python3-jsonschema)
+
+# promtool checks the metrics and alert rules (test/cli/net_status_json.sh).
+# It ships only inside Debian's prometheus package, whose install would start
+# a Prometheus server (and its postinst adds a user): so the package is only
+# downloaded and promtool alone unpacked here, where the test looks for it.
+L2FQ_PROMTOOL_DIR=/var/cache/l2fragq-test/promtool
 
 l2fq_require_root() { # l2fq_require_root SCRIPT_NAME WHY
 	if [ "$(id -u)" -ne 0 ]; then
@@ -24,11 +30,32 @@ l2fq_install_deps() {
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
 			missing+=("$p")
 	done
-	[ ${#missing[@]} -eq 0 ] && return 0
+	[ ${#missing[@]} -eq 0 ] && { l2fq_install_promtool; return 0; }
 	echo "== installing: ${missing[*]}"
 	export DEBIAN_FRONTEND=noninteractive
 	apt-get update -qq
 	apt-get install -y -qq --no-install-recommends "${missing[@]}"
+	l2fq_install_promtool
+}
+
+# promtool into L2FQ_PROMTOOL_DIR/usr/bin (see above), unless there already
+# or on PATH. A failed download is a warning: the test then says it skipped.
+l2fq_install_promtool() {
+	local tmp deb
+	command -v promtool >/dev/null 2>&1 && return 0
+	[ -x "$L2FQ_PROMTOOL_DIR/usr/bin/promtool" ] && return 0
+	tmp=$(mktemp -d) || return 1
+	chmod 755 "$tmp" # apt's _apt user writes the download there
+	if (cd "$tmp" && apt-get download -qq prometheus >/dev/null 2>&1 ||
+		{ apt-get update -qq && apt-get download -qq prometheus; }) &&
+		deb=$(ls "$tmp"/prometheus_*.deb 2>/dev/null) && [ -n "$deb" ] &&
+		mkdir -p "$tmp/x" && dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$tmp/x" ./usr/bin/promtool &&
+		mkdir -p "$L2FQ_PROMTOOL_DIR/usr/bin" && mv "$tmp/x/usr/bin/promtool" "$L2FQ_PROMTOOL_DIR/usr/bin/promtool"; then
+		echo "== promtool unpacked into $L2FQ_PROMTOOL_DIR (from the prometheus package, not installed)"
+	else
+		echo "WARNING: could not download prometheus for promtool: the rules/metrics checks will be skipped" >&2
+	fi
+	rm -rf -- "$tmp"
 }
 
 l2fq_build() { # l2fq_build SOURCE_DIR BUILD_DIR [cmake args...]

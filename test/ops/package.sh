@@ -244,7 +244,7 @@ t_check "man 8 l2fragq renders the page (NAME, SYNOPSIS, --queues)" \
 	eval 'grep -q "^NAME" <<<"$page" && grep -q "^SYNOPSIS" <<<"$page" && grep -q -- "--queues" <<<"$page"'
 if command -v systemd-analyze >/dev/null; then
 	# Offline: this machine's PID 1 need not be systemd.
-	for u in l2fragq@0-3.service l2fragq-net@site1.service; do
+	for u in l2fragq@0-3.service l2fragq-net@site1.service l2fragq-net-metrics@site1.service l2fragq-net-metrics@site1.timer; do
 		out=$(systemd-analyze verify "/usr/lib/systemd/system/$u" 2>&1) && st=0 || st=$?
 		t_check "systemd-analyze verify accepts the installed unit $u (status $st${out:+: $out})" \
 			eval '[ "$st" -eq 0 ] && [ -z "$out" ]'

@@ -112,12 +112,68 @@ static void reports_needed_size_when_short(void **state)
 	assert_int_equal(strncmp(small, big, sizeof(small) - 1), 0);
 }
 
+/* Per tunnel: one entry per name (a re-created gretap keeps its series),
+ * the table bounded, bad names never tracked. */
+static void tunnel_counts_add_by_name(void **state)
+{
+	static struct l2fq_tunnel_counts t;
+	char name[IF_NAMESIZE];
+
+	(void)state;
+	memset(&t, 0, sizeof(t));
+	assert_int_equal(l2fq_tunnel_counts_add(&t, "gt-site2", 1), 0);
+	assert_int_equal(l2fq_tunnel_counts_add(&t, "gt-site3", 5), 0);
+	assert_int_equal(l2fq_tunnel_counts_add(&t, "gt-site2", 2), 0);
+	assert_int_equal(t.n, 2);
+	assert_string_equal(t.t[0].name, "gt-site2");
+	assert_int_equal(t.t[0].signals_sent, 3);
+	assert_int_equal(t.t[1].signals_sent, 5);
+	assert_int_equal(l2fq_tunnel_counts_add(&t, "", 4), -1);
+	assert_int_equal(t.untracked, 4);
+	for (unsigned i = t.n; i < L2FQ_MAX_TUNNEL_COUNTS; i++) {
+		snprintf(name, sizeof(name), "gt-%u", i);
+		assert_int_equal(l2fq_tunnel_counts_add(&t, name, 1), 0);
+	}
+	assert_int_equal(t.n, L2FQ_MAX_TUNNEL_COUNTS);
+	assert_int_equal(l2fq_tunnel_counts_add(&t, "gt-one-more", 7), -1);
+	assert_int_equal(t.untracked, 11);
+	assert_int_equal(l2fq_tunnel_counts_add(&t, "gt-site3", 1), 0); /* known: still counted */
+	assert_int_equal(t.t[1].signals_sent, 6);
+}
+
+/* The tunnel family: declared, one sample per tunnel, label values escaped
+ * (Linux allows '"' and '\\' in interface names). */
+static void tunnel_family_escapes_label_values(void **state)
+{
+	static struct l2fq_tunnel_counts t;
+	char buf[1024], small[40];
+	size_t need;
+
+	(void)state;
+	memset(&t, 0, sizeof(t));
+	l2fq_tunnel_counts_add(&t, "gt-site2", 42);
+	l2fq_tunnel_counts_add(&t, "gt-a\"b\\c", 1);
+	need = l2fq_metrics_format_tunnels(buf, sizeof(buf), &t);
+	assert_true(need < sizeof(buf));
+	assert_non_null(strstr(buf, "# TYPE l2fragq_pmtud_signals_sent_total counter\n"));
+	assert_non_null(strstr(buf, "\nl2fragq_pmtud_signals_sent_total{tunnel=\"gt-site2\"} 42\n"));
+	assert_non_null(strstr(buf, "\nl2fragq_pmtud_signals_sent_total{tunnel=\"gt-a\\\"b\\\\c\"} 1\n"));
+	assert_int_equal(l2fq_metrics_format_tunnels(small, sizeof(small), &t), need);
+	assert_int_equal(small[sizeof(small) - 1], '\0');
+	/* No tunnel yet: the family alone, no sample. */
+	memset(&t, 0, sizeof(t));
+	l2fq_metrics_format_tunnels(buf, sizeof(buf), &t);
+	assert_null(strstr(buf, "{tunnel="));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(lists_every_result_per_queue),
 		cmocka_unit_test(families_are_declared_before_samples),
 		cmocka_unit_test(reports_needed_size_when_short),
+		cmocka_unit_test(tunnel_counts_add_by_name),
+		cmocka_unit_test(tunnel_family_escapes_label_values),
 	};
 
 	return cmocka_run_group_tests_name("metrics", tests, NULL, NULL);

@@ -32,6 +32,8 @@ deb=${1:?usage: guest.sh DEB}
 . "$(cd "$(dirname "$0")/.." && pwd)/guest-lib.sh"
 # shellcheck source=test/vm/package/lifecycle.sh
 . "$L2VM_GUEST_LIB_DIR/package/lifecycle.sh" # lifecycle_run: down, upgrade, remove and purge on a live VM network
+# shellcheck source=test/vm/package/health.sh
+. "$L2VM_GUEST_LIB_DIR/package/health.sh" # check_health: status --json, the metrics timer
 
 work=$(mktemp -d /tmp/l2fq-pkg.XXXXXX)
 seed_init l2p- "$work" "$L2VM_ROOT" /usr/sbin/l2fragq
@@ -42,7 +44,7 @@ cleanup() {
 	for n in "${!sd_pid[@]}"; do kill -KILL "${sd_pid[$n]}" 2>/dev/null; done
 	seed_down
 	dpkg --purge l2fragq >/dev/null 2>&1
-	rm -rf "$work" /etc/l2fragq/site1.* /etc/l2fragq/site2.*
+	rm -rf "$work" /etc/l2fragq/site1.* /etc/l2fragq/site2.* "$HEALTH_TEXTFILE"
 	rmdir /etc/l2fragq 2>/dev/null
 	for n in 1 2; do rmdir "/sys/fs/cgroup/l2fq-pkg-hyp$n" 2>/dev/null; done
 }
@@ -62,10 +64,12 @@ check_configs() {
 	l2vm_section "seed topology; /etc/l2fragq/site1.conf and site2.conf"
 	seed_up >"$work/seed.log" 2>&1 || { cat "$work/seed.log"; t_fail "seed topology"; l2vm_finish; }
 	mkdir -p /etc/l2fragq
+	mkdir -p -m 1777 "$HEALTH_TEXTFILE" # metrics-file: l2fragq writes as its dynamic user
 	for n in 1 2; do
 		m=$((3 - n))
 		install -m 600 "$work/hyp$n.key" "/etc/l2fragq/site$n.key"
-		seed_conf "$n" auto "$m" name="site$n" private-key-file="/etc/l2fragq/site$n.key" l2fragq=/usr/sbin/l2fragq
+		seed_conf "$n" auto "$m" name="site$n" private-key-file="/etc/l2fragq/site$n.key" l2fragq=/usr/sbin/l2fragq \
+			metrics-file="$HEALTH_TEXTFILE/l2fragq-site$n.prom"
 		# (log-file left at its default: the journal under systemd)
 		sed -e "s/^\[peer hyp$m\]/[peer site$m]/" -e '/^log-file = /d' "$work/hyp$n.conf" >"/etc/l2fragq/site$n.conf"
 	done
@@ -78,9 +82,10 @@ check_configs() {
 sd_boot() { # N: systemd as PID 1 in hypN's network namespace, in a cgroup of its own
 	local n=$1 sd u cg
 	sd=$work/sd$n cg=/sys/fs/cgroup/l2fq-pkg-hyp$n
-	mkdir -p "$sd/units/l2fragq-net@.service.d" "$sd/units/l2fragq-net-site$n.service.d"
+	mkdir -p "$sd/units/l2fragq-net@.service.d" "$sd/units/l2fragq-net-site$n.service.d" \
+		"$sd/units/l2fragq-net-metrics@.service.d" "$sd/units/l2fragq-net-metrics@.timer.d"
 	printf '[Unit]\nDescription=package test: what the test starts\nDefaultDependencies=no\n' >"$sd/units/l2fq-test.target"
-	for u in l2fragq-net@.service.d l2fragq-net-site$n.service.d; do
+	for u in l2fragq-net@.service.d l2fragq-net-site$n.service.d l2fragq-net-metrics@.service.d l2fragq-net-metrics@.timer.d; do
 		printf '[Unit]\nDefaultDependencies=no\n' >"$sd/units/$u/test.conf"
 	done
 	ln -s /dev/null "$sd/units/sysinit.target"
@@ -217,6 +222,7 @@ boot_systemds
 check_start
 check_logs
 check_traffic
+check_health
 lifecycle_run
 check_stop
 check_purge

@@ -31,13 +31,14 @@ for src in src/*.c; do
 		t_fail "$src is missing from README.md's layout table"
 	fi
 done
-# The metrics: the rows of the "## Metrics" section whose first cell names
-# the metric in backquotes.
-metrics=$(sed -n '/^## Metrics$/,/^## /p' doc/operations.md | grep '^| `l2fragq_' || true)
+# The metrics: the rows of the "## Metrics" section (the daemon's) and of
+# "## Per-peer health" (l2fragq-net's) whose first cell names the metric in
+# backquotes.
+metrics=$(sed -n '/^## Metrics$/,/^## /p; /^## Per-peer health/,/^## /p' doc/operations.md | grep '^| `l2fragq_' || true)
 names=$({
 	grep -ohE '"(# HELP )?l2fragq_[a-z0-9_]+' src/*.c | sed 's/.*l2fragq_/l2fragq_/'
 	grep -ohE '\bl2fragq_[a-z0-9_]+' scripts/lib/net/*.sh scripts/l2fragq-net || true
-} | sort -u)
+} | grep -vx l2fragq_instance | sort -u) # (l2fragq_instance: a label of l2fragq-net's series)
 [ -n "$names" ] || t_fail "no metric names found in src/*.c"
 for m in $names; do
 	if grep -q "^| \`$m\` |" <<<"$metrics"; then

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # What the docs say the systemd units grant is what they grant: the
 # capabilities (CapabilityBoundingSet=, AmbientCapabilities=) and socket
-# families (RestrictAddressFamilies=) of scripts/systemd/*.service and of
+# families (RestrictAddressFamilies=) of the units that run the daemon
+# (scripts/systemd/*.service whose ExecStart= is l2fragq) and of
 # l2fragq-net's transient unit (the properties scripts/lib/net/daemon.sh
 # passes to systemd-run: l2fragq@.service's sandbox, _l2n_unit_sandbox, and
 # its own -p). Every line of README.md, doc/*.md and doc/*.8 that names one
@@ -30,6 +31,8 @@ transient+=$'\n'$(grep -oE -- '-p "?[A-Za-z]+=[^"]*' scripts/lib/net/daemon.sh |
 declare -A caps=() fams=()
 for u in scripts/systemd/*.service transient; do
 	if [ "$u" = transient ]; then text=$transient; else text=$(cat "$u"); fi
+	# (l2fragq-net's own units, root with a bounding set, are not the daemon's sandbox)
+	[ "$u" = transient ] || grep -qE '^ExecStart=[^ ]*/l2fragq( |$)' <<<"$text" || continue
 	b=$(unit_set CapabilityBoundingSet <<<"$text")
 	a=$(unit_set AmbientCapabilities <<<"$text")
 	f=$(unit_set RestrictAddressFamilies <<<"$text")

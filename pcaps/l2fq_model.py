@@ -556,7 +556,8 @@ def pcapng_view(sections):
     """What l2fragq writes as classic pcap for pcapng sections whose
     interfaces share one link type (a .pcap output name): nanosecond
     records, that link type as it is, the largest of the interfaces'
-    snapshot lengths (pcap_snaplen), time stamps by each packet's
+    snapshot lengths (pcap_snaplen) and of the packets' captured lengths,
+    time stamps by each packet's
     interface's if_tsresol/if_tsoffset. A Simple Packet Block has no time
     stamp: 0 converted with its section's interface 0 (so its if_tsoffset
     shows)."""
@@ -575,6 +576,9 @@ def pcapng_view(sections):
             else:
                 t_sec, frac = interfaces[b.iface].to_nanoseconds(b.t)
                 pkts.append(Packet(t_sec, frac, b.data, b.origlen))
+    # An Enhanced Packet Block may hold more than its interface's snapshot
+    # length: the header is raised to cover it, or readers would cut it.
+    snap = max([snap] + [len(p.data) for p in pkts])
     return Capture(itfs[0].linktype, snap, False, pkts, out_linktype=itfs[0].linktype)
 
 

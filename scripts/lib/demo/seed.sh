@@ -157,13 +157,15 @@ seed_net() { # N COMMAND [ARGS]
 # Runs "up --wait 30" on hypervisors N... at once: each returns once it has
 # a WireGuard handshake with every peer and its queues are bound, so no probe
 # is judged before the path is ready. Logs in
-# $L2S_WORK/upN.log. Exit statuses in SEED_UP_RC ("0 0"); 0 if all succeeded,
+# $L2S_WORK/upN.log (SEED_UP_OPTS: more options, e.g. --restart). Exit
+# statuses in SEED_UP_RC ("0 0"); 0 if all succeeded,
 # otherwise prints the logs indented and returns 1 (the caller says FAIL
 # first, then calls seed_net_up_failed to show them and take the hosts down).
 seed_net_up() { # N...
 	local n pids=() rcs=() i
 	for n in "$@"; do
-		seed_net "$n" --wait 30 up >"$L2S_WORK/up$n.log" 2>&1 &
+		# shellcheck disable=SC2086 # SEED_UP_OPTS: words (--restart)
+		seed_net "$n" ${SEED_UP_OPTS:-} --wait 30 up >"$L2S_WORK/up$n.log" 2>&1 &
 		pids+=($!)
 	done
 	for i in "${!pids[@]}"; do

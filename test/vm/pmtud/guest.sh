@@ -433,7 +433,9 @@ relaunch() { # STRATEGY [KEY=VALUE...] for both: re-apply a changed config
 	shift
 	seed_conf 1 "$s" 2 "$@"
 	seed_conf 2 "$s" 1 "$@"
-	if ! seed_net_up 1 2; then
+	# (--restart: a change that up cannot make live, such as the strategy or
+	# pmtud, takes the instance down and up; the rest is reloaded)
+	if ! SEED_UP_OPTS=--restart seed_net_up 1 2; then
 		t_fail "up on hyp1 and hyp2 with $s $* (exit ${SEED_UP_RC// /, })"
 		seed_net_up_failed 1 2
 		return 1

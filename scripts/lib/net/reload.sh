@@ -140,7 +140,7 @@ _l2n_reload() {
 		rm -f "$new"
 		[ "$L2N_RELOAD_RESTART" = 1 ] && { _l2n_say "not live (${refuse[0]}): --restart: taking $L2N_NAME down and up again"; return 10; }
 		for subj in "${refuse[@]}"; do _l2n_err "cannot reload live: $subj"; done
-		_l2n_err "nothing changed (reload --restart takes $L2N_NAME down and up again, which interrupts every site)"
+		_l2n_err "nothing changed (--restart, with reload or up, takes $L2N_NAME down and up again, which interrupts every site)"
 		return 1
 	fi
 	if [ -z "$changes" ]; then

@@ -66,31 +66,33 @@ _l2n_snapshot_peer() { # FILE NAME
 	awk -v n="$2" '$1 == "P" && $2 == n { print $3, $4, $5; exit }' "$1"
 }
 
+# A snapshot into the caller's variables (names given): KEYS [local] key ->
+# value, PEERS peer -> "PUBLIC-KEY ENDPOINT ADDRESS", PSKS peer -> "FILE
+# KEYHASH", ORDER the peers in file order, KEYHASH the private key's hash.
+_l2n_snapshot_read() { # FILE KEYS PEERS PSKS ORDER KEYHASH
+	local -n _sr_l=$2 _sr_p=$3 _sr_s=$4 _sr_order=$5 _sr_k=$6
+	local _sr_kind _sr_rest
+	while read -r _sr_kind _sr_rest; do
+		case $_sr_kind in
+		L) _sr_l[${_sr_rest%%=*}]=${_sr_rest#*=} ;;
+		P) _sr_p[${_sr_rest%% *}]=${_sr_rest#* }; _sr_order+=("${_sr_rest%% *}") ;;
+		S) _sr_s[${_sr_rest%% *}]=${_sr_rest#* } ;;
+		K) _sr_k=$_sr_rest ;;
+		esac
+	done <"$1"
+}
+
 # What changed from snapshot OLD to NEW, one line each, in the order reload
 # applies them: "fixed KEY", "live KEY", "daemon KEY" ([local] keys, sorted;
 # "live private-key" for a new key), then "peer-del NAME" (OLD's order),
 # "peer-change NAME FIELD" (public-key, endpoint, address, preshared-key),
 # "peer-add NAME" (NEW's order). Nothing for identical configs.
 _l2n_reload_classify() { # OLD NEW
-	local kind rest k p f i
+	local k p f i
 	local -A ol=() nl=() op=() np=() os=() ns=()
 	local oorder=() norder=() ok='' nk='' o n
-	while read -r kind rest; do
-		case $kind in
-		L) ol[${rest%%=*}]=${rest#*=} ;;
-		P) op[${rest%% *}]=${rest#* }; oorder+=("${rest%% *}") ;;
-		S) os[${rest%% *}]=${rest#* } ;;
-		K) ok=$rest ;;
-		esac
-	done <"$1"
-	while read -r kind rest; do
-		case $kind in
-		L) nl[${rest%%=*}]=${rest#*=} ;;
-		P) np[${rest%% *}]=${rest#* }; norder+=("${rest%% *}") ;;
-		S) ns[${rest%% *}]=${rest#* } ;;
-		K) nk=$rest ;;
-		esac
-	done <"$2"
+	_l2n_snapshot_read "$1" ol op os oorder ok
+	_l2n_snapshot_read "$2" nl np ns norder nk
 	for k in $(printf '%s\n' "${!ol[@]}" "${!nl[@]}" | sort -u); do
 		[ "${ol[$k]+x}" = "${nl[$k]+x}" ] && [ "${ol[$k]:-}" = "${nl[$k]:-}" ] && continue
 		echo "${L2N_RELOAD_CLASS[$k]:-fixed} $k"

@@ -30,7 +30,7 @@ secs=$1
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${L2FQ_FUZZ_BUILD:-$repo/build-fuzz}
 jobs=${L2FQ_FUZZ_JOBS:-$(nproc)}
-harnesses=(rewrite linklayer options frame pmtud pcapng capture)
+harnesses=(rewrite linklayer options frame pmtud pcapng capture underlay_probe plpmtud)
 fuzzdir=$repo/test/fuzz
 
 die() { echo "scripts/fuzz.sh: $*" >&2; exit 2; }

@@ -4,7 +4,8 @@
 # test/offline/badfiles.sh, test/offline/editcap.sh and scripts/fuzz.sh.
 #
 # 1. libFuzzer harnesses fuzz_rewrite, fuzz_linklayer, fuzz_options,
-#    fuzz_frame, fuzz_pmtud, fuzz_pcapng, fuzz_capture
+#    fuzz_frame, fuzz_pmtud, fuzz_pcapng, fuzz_capture, fuzz_underlay_probe,
+#    fuzz_plpmtud
 #    (test/fuzz/fuzz_<name>.c). Only with clang: option L2FQ_FUZZ (default ON
 #    when the compiler is Clang). They compile the parser sources themselves
 #    with -fsanitize=fuzzer,address,undefined rather than linking the
@@ -18,7 +19,7 @@
 # 3. ctest: fuzz_regressions (replays test/fuzz/seeds, test/fuzz/regressions
 #    and seeds made from pcaps/in), offline_badfiles, offline_editcap, soak.
 
-set(L2FQ_FUZZ_HARNESSES rewrite linklayer options frame pmtud pcapng capture)
+set(L2FQ_FUZZ_HARNESSES rewrite linklayer options frame pmtud pcapng capture underlay_probe plpmtud)
 # Sources each harness compiles itself (the parser plus what it calls).
 set(L2FQ_FUZZ_SOURCES_rewrite src/rewrite.c src/inet_csum.c src/peers.c src/ipid.c src/frame.c
     src/pmtud.c src/pmtud_policy.c)
@@ -30,6 +31,8 @@ set(L2FQ_FUZZ_SOURCES_pcapng src/pcapng.c src/linklayer.c src/frame.c src/inet_c
     src/rewrite.c src/peers.c src/ipid.c)
 set(L2FQ_FUZZ_SOURCES_capture src/capture.c src/pcapng.c src/linklayer.c src/frame.c
     src/inet_csum.c src/rewrite.c src/peers.c src/ipid.c)
+set(L2FQ_FUZZ_SOURCES_underlay_probe src/underlay_probe.c)
+set(L2FQ_FUZZ_SOURCES_plpmtud src/plpmtud.c)
 # capture.c is not in l2fq_core (it does file I/O) and reads pcap with libpcap
 # (not instrumented): the capture harness and its replay add both.
 set(L2FQ_FUZZ_LIBS_capture PkgConfig::PCAP)
@@ -114,7 +117,8 @@ if(L2FQ_TESTS)
             $<TARGET_FILE:fuzz_replay_rewrite> $<TARGET_FILE:fuzz_replay_linklayer>
             $<TARGET_FILE:fuzz_replay_options> $<TARGET_FILE:fuzz_replay_frame>
             $<TARGET_FILE:fuzz_replay_pmtud> $<TARGET_FILE:fuzz_replay_pcapng>
-            $<TARGET_FILE:fuzz_replay_capture>
+            $<TARGET_FILE:fuzz_replay_capture> $<TARGET_FILE:fuzz_replay_underlay_probe>
+            $<TARGET_FILE:fuzz_replay_plpmtud>
     WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
   # Offline mode on broken captures and unusable outputs (test/offline/badfiles.sh;
   # registered here because the test/offline directory's other tests are

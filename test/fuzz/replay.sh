@@ -7,14 +7,16 @@
 # using the replay binaries (harness + plain main), so it runs in any build.
 #
 #   test/fuzz/replay.sh FUZZ_SEEDGEN REPLAY_REWRITE REPLAY_LINKLAYER REPLAY_OPTIONS \
-#                       REPLAY_FRAME REPLAY_PMTUD REPLAY_PCAPNG
+#                       REPLAY_FRAME REPLAY_PMTUD REPLAY_PCAPNG REPLAY_CAPTURE \
+#                       REPLAY_UNDERLAY_PROBE REPLAY_PLPMTUD
 #
 # Prints PASS/FAIL per harness and "N passed, M failed"; exits 1 on failure.
 set -uo pipefail
 
-if [ $# -ne 8 ]; then
+if [ $# -ne 10 ]; then
 	echo "usage: $0 FUZZ_SEEDGEN REPLAY_REWRITE REPLAY_LINKLAYER REPLAY_OPTIONS" \
-		"REPLAY_FRAME REPLAY_PMTUD REPLAY_PCAPNG REPLAY_CAPTURE" >&2
+		"REPLAY_FRAME REPLAY_PMTUD REPLAY_PCAPNG REPLAY_CAPTURE" \
+		"REPLAY_UNDERLAY_PROBE REPLAY_PLPMTUD" >&2
 	exit 2
 fi
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -22,7 +24,8 @@ repo=$(cd "$here/../.." && pwd)
 # shellcheck source=test/lib.sh
 . "$repo/test/lib.sh"
 seedgen=$1
-declare -A bin=([rewrite]=$2 [linklayer]=$3 [options]=$4 [frame]=$5 [pmtud]=$6 [pcapng]=$7 [capture]=$8)
+declare -A bin=([rewrite]=$2 [linklayer]=$3 [options]=$4 [frame]=$5 [pmtud]=$6 [pcapng]=$7 [capture]=$8
+	[underlay_probe]=$9 [plpmtud]=${10})
 
 t_workdir "${TMPDIR:-/tmp}/l2fq-replay.XXXXXX"
 tmp=$WORK
@@ -54,7 +57,7 @@ run_replay() {
 	fi
 }
 
-for h in rewrite linklayer options frame pmtud pcapng capture; do
+for h in rewrite linklayer options frame pmtud pcapng capture underlay_probe plpmtud; do
 	# Seeds in one process; each regression input in its own, so every one
 	# that still fails is named.
 	dirs=("$here/seeds/$h")

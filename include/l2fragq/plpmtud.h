@@ -8,8 +8,8 @@
  * Sizes are whole underlay IP packets (IP header + UDP + payload), the unit
  * of the path MTU. The caller's loop, per peer:
  *
- *   l2fq_plpmtud_next(m, now, &a);   SEND: send a probe of a.size, a.seq,
- *                                    token m->token; call next() again at once
+ *   l2fq_plpmtud_next(m, now, &a);   SEND: send a probe of a.size, a.seq and
+ *                                    the token given to init; call next() again
  *                                    WAIT: call next() again at a.at_ms (or
  *                                    sooner, when an ack arrives)
  *   l2fq_plpmtud_on_ack(m, ...);     for every ack from this peer
@@ -128,7 +128,8 @@ int l2fq_plpmtud_init(struct l2fq_plpmtud *m, const struct l2fq_plpmtud_config *
 		      uint64_t token, uint64_t now_ms);
 
 /* What to do now: send one probe, or wait. Time that runs backwards is
- * taken as no time passing (every timer keeps the time it had left). */
+ * taken as no time passing (every timer keeps the time it had left).
+ * now_ms is below L2FQ_PLPMTUD_NEVER. */
 void l2fq_plpmtud_next(struct l2fq_plpmtud *m, uint64_t now_ms, struct l2fq_plpmtud_action *a);
 
 /* An ack from the peer (already parsed): token, sequence number and the

@@ -40,7 +40,18 @@ struct sim {
 	unsigned usable_told; /* the last usable MTU told (the route) */
 	uint64_t told_at;     /* when */
 	unsigned min_size, max_size; /* of all probes sent */
+	unsigned loss_per_mille; /* each way, at random */
+	uint32_t rng;
 };
+
+/* A probe or its ack is lost at random (xorshift32, fixed seed). */
+static bool sim_lost(struct sim *s)
+{
+	s->rng ^= s->rng << 13;
+	s->rng ^= s->rng >> 17;
+	s->rng ^= s->rng << 5;
+	return s->rng % 1000 < s->loss_per_mille;
+}
 
 static void sim_init(struct sim *s, const struct l2fq_plpmtud_config *c, unsigned path)
 {
@@ -50,6 +61,7 @@ static void sim_init(struct sim *s, const struct l2fq_plpmtud_config *c, unsigne
 	s->responder = true;
 	s->rtt = 40;
 	s->min_size = ~0u;
+	s->rng = 2463534242u;
 	assert_int_equal(l2fq_plpmtud_init(&s->m, c, TOKEN, s->now), 0);
 	s->usable_told = l2fq_plpmtud_usable(&s->m);
 	s->wait_until = s->now;
@@ -95,7 +107,7 @@ static void sim_poll(struct sim *s)
 			s->min_size = a.size;
 		if (a.size > s->max_size)
 			s->max_size = a.size;
-		if (a.size <= s->path && s->responder) {
+		if (a.size <= s->path && s->responder && !sim_lost(s) && !sim_lost(s)) {
 			sim_ack(s, s->now + s->rtt, a.seq, a.size);
 		}
 	}
@@ -275,6 +287,31 @@ static void test_steady_state_probe_rate(void **state)
 	assert_int_equal(s.sent_purpose[L2FQ_PLPMTUD_PROBE_RAISE], 3);
 	assert_int_equal(l2fq_plpmtud_state(&s.m), L2FQ_PLPMTUD_SEARCH_COMPLETE);
 	assert_int_equal(s.changes, 1); /* nothing told after the search */
+}
+
+static void test_random_loss(void **state)
+{
+	struct l2fq_plpmtud_config c = v4_defaults();
+	struct sim s;
+	unsigned n;
+
+	(void)state;
+	/* 2 % of probes and 2 % of acks lost, for an hour: the PMTU is never
+	 * above the path, a lost ack now and then neither lowers nor stops
+	 * anything, and the cost stays at a confirmation per 10 s. */
+	sim_init(&s, &c, 1400);
+	s.loss_per_mille = 20;
+	sim_run_until_state(&s, L2FQ_PLPMTUD_SEARCH_COMPLETE, T0 + 120 * SEC);
+	n = s.sent;
+	for (int sec = 0; sec < 3600; sec++) {
+		sim_run(&s, s.now + SEC);
+		assert_true(l2fq_plpmtud_pmtu(&s.m) <= 1400);
+		assert_true(s.usable_told <= 1400 - 60);
+	}
+	print_message("2 %% loss each way: %u probes in an hour, PMTU %u, %s\n", s.sent - n,
+		      l2fq_plpmtud_pmtu(&s.m), l2fq_plpmtud_state_name(l2fq_plpmtud_state(&s.m)));
+	assert_in_range(s.sent - n, 360, 400);
+	assert_in_range(l2fq_plpmtud_pmtu(&s.m), 1397, 1400);
 }
 
 /* ---- the path changes ---------------------------------------------------- */
@@ -639,6 +676,7 @@ int main(void)
 		cmocka_unit_test(test_ipv6_endpoint),
 		cmocka_unit_test(test_slow_acks_count),
 		cmocka_unit_test(test_steady_state_probe_rate),
+		cmocka_unit_test(test_random_loss),
 		cmocka_unit_test(test_shrink_is_found_within_30s),
 		cmocka_unit_test(test_grow_is_found_by_raise_probes),
 		cmocka_unit_test(test_no_responder_lowers_nothing),

@@ -312,6 +312,7 @@ static void test_random_loss(void **state)
 		      l2fq_plpmtud_pmtu(&s.m), l2fq_plpmtud_state_name(l2fq_plpmtud_state(&s.m)));
 	assert_in_range(s.sent - n, 360, 400);
 	assert_in_range(l2fq_plpmtud_pmtu(&s.m), 1397, 1400);
+	assert_int_equal(s.changes, 1); /* the search's result, nothing after */
 }
 
 /* ---- the path changes ---------------------------------------------------- */

@@ -89,7 +89,6 @@ static void search_complete(struct l2fq_plpmtud *m)
 	set_pmtu(m, m->acked);
 	m->confirmed = true;
 	m->confirmed_at = m->acked_at;
-	m->black_hole = 0;
 	m->t_raise = add_ms(m->now, m->cfg.raise_ms);
 	go_idle(m, add_ms(m->now, m->cfg.confirm_ms));
 }
@@ -142,37 +141,61 @@ static void start_scheduled_round(struct l2fq_plpmtud *m)
 	probe_base(m);
 }
 
+/* BASE lost after it had been answered: the responder or the whole path
+ * is gone (a peer's l2fragq restarting, the peer down), not a size. Keep
+ * the PMTU and the usable MTU; probe BASE again, the next probe `backoff`
+ * after the last one (which timed out at t_next, a probe timer after it
+ * went out), the back-off doubling from 2 probe timers up to the confirm
+ * interval. */
+static void error_retry(struct l2fq_plpmtud *m)
+{
+	const struct l2fq_plpmtud_config *c = &m->cfg;
+	uint64_t cap = c->confirm_ms > c->probe_timer_ms ? c->confirm_ms : c->probe_timer_ms;
+
+	if (m->state != L2FQ_PLPMTUD_ERROR) {
+		m->state = L2FQ_PLPMTUD_ERROR;
+		m->backoff_ms = 2ull * c->probe_timer_ms;
+	} else {
+		m->backoff_ms *= 2;
+	}
+	if (m->backoff_ms > cap)
+		m->backoff_ms = cap;
+	go_idle(m, add_ms(m->t_next, m->backoff_ms - c->probe_timer_ms));
+}
+
 static void round_failed(struct l2fq_plpmtud *m)
 {
 	uint64_t again = add_ms(m->r_start, m->cfg.confirm_ms);
 
 	switch (m->r_purpose) {
 	case L2FQ_PLPMTUD_PROBE_BASE:
-		if (m->state == L2FQ_PLPMTUD_BASE) {
-			if (m->ever_acked) {
-				/* Keep the safe size: the path may be back any time.
-				 * BASE lost too: what failed was not a size. */
-				m->state = L2FQ_PLPMTUD_ERROR;
-				m->black_hole = 0;
-				set_pmtu(m, m->cfg.base);
-			} else {
-				/* Nobody answers: lower nothing. */
-				m->state = L2FQ_PLPMTUD_NO_RESPONDER;
-				set_pmtu(m, 0);
-			}
+		if (m->state == L2FQ_PLPMTUD_NO_RESPONDER ||
+		    (m->state == L2FQ_PLPMTUD_BASE && !m->ever_acked)) {
+			/* Nobody has ever answered: lower nothing. */
+			m->state = L2FQ_PLPMTUD_NO_RESPONDER;
+			set_pmtu(m, 0);
+			go_idle(m, again);
+			return;
 		}
-		go_idle(m, again);
+		error_retry(m);
 		return;
 	case L2FQ_PLPMTUD_PROBE_SEARCH:
 		m->failed = m->r_size;
 		search_step(m);
 		return;
 	case L2FQ_PLPMTUD_PROBE_CONFIRM:
-		/* A black hole: the safe size at once, then search again below
-		 * the size that stopped passing. */
-		m->black_hole = m->pmtu;
+		if (m->state == L2FQ_PLPMTUD_SEARCH_COMPLETE) {
+			/* A shrink, or the responder gone: BASE tells which.
+			 * Nothing is lowered yet. */
+			probe_base(m);
+			return;
+		}
+		/* BASE was just acked, the PMTU in use is lost: the path shrank
+		 * (a black hole for big packets). The safe size at once, then
+		 * search below the size that stopped passing. */
+		m->failed = m->pmtu;
 		set_pmtu(m, m->cfg.base);
-		probe_base(m);
+		search_step(m);
 		return;
 	case L2FQ_PLPMTUD_PROBE_RAISE:
 		go_idle(m, again);
@@ -191,12 +214,26 @@ static void round_acked(struct l2fq_plpmtud *m)
 	switch (m->r_purpose) {
 	case L2FQ_PLPMTUD_PROBE_BASE:
 		m->ever_acked = true;
-		m->failed = m->black_hole ? m->black_hole : c->max + 1;
-		m->black_hole = 0;
+		m->acked = c->base;
+		m->acked_at = m->now;
+		if (m->pmtu > c->base) {
+			/* After a lost confirmation (BASE) or an outage (ERROR):
+			 * the responder answers; is the PMTU in use still there?
+			 * One round at it before anything is lowered: an outage
+			 * that ends just before BASE is probed looks like a
+			 * shrink until then. */
+			start_round(m, m->pmtu, c->max_probes, L2FQ_PLPMTUD_PROBE_CONFIRM);
+			return;
+		}
+		/* No PMTU yet: search up to the link; BASE itself: found. */
+		m->failed = m->pmtu ? m->pmtu + 1 : c->max + 1;
 		break;
 	case L2FQ_PLPMTUD_PROBE_SEARCH:
 		break;
 	case L2FQ_PLPMTUD_PROBE_CONFIRM:
+		/* In BASE or ERROR this was the confirmation after BASE was
+		 * acked again: the path is as it was, nothing changes. */
+		m->state = L2FQ_PLPMTUD_SEARCH_COMPLETE;
 		go_idle(m, add_ms(m->r_start, c->confirm_ms));
 		return;
 	case L2FQ_PLPMTUD_PROBE_RAISE:
@@ -319,7 +356,6 @@ void l2fq_plpmtud_set_max(struct l2fq_plpmtud *m, unsigned max, uint64_t now_ms)
 		return;
 	}
 	if (m->state == L2FQ_PLPMTUD_DISABLED) {
-		m->black_hole = 0;
 		probe_base(m);
 		return;
 	}
@@ -331,8 +367,6 @@ void l2fq_plpmtud_set_max(struct l2fq_plpmtud *m, unsigned max, uint64_t now_ms)
 		m->acked = max;
 	if (m->failed > max || m->failed == old + 1)
 		m->failed = max + 1;
-	if (m->black_hole > max)
-		m->black_hole = max + 1;
 	switch (m->state) {
 	case L2FQ_PLPMTUD_SEARCHING:
 		if (m->r_size > max)
@@ -347,6 +381,13 @@ void l2fq_plpmtud_set_max(struct l2fq_plpmtud *m, unsigned max, uint64_t now_ms)
 		 * lowered is confirmed at once. */
 		if (m->r_size > max || (!m->r_size && (limit_grew || lowered)))
 			go_idle(m, m->now);
+		return;
+	case L2FQ_PLPMTUD_BASE:
+	case L2FQ_PLPMTUD_ERROR:
+		/* The confirmation after BASE was acked, above the new link:
+		 * confirm the PMTU the link just lowered instead. */
+		if (m->r_size > max)
+			start_round(m, m->pmtu, m->cfg.max_probes, L2FQ_PLPMTUD_PROBE_CONFIRM);
 		return;
 	default:
 		return;

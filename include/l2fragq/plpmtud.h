@@ -15,14 +15,19 @@
  *   l2fq_plpmtud_on_ack(m, ...);     for every ack from this peer
  *   l2fq_plpmtud_take_change(m, &u); true: write u as the route MTU
  *
- * States (RFC 8899 5.2): BASE probes BASE_PMTU (at start and after a black
- * hole); SEARCHING does a binary search between the largest acked and the
+ * States (RFC 8899 5.2): BASE probes BASE_PMTU (at start, and after a lost
+ * confirmation, keeping the PMTU in use: acked, the PMTU is confirmed once
+ * more and only lowered, to BASE, then searched, when that is lost too);
+ * SEARCHING does a binary search between the largest acked and the
  * smallest failed size; SEARCH_COMPLETE confirms the found PMTU every
  * confirm interval and probes one step above it every raise interval;
  * NO_RESPONDER: BASE never acked since start (the peer runs no l2fragq):
  * nothing is lowered, BASE is retried every confirm interval; ERROR: acked
- * once, then BASE lost too: the PMTU stays BASE, BASE is retried;
- * DISABLED: the link toward the endpoint is smaller than BASE. */
+ * once, then BASE lost too (the responder or the path is gone, not a
+ * size): nothing is lowered, BASE is retried with a back-off from 2 probe
+ * timers up to the confirm interval, and once acked the PMTU in use is
+ * confirmed as after a lost confirmation; DISABLED: the link toward the
+ * endpoint is smaller than BASE. */
 #ifndef L2FRAGQ_PLPMTUD_H
 #define L2FRAGQ_PLPMTUD_H
 
@@ -104,7 +109,7 @@ struct l2fq_plpmtud {
 	unsigned acked;        /* the search: largest size acked ... */
 	uint64_t acked_at;
 	unsigned failed;       /* ... and smallest size failed (max + 1: none) */
-	unsigned black_hole;   /* after a black hole: the PMTU that failed (0: none) */
+	uint64_t backoff_ms;   /* ERROR: between BASE probes (doubles up to confirm_ms) */
 	/* The round: up to r_limit probes of r_size (0: none, idle). */
 	unsigned r_size, r_sent, r_limit;
 	enum l2fq_plpmtud_purpose r_purpose;

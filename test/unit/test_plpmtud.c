@@ -42,6 +42,9 @@ struct sim {
 	unsigned min_size, max_size; /* of all probes sent */
 	unsigned loss_per_mille; /* each way, at random */
 	uint32_t rng;
+	uint64_t down_from, down_until; /* the responder answers nothing sent then */
+	struct { uint64_t at; unsigned size; enum l2fq_plpmtud_purpose purpose; } log[512];
+	unsigned nlog;        /* probes logged (the first 512 since the last reset) */
 };
 
 /* A probe or its ack is lost at random (xorshift32, fixed seed). */
@@ -107,7 +110,15 @@ static void sim_poll(struct sim *s)
 			s->min_size = a.size;
 		if (a.size > s->max_size)
 			s->max_size = a.size;
-		if (a.size <= s->path && s->responder && !sim_lost(s) && !sim_lost(s)) {
+		if (s->nlog < sizeof(s->log) / sizeof(s->log[0])) {
+			s->log[s->nlog].at = s->now;
+			s->log[s->nlog].size = a.size;
+			s->log[s->nlog].purpose = a.purpose;
+			s->nlog++;
+		}
+		if (a.size <= s->path && s->responder &&
+		    !(s->now >= s->down_from && s->now < s->down_until) && !sim_lost(s) &&
+		    !sim_lost(s)) {
 			sim_ack(s, s->now + s->rtt, a.seq, a.size);
 		}
 	}
@@ -317,40 +328,66 @@ static void test_random_loss(void **state)
 
 /* ---- the path changes ---------------------------------------------------- */
 
+/* The path shrinks from 1500 to 1400 at `at`, silently (no ICMP: nothing
+ * but probes notices); returns when the usable MTU was lowered and (in
+ * *found) when the new PMTU was found, both counted from the shrink. */
+static uint64_t shrink_at(struct sim *s, uint64_t at, uint64_t *found)
+{
+	uint64_t lowered;
+
+	s->change_at = at;
+	s->change_to = 1400;
+	sim_run(s, at);
+	while (s->usable_told > 1400 - 60) {
+		assert_true(s->now < at + 60 * SEC);
+		sim_run(s, s->now + 10);
+	}
+	lowered = s->now - at;
+	*found = sim_run_until_state(s, L2FQ_PLPMTUD_SEARCH_COMPLETE, at + 120 * SEC) - at;
+	/* BASE first (safe), then the search below the black hole. */
+	assert_in_range(l2fq_plpmtud_pmtu(&s->m), 1397, 1400);
+	assert_int_equal(s->usable_told, l2fq_plpmtud_pmtu(&s->m) - 60);
+	return lowered;
+}
+
 static void test_shrink_is_found_within_30s(void **state)
 {
 	struct l2fq_plpmtud_config c = v4_defaults();
 	struct sim s;
-	uint64_t start, at, lowered, found, worst_lowered = 0, worst_found = 0;
+	uint64_t start, lowered, found, worst_lowered = 0, worst_found = 0, worst_raise = 0;
 
 	(void)state;
-	for (uint64_t offset = 0; offset < 10 * SEC; offset += 1300) {
+	/* At every point of the confirm interval (250 ms apart): the lost
+	 * confirmation, BASE acked, the PMTU lost once more, lowered. */
+	for (uint64_t offset = 0; offset < 10 * SEC; offset += 250) {
 		sim_init(&s, &c, 1500);
 		start = sim_run_until_state(&s, L2FQ_PLPMTUD_SEARCH_COMPLETE, T0 + 60 * SEC);
-		/* The path shrinks to 1400 at some point of the confirm
-		 * interval, silently (no ICMP: nothing but probes notices). */
-		at = s.change_at = start + 100 * SEC + offset;
-		s.change_to = 1400;
-		sim_run(&s, at);
-		while (s.usable_told > 1400 - 60) {
-			assert_true(s.now < at + 60 * SEC);
-			sim_run(&s, s.now + 10);
-		}
-		lowered = s.now - at;
-		found = sim_run_until_state(&s, L2FQ_PLPMTUD_SEARCH_COMPLETE, at + 120 * SEC) - at;
+		lowered = shrink_at(&s, start + 100 * SEC + offset, &found);
 		if (lowered > worst_lowered)
 			worst_lowered = lowered;
 		if (found > worst_found)
 			worst_found = found;
 		assert_true(lowered <= 30 * SEC);
-		/* BASE first (safe), then the search below the black hole. */
-		assert_in_range(l2fq_plpmtud_pmtu(&s.m), 1397, 1400);
 		assert_true(found <= 30 * SEC);
-		assert_int_equal(s.usable_told, l2fq_plpmtud_pmtu(&s.m) - 60);
 	}
-	print_message("shrink 1500 -> 1400 (8 points of the confirm interval): usable lowered "
-		      "after at most %llu ms, search done after at most %llu ms\n",
-		      (unsigned long long)worst_lowered, (unsigned long long)worst_found);
+	/* In the interval before a raise probe (which replaces a confirmation
+	 * and is lost anyway) it takes one confirm interval more. A PMTU below
+	 * the link (1450 here) is raised; one at the link is not. */
+	for (uint64_t offset = 0; offset < 10 * SEC; offset += 250) {
+		sim_init(&s, &c, 1450);
+		start = sim_run_until_state(&s, L2FQ_PLPMTUD_SEARCH_COMPLETE, T0 + 60 * SEC);
+		lowered = shrink_at(&s, start + c.raise_ms - 10 * SEC + offset, &found);
+		assert_in_range(s.sent_purpose[L2FQ_PLPMTUD_PROBE_RAISE], 0, 1);
+		if (lowered > worst_raise)
+			worst_raise = lowered;
+		assert_true(lowered <= 30 * SEC);
+	}
+	assert_true(worst_raise > worst_lowered + 5 * SEC); /* the raise case was hit */
+	print_message("shrink 1500 -> 1400 (40 points of the confirm interval): usable lowered "
+		      "after at most %llu ms, search done after at most %llu ms; before a raise "
+		      "probe: lowered after at most %llu ms\n",
+		      (unsigned long long)worst_lowered, (unsigned long long)worst_found,
+		      (unsigned long long)worst_raise);
 }
 
 static void test_grow_is_found_by_raise_probes(void **state)
@@ -428,29 +465,165 @@ static void test_no_responder_restores_wg_mtu(void **state)
 	assert_int_equal(s.changes, 1);
 }
 
+/* A responder outage of `down` ms starting at every point (250 ms apart)
+ * from `down` before one of the confirmations to a confirm interval after
+ * it: nothing is lowered or told, and soon after the responder is back the
+ * PMTU in use is confirmed again. */
+struct outage_result {
+	unsigned runs, lost_confirmation, error;
+	uint64_t worst_back; /* from the end of the outage to the PMTU confirmed */
+};
+
+static void outage_sweep(uint64_t down, struct outage_result *r)
+{
+	struct l2fq_plpmtud_config c = v4_defaults();
+	struct sim s;
+	uint64_t start, confirmation, at, back;
+	unsigned pmtu, base_probes;
+	bool error;
+
+	memset(r, 0, sizeof(*r));
+	for (uint64_t o = 0; o < down + 10 * SEC; o += 250) {
+		sim_init(&s, &c, 1400);
+		start = sim_run_until_state(&s, L2FQ_PLPMTUD_SEARCH_COMPLETE, T0 + 60 * SEC);
+		pmtu = l2fq_plpmtud_pmtu(&s.m);
+		assert_int_equal(s.changes, 1);
+		/* Confirmations go out every 10 s after the search. */
+		confirmation = start + 100 * SEC;
+		s.down_from = confirmation - down + o;
+		s.down_until = s.down_from + down;
+		base_probes = s.sent_purpose[L2FQ_PLPMTUD_PROBE_BASE];
+		error = false;
+		back = 0;
+		sim_run(&s, s.down_from);
+		while (s.now < s.down_until + 30 * SEC) {
+			sim_run(&s, s.now + 100);
+			if (l2fq_plpmtud_state(&s.m) == L2FQ_PLPMTUD_ERROR)
+				error = true;
+			if (!back && s.now >= s.down_until &&
+			    l2fq_plpmtud_state(&s.m) == L2FQ_PLPMTUD_SEARCH_COMPLETE &&
+			    l2fq_plpmtud_confirmed_at(&s.m, &at) && at >= s.down_until)
+				back = at - s.down_until;
+			/* Nothing lowered, nothing told, at any time. */
+			assert_int_equal(l2fq_plpmtud_pmtu(&s.m), pmtu);
+			assert_int_equal(s.changes, 1);
+		}
+		assert_int_equal(l2fq_plpmtud_state(&s.m), L2FQ_PLPMTUD_SEARCH_COMPLETE);
+		assert_int_equal(s.usable_told, pmtu - 60);
+		assert_true(back > 0);
+		assert_true(back <= 10 * SEC + 500);
+		r->runs++;
+		r->lost_confirmation += s.sent_purpose[L2FQ_PLPMTUD_PROBE_BASE] > base_probes;
+		r->error += error;
+		if (back > r->worst_back)
+			r->worst_back = back;
+	}
+}
+
+static void test_outage_of_5s_lowers_nothing(void **state)
+{
+	struct outage_result r;
+
+	(void)state;
+	/* A peer's l2fragq restarting: a few seconds without acks. */
+	outage_sweep(5 * SEC, &r);
+	print_message("5 s outage at %u points around a confirmation: %u lost it, %u reached "
+		      "error, none lowered anything; PMTU confirmed again at most %llu ms after\n",
+		      r.runs, r.lost_confirmation, r.error, (unsigned long long)r.worst_back);
+	assert_int_equal(r.runs, 60);
+	/* The sweep did hit the case it is about: a lost confirmation, then
+	 * BASE acked (the outage ends within the BASE round; the 3 BASE
+	 * probes span 2 s, so 5 s never reaches ERROR). */
+	assert_true(r.lost_confirmation >= 10);
+	assert_int_equal(r.error, 0);
+}
+
+static void test_outage_of_60s_lowers_nothing(void **state)
+{
+	struct outage_result r;
+
+	(void)state;
+	/* The peer down for a minute (a reboot): every run reaches ERROR. */
+	outage_sweep(60 * SEC, &r);
+	print_message("60 s outage at %u points around a confirmation: %u reached error, none "
+		      "lowered anything; PMTU confirmed again at most %llu ms after\n",
+		      r.runs, r.error, (unsigned long long)r.worst_back);
+	assert_int_equal(r.runs, 280);
+	assert_int_equal(r.error, r.runs);
+}
+
+static void test_error_backs_off(void **state)
+{
+	struct l2fq_plpmtud_config c = v4_defaults();
+	/* From the confirmation: its 3 probes, BASE 3 times 1 s apart, then
+	 * ERROR: BASE 2, 4, 8, 10, 10 ... s after the one before. */
+	const uint64_t at[] = { 0, 1, 2, 3, 4, 5, 7, 11, 19, 29, 39, 49, 59 };
+	struct sim s;
+	uint64_t start, confirmation;
+	unsigned first;
+
+	(void)state;
+	sim_init(&s, &c, 1400);
+	start = sim_run_until_state(&s, L2FQ_PLPMTUD_SEARCH_COMPLETE, T0 + 60 * SEC);
+	confirmation = start + 100 * SEC;
+	s.down_from = confirmation - 1;
+	s.down_until = confirmation + 10 * 60 * SEC;
+	sim_run(&s, confirmation - 1);
+	first = s.nlog;
+	sim_run(&s, confirmation + 60 * SEC - 1);
+	assert_int_equal(s.nlog - first, sizeof(at) / sizeof(at[0]));
+	for (unsigned i = 0; i < sizeof(at) / sizeof(at[0]); i++) {
+		assert_true(s.log[first + i].at == confirmation + at[i] * SEC);
+		assert_int_equal(s.log[first + i].size, i < 3 ? l2fq_plpmtud_pmtu(&s.m) : 1280);
+		assert_int_equal(s.log[first + i].purpose,
+				 i < 3 ? L2FQ_PLPMTUD_PROBE_CONFIRM : L2FQ_PLPMTUD_PROBE_BASE);
+	}
+	assert_int_equal(l2fq_plpmtud_state(&s.m), L2FQ_PLPMTUD_ERROR);
+	/* Ten minutes on: one BASE probe per confirm interval, nothing told. */
+	first = s.nlog;
+	sim_run(&s, confirmation + 10 * 60 * SEC - 1);
+	assert_int_equal(s.nlog - first, 54);
+	assert_int_equal(s.changes, 1);
+}
+
 static void test_peer_gone_is_error_then_back(void **state)
 {
 	struct l2fq_plpmtud_config c = v4_defaults();
 	struct sim s;
 	uint64_t start;
-	unsigned n;
+	unsigned pmtu;
 
 	(void)state;
+	/* Nothing passes (the whole path gone) for a minute: ERROR, the PMTU
+	 * kept; back as it was: confirmed, nothing told. */
 	sim_init(&s, &c, 1400);
 	start = sim_run_until_state(&s, L2FQ_PLPMTUD_SEARCH_COMPLETE, T0 + 60 * SEC);
+	pmtu = l2fq_plpmtud_pmtu(&s.m);
 	s.change_at = start + 30 * SEC;
-	s.change_to = 0; /* nothing passes */
+	s.change_to = 0;
 	sim_run_until_state(&s, L2FQ_PLPMTUD_ERROR, start + 60 * SEC);
-	assert_int_equal(l2fq_plpmtud_pmtu(&s.m), 1280);
-	assert_int_equal(s.usable_told, 1220);
-	n = s.sent;
 	sim_run(&s, s.now + 60 * SEC);
 	assert_int_equal(l2fq_plpmtud_state(&s.m), L2FQ_PLPMTUD_ERROR);
-	assert_in_range(s.sent - n, 5, 6);
+	assert_int_equal(l2fq_plpmtud_pmtu(&s.m), pmtu);
+	assert_int_equal(l2fq_plpmtud_usable(&s.m), pmtu - 60);
 	s.path = 1400;
-	sim_run_until_state(&s, L2FQ_PLPMTUD_SEARCH_COMPLETE, s.now + 40 * SEC);
-	assert_in_range(l2fq_plpmtud_pmtu(&s.m), 1397, 1400);
+	sim_run_until_state(&s, L2FQ_PLPMTUD_SEARCH_COMPLETE, s.now + 12 * SEC);
+	assert_int_equal(l2fq_plpmtud_pmtu(&s.m), pmtu);
+	assert_int_equal(s.changes, 1);
+
+	/* Gone again, and back smaller: the confirmation after BASE is lost:
+	 * lowered to BASE at once, then the search below the old PMTU. */
+	s.change_at = s.now + 5 * SEC;
+	s.change_to = 0;
+	sim_run_until_state(&s, L2FQ_PLPMTUD_ERROR, s.now + 60 * SEC);
+	s.path = 1300;
+	sim_run_until_state(&s, L2FQ_PLPMTUD_SEARCHING, s.now + 20 * SEC);
+	assert_int_equal(s.usable_told, 1280 - 60);
+	assert_int_equal(s.changes, 2);
+	sim_run_until_state(&s, L2FQ_PLPMTUD_SEARCH_COMPLETE, s.now + 30 * SEC);
+	assert_in_range(l2fq_plpmtud_pmtu(&s.m), 1297, 1300);
 	assert_int_equal(s.usable_told, l2fq_plpmtud_pmtu(&s.m) - 60);
+	assert_int_equal(s.changes, 3);
 }
 
 /* ---- acks ------------------------------------------------------------------ */
@@ -682,6 +855,9 @@ int main(void)
 		cmocka_unit_test(test_grow_is_found_by_raise_probes),
 		cmocka_unit_test(test_no_responder_lowers_nothing),
 		cmocka_unit_test(test_no_responder_restores_wg_mtu),
+		cmocka_unit_test(test_outage_of_5s_lowers_nothing),
+		cmocka_unit_test(test_outage_of_60s_lowers_nothing),
+		cmocka_unit_test(test_error_backs_off),
 		cmocka_unit_test(test_peer_gone_is_error_then_back),
 		cmocka_unit_test(test_acks_that_do_not_count),
 		cmocka_unit_test(test_sequence_numbers_wrap),

@@ -17,6 +17,9 @@
  *   - the usable MTU is never above wg-mtu; the PMTU is 0 or within
  *     [base, link MTU]; take_change() is true exactly when the usable MTU
  *     differs from the one it last reported;
+ *   - BASE and ERROR lower nothing: unless the link MTU just changed, a
+ *     step that ends in either changes neither the PMTU nor the usable MTU
+ *     (a lost confirmation, or the responder gone, is not a black hole);
  *   - state names and ack results are known values.
  */
 #include <stdint.h>
@@ -41,6 +44,7 @@ struct run {
 	unsigned told;    /* the usable MTU take_change() last reported */
 	uint32_t last_seq;
 	unsigned last_size; /* 0: nothing sent yet */
+	unsigned pmtu;      /* the PMTU at the last check */
 };
 
 static unsigned be16(const uint8_t *p)
@@ -60,11 +64,12 @@ static int config_valid(const struct l2fq_plpmtud_config *c)
 	       c->overhead < c->base && c->max <= 65535;
 }
 
-static void check(struct run *r)
+static void check(struct run *r, int link_changed)
 {
 	const struct l2fq_plpmtud *m = &r->m;
 	unsigned pmtu = l2fq_plpmtud_pmtu(m), usable;
-	const char *name = l2fq_plpmtud_state_name(l2fq_plpmtud_state(m));
+	enum l2fq_plpmtud_state st = l2fq_plpmtud_state(m);
+	const char *name = l2fq_plpmtud_state_name(st);
 	int changed;
 
 	REQUIRE(strcmp(name, "unknown") != 0);
@@ -76,7 +81,10 @@ static void check(struct run *r)
 							   : m->cfg.wg_mtu));
 	changed = l2fq_plpmtud_take_change(&r->m, &usable);
 	REQUIRE(changed == (usable != r->told));
+	if (!link_changed && (st == L2FQ_PLPMTUD_BASE || st == L2FQ_PLPMTUD_ERROR))
+		REQUIRE(!changed && pmtu == r->pmtu);
 	r->told = usable;
+	r->pmtu = pmtu;
 }
 
 static void ask(struct run *r)
@@ -97,9 +105,9 @@ static void ask(struct run *r)
 		/* One probe per call and time: the next waits. */
 		l2fq_plpmtud_next(&r->m, r->now, &a);
 		REQUIRE(a.what == L2FQ_PLPMTUD_WAIT && a.at_ms > r->now);
-		check(r);
+		check(r, 0);
 	}
-	check(r);
+	check(r, 0);
 }
 
 static void ack(struct run *r, uint64_t token, uint32_t seq, unsigned size)
@@ -109,7 +117,7 @@ static void ack(struct run *r, uint64_t token, uint32_t seq, unsigned size)
 	REQUIRE(res <= L2FQ_PLPMTUD_ACK_WRONG_SIZE);
 	if (token != TOKEN)
 		REQUIRE(res == L2FQ_PLPMTUD_ACK_WRONG_TOKEN);
-	check(r);
+	check(r, 0);
 }
 
 static void op(struct run *r, const uint8_t *o)
@@ -149,7 +157,7 @@ static void op(struct run *r, const uint8_t *o)
 		l2fq_plpmtud_set_max(&r->m, r->max, r->now);
 		if (r->max > 65535)
 			r->max = 65535;
-		check(r);
+		check(r, 1);
 		break;
 	case 5: /* a jump far ahead */
 		r->now = UINT64_MAX - 1 - arg;

@@ -220,8 +220,8 @@ static void round_acked(struct l2fq_plpmtud *m)
 			/* After a lost confirmation (BASE) or an outage (ERROR):
 			 * the responder answers; is the PMTU in use still there?
 			 * One round at it before anything is lowered: an outage
-			 * that ends just before BASE is probed looks like a
-			 * shrink until then. */
+			 * that ends before or during the BASE probes looks like
+			 * a shrink until then. */
 			start_round(m, m->pmtu, c->max_probes, L2FQ_PLPMTUD_PROBE_CONFIRM);
 			return;
 		}
@@ -384,6 +384,10 @@ void l2fq_plpmtud_set_max(struct l2fq_plpmtud *m, unsigned max, uint64_t now_ms)
 		return;
 	case L2FQ_PLPMTUD_BASE:
 	case L2FQ_PLPMTUD_ERROR:
+		/* The link was the limit and grew: the first round after the
+		 * PMTU is confirmed again looks above it. */
+		if (max > old && m->pmtu == old)
+			m->t_raise = m->now;
 		/* The confirmation after BASE was acked, above the new link:
 		 * confirm the PMTU the link just lowered instead. */
 		if (m->r_size > max)

@@ -748,6 +748,33 @@ static void test_link_mtu_changes(void **state)
 	assert_int_equal(l2fq_plpmtud_pmtu(&s.m), 1500);
 }
 
+static void test_link_changes_during_outage(void **state)
+{
+	struct l2fq_plpmtud_config c = v4_defaults();
+	struct sim s;
+
+	(void)state;
+	sim_init(&s, &c, 9000);
+	sim_run_until_state(&s, L2FQ_PLPMTUD_SEARCH_COMPLETE, T0 + 60 * SEC);
+	assert_int_equal(l2fq_plpmtud_pmtu(&s.m), 1500);
+	s.down_from = s.now;
+	s.down_until = s.now + 60 * SEC;
+	sim_run_until_state(&s, L2FQ_PLPMTUD_ERROR, s.now + 30 * SEC);
+	/* The link shrinks in ERROR: the PMTU follows, it is the link's. */
+	l2fq_plpmtud_set_max(&s.m, 1450, s.now);
+	assert_int_equal(l2fq_plpmtud_pmtu(&s.m), 1450);
+	sim_run(&s, s.now + 1);
+	assert_int_equal(s.usable_told, 1390);
+	/* ... and grows again: once the responder is back and the PMTU is
+	 * confirmed, the next round looks above it at once. */
+	l2fq_plpmtud_set_max(&s.m, 1500, s.now);
+	sim_run_until_state(&s, L2FQ_PLPMTUD_SEARCH_COMPLETE, s.down_until + 11 * SEC);
+	assert_int_equal(l2fq_plpmtud_pmtu(&s.m), 1450);
+	sim_run(&s, s.now + 11 * SEC);
+	assert_int_equal(l2fq_plpmtud_pmtu(&s.m), 1500);
+	assert_int_equal(s.usable_told, 1420);
+}
+
 static void test_link_shrinks_during_search(void **state)
 {
 	struct l2fq_plpmtud_config c = v4_defaults();
@@ -862,6 +889,7 @@ int main(void)
 		cmocka_unit_test(test_acks_that_do_not_count),
 		cmocka_unit_test(test_sequence_numbers_wrap),
 		cmocka_unit_test(test_link_mtu_changes),
+		cmocka_unit_test(test_link_changes_during_outage),
 		cmocka_unit_test(test_link_shrinks_during_search),
 		cmocka_unit_test(test_clock_runs_backwards),
 		cmocka_unit_test(test_config_checks),

@@ -143,7 +143,7 @@ int l2fq_route_mtu_get(int family, const void *dst, struct l2fq_route_mtu *out)
 		return -EAFNOSUPPORT;
 	nlh = mnl_nlmsg_put_header(buf);
 	nlh->nlmsg_type = RTM_GETROUTE;
-	nlh->nlmsg_flags = NLM_F_REQUEST;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK; /* the ack ends rm_talk's loop */
 	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
 	rtm->rtm_family = (unsigned char)family;
 	rtm->rtm_dst_len = (unsigned char)(alen * 8);
@@ -154,7 +154,7 @@ int l2fq_route_mtu_get(int family, const void *dst, struct l2fq_route_mtu *out)
 		return -ENETUNREACH;
 	nlh = mnl_nlmsg_put_header(buf);
 	nlh->nlmsg_type = RTM_GETLINK;
-	nlh->nlmsg_flags = NLM_F_REQUEST;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
 	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
 	ifi->ifi_family = AF_UNSPEC;
 	ifi->ifi_index = out->ifindex;

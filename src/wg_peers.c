@@ -191,7 +191,8 @@ int l2fq_wg_parse_genl_buf(const void *buf, size_t len, uint16_t family_id,
 
 	if (len > (size_t)INT32_MAX)
 		return -EINVAL;
-	while (mnl_nlmsg_ok(nlh, n)) {
+	/* mnl_nlmsg_ok() casts nlmsg_len to int: a length >= 2^31 would pass. */
+	while (mnl_nlmsg_ok(nlh, n) && nlh->nlmsg_len <= (uint32_t)n) {
 		if (nlh->nlmsg_type == NLMSG_DONE)
 			return 1;
 		if (nlh->nlmsg_type == NLMSG_ERROR) {

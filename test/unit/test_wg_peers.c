@@ -252,6 +252,18 @@ static void test_genl_errors(void **state)
 	l2fq_wg_device_clear(&dev);
 	nlh = msg_start(buf, 1);
 	assert_int_equal(l2fq_wg_parse_genl_buf(buf, nlh->nlmsg_len - 2, FAMILY_ID, &dev), -EINVAL);
+	/* a second message whose length is >= 2^31 (an int cast makes it negative) */
+	nlh = msg_start(buf, 1);
+	{
+		struct nlmsghdr *bad = (struct nlmsghdr *)(buf + nlh->nlmsg_len);
+		size_t len = nlh->nlmsg_len + 64;
+
+		memset(bad, 0, 64);
+		bad->nlmsg_len = 0x80000010u;
+		bad->nlmsg_type = NLMSG_DONE; /* taken as the end if not refused */
+		l2fq_wg_device_clear(&dev);
+		assert_int_equal(l2fq_wg_parse_genl_buf(buf, len, FAMILY_ID, &dev), -EINVAL);
+	}
 	/* a listen port of 1 byte */
 	nlh = mnl_nlmsg_put_header(buf);
 	nlh->nlmsg_type = FAMILY_ID;

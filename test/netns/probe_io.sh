@@ -156,6 +156,10 @@ for icmp in "icmp type destination-unreachable" "icmpv6 type packet-too-big"; do
 done
 
 # ------------------------------------------------------------ route MTU
+fails() { ! "$@" 2>/dev/null; }
+not_ours_kept() { # ADDR FAMILY: deleting it as ours fails, and it stays
+	fails in_a "$PIO" route del "$1" d0 && in_a ip -"$2" route show "$1" | grep -q 'proto static'
+}
 in_a ip link add d0 type veth peer name d1
 in_a ip link set d0 up mtu 1500
 in_a ip route add 203.0.113.6 dev d0 proto static mtu 1200
@@ -171,7 +175,7 @@ for fam in 4 6; do
 	t_check "IPv$fam route: list has exactly it" test "$(in_a "$PIO" route list d0 $fam)" = "$D mtu 1300 lock"
 	t_check "IPv$fam route: get" test "$(in_a "$PIO" route get $D)" = "dev d0 route_mtu 1300 locked 1 dev_mtu 1500 mtu 1300"
 	t_check "IPv$fam route: another protocol's route is not ours to delete" \
-		sh -c "! ip netns exec $p-a $PIO route del $O d0 2>/dev/null && ip netns exec $p-a ip -$fam route show $O | grep -q 'proto static'"
+		not_ours_kept $O $fam
 	t_check "IPv$fam route: delete" in_a "$PIO" route del $D d0
 	t_check "IPv$fam route: gone" test -z "$(in_a ip -$fam route show $D)"
 	t_check "IPv$fam route: list empty" test -z "$(in_a "$PIO" route list d0 $fam)"
@@ -201,7 +205,7 @@ t_check "UAPI: two peers, one without an endpoint" \
 got=$(sorted "$(in_a "$PIO" wg "$wgif" 2>&1)") || true
 t_check "wg IFNAME: kernel WireGuard first, then the UAPI socket" test "$got" = "$want"
 [ "$got" = "$want" ] || echo "  got: $got"
-t_check "UAPI: a missing socket is an error" sh -c "! $PIO wg-uapi /var/run/wireguard/$wgif-none.sock 2>/dev/null"
+t_check "UAPI: a missing socket is an error" fails "$PIO" wg-uapi "/var/run/wireguard/$wgif-none.sock"
 while read -r line; do echo "  wg: $line"; done <<<"$want"
 
 t_summary

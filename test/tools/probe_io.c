@@ -32,7 +32,7 @@
 #include "l2fragq/route_mtu.h"
 #include "l2fragq/wg_peers.h"
 
-static void usage(void)
+static _Noreturn void usage(void)
 {
 	fprintf(stderr, "usage: probe_io send|recv|udp|route|wg|wg-kernel|wg-uapi ... (see the source)\n");
 	exit(2);
@@ -358,5 +358,4 @@ int main(int argc, char **argv)
 	if (!strncmp(argv[1], "wg", 2))
 		return cmd_wg(argc - 1, argv + 1);
 	usage();
-	return 2;
 }

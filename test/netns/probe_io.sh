@@ -11,8 +11,10 @@
 #     B's AF_PACKET receiver with the right addresses, ports, size and
 #     payload; B answers from the probe's destination to its source and the
 #     answer reaches A's receiver;
-#   - probes of 1401 and 1500 leave A (its link is 1500) and never arrive;
-#     1501 is refused at A as bigger than the local link;
+#   - probes of 1401 and 1500 leave A (its link is 1500) although A's route
+#     to B has MTU 1400 (it stands in for a cached PMTU: with
+#     IP_PMTUDISC_WANT instead of _PROBE these sends fail with EMSGSIZE), and
+#     never arrive; 1501 is refused at A as bigger than the local link;
 #   - the filter ignores UDP to the same port without the magic, and a
 #     fragmented datagram with it (which B's UDP socket does get);
 #   - route MTU: set/replace/list/get/delete of proto-76 host routes on a
@@ -115,7 +117,7 @@ for fam in 4 6; do
 	recv_bg "$p-b" "$WORK/b$fam-big" L2FQ 30000 10
 	big_pid=$RECV_PID
 	for size in 1401 1500; do
-		t_check "IPv$fam: a $size-byte probe leaves A" in_a "$PIO" send "$A" 51820 "$B" 51821 $size L2FQ-big
+		t_check "IPv$fam: a $size-byte probe leaves A (over its route MTU 1400)" in_a "$PIO" send "$A" 51820 "$B" 51821 $size L2FQ-big
 	done
 	rc=0
 	in_a "$PIO" send "$A" 51820 "$B" 51821 1501 L2FQ-big >/dev/null || rc=$?

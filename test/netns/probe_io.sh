@@ -113,6 +113,13 @@ for fam in 4 6; do
 	t_check "IPv$fam: the answer reaches A from B's probed address and port" \
 		grep -qx "rx $B 51821 $A 51820 120 L2FQ-ack" "$WORK/a$fam"
 
+	# No source address given: the kernel's choice, which is A's.
+	if [ $fam = 4 ]; then any=0.0.0.0; else any=::; fi
+	recv_bg "$p-b" "$WORK/b$fam-any" L2FQ 3000 1
+	t_check "IPv$fam: a probe from the any address is sent" in_a "$PIO" send $any 51820 "$B" 51821 300 L2FQ-any
+	wait_all
+	t_check "IPv$fam: it arrives from A's address" grep -qx "rx $A 51820 $B 51821 300 L2FQ-any" "$WORK/b$fam-any"
+
 	# Too big for R's link to B: sent by A, never received; too big for A's own link: refused.
 	recv_bg "$p-b" "$WORK/b$fam-big" L2FQ 30000 10
 	big_pid=$RECV_PID

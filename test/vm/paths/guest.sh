@@ -26,7 +26,9 @@
 #      keys 1 and 2 in two bridges, one of them vlan_filtering with the
 #      gretap's PVID 10: the table shows both keys and the VLAN facts,
 #      --lookup finds each by key (and says "ambiguous" when a wildcard-local
-#      tunnel has the same key), a `bridge vlan add ... pvid` is followed.
+#      tunnel has the same key), a `bridge vlan add ... pvid` is followed;
+#   6. issue 18: a kernel WireGuard device read over genetlink by
+#      test/tools/probe_io (listen port, 200 peers) as `wg show dump` has it.
 # Prints PASS/FAIL/INFO/RESULT lines; exits non-zero on a FAIL.
 #
 # Usage: test/vm/paths/guest.sh TOOL_DIR   (the build directory with l2fq_paths)
@@ -463,6 +465,41 @@ check_keys_vlans() {
 	t_stop "$kpid" 5
 }
 
+# 6. Issue 18's WireGuard reader (src/wg_peers.c through test/tools/probe_io)
+#    on kernel WireGuard, which the host kernel lacks: a device with 200 peers
+#    (more than one 32 KB genetlink dump message), the first with an IPv4
+#    endpoint and two allowed IPs, the second with an IPv6 endpoint, the rest
+#    without endpoints, read as `wg show dump` reads it.
+check_probe_io_wireguard() {
+	local pio=$tools/probe_io want got i args=()
+	l2vm_section "kernel WireGuard peers through probe_io (issue 18)"
+	[ -x "$pio" ] || { t_fail "probe_io ($pio) is executable"; return; }
+	l2vm_need_tools wg || return
+	l2vm_need_modules wireguard || return
+	if ! inh ip link add wgp0 type wireguard >"$work/wgp.log" 2>&1; then
+		t_fail "a kernel WireGuard device ($(cat "$work/wgp.log"))"
+		return
+	fi
+	(umask 077 && wg genkey >"$work/wgp.key")
+	args=(peer "$(wg genkey)" endpoint 198.51.100.7:51821 allowed-ips "10.0.0.2/32,2001:db8:1::2/128"
+	      peer "$(wg genkey)" endpoint "[2001:db8::7]:51822" allowed-ips 10.0.0.3/32)
+	for ((i = 2; i < 200; i++)); do
+		args+=(peer "$(wg genkey)" allowed-ips "10.1.$((i / 250)).$((i % 250 + 1))/32")
+	done
+	inh wg set wgp0 private-key "$work/wgp.key" listen-port 51820 "${args[@]}"
+	want=$(inh wg show wgp0 dump | awk 'NR == 1 { print $3 } NR > 1 { print $1, $3, $4, $5 }')
+	got=$(inh "$pio" wg-kernel wgp0 2>&1)
+	t_check "probe_io wg-kernel: listen port and 200 peers as wg show dump has them" \
+		test "$got" = "$want"
+	[ "$got" = "$want" ] || diff <(echo "$want") <(echo "$got") | head -n 8 | sed 's/^/    /'
+	if inh "$pio" wg-kernel wgp-none 2>/dev/null; then
+		t_fail "probe_io wg-kernel: a device that is not there is an error"
+	else
+		t_pass "probe_io wg-kernel: a device that is not there is an error"
+	fi
+	inh ip link del wgp0
+}
+
 # ------------------------------------------------------------------ main
 check_prerequisites
 build_topology
@@ -471,4 +508,5 @@ check_watch
 check_pmtu_exceptions
 check_injection
 check_keys_vlans
+check_probe_io_wireguard
 l2vm_finish

@@ -248,7 +248,8 @@ L2N_KEEP_SAY=1  # 0: no line about a kept bridge (up re-applying a changed confi
 _l2n_keep_plan() { # STATE
 	local state=$1 br a b c made=0 foreign
 	L2N_KEEP_BRIDGE='' L2N_KEEP_UP=''
-	br=$(sed -n 's/^info bridge //p' "$state" | tail -n 1)
+	br=
+	while read -r a b c; do [ "$a $b" != "info bridge" ] || br=$c; done <"$state"
 	[ -n "$br" ] && [ -d "/sys/class/net/$br/brif" ] || return 0
 	while read -r a b c; do [ "$a $b" != "link $br" ] || made=1; done <"$state"
 	foreign=$(_l2n_foreign_ports "$br" "$state")
@@ -274,13 +275,14 @@ _l2n_keep_skips() { # KIND B C
 # the file (and make it return 1); the file goes when everything is undone.
 # A bridge with VMs on it stays (_l2n_keep_plan).
 _l2n_undo() {
-	local state=$1 rec f=0 left=() a b c recs=() kept
+	local state=$1 rec f=0 left=() a b c recs=() kept i
 	[ -f "$state" ] || return 0
 	kept=${state%.state}.kept-bridge
 	_l2n_keep_plan "$state"
-	# (no process substitution: /dev/fd may be missing, as in minimal guests)
-	mapfile -t recs <<<"$(tac "$state")"
-	for rec in "${recs[@]}"; do
+	# (backwards, in bash: no tac)
+	mapfile -t recs <"$state"
+	for ((i = ${#recs[@]} - 1; i >= 0; i--)); do
+		rec=${recs[$i]}
 		read -r a b c <<<"$rec"
 		_l2n_keep_skips "$a" "$b" "$c" && continue
 		if ! _l2n_undo_rec "$a" "$b" "$c"; then
@@ -361,7 +363,7 @@ _l2n_undo_ll6() { # BRIDGE "ADDR..."
 	local b=$1 c=$2 want=" $2 " cur=" " x out=
 	read -r x <"/proc/sys/net/ipv6/conf/$b/disable_ipv6" 2>/dev/null || x=1
 	if [ "$x" = 0 ]; then
-		for x in $(ip -6 -o addr show dev "$b" scope link 2>/dev/null | awk '{ print $4 }'); do
+		for x in $(ip -6 -o addr show dev "$b" scope link 2>/dev/null | while read -r _ _ _ x _; do echo "$x"; done); do
 			cur+="$x "
 			[[ $want == *" $x "* ]] || ip addr del "$x" dev "$b" 2>/dev/null
 		done

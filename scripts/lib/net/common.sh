@@ -17,6 +17,10 @@ _l2n_say() { [ "$L2N_VERBOSE" = 0 ] || printf '%s: %s\n' "$L2N_ME" "$*"; }
 _l2n_warn() { printf '%s: warning: %s\n' "$L2N_ME" "$*" >&2; }
 _l2n_err() { printf '%s: %s\n' "$L2N_ME" "$*" >&2; }
 
+# Prints its standard input (a here-document) as cat would, in bash: no
+# process start (read returns 1 at the end of the input, as expected).
+_l2n_cat() { local t; IFS= read -r -d '' t; printf '%s' "$t"; }
+
 _l2n_run() { # CMD...: run; on failure say what failed, with the tool's words
 	local out
 	if ! out=$("$@" 2>&1); then

@@ -540,13 +540,15 @@ _l2n_check_psk() { # PEER
 # Its hash tells up whether the config changed; reload.sh diffs it.
 _l2n_conf_lines() {
 	local k p
-	for k in $(printf '%s\n' "${!L2N_CFG[@]}" | sort | grep -vx create-bridge); do printf 'L %s=%s\n' "$k" "${L2N_CFG[$k]}"; done
+	for k in $(printf '%s\n' "${!L2N_CFG[@]}" | sort); do
+		[ "$k" = create-bridge ] || printf 'L %s=%s\n' "$k" "${L2N_CFG[$k]}"
+	done
 	for p in "${L2N_PEERS[@]}"; do
 		printf 'P %s %s %s %s\n' "$p" "${L2N_PEER_CFG[$p.public-key]}" "${L2N_PEER_CFG[$p.endpoint]:--}" "${L2N_PEER_CFG[$p.address]}"
 		[ -z "${L2N_PEER_PSK[$p]:-}" ] ||
-			printf 'S %s %s %s\n' "$p" "${L2N_PEER_CFG[$p.preshared-key-file]}" "$(printf '%s' "${L2N_PEER_PSK[$p]}" | sha256sum | cut -c1-16)"
+			printf 'S %s %s %.16s\n' "$p" "${L2N_PEER_CFG[$p.preshared-key-file]}" "$(printf '%s' "${L2N_PEER_PSK[$p]}" | sha256sum)"
 	done
 	printf 'K %s\n' "$L2N_PRIVATE_KEY"
 }
 # A hash of everything that shapes the setup: `up` on a changed config reloads.
-_l2n_conf_hash() { _l2n_conf_lines | sha256sum | cut -c1-16; }
+_l2n_conf_hash() { local h; h=$(_l2n_conf_lines | sha256sum); echo "${h:0:16}"; } # (no cut: one process start fewer)

@@ -225,7 +225,7 @@ _l2n_start_daemon() {
 
 # Waits (10 s at most) until the l2fragq just started bound its queues.
 _l2n_wait_daemon_bound() { # LOG
-	local i pid
+	local i pid a b
 	for ((i = 0; i < 200; i++)); do
 		_l2n_daemon_now
 		[ -n "$L2N_DAEMON_PID" ] && _l2n_queues_bound && return 0
@@ -233,8 +233,10 @@ _l2n_wait_daemon_bound() { # LOG
 			[ "$(systemctl is-failed "$L2N_DAEMON_UNIT" 2>/dev/null)" != failed ] ||
 				{ _l2n_err "l2fragq exited at start: $(_l2n_log_tail "$1" 3 | tr '\n' ' ')"; return 1; }
 		else
-			# (until the exec, the pid runs bash: alive is what counts here)
-			read -r _ pid _ <<<"$(grep '^daemon ' "$L2N_STATE_FILE" | tail -n 1)"
+			# (until the exec, the pid runs bash: alive is what counts here;
+			# the last daemon record, read without a process start)
+			pid=
+			while read -r a b _; do [ "$a" != daemon ] || pid=$b; done <"$L2N_STATE_FILE"
 			_l2n_running "$pid" || { _l2n_err "l2fragq exited at start: $(_l2n_log_tail "$1" 3 | tr '\n' ' ')"; return 1; }
 		fi
 		sleep 0.05

@@ -88,10 +88,14 @@ _l2n_sysctl_set() { # PATH-UNDER-/proc/sys VALUE: record the old value, then set
 #   hold NAME PATH VALUE      instance NAME wants VALUE ("-": only keeps it)
 # The last up sets the value; when the last holder goes, orig comes back;
 # when an instance goes and others stay, the most recent remaining wish holds.
-_l2n_shared_file() { echo "$L2N_STATE_DIR/shared-sysctl.$(_l2n_netns_id)"; }
+# (builtins where they do: under emulation every process start counts, and
+# up and down pass here once per shared sysctl)
+L2N_NETNS_ID=  # this network namespace's id, once read (_l2n_shared_lock)
+_l2n_shared_file() { echo "$L2N_STATE_DIR/shared-sysctl.${L2N_NETNS_ID:-$(_l2n_netns_id)}"; }
 _l2n_shared_lock() { # runs CMD... holding the registry lock (fd 8)
 	local rc
-	mkdir -p "$L2N_STATE_DIR" || return 1
+	[ -d "$L2N_STATE_DIR" ] || mkdir -p "$L2N_STATE_DIR" || return 1
+	[ -n "$L2N_NETNS_ID" ] || L2N_NETNS_ID=$(_l2n_netns_id)
 	exec 8>"$L2N_STATE_DIR/shared-sysctl.lock"
 	flock -w 60 8 || { _l2n_err "cannot lock $L2N_STATE_DIR/shared-sysctl.lock"; exec 8>&-; return 1; }
 	"$@"
@@ -99,21 +103,41 @@ _l2n_shared_lock() { # runs CMD... holding the registry lock (fd 8)
 	exec 8>&-
 	return $rc
 }
+# The registry's lines (none empty) into L2N_SHARED_REG; and back into FILE,
+# replaced whole (a new file renamed over it), or removed when none is left.
+L2N_SHARED_REG=()
+_l2n_shared_read() { # FILE
+	local line
+	L2N_SHARED_REG=()
+	[ -f "$1" ] || return 0
+	while IFS= read -r line || [ -n "$line" ]; do [ -z "$line" ] || L2N_SHARED_REG+=("$line"); done <"$1"
+}
+_l2n_shared_write() { # FILE
+	if [ ${#L2N_SHARED_REG[@]} -eq 0 ]; then
+		rm -f "$1"
+	else
+		printf '%s\n' "${L2N_SHARED_REG[@]}" >"$1.tmp" && mv "$1.tmp" "$1" || { _l2n_err "cannot write $1"; return 1; }
+	fi
+}
 
 # Shared PATH: this instance wants VALUE there ("-" = leave it as it is, but
 # put it back when the last instance goes). Journals "shared-sysctl PATH".
 _l2n_shared_sysctl_set() { _l2n_shared_lock _l2n_shared_sysctl_set_locked "$@"; }
 _l2n_shared_sysctl_set_locked() { # PATH VALUE|-
-	local path=$1 want=$2 f reg cur a n p v others=
-	f=$(_l2n_shared_file)
-	cur=$(_l2n_sysctl_get "$path") || return 1
-	reg=$(cat "$f" 2>/dev/null)
-	grep -q "^orig $path " <<<"$reg" || reg+=$'\n'"orig $path $cur"
-	while read -r a n p v; do
+	local path=$1 want=$2 f cur line a n p v others="" orig=0 keep=()
+	f=$L2N_STATE_DIR/shared-sysctl.$L2N_NETNS_ID
+	read -r cur <"/proc/sys/$path" 2>/dev/null || { _l2n_err "cannot read /proc/sys/$path"; return 1; }
+	cur=${cur//$'\t'/ }
+	_l2n_shared_read "$f"
+	for line in "${L2N_SHARED_REG[@]}"; do [[ $line != "orig $path "* ]] || orig=1; done
+	[ $orig = 1 ] || L2N_SHARED_REG+=("orig $path $cur")
+	for line in "${L2N_SHARED_REG[@]}"; do
+		read -r a n p v <<<"$line"
 		[ "$a" = hold ] && [ "$p" = "$path" ] && [ "$n" != "$L2N_NAME" ] && [ "$v" != - ] && [ "$v" != "$want" ] && others+=" $n ($v)"
-	done <<<"$reg"
-	reg=$(grep -v "^hold $L2N_NAME $path " <<<"$reg" | sed '/^$/d')$'\n'"hold $L2N_NAME $path $want"
-	printf '%s\n' "$reg" >"$f.tmp" && mv "$f.tmp" "$f" || { _l2n_err "cannot write $f"; return 1; }
+		[[ $line == "hold $L2N_NAME $path "* ]] || keep+=("$line")
+	done
+	L2N_SHARED_REG=("${keep[@]}" "hold $L2N_NAME $path $want")
+	_l2n_shared_write "$f" || return 1
 	_l2n_rec shared-sysctl "$path"
 	[ "$want" != - ] || return 0
 	[ -z "$others" ] || _l2n_warn "/proc/sys/$path: instance(s)$others wanted another value; now $want (the last up sets it)"
@@ -125,34 +149,40 @@ _l2n_shared_sysctl_set_locked() { # PATH VALUE|-
 # to the most recent remaining wish, or to orig when no instance holds PATH.
 _l2n_shared_sysctl_release() { _l2n_shared_lock _l2n_shared_sysctl_release_locked "$@"; }
 _l2n_shared_sysctl_release_locked() { # PATH
-	local path=$1 f reg a n p v back="" orig="" held=0
-	f=$(_l2n_shared_file)
+	local path=$1 f line a n p v back="" orig="" held=0 keep=()
+	f=$L2N_STATE_DIR/shared-sysctl.$L2N_NETNS_ID
 	[ -f "$f" ] || return 0
-	reg=$(grep -v "^hold $L2N_NAME $path " "$f")
-	while read -r a n p v; do
+	_l2n_shared_read "$f"
+	for line in "${L2N_SHARED_REG[@]}"; do
+		[[ $line != "hold $L2N_NAME $path "* ]] || continue
+		keep+=("$line")
+		read -r a n p v <<<"$line"
 		[ "$a" = orig ] && [ "$n" = "$path" ] && orig="$p${v:+ $v}"
 		[ "$a" = hold ] && [ "$p" = "$path" ] && { held=1; [ "$v" = - ] || back=$v; }
-	done <<<"$reg"
+	done
+	L2N_SHARED_REG=("${keep[@]}")
 	if [ $held = 0 ]; then
 		back=$orig
-		reg=$(grep -v "^orig $path " <<<"$reg")
+		keep=()
+		for line in "${L2N_SHARED_REG[@]}"; do [[ $line == "orig $path "* ]] || keep+=("$line"); done
+		L2N_SHARED_REG=("${keep[@]}")
 	fi
 	if [ -n "$back" ] && [ -e "/proc/sys/$path" ]; then
 		echo "$back" >"/proc/sys/$path" 2>/dev/null || { _l2n_err "cannot restore /proc/sys/$path to $back"; return 1; }
 	fi
-	reg=$(sed '/^$/d' <<<"$reg")
-	if [ -z "$reg" ]; then rm -f "$f"; else printf '%s\n' "$reg" >"$f.tmp" && mv "$f.tmp" "$f"; fi
+	_l2n_shared_write "$f"
 }
 
 _l2n_lock() {
 	local f=$L2N_STATE_DIR/$L2N_NAME.lock i
-	mkdir -p "$L2N_STATE_DIR" || { _l2n_err "cannot create $L2N_STATE_DIR"; return 1; }
+	[ -d "$L2N_STATE_DIR" ] || mkdir -p "$L2N_STATE_DIR" || { _l2n_err "cannot create $L2N_STATE_DIR"; return 1; }
 	# down removes the file while it holds the lock (_l2n_unlock_remove): a
-	# lock won on a file that is no longer (or not) there is tried again.
+	# lock won on a file that is no longer (or not) there is tried again
+	# (-ef: the same device and inode as the file open on fd 9).
 	for ((i = 0; i < 10; i++)); do
 		exec 9>"$f"
 		flock -w 60 9 || { _l2n_err "another l2fragq-net is working on $L2N_NAME"; return 1; }
-		[ "$(stat -c %d:%i "$f" 2>/dev/null)" != "$(stat -L -c %d:%i /proc/self/fd/9)" ] || return 0
+		[ ! "$f" -ef /proc/self/fd/9 ] || return 0
 		exec 9>&-
 	done
 	_l2n_err "cannot lock $f"
@@ -218,7 +248,8 @@ L2N_KEEP_SAY=1  # 0: no line about a kept bridge (up re-applying a changed confi
 _l2n_keep_plan() { # STATE
 	local state=$1 br a b c made=0 foreign
 	L2N_KEEP_BRIDGE='' L2N_KEEP_UP=''
-	br=$(sed -n 's/^info bridge //p' "$state" | tail -n 1)
+	br=
+	while read -r a b c; do [ "$a $b" != "info bridge" ] || br=$c; done <"$state"
 	[ -n "$br" ] && [ -d "/sys/class/net/$br/brif" ] || return 0
 	while read -r a b c; do [ "$a $b" != "link $br" ] || made=1; done <"$state"
 	foreign=$(_l2n_foreign_ports "$br" "$state")
@@ -244,13 +275,14 @@ _l2n_keep_skips() { # KIND B C
 # the file (and make it return 1); the file goes when everything is undone.
 # A bridge with VMs on it stays (_l2n_keep_plan).
 _l2n_undo() {
-	local state=$1 rec f=0 left=() a b c recs=() kept
+	local state=$1 rec f=0 left=() a b c recs=() kept i
 	[ -f "$state" ] || return 0
 	kept=${state%.state}.kept-bridge
 	_l2n_keep_plan "$state"
-	# (no process substitution: /dev/fd may be missing, as in minimal guests)
-	mapfile -t recs <<<"$(tac "$state")"
-	for rec in "${recs[@]}"; do
+	# (backwards, in bash: no tac)
+	mapfile -t recs <"$state"
+	for ((i = ${#recs[@]} - 1; i >= 0; i--)); do
+		rec=${recs[$i]}
 		read -r a b c <<<"$rec"
 		_l2n_keep_skips "$a" "$b" "$c" && continue
 		if ! _l2n_undo_rec "$a" "$b" "$c"; then
@@ -331,7 +363,7 @@ _l2n_undo_ll6() { # BRIDGE "ADDR..."
 	local b=$1 c=$2 want=" $2 " cur=" " x out=
 	read -r x <"/proc/sys/net/ipv6/conf/$b/disable_ipv6" 2>/dev/null || x=1
 	if [ "$x" = 0 ]; then
-		for x in $(ip -6 -o addr show dev "$b" scope link 2>/dev/null | awk '{ print $4 }'); do
+		for x in $(ip -6 -o addr show dev "$b" scope link 2>/dev/null | while read -r _ _ _ x _; do echo "$x"; done); do
 			cur+="$x "
 			[[ $want == *" $x "* ]] || ip addr del "$x" dev "$b" 2>/dev/null
 		done

@@ -222,7 +222,7 @@ _l2n_nft_out_table() { # queue|dfclear
 	queue) rules=$(_l2n_queue_rules nft) ;;
 	dfclear) rules="$(_l2n_gre_match_nft) counter ip frag-off set ip frag-off & 0xbfff" ;;
 	esac
-	cat <<-EOT
+	_l2n_cat <<-EOT
 		table ip $L2N_NFT_TABLE {
 			chain out {
 				type filter hook output priority 0; policy accept;
@@ -241,7 +241,7 @@ _l2n_nft_bridge_table() {
 	[ "${L2N_PMTUD:-off}" = off ] ||
 		sig="meta obrname \"$br\" meta mark $L2N_PMTUD_MARK meta l4proto { icmp, ipv6-icmp } counter accept"
 	if [ -n "${L2N_MSS_CLAMP4:-}" ]; then
-		mss=$(cat <<-EOT
+		mss=$(_l2n_cat <<-EOT
 			chain mss {
 				type filter hook forward priority -150; policy accept;
 				meta obrname "$br" oifname "gt-*" ether type ip tcp flags & syn == syn tcp option maxseg size > $L2N_MSS_CLAMP4 counter tcp option maxseg size set $L2N_MSS_CLAMP4
@@ -250,7 +250,7 @@ _l2n_nft_bridge_table() {
 		EOT
 		)
 	fi
-	cat <<-EOT
+	_l2n_cat <<-EOT
 		table bridge $L2N_NFT_TABLE {
 			chain in {
 				type filter hook input priority -200; policy accept;

@@ -561,37 +561,55 @@ converge() { # vm11 learns the path MTU to vm21 again (one oversized DF ping)
 	inns vm11 ping -n -q -M "do" -s 1472 -c 4 -i 0.5 -W 1 192.0.2.21 >/dev/null 2>&1
 	[[ $(inns vm11 ip route get 192.0.2.21) == *" mtu $want_mtu"* ]]
 }
+# One timed setup each (SAME=1: it is up already, no relaunch).
+speed_auto() { # ROUND SAME
+	if [ "$2" = 1 ] || relaunch auto; then
+		converge || echo "INFO vm11 did not learn the path MTU before the timed transfer"
+		transfer "auto + pmtud, converged, round $1"
+		T[pmtud]+=" $X_SECS"
+		[ "$X_Q" -eq 0 ] || echo "INFO round $1: $X_Q packets were queued to l2fragq during a converged transfer"
+	fi
+}
+speed_kernel() { # ROUND
+	if relaunch kernel; then
+		flush_pmtu || echo "INFO vm11 kept a route mtu after the flush"
+		transfer "kernel, round $1"
+		T[kernel]+=" $X_SECS" F[kernel]+=" $X_FRAG"
+		# The cost of segmenting before encapsulation on its own: vm11
+		# converged by hand (a route mtu), GSO through the gretap (the
+		# kernel default) and not.
+		inns vm11 ip route add 192.0.2.21/32 dev eth0 mtu "$want_mtu"
+		transfer "kernel, vm11 at mtu $want_mtu, gretap TSO on, round $1"
+		T[kernel-conv-tso]+=" $X_SECS"
+		inns hyp1 ethtool -K gt-hyp2 tso off gso off >/dev/null 2>&1
+		transfer "kernel, vm11 at mtu $want_mtu, gretap TSO off, round $1"
+		T[kernel-conv-notso]+=" $X_SECS"
+		inns vm11 ip route del 192.0.2.21/32 dev eth0
+	fi
+}
+speed_auto_off() { # ROUND SAME
+	if [ "$2" = 1 ] || relaunch auto pmtud=off; then
+		flush_pmtu || echo "INFO vm11 kept a route mtu after the flush"
+		transfer "auto + pmtud off, round $1"
+		T[auto-off]+=" $X_SECS" Q[auto-off]+=" $X_Q" F[auto-off]+=" $X_FRAG"
+	fi
+}
 measure_speed() {
 	l2vm_section "speed: the same transfer with df-strategy kernel, and with auto + pmtud off"
 	# Rounds, each with every setup in turn, so that the load of a shared machine
-	# falls on all of them alike. The first round starts on the auto + pmtud setup
-	# that is up.
+	# falls on all of them alike: odd rounds auto, kernel, auto + pmtud off;
+	# even rounds the other way round, so that each round starts on the setup
+	# the one before ended with (one relaunch fewer; the first round starts on
+	# the auto + pmtud setup that is up).
 	for r in $(seq "$runs"); do
-		if [ "$r" -eq 1 ] || relaunch auto; then
-			converge || echo "INFO vm11 did not learn the path MTU before the timed transfer"
-			transfer "auto + pmtud, converged, round $r"
-			T[pmtud]+=" $X_SECS"
-			[ "$X_Q" -eq 0 ] || echo "INFO round $r: $X_Q packets were queued to l2fragq during a converged transfer"
-		fi
-		if relaunch kernel; then
-			flush_pmtu || echo "INFO vm11 kept a route mtu after the flush"
-			transfer "kernel, round $r"
-			T[kernel]+=" $X_SECS" F[kernel]+=" $X_FRAG"
-			# The cost of segmenting before encapsulation on its own: vm11
-			# converged by hand (a route mtu), GSO through the gretap (the
-			# kernel default) and not.
-			inns vm11 ip route add 192.0.2.21/32 dev eth0 mtu "$want_mtu"
-			transfer "kernel, vm11 at mtu $want_mtu, gretap TSO on, round $r"
-			T[kernel-conv-tso]+=" $X_SECS"
-			inns hyp1 ethtool -K gt-hyp2 tso off gso off >/dev/null 2>&1
-			transfer "kernel, vm11 at mtu $want_mtu, gretap TSO off, round $r"
-			T[kernel-conv-notso]+=" $X_SECS"
-			inns vm11 ip route del 192.0.2.21/32 dev eth0
-		fi
-		if relaunch auto pmtud=off; then
-			flush_pmtu || echo "INFO vm11 kept a route mtu after the flush"
-			transfer "auto + pmtud off, round $r"
-			T[auto-off]+=" $X_SECS" Q[auto-off]+=" $X_Q" F[auto-off]+=" $X_FRAG"
+		if [ $((r % 2)) = 1 ]; then
+			speed_auto "$r" 1
+			speed_kernel "$r"
+			speed_auto_off "$r" 0
+		else
+			speed_auto_off "$r" 1
+			speed_kernel "$r"
+			speed_auto "$r" 0
 		fi
 	done
 }

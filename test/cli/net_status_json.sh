@@ -7,11 +7,13 @@
 # byte counts), and "up" on a is the journal up writes, with a dummy as the
 # gretap of peer b (a veth: no dummy or gretap here), a bridge, and a real l2fragq --pmtud spawned by the
 # library on queue 24 with a metrics file. Peer c never answers and has no
-# gretap. The config lives under a directory named with '"' and '\', so the
+# gretap. Peer d has no endpoint (it roams to us) and never connected: it
+# is waited for, no problem (its gretap is there). The config lives under a directory named with '"' and '\', so the
 # JSON must escape it.
 #   - status --json before up: exit 3, valid against doc/status.schema.json;
 #   - after: valid, and what it says is true (handshake age, bytes, MTU, pid,
-#     queues bound, signals 0, the problems of peer c, the config path);
+#     queues bound, signals 0, the problems of peer c, none for peer d, the
+#     config path); the text status says peer d is waited for;
 #   - metrics: the file beside metrics-file, 0644, both peers, promtool
 #     check metrics passes on it and on l2fragq's own file;
 #   - promtool check rules on scripts/monitoring/l2fragq.rules.yml, and every
@@ -59,8 +61,8 @@ net() { in_a env L2FQ_NET_STATE_DIR="$run" "$root/scripts/l2fragq-net" "$@"; }
 wga=wj$$a wgb=wj$$b
 
 # ------------------------------------------------------------ two sites over wireguard-go
-(umask 077 && for n in a b c; do wg genkey >"$work/key-$n"; done) || t_fatal "wg genkey failed"
-pub_a=$(wg pubkey <"$work/key-a") pub_b=$(wg pubkey <"$work/key-b") pub_c=$(wg pubkey <"$work/key-c")
+(umask 077 && for n in a b c d; do wg genkey >"$work/key-$n"; done) || t_fatal "wg genkey failed"
+pub_a=$(wg pubkey <"$work/key-a") pub_b=$(wg pubkey <"$work/key-b") pub_c=$(wg pubkey <"$work/key-c") pub_d=$(wg pubkey <"$work/key-d")
 ip link add ua netns "$p-a" type veth peer name ub netns "$p-b" || t_fatal "veth"
 in_a ip addr add 198.51.100.1/24 dev ua && in_a ip link set ua up && in_a ip link set lo up
 in_b ip addr add 198.51.100.2/24 dev ub && in_b ip link set ub up && in_b ip link set lo up
@@ -74,7 +76,8 @@ done
 	t_fatal "wireguard-go made no interface: $(cat "$work"/wg-*.log)"
 in_a wg set "$wga" private-key "$work/key-a" listen-port 51820 \
 	peer "$pub_b" endpoint 198.51.100.2:51820 allowed-ips 203.0.113.2/32 \
-	peer "$pub_c" endpoint 198.51.100.3:51820 allowed-ips 203.0.113.3/32
+	peer "$pub_c" endpoint 198.51.100.3:51820 allowed-ips 203.0.113.3/32 \
+	peer "$pub_d" allowed-ips 203.0.113.4/32
 in_b wg set "$wgb" private-key "$work/key-b" listen-port 51820 \
 	peer "$pub_a" endpoint 198.51.100.1:51820 allowed-ips 203.0.113.1/32
 in_a ip addr add 203.0.113.1/24 dev "$wga" && in_a ip link set "$wga" mtu 1420 up
@@ -104,6 +107,10 @@ address = 203.0.113.2
 public-key = $pub_c
 endpoint = 198.51.100.3:51820
 address = 203.0.113.3
+
+[peer d]
+public-key = $pub_d
+address = 203.0.113.4
 EOF
 
 validate() { # FILE: valid against the schema (prints why not)
@@ -123,8 +130,8 @@ net -c "$conf" status --json >"$work/down.json" 2>"$work/down.err"
 st=$?
 t_check "status --json before up: exit 3 (was $st; $(head -c 200 "$work/down.err"))" [ "$st" -eq 3 ]
 t_check "  valid against the schema $(validate "$work/down.json")" validate "$work/down.json"
-t_check "  up false, daemon null, both peers with no handshake age" \
-	[ "$(jget "$work/down.json" '[d["up"], d["daemon"], [q["latest_handshake_age_s"] for q in d["peers"]]]')" = '[false, null, [null, null]]' ]
+t_check "  up false, daemon null, every peer with no handshake age" \
+	[ "$(jget "$work/down.json" '[d["up"], d["daemon"], [q["latest_handshake_age_s"] for q in d["peers"]]]')" = '[false, null, [null, null, null]]' ]
 out=$(net -c "$conf" up --json 2>&1) && st=0 || st=$?
 t_check "--json with up: exit 2 ($st: $out)" [ "$st" -eq 2 ]
 
@@ -152,7 +159,8 @@ in_a env L2FQ_NET_STATE_DIR="$run" bash -c '
 	_l2n_rec info queue-backend nft
 	ip link add br-json type bridge && _l2n_rec link br-json
 	ip link add gt-b type veth peer name gt-b-peer && ip link set gt-b master br-json && _l2n_rec link gt-b
-	ip link set br-json up && ip link set gt-b up
+	ip link add gt-d type veth peer name gt-d-peer && ip link set gt-d master br-json && _l2n_rec link gt-d
+	ip link set br-json up && ip link set gt-b up && ip link set gt-d up
 	L2N_PMTUD=on _l2n_start_daemon || exit 1
 	_l2n_rec up-done' up "$root/scripts/lib/net" "$conf" >"$work/up.out" 2>&1 ||
 	t_fatal "the test's up failed: $(cat "$work/up.out")"
@@ -179,6 +187,19 @@ t_check "  peer b: path MTU 1420 ($wga), 0 signals sent, no problem" \
 t_check "  peer c: no handshake, not up, its two problems ($(jget "$work/up.json" "${c}['problems']"))" \
 	[ "$(jget "$work/up.json" "[${c}['latest_handshake_age_s'], ${c}['up'], ${c}['problems']]")" = '[null, false, ["no WireGuard handshake yet", "gretap gt-c is missing"]]' ]
 t_check "  instance problems name gt-c" grep -q 'gretap gt-c is missing' "$work/up.json"
+dd='d["peers"][2]'
+t_check "  peer d (no endpoint, never connected): waiting for it, no problem, not up ($(jget "$work/up.json" "$dd"))" \
+	[ "$(jget "$work/up.json" "[${dd}['name'], ${dd}['waiting_for_connect'], ${dd}['problems'], ${dd}['up'], ${dd}['latest_handshake_age_s'], ${dd}['endpoint']]")" = '["d", true, [], false, null, null]' ]
+t_check "  peers b and c (endpoints) not waiting" \
+	[ "$(jget "$work/up.json" "[${b}['waiting_for_connect'], ${c}['waiting_for_connect']]")" = '[false, false]' ]
+t_check "  no instance problem about peer d or handshakes in general, one naming c ($(jget "$work/up.json" 'd["problems"]'))" \
+	eval '[ "$(jget "$work/up.json" "[q for q in d[\"problems\"] if \"handshake\" in q]")" = "[\"a WireGuard peer with an endpoint has never completed a handshake: c (just up? l2fragq-net wait)\"]" ]'
+net -c "$conf" status >"$work/up.txt" 2>&1
+t_check "text status: peer d is waited for, not a PROBLEM ($(grep -E "peer d|PROBLEM.*handshake" "$work/up.txt" | tr '\n' ' '))" \
+	eval 'grep -q "^  peer d (203.0.113.4/32) endpoint (none) handshake never: waiting for it to connect" "$work/up.txt" &&
+		grep -q "^  peer c (203.0.113.3/32) endpoint 198.51.100.3:51820 handshake never rx" "$work/up.txt" &&
+		[ "$(grep -c "^PROBLEM: .*handshake" "$work/up.txt")" = 1 ] &&
+		grep -q "^PROBLEM: a WireGuard peer with an endpoint has never completed a handshake: c (just" "$work/up.txt"'
 
 # ------------------------------------------------------------ metrics
 PROMTOOL=$(command -v promtool || true)
@@ -209,6 +230,10 @@ t_check "  peer b up, handshake time, bytes, MTU 1420" eval '
 t_check "  peer c down, handshake 0 (never)" eval '
 	grep -qx "l2fragq_net_peer_up{l2fragq_instance=\"jsontest\",peer=\"c\"} 0" "$pf" &&
 	grep -qx "l2fragq_net_peer_latest_handshake_seconds{l2fragq_instance=\"jsontest\",peer=\"c\"} 0" "$pf"'
+t_check "  peer d waiting for it to connect (1), peers b and c not (0)" eval '
+	grep -qx "l2fragq_net_peer_waiting_for_connect{l2fragq_instance=\"jsontest\",peer=\"d\"} 1" "$pf" &&
+	grep -qx "l2fragq_net_peer_waiting_for_connect{l2fragq_instance=\"jsontest\",peer=\"c\"} 0" "$pf" &&
+	grep -qx "l2fragq_net_peer_waiting_for_connect{l2fragq_instance=\"jsontest\",peer=\"b\"} 0" "$pf"'
 t_check "  the daemon's metrics file is fresh (age <= 30 s)" \
 	grep -Eqx 'l2fragq_net_daemon_metrics_age_seconds\{l2fragq_instance="jsontest"\} ([0-9]|[12][0-9]|30)' "$pf"
 out=$(net metrics jsontest 2>&1) && st=0 || st=$?

@@ -14,7 +14,7 @@
 #     exactly L2FQ_NET_RESOLVE_RETRIES + 1 times, each failure named; one that
 #     resolves on the second try is used;
 #   - the nft tables a "flush ruleset" deleted are made again
-#     (_l2n_restore_nft_tables, up's health path), in a network namespace.
+#     (_l2n_restore_tables, up's health path), in a network namespace.
 # Usage (root for the last part): test/cli/net_wan.sh L2FRAGQ_BINARY
 set -uo pipefail
 
@@ -232,9 +232,9 @@ else
 		nft list table ip "$L2N_NFT_TABLE" >"$3/before"
 		nft flush ruleset
 		nft list table ip "$L2N_NFT_TABLE" >/dev/null 2>&1 && exit 8
-		_l2n_restore_nft_tables || exit 7
+		_l2n_restore_tables || exit 7
 		nft list table ip "$L2N_NFT_TABLE" >"$3/after" || exit 6
-		_l2n_restore_nft_tables >"$3/again" 2>&1 || exit 5
+		_l2n_restore_tables >"$3/again" 2>&1 || exit 5
 	' _ "$root" "$work/etc/flush.conf" "$work" >"$work/out" 2>"$work/err"
 	rc=$?
 	if [ $rc -eq 0 ] && grep -q "frag-off set" "$work/after" && cmp -s "$work/before" "$work/after" &&

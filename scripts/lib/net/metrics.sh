@@ -50,6 +50,8 @@ _l2n_prom_text() { # UP
 	fi
 	_l2n_prom_peer_family l2fragq_net_peer_up gauge \
 		"Whether the peer is reachable: a WireGuard handshake within 180 s and its gretap present." up
+	_l2n_prom_peer_family l2fragq_net_peer_waiting_for_connect gauge \
+		"1: no WireGuard handshake yet and no endpoint configured: the peer roams to us and only it can connect (not a problem)." waiting
 	_l2n_prom_peer_family l2fragq_net_peer_latest_handshake_seconds gauge \
 		"Unix time of the latest WireGuard handshake with the peer (0: never)." handshake
 	_l2n_prom_peer_family l2fragq_net_peer_rx_bytes_total counter \

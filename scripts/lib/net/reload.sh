@@ -82,6 +82,24 @@ _l2n_snapshot_read() { # FILE KEYS PEERS PSKS ORDER KEYHASH
 	done <"$1"
 }
 
+# The plan up applied, from its snapshot (the config may have been edited
+# since): L2N_CFG, the peers with their addresses, the queues and the MSS
+# clamp, what the tables are made of. Used to make deleted tables again as
+# they were when the edited config cannot be applied (a refused reload).
+_l2n_applied_plan_load() {
+	local -A l=() pp=() ps=()
+	local order=() kh='' k p
+	[ -f "$(_l2n_applied_file)" ] || return 0 # (up by an older l2fragq-net: the config it is)
+	_l2n_snapshot_read "$(_l2n_applied_file)" l pp ps order kh
+	for k in "${!l[@]}"; do L2N_CFG["$k"]=${l["$k"]}; done
+	L2N_PEERS=("${order[@]}")
+	for p in "${order[@]}"; do
+		read -r "L2N_PEER_CFG[$p.public-key]" k "L2N_PEER_CFG[$p.address]" <<<"${pp[$p]}"
+		if [ "$k" = - ]; then L2N_PEER_CFG[$p.endpoint]=''; else L2N_PEER_CFG[$p.endpoint]=$k; fi
+	done
+	_l2n_check_queues && _l2n_derive_mtus
+}
+
 # What changed from snapshot OLD to NEW, one line each, in the order reload
 # applies them: "fixed KEY", "live KEY", "daemon KEY" ([local] keys, sorted;
 # "live private-key" for a new key), then "peer-del NAME" (OLD's order),
@@ -266,6 +284,12 @@ _l2n_reload_apply() { # OLD < CHANGES
 	_l2n_journal_set_info mss-clamp "${L2N_MSS_CLAMP4:+IPv4 $L2N_MSS_CLAMP4, IPv6 $L2N_MSS_CLAMP6}"
 	_l2n_journal_set_info pmtud-path-mtu "$L2N_PMTUD_PATH_MTU"
 	_l2n_journal_set_info log "$(_l2n_log_dest)"
+	# Tables deleted since up (nft flush ruleset): written with the rest, once.
+	line=$(_l2n_nft_missing)
+	if [ -n "$line" ] || _l2n_ipt_missing; then
+		_l2n_warn "nft table(s) or iptables chain of $L2N_NAME were deleted (nft flush ruleset?): making them again"
+		tables=1
+	fi
 	if [ $tables = 1 ]; then _l2n_reload_tables || return 1; fi
 	if [ $daemon = 1 ] && [ "$L2N_RUN_L2FRAGQ" = on ]; then _l2n_reload_daemon || return 1; fi
 	return 0
@@ -324,23 +348,12 @@ _l2n_reload_peer_change() { # OLD NAME "FIELD..."
 }
 
 # The nft tables up made, replaced by the new config's in one transaction
-# (add + delete + the new table: no moment without rules); with the
-# iptables backend, our chain refilled by one iptables-restore.
+# (up.sh's _l2n_write_nft_tables: no moment without rules); with the
+# iptables backend, our chain refilled by one iptables-restore and its jump
+# from OUTPUT made when gone (_l2n_write_ipt_queue).
 _l2n_reload_tables() {
-	local nftin rules
-	nftin="add table bridge $L2N_NFT_TABLE"$'\n'"delete table bridge $L2N_NFT_TABLE"$'\n'$(_l2n_nft_bridge_table)
-	if grep -qx "nft ip $L2N_NFT_TABLE" "$L2N_STATE_FILE"; then
-		nftin+=$'\n'"add table ip $L2N_NFT_TABLE"$'\n'"delete table ip $L2N_NFT_TABLE"$'\n'
-		if [ "$L2N_NFT_DFCLEAR" = on ]; then nftin+=$(_l2n_nft_out_table dfclear); else nftin+=$(_l2n_nft_out_table queue); fi
-	fi
-	_l2n_run_in "nft -f (tables $L2N_NFT_TABLE, replaced)" nft -f - <<<"$nftin" || return 1
-	if grep -qx "ipt $L2N_IPT_CHAIN" "$L2N_STATE_FILE"; then
-		# (a chain declared in iptables-restore --noflush is flushed, in the same commit)
-		rules=$(_l2n_queue_rules iptables | sed "s/^/-A $L2N_IPT_CHAIN /")
-		_l2n_run_in "iptables-restore (chain $L2N_IPT_CHAIN)" iptables-restore -w --noflush \
-			<<<"*filter"$'\n'":$L2N_IPT_CHAIN - [0:0]"$'\n'"$rules"$'\n'"COMMIT" || return 1
-	fi
-	return 0
+	_l2n_write_nft_tables replaced || return 1
+	! grep -qx "ipt $L2N_IPT_CHAIN" "$L2N_STATE_FILE" || _l2n_write_ipt_queue
 }
 
 # l2fragq again with the new command line: the old one stopped (its records

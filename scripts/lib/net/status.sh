@@ -3,7 +3,9 @@
 # l2fragq-net library, status.sh: the commands that look and change nothing.
 # status reads the journal (journal.sh) and compares it with what is there:
 # the interfaces, the rules and their counters, l2fragq and its counters, the
-# path MTU to every peer; every difference is a PROBLEM line and status 1.
+# path MTU to every peer; every difference is a PROBLEM line and status 1
+# (a peer without an endpoint that has not connected yet is none: it is
+# waited for).
 # wait polls until traffic can flow. check prints the plan (plan.sh) for the
 # validated configuration.
 
@@ -64,16 +66,31 @@ l2fq_net_status() {
 }
 
 # The WireGuard interface and its peers: endpoint, last handshake, bytes.
+# A peer with no handshake yet is a problem when the config gives it an
+# endpoint (we start the handshake); without one it roams to us (a site
+# behind NAT): only it can connect, so status says it is waited for.
 _l2n_status_wireguard() { # WG
-	local wg=$1 line
+	local wg=$1 line p names='' roamers=''
 	echo "WireGuard: $wg (${L2N_STATE_INFO[wg-kind]:-})"
 	if [ -n "${L2N_LINKS[$wg]:-}" ]; then
-		line=$(wg show "$wg" dump 2>/dev/null | awk -v now="$(date +%s)" 'NR > 1 {
-			hs = ($5 == 0) ? "never" : (now - $5) " s ago"; if ($5 == 0) bad = 1
-			printf "  peer %s endpoint %s handshake %s rx %d tx %d bytes\n", $4, $3, hs, $6, $7 }
-			END { if (bad) print "NOHANDSHAKE" }')
-		[[ $line != *NOHANDSHAKE* ]] || L2N_PROBLEMS+=("a WireGuard peer has never completed a handshake (just up? l2fragq-net wait)")
-		[ -z "${line/NOHANDSHAKE/}" ] || printf '%s\n' "${line%NOHANDSHAKE}" | sed '/^$/d'
+		for p in "${L2N_PEERS[@]}"; do
+			names+="${L2N_PEER_CFG[$p.public-key]} $p "
+			[ -n "${L2N_PEER_CFG[$p.endpoint]:-}" ] || roamers+="${L2N_PEER_CFG[$p.public-key]} "
+		done
+		line=$(wg show "$wg" dump 2>/dev/null | awk -v now="$(date +%s)" -v names="$names" -v roamers="$roamers" '
+			BEGIN { n = split(names, a, " "); for (i = 1; i < n; i += 2) name[a[i]] = a[i + 1]
+				n = split(roamers, a, " "); for (i = 1; i <= n; i++) roams[a[i]] = 1 }
+			NR > 1 { who = ($1 in name) ? name[$1] " (" $4 ")" : $4
+			if ($5 != 0) hs = (now - $5) " s ago"
+			else if ($1 in roams) hs = "never: waiting for it to connect (no endpoint: it roams to us)"
+			else { hs = "never"; bad = bad " " (($1 in name) ? name[$1] : $4) }
+			printf "  peer %s endpoint %s handshake %s rx %d tx %d bytes\n", who, $3, hs, $6, $7 }
+			END { if (bad) print "NOHANDSHAKE" bad }')
+		if [[ $line == *NOHANDSHAKE* ]]; then
+			L2N_PROBLEMS+=("a WireGuard peer with an endpoint has never completed a handshake:${line##*NOHANDSHAKE} (just up? l2fragq-net wait)")
+			line=${line%NOHANDSHAKE*}
+		fi
+		[ -z "$line" ] || printf '%s\n' "$line" | sed '/^$/d'
 	else
 		L2N_PROBLEMS+=("WireGuard interface $wg is missing")
 	fi

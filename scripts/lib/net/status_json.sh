@@ -63,7 +63,9 @@ _l2n_tunnel_signals() {
 # handshake (unix time, 0 = never), age (s since, "" = never), rx, tx,
 # endpoint-now (as WireGuard has it now), gretap-present, mtu, mtu-source
 # (route, route-locked, device, pmtud-mtu), signals, up (1: a handshake
-# within 180 s and its gretap there), problems (one a line). Needs
+# within 180 s and its gretap there), waiting (1: no handshake yet and no
+# endpoint in the config: it roams to us, only it can connect, so that is
+# no problem), problems (one a line). Needs
 # L2N_STATE_INFO (_l2n_read_info) and the config; up: the instance is up.
 _l2n_peer_health() { # UP
 	local inst_up=$1 wg=${L2N_STATE_INFO[wg]:-${L2N_CFG[wg-interface]:-}} now p key pk ep hs rx tx m how q t n sigs have_sig=0
@@ -84,7 +86,7 @@ _l2n_peer_health() { # UP
 	q=${L2N_STATE_INFO[pmtud-path-mtu]:-}
 	for p in "${L2N_PEERS[@]}"; do
 		key=${L2N_PEER_CFG[$p.public-key]}
-		L2N_PH[$p.problems]=''
+		L2N_PH[$p.problems]='' L2N_PH[$p.waiting]=0
 		if [ "$inst_up" != 1 ]; then
 			L2N_PH[$p.up]=0
 			continue
@@ -93,7 +95,9 @@ _l2n_peer_health() { # UP
 			read -r ep hs rx tx <<<"${by_key[$key]}"
 			L2N_PH[$p.in-wg]=1 L2N_PH[$p.handshake]=$hs L2N_PH[$p.rx]=$rx L2N_PH[$p.tx]=$tx
 			[ "$ep" = '(none)' ] || L2N_PH[$p.endpoint-now]=$ep
-			if [ "$hs" = 0 ]; then
+			if [ "$hs" = 0 ] && [ -z "${L2N_PEER_CFG[$p.endpoint]:-}" ]; then
+				L2N_PH[$p.waiting]=1
+			elif [ "$hs" = 0 ]; then
 				L2N_PH[$p.problems]+="no WireGuard handshake yet"$'\n'
 			else
 				L2N_PH[$p.age]=$((now > hs ? now - hs : 0))
@@ -192,6 +196,7 @@ l2fq_net_status_json() {
 		printf ',"address":'; _l2n_json_str "${L2N_PEER_CFG[$p.address]}"
 		printf ',"gretap":'; _l2n_json_str "gt-$p"
 		printf ',"up":%s' "$(_l2n_json_bool "${L2N_PH[$p.up]}")"
+		printf ',"waiting_for_connect":%s' "$(_l2n_json_bool "${L2N_PH[$p.waiting]}")"
 		printf ',"latest_handshake_age_s":%s' "$(_l2n_json_int_or_null "${L2N_PH[$p.age]:-}")"
 		printf ',"rx_bytes":%s' "$(_l2n_json_int_or_null "${L2N_PH[$p.rx]:-}")"
 		printf ',"tx_bytes":%s' "$(_l2n_json_int_or_null "${L2N_PH[$p.tx]:-}")"

@@ -31,18 +31,26 @@ l2fq_net_up() {
 			return 1
 		fi
 		if [ "${L2N_STATE_INFO[hash]:-}" = "$hash" ] && _l2n_healthy; then
-			_l2n_restore_nft_tables || return 1
+			_l2n_restore_tables || return 1
 			# (up by an older l2fragq-net: what is up is this config, the next reload's base)
 			[ -f "$(_l2n_applied_file)" ] || _l2n_snapshot_write "$(_l2n_applied_file)"
 			_l2n_say "$L2N_NAME is already up (nothing to do)"
 			return 0
 		fi
 		if [ "${L2N_STATE_INFO[hash]:-}" != "$hash" ] && _l2n_healthy; then
-			# Running, config changed: only the difference (reload.sh).
-			_l2n_restore_nft_tables || return 1
+			# Running, config changed: only the difference (reload.sh),
+			# which writes the tables (once) when it changes them or they
+			# are gone; when it did not (refused, failed), what is gone is
+			# made again here, as up applied it (its snapshot).
 			_l2n_reload
 			rc=$?
-			[ $rc = 10 ] || return $rc
+			if [ $rc != 10 ]; then
+				if [ $rc != 0 ] && { [ -n "$(_l2n_nft_missing)" ] || _l2n_ipt_missing; }; then
+					_l2n_applied_plan_load || return 1
+				fi
+				_l2n_restore_tables || return 1
+				return $rc
+			fi
 			_l2n_say "configuration changed since up: taking the old setup down first (--restart)"
 		elif [ "${L2N_STATE_INFO[hash]:-}" != "$hash" ] && [ "$L2N_UP_DONE" = 1 ]; then
 			_l2n_say "configuration changed since up: taking the old setup down first"
@@ -155,44 +163,96 @@ _l2n_adopt_kept_bridge() { # BRIDGE
 # nft tables, one transaction: invisibility, and the DF fixer on OUTPUT
 # (RFC 6864 4.3: only the host that builds the packet may clear DF).
 _l2n_up_nft_tables() {
-	local nftin
-	nftin=$(_l2n_nft_bridge_table)
 	_l2n_rec nft bridge "$L2N_NFT_TABLE"
-	if [ "$L2N_NFT_DFCLEAR" = on ]; then
-		nftin+=$'\n'$(_l2n_nft_out_table dfclear)
-		_l2n_rec nft ip "$L2N_NFT_TABLE"
-	elif [ "$L2N_RUN_L2FRAGQ" = on ] && [ "$L2N_QUEUE_BACKEND" = nft ]; then
-		nftin+=$'\n'$(_l2n_nft_out_table queue)
+	if [ "$L2N_NFT_DFCLEAR" = on ] || { [ "$L2N_RUN_L2FRAGQ" = on ] && [ "$L2N_QUEUE_BACKEND" = nft ]; }; then
 		_l2n_rec nft ip "$L2N_NFT_TABLE"
 	fi
-	_l2n_run_in "nft -f (tables $L2N_NFT_TABLE)" nft -f - <<<"$nftin" || return 1
+	_l2n_write_nft_tables
 }
 
-# The nft tables the journal has ("nft FAMILY TABLE") that are gone, made
-# again as up made them: a "flush ruleset" (Debian's /etc/nftables.conf
-# starts with one, run by "systemctl reload nftables") deletes every table,
-# ours too, and leaves the VMs seeing this host and GRE with DF unfixed.
-# Called by up (and reload) on an instance that is up and otherwise healthy.
-_l2n_restore_nft_tables() {
-	local a b c nftin='' missing=() f
+# The instance's nft tables (the journal's "nft FAMILY TABLE" records),
+# written from the plan in one nft transaction: each table added, deleted
+# and made again, so that the same text makes a missing table and replaces
+# a present one with no moment without rules. The ip table is the DF-clear
+# rule (L2N_NFT_DFCLEAR on: df-strategy nft) or the queue rules. up, reload
+# and the repair after a "flush ruleset" (_l2n_restore_tables) all write
+# the tables here.
+_l2n_write_nft_tables() { # [WHAT: for the log line]
+	local a b c nftin=''
 	while read -r a b c; do
-		[ "$a" = nft ] && ! nft list table "$b" "$c" >/dev/null 2>&1 && missing+=("$b")
-	done <"$L2N_STATE_FILE"
-	[ ${#missing[@]} -gt 0 ] || return 0
-	_l2n_warn "nft table(s) ${missing[*]/%/ $L2N_NFT_TABLE} were deleted (nft flush ruleset?): making them again"
-	_l2n_restore_nft_plan || return 1
-	for f in "${missing[@]}"; do
-		if [ "$f" = bridge ]; then nftin+=$(_l2n_nft_bridge_table)
-		elif [ "${L2N_STATE_INFO[strategy]:-}" = nft ]; then nftin+=$(_l2n_nft_out_table dfclear)
+		[ "$a" = nft ] || continue
+		nftin+="add table $b $L2N_NFT_TABLE"$'\n'"delete table $b $L2N_NFT_TABLE"$'\n'
+		if [ "$b" = bridge ]; then nftin+=$(_l2n_nft_bridge_table)
+		elif [ "$L2N_NFT_DFCLEAR" = on ]; then nftin+=$(_l2n_nft_out_table dfclear)
 		else nftin+=$(_l2n_nft_out_table queue); fi
 		nftin+=$'\n'
-	done
-	_l2n_run_in "nft -f (tables $L2N_NFT_TABLE)" nft -f - <<<"$nftin" || return 1
-	_l2n_say "restored nft table(s) ${missing[*]/%/ $L2N_NFT_TABLE}"
+	done <"$L2N_STATE_FILE"
+	[ -n "$nftin" ] || return 0
+	_l2n_run_in "nft -f (tables $L2N_NFT_TABLE${1:+, $1})" nft -f - <<<"$nftin"
 }
-# What the tables are made of, as up planned it: pmtud (the signals' mark,
-# the queue rule's length) from the journal, the rest from the config.
+
+# The journal's nft tables that are gone, "FAMILY TABLE" a line.
+_l2n_nft_missing() {
+	local a b c
+	while read -r a b c; do
+		[ "$a" = nft ] && ! nft list table "$b" "$c" >/dev/null 2>&1 && echo "$b $c"
+	done <"$L2N_STATE_FILE"
+	return 0
+}
+
+# Is the journal's iptables chain (queue-backend iptables) gone, empty, or
+# no longer jumped to from OUTPUT? (iptables-nft keeps it in nft's "table ip
+# filter", which a "flush ruleset" deletes.)
+_l2n_ipt_missing() {
+	local chain
+	chain=$(sed -n 's/^ipt //p' "$L2N_STATE_FILE" | head -n 1)
+	[ -n "$chain" ] || return 1
+	! iptables -w -C OUTPUT -j "$chain" 2>/dev/null ||
+		! iptables -w -S "$chain" 2>/dev/null | grep -q NFQUEUE
+}
+
+# Our iptables chain filled with the queue rules by one iptables-restore (a
+# chain declared with --noflush is made when missing and flushed when there,
+# in the same commit), and the jump from OUTPUT added when it is not there:
+# idempotent, no rule twice. up, reload and the repair write it here.
+_l2n_write_ipt_queue() {
+	local rules
+	rules=$(_l2n_queue_rules iptables | sed "s/^/-A $L2N_IPT_CHAIN /")
+	_l2n_run_in "iptables-restore (chain $L2N_IPT_CHAIN)" iptables-restore -w --noflush \
+		<<<"*filter"$'\n'":$L2N_IPT_CHAIN - [0:0]"$'\n'"$rules"$'\n'"COMMIT" || return 1
+	iptables -w -C OUTPUT -j "$L2N_IPT_CHAIN" 2>/dev/null || _l2n_run iptables -w -A OUTPUT -j "$L2N_IPT_CHAIN"
+}
+
+# The tables and the iptables chain of the journal that are gone, made again
+# as up made them: a "flush ruleset" (Debian's /etc/nftables.conf starts
+# with one, run by "systemctl reload nftables") deletes every nft table,
+# ours and iptables-nft's too, and leaves the VMs seeing this host and GRE
+# with DF unfixed. Called by up (and reload) on an instance that is up and
+# otherwise healthy; writes nothing when all is there (a reload that just
+# wrote them leaves nothing to do).
+_l2n_restore_tables() {
+	local missing ipt=0
+	missing=$(_l2n_nft_missing)
+	! _l2n_ipt_missing || ipt=1
+	[ -n "$missing" ] || [ $ipt = 1 ] || return 0
+	_l2n_restore_nft_plan || return 1
+	if [ -n "$missing" ]; then
+		_l2n_warn "nft table(s) ${missing//$'\n'/, } were deleted (nft flush ruleset?): making them again"
+		_l2n_write_nft_tables restored || return 1
+		_l2n_say "restored nft table(s) ${missing//$'\n'/, }"
+	fi
+	if [ $ipt = 1 ]; then
+		_l2n_warn "iptables chain $L2N_IPT_CHAIN or its jump from OUTPUT is gone (nft flush ruleset?): making it again"
+		_l2n_write_ipt_queue || return 1
+		_l2n_say "restored iptables chain $L2N_IPT_CHAIN"
+	fi
+}
+# What the tables are made of, as up planned it: the DF strategy and pmtud
+# (the signals' mark, the queue rule's length) from the journal, the rest
+# from the config.
 _l2n_restore_nft_plan() {
+	L2N_NFT_DFCLEAR=off
+	[ "${L2N_STATE_INFO[strategy]:-}" != nft ] || L2N_NFT_DFCLEAR=on
 	L2N_PMTUD=${L2N_STATE_INFO[pmtud]:-off}
 	L2N_PMTUD_MARK=${L2N_L2FRAGQ_SETTINGS[pmtud-mark]:-}
 	L2N_PMTUD_PATH_MTU=${L2N_STATE_INFO[pmtud-path-mtu]:-${L2N_CFG[wg-mtu]}}
@@ -313,17 +373,11 @@ _l2n_up_queue_and_daemon() {
 # queue-backend iptables: our chain, hooked into OUTPUT, with the NFQUEUE
 # rules (the same match as nft's: _l2n_queue_rules).
 _l2n_up_iptables_queue() {
-	local rule args
 	if [[ $(iptables -V 2>/dev/null) == *nf_tables* ]] && ! nft list table ip filter >/dev/null 2>&1; then
 		_l2n_rec ipt-table
 	fi
 	_l2n_rec ipt "$L2N_IPT_CHAIN"
-	_l2n_run iptables -w -N "$L2N_IPT_CHAIN" || return 1
-	while read -r rule; do
-		read -r -a args <<<"$rule"
-		_l2n_run iptables -w -A "$L2N_IPT_CHAIN" "${args[@]}" || return 1
-	done <<<"$(_l2n_queue_rules iptables)"
-	_l2n_run iptables -w -A OUTPUT -j "$L2N_IPT_CHAIN" || return 1
+	_l2n_write_ipt_queue
 }
 
 # One gretap per peer (ignore-df kept, checked, when the strategy has it).

@@ -187,6 +187,7 @@ check_df_matrix() {
 			continue
 		fi
 		t_pass "[$name] up on hyp1 and hyp2"
+		[ "$ri" -ne 4 ] || { . "$(dirname "$0")/repair.sh" && check_repair "$name"; } # after nft flush ruleset (test/vm/e2e/repair.sh)
 		read -r -a e <<<"$exp"
 		measure "$ri" "${e[4]}"
 		for i in "${!cols[@]}"; do

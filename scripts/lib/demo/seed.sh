@@ -374,7 +374,8 @@ seed_scan() {
 		for a in $(seed_hyp_addrs "$n") $(seed_rt "$n"); do
 			targets+=("$a")
 			case $a in
-			*:*) batch+="neigh replace $a lladdr $mac dev eth0 nud permanent"$'\n' ;;
+			fe80:*) batch+="neigh replace $a lladdr $mac dev eth0 nud permanent"$'\n' ;;
+			*:*) batch+="route replace $a/128 dev eth0"$'\n'"neigh replace $a lladdr $mac dev eth0 nud permanent"$'\n' ;;
 			*) batch+="route replace $a/32 dev eth0"$'\n'"neigh replace $a lladdr $mac dev eth0 nud permanent"$'\n' ;;
 			esac
 		done

@@ -279,8 +279,10 @@ def scan(a):
         if rc in (0, errno.ECONNREFUSED):
             res[t]["tcp"] = True
             s.close()
-        else:
+        elif rc == errno.EINPROGRESS:
             tcps[s] = t
+        else:  # failed at once (no route): nothing answered
+            s.close()
 
     end = time.monotonic() + a.wait
     socks = [icmp4, icmp6, arp]

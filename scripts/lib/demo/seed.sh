@@ -14,6 +14,8 @@
 #       \______________  |  ______________/
 #                       hyp3
 #   hypN underlay "ul" 198.51.100.(64(N-1)+1)/26, router side .(64(N-1)+62)
+#   hypN IPv6 underlay "ul" 2001:db8:1:N::1/64, router side 2001:db8:1:N::3e
+#   (the router forwards both; seed_conf's underlay=6 puts WireGuard over it)
 #   hypN tunnel (WireGuard) address 203.0.113.N, WireGuard MTU 1420,
 #   gretap gt-hypM (MTU 1500) per peer. Documentation addresses only.
 #
@@ -23,12 +25,22 @@
 #   seed_add_hyp N [nobridge]        another hypervisor on the router (nobridge: pass
 #                                    create-bridge=yes to seed_conf, up makes br-vm)
 #   seed_add_vm N XY                 fake VM XY plugged into hypN's br-vm
-#   seed_conf N STRATEGY "PEERS" [KEY=VALUE...]  writes WORK/hypN.conf
+#   seed_conf N STRATEGY "PEERS" [KEY=VALUE...]  writes WORK/hypN.conf; the
+#                                    pseudo key underlay=4|6 (default $SEED_UNDERLAY,
+#                                    else 4) picks the peers' endpoint family
 #   seed_net N COMMAND [ARGS]        scripts/l2fragq-net inside hypN
 #   seed_net_up N...                 "up --wait 30" on several at once (ready when it
 #                                    returns); SEED_UP_RC, logs WORK/upN.log
 #   seed_net_up_failed N...          after a failed seed_net_up: show the logs, "down" each
-#   seed_down                        l2fragq-net down everywhere, namespaces gone
+#   seed_path_mtu N MTU              the router's path to and from hypN carries at
+#                                    most MTU-byte packets, IPv4 and IPv6 (0: 1500
+#                                    again); hypN's "ul" stays 1500: it does not know.
+#                                    Call after the last seed_add_hyp
+#   seed_path_drop_icmp on|off       the router drops the ICMP frag-needed and ICMPv6
+#                                    packet-too-big it sends (an nft table in inet)
+#   seed_path_icmp_dropped           how many of those it dropped so far
+#   seed_down                        l2fragq-net down everywhere, namespaces gone (and
+#                                    with inet what seed_path_* set there)
 #   seed_ns NAME                     the full namespace name of hyp1, vm11 ...
 #   inns NAME CMD...                 run CMD in namespace NAME (short name)
 #   seed_ping VM DST [PING ARGS]     any echo reply within ~1.5 s?
@@ -61,6 +73,10 @@ seed_ns() { echo "$L2S_P$1"; }
 inns() { local n=$1; shift; ip netns exec "$L2S_P$n" "$@"; }
 seed_ul() { echo "198.51.100.$((64 * ($1 - 1) + 1))"; }
 seed_rt() { echo "198.51.100.$((64 * ($1 - 1) + 62))"; }
+seed_ul6() { echo "2001:db8:1:$1::1"; }
+seed_rt6() { echo "2001:db8:1:$1::3e"; }
+seed_ul_net() { echo "198.51.100.$((64 * ($1 - 1)))/26"; }
+seed_ul6_net() { echo "2001:db8:1:$1::/64"; }
 seed_tun() { echo "203.0.113.$1"; }
 seed_vm_ip() { echo "192.0.2.$1"; }
 seed_vm_ip6() { echo "2001:db8:2::$1"; }
@@ -75,6 +91,7 @@ _seed_addns() {
 seed_up() {
 	_seed_addns inet || return 1
 	inns inet sysctl -qw net.ipv4.ip_forward=1
+	inns inet sysctl -qw net.ipv6.conf.all.forwarding=1
 	seed_add_hyp 1 || return 1
 	seed_add_hyp 2 || return 1
 	local xy
@@ -84,14 +101,21 @@ seed_up() {
 seed_add_hyp() { # N [nobridge]
 	local n=$1 bridge=${2:-bridge} ns=hyp$1
 	_seed_addns "$ns" || return 1
+	ip -n "$L2S_P$ns" link add name ul type veth peer name "h$n" netns "$L2S_P"inet || return 1
+	# No DAD on the underlay: a tentative link-local would delay the first
+	# neighbour solicitation (the IPv6 endpoints).
+	inns "$ns" sysctl -qw net.ipv6.conf.ul.accept_dad=0
+	inns inet sysctl -qw "net.ipv6.conf.h$n.accept_dad=0"
 	ip -n "$L2S_P$ns" -batch - <<-EOF || return 1
-		link add name ul type veth peer name h$n netns ${L2S_P}inet
 		addr add $(seed_ul "$n")/26 dev ul
+		addr add $(seed_ul6 "$n")/64 dev ul nodad
 		link set dev ul up
 		route add default via $(seed_rt "$n")
+		route add ::/0 via $(seed_rt6 "$n")
 	EOF
 	ip -n "$L2S_P"inet -batch - <<-EOF || return 1
 		addr add $(seed_rt "$n")/26 dev h$n
+		addr add $(seed_rt6 "$n")/64 dev h$n nodad
 		link set dev h$n up
 	EOF
 	if [ "$bridge" = bridge ]; then
@@ -125,7 +149,7 @@ _seed_plug() { # N PORT: the hypervisor side of a VM link into hypN's bridge
 }
 
 seed_conf() { # N STRATEGY "PEER NUMBERS" [KEY=VALUE...] (KEY=VALUE replaces a default)
-	local n=$1 s=$2 peers=$3 kv k m
+	local n=$1 s=$2 peers=$3 kv k m ul=${SEED_UNDERLAY:-4} ep
 	shift 3
 	local -A cfg=([name]="${L2S_P}hyp$n" [private-key-file]="$L2S_WORK/hyp$n.key" [listen-port]=51820
 		[address]="$(seed_tun "$n")" [bridge]=br-vm [df-strategy]="$s" [l2fragq]="$L2S_BIN"
@@ -133,6 +157,7 @@ seed_conf() { # N STRATEGY "PEER NUMBERS" [KEY=VALUE...] (KEY=VALUE replaces a d
 	local order=(name private-key-file listen-port address bridge df-strategy l2fragq log-file queues)
 	for kv in "$@"; do
 		k=${kv%%=*}
+		[ "$k" != underlay ] || { ul=${kv#*=}; continue; }
 		[ -n "${cfg[$k]+x}" ] || order+=("$k")
 		cfg[$k]=${kv#*=}
 	done
@@ -141,10 +166,12 @@ seed_conf() { # N STRATEGY "PEER NUMBERS" [KEY=VALUE...] (KEY=VALUE replaces a d
 		echo "[local]"
 		for k in "${order[@]}"; do echo "$k = ${cfg[$k]}"; done
 		for m in $peers; do
+			ep=$(seed_ul "$m")
+			[ "$ul" != 6 ] || ep=[$(seed_ul6 "$m")]
 			echo
 			echo "[peer hyp$m]"
 			echo "public-key = $(cat "$L2S_WORK/hyp$m.pub")"
-			echo "endpoint = $(seed_ul "$m"):51820"
+			echo "endpoint = $ep:51820"
 			echo "address = $(seed_tun "$m")"
 		done
 	} >"$L2S_WORK/hyp$n.conf"
@@ -196,6 +223,60 @@ seed_down() {
 	for ns in "${L2S_NSES[@]}"; do ip netns del "$L2S_P$ns" 2>/dev/null; done
 	L2S_NSES=()
 	return 0
+}
+
+# ------------------------------------------------------------------ the path
+
+# seed_path_mtu N MTU: a smaller link between the router and hypN, in both
+# directions, that hypN does not know of (its "ul" stays 1500): the router's
+# routes to hypN's subnets get "mtu lock MTU" (IPv6 forwarding honours only a
+# locked route MTU), and what comes in from hypN looks up table 1000+N first,
+# with the same limit toward every other hypervisor. Over it the router
+# fragments IPv4 without DF and answers the rest with ICMP frag-needed /
+# ICMPv6 packet-too-big (see seed_path_drop_icmp). MTU 0: no limit again.
+seed_path_mtu() { # N MTU
+	local n=$1 mtu=$2 lim="" t=$((1000 + $1)) ns m batch
+	[ "$mtu" = 0 ] || lim="mtu lock $mtu"
+	batch="route replace $(seed_ul_net "$n") dev h$n proto kernel scope link src $(seed_rt "$n") $lim
+route replace $(seed_ul6_net "$n") dev h$n proto kernel metric 256 $lim
+"
+	for ns in "${L2S_NSES[@]}"; do
+		m=${ns#hyp}
+		if [[ $ns != hyp* ]] || [ "$m" = "$n" ] || [ "$mtu" = 0 ]; then continue; fi
+		batch+="route add $(seed_ul_net "$m") dev h$m table $t $lim
+route add $(seed_ul6_net "$m") dev h$m table $t $lim
+"
+	done
+	# (the rules and table of an earlier call go first; absent: no error)
+	ip -n "$L2S_P"inet -4 rule del pref "$t" 2>/dev/null
+	ip -n "$L2S_P"inet -6 rule del pref "$t" 2>/dev/null
+	ip -n "$L2S_P"inet -4 route flush table "$t" 2>/dev/null
+	ip -n "$L2S_P"inet -6 route flush table "$t" 2>/dev/null
+	ip -n "$L2S_P"inet -batch - <<<"$batch" || return 1
+	[ "$mtu" != 0 ] || return 0
+	ip -n "$L2S_P"inet -4 rule add pref "$t" iif "h$n" lookup "$t" || return 1
+	ip -n "$L2S_P"inet -6 rule add pref "$t" iif "h$n" lookup "$t"
+}
+
+# seed_path_drop_icmp on|off: the router drops (and counts) every ICMP
+# frag-needed and ICMPv6 packet-too-big it would send: a path that filters
+# them, the black hole of issue 18.
+seed_path_drop_icmp() {
+	inns inet nft delete table inet l2fq_seed_path 2>/dev/null
+	[ "$1" = on ] || return 0
+	inns inet nft -f - <<-EOF
+		table inet l2fq_seed_path {
+			chain out {
+				type filter hook output priority 0; policy accept;
+				icmp type destination-unreachable icmp code frag-needed counter drop
+				icmpv6 type packet-too-big counter drop
+			}
+		}
+	EOF
+}
+seed_path_icmp_dropped() { # the ICMP errors seed_path_drop_icmp dropped so far (0: none, or off)
+	inns inet nft list table inet l2fq_seed_path 2>/dev/null |
+		awk '/counter packets/ { for (i = 1; i < NF; i++) if ($i == "packets") s += $(i + 1) } END { print s + 0 }'
 }
 
 # ------------------------------------------------------------------ checks
@@ -293,7 +374,8 @@ seed_scan() {
 		for a in $(seed_hyp_addrs "$n") $(seed_rt "$n"); do
 			targets+=("$a")
 			case $a in
-			*:*) batch+="neigh replace $a lladdr $mac dev eth0 nud permanent"$'\n' ;;
+			fe80:*) batch+="neigh replace $a lladdr $mac dev eth0 nud permanent"$'\n' ;;
+			*:*) batch+="route replace $a/128 dev eth0"$'\n'"neigh replace $a lladdr $mac dev eth0 nud permanent"$'\n' ;;
 			*) batch+="route replace $a/32 dev eth0"$'\n'"neigh replace $a lladdr $mac dev eth0 nud permanent"$'\n' ;;
 			esac
 		done

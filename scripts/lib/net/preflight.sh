@@ -69,6 +69,7 @@ _l2n_preflight() { # MODE
 	_l2n_pf_bridge
 	[ $root = 0 ] || _l2n_pf_leftovers
 	_l2n_pf_metrics_file $root
+	_l2n_pf_underlay_mtu
 	return "$L2N_PF_RC"
 }
 
@@ -166,5 +167,43 @@ _l2n_pf_metrics_file() { # ROOT (1: can try as daemon-user)
 		test -w "$d" 2>/dev/null; then
 		_l2n_pf_line "$l" "metrics-file: directory $d is not writable by daemon-user ${L2N_CFG[daemon-user]} (l2fragq runs as that user: give it write access, e.g. chgrp + chmod g+w)"
 	fi
+	return 0
+}
+
+# wg-mtu plus WireGuard's own overhead (IPv4 or IPv6 + UDP + its 32-byte
+# header: 60 or 80) must fit the local MTU toward each peer's endpoint (ip
+# route get: the route's MTU, else the device's), or every full-size
+# WireGuard packet is fragmented (IPv4) or lost (IPv6, ICMP filtered).
+# A warning, not an error: the path may work through fragmentation. Only
+# endpoints given as addresses (a host name is resolved after preflight).
+_l2n_pf_underlay_mtu() {
+	local p ep host ov need line mtu dev
+	local wgdev=${L2N_CFG[wg-interface]}
+	local wgm=${L2N_CFG[wg-mtu]}
+	command -v ip >/dev/null 2>&1 || return 0
+	for p in "${L2N_PEERS[@]}"; do
+		ep=${L2N_PEER_CFG[$p.endpoint]:-}
+		if [[ $ep =~ ^\[([0-9A-Fa-f:.]+)\]:[0-9]+$ ]]; then
+			host=${BASH_REMATCH[1]} ov=80
+		elif [[ $ep =~ ^([0-9.]+):[0-9]+$ ]]; then
+			host=${BASH_REMATCH[1]} ov=60
+		else
+			continue
+		fi
+		# "DEV MTU": the route's mtu (also "mtu lock N"), else 0.
+		line=$(ip route get "$host" 2>/dev/null | awk '
+			{ for (i = 1; i < NF; i++) {
+				if ($i == "dev" && dev == "") dev = $(i + 1)
+				if ($i == "mtu" && mtu == "") mtu = ($(i + 1) == "lock") ? $(i + 2) : $(i + 1)
+			} }
+			END { if (dev != "") print dev, (mtu == "" ? 0 : mtu) }')
+		dev=${line% *} mtu=${line#* }
+		if [ -z "$line" ] || [ "$dev" = "$wgdev" ]; then continue; fi
+		[ "$mtu" != 0 ] || mtu=$(ip -o link show dev "$dev" 2>/dev/null | awk '{ for (i = 1; i < NF; i++) if ($i == "mtu") { print $(i + 1); exit } }')
+		[[ $mtu =~ ^[0-9]+$ ]] || continue
+		need=$((wgm + ov))
+		[ "$need" -gt "$mtu" ] || continue
+		_l2n_warn "$L2N_CONF_FILE:${L2N_PEER_LINE[$p.endpoint]}: [peer $p] endpoint $ep: wg-mtu $wgm + $ov (WireGuard over IPv$([ $ov = 80 ] && echo 6 || echo 4)) = $need exceeds the local MTU $mtu toward it (dev $dev): full-size WireGuard packets are fragmented, or lost where fragments or ICMP are dropped; set wg-mtu = $((mtu - ov)) or less (or let underlay path-MTU probing find the path: issue 18)"
+	done
 	return 0
 }

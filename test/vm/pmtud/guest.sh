@@ -697,6 +697,8 @@ check_rate_limit
 check_route_mtu_change
 check_pmtud_mtu_option
 check_no_tunnel_gre
+# shellcheck source=test/vm/pmtud/underlay.sh
+. "$(cd "$(dirname "$0")" && pwd)/underlay.sh" && underlay_baseline # 6c. an underlay smaller than 1500 (6.12)
 measure_speed
 check_mss_clamp
 report_speed

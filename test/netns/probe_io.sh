@@ -201,8 +201,8 @@ t_track $!
 t_wait 10 in_a test -S "/var/run/wireguard/$wgif.sock" || t_fatal "wireguard-go made no socket: $(cat "$WORK/wg.log")"
 (umask 077 && for n in a b c; do wg genkey >"$WORK/key-$n"; done)
 in_a wg set "$wgif" private-key "$WORK/key-a" listen-port 51820 \
-	peer "$(wg pubkey <"$WORK/key-b")" endpoint 198.51.100.2:51821 allowed-ips 10.0.0.2/32,2001:db8:1::2/128 \
-	peer "$(wg pubkey <"$WORK/key-c")" allowed-ips 10.9.0.0/16
+	peer "$(wg pubkey <"$WORK/key-b")" endpoint 198.51.100.2:51821 allowed-ips 192.0.2.2/32,2001:db8:1::2/128 \
+	peer "$(wg pubkey <"$WORK/key-c")" allowed-ips 198.51.100.0/24
 # wireguard-go lists its peers in Go map order, which changes: sorted.
 sorted() { head -n1 <<<"$1"; tail -n+2 <<<"$1" | sort; }
 want=$(sorted "$(in_a wg show "$wgif" dump | awk 'NR == 1 { print $3 } NR > 1 { print $1, $3, $4, $5 }')")

@@ -157,7 +157,7 @@ static void test_genl_dump_continued(void **state)
 	memset(key, 2, sizeof(key));
 	mnl_attr_put(nlh, WGPEER_A_PUBLIC_KEY, sizeof(key), key);
 	al = mnl_attr_nest_start(nlh, WGPEER_A_ALLOWEDIPS);
-	put_allowed(nlh, AF_INET, "10.2.0.9", 32);
+	put_allowed(nlh, AF_INET, "192.0.2.9", 32);
 	mnl_attr_nest_end(nlh, al);
 	mnl_attr_nest_end(nlh, p);
 	put_peer(nlh, 4, NULL, NULL, -1, 1);
@@ -171,8 +171,8 @@ static void test_genl_dump_continued(void **state)
 	assert_int_equal(dev.listen_port, 51820);
 	assert_int_equal(dev.n_peers, 3);
 	assert_int_equal(dev.peers[1].public_key[0], 2);
-	assert_int_equal(dev.peers[1].n_allowed, 4); /* 2 + ::1 + 10.2.0.9 */
-	assert_memory_equal(dev.peers[1].allowed[3].addr, "\x0a\x02\x00\x09", 4);
+	assert_int_equal(dev.peers[1].n_allowed, 4); /* 2 + ::1 + 192.0.2.9 */
+	assert_memory_equal(dev.peers[1].allowed[3].addr, "\xc0\x00\x02\x09", 4);
 	assert_int_equal(dev.peers[1].endpoint_port, 51821); /* kept from message 1 */
 	assert_int_equal(dev.peers[1].last_handshake_sec, 8);
 	assert_int_equal(dev.peers[2].public_key[0], 4);
@@ -210,7 +210,7 @@ static void test_genl_errors(void **state)
 	p = mnl_attr_nest_start(nlh, 0);
 	mnl_attr_put(nlh, WGPEER_A_PUBLIC_KEY, 32, key);
 	al = mnl_attr_nest_start(nlh, WGPEER_A_ALLOWEDIPS);
-	put_allowed(nlh, AF_INET, "10.0.0.1", 33);
+	put_allowed(nlh, AF_INET, "192.0.2.1", 33);
 	mnl_attr_nest_end(nlh, al);
 	mnl_attr_nest_end(nlh, p);
 	mnl_attr_nest_end(nlh, peers);
@@ -309,12 +309,12 @@ static const char uapi_good[] =
 	"tx_bytes=10\n"
 	"rx_bytes=20\n"
 	"persistent_keepalive_interval=0\n"
-	"allowed_ip=10.0.0.2/32\n"
+	"allowed_ip=192.0.2.2/32\n"
 	"allowed_ip=2001:db8::2/128\n"
 	"public_key=" K2 "\n"
 	"last_handshake_time_sec=0\n"
 	"endpoint=[2001:db8::9]:51822\n"
-	"allowed_ip=10.9.0.0/16\n"
+	"allowed_ip=198.51.100.0/24\n"
 	"public_key=" K1 "\n" /* a third peer, no endpoint */
 	"errno=0\n"
 	"\n";
@@ -336,7 +336,7 @@ static void test_uapi_good(void **state)
 	assert_int_equal(dev.peers[1].public_key[31], 0xff);
 	assert_int_equal(dev.peers[1].endpoint_family, AF_INET6);
 	assert_int_equal(dev.peers[1].endpoint_port, 51822);
-	assert_int_equal(dev.peers[1].allowed[0].cidr, 16);
+	assert_int_equal(dev.peers[1].allowed[0].cidr, 24);
 	assert_int_equal(dev.peers[2].endpoint_family, 0);
 	assert_int_equal(dev.peers[2].n_allowed, 0);
 }
@@ -350,8 +350,8 @@ static void test_uapi_malformed(void **state)
 		{ "endpoint=192.0.2.9:51821\n", "endpoint=192.0.2.999:1\n", -EINVAL },
 		{ "endpoint=[2001:db8::9]:51822\n", "endpoint=[2001:db8::9:51822\n", -EINVAL },
 		{ "endpoint=[2001:db8::9]:51822\n", "endpoint=[2001:db8::9]51822\n", -EINVAL },
-		{ "allowed_ip=10.0.0.2/32\n", "allowed_ip=10.0.0.2/33\n", -EINVAL },
-		{ "allowed_ip=10.0.0.2/32\n", "allowed_ip=10.0.0.2\n", -EINVAL },
+		{ "allowed_ip=192.0.2.2/32\n", "allowed_ip=192.0.2.2/33\n", -EINVAL },
+		{ "allowed_ip=192.0.2.2/32\n", "allowed_ip=192.0.2.2\n", -EINVAL },
 		{ "allowed_ip=2001:db8::2/128\n", "allowed_ip=2001:db8::2/129\n", -EINVAL },
 		{ "public_key=" K2 "\n", "public_key=" K2 "0\n", -EINVAL },
 		{ "public_key=" K2 "\n", "public_key=0202020202020202020202020202020202020202020202020202020202020G02\n", -EINVAL },

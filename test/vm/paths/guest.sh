@@ -481,10 +481,15 @@ check_probe_io_wireguard() {
 		return
 	fi
 	(umask 077 && wg genkey >"$work/wgp.key")
-	args=(peer "$(wg genkey)" endpoint 198.51.100.7:51821 allowed-ips "10.0.0.2/32,2001:db8:1::2/128"
-	      peer "$(wg genkey)" endpoint "[2001:db8::7]:51822" allowed-ips 10.0.0.3/32)
+	# Peer keys made in bash (two base64 digits from i, then a fixed tail
+	# whose last group leaves no spare bits): 200 `wg genkey` forks took
+	# 15 s under TCG. Any 32 bytes are a key WireGuard accepts.
+	local b64=ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/ tail=BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBA=
+	pk() { echo "${b64:$(($1 / 64)):1}${b64:$(($1 % 64)):1}$tail"; }
+	args=(peer "$(pk 0)" endpoint 198.51.100.7:51821 allowed-ips "192.0.2.2/32,2001:db8:1::2/128"
+	      peer "$(pk 1)" endpoint "[2001:db8::7]:51822" allowed-ips 192.0.2.3/32)
 	for ((i = 2; i < 200; i++)); do
-		args+=(peer "$(wg genkey)" allowed-ips "10.1.$((i / 250)).$((i % 250 + 1))/32")
+		args+=(peer "${b64:$((i / 64)):1}${b64:$((i % 64)):1}$tail" allowed-ips "198.51.100.$((i + 10))/32")
 	done
 	inh wg set wgp0 private-key "$work/wgp.key" listen-port 51820 "${args[@]}"
 	want=$(inh wg show wgp0 dump | awk 'NR == 1 { print $3 } NR > 1 { print $1, $3, $4, $5 }')

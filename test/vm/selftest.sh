@@ -8,7 +8,9 @@
 #      of 1400 bytes (DF set) and 56 bytes across it; nft `queue flags
 #      bypass,fanout to 0-1` accepted (nft_queue present) and bypass letting
 #      traffic through with no listener (one boot);
-#   3. a command that overruns --timeout is killed and reported as 124.
+#   3. a command that overruns --timeout is killed and reported as 124;
+#   4. a guest that dies before the command starts is booted again (forced
+#      with L2VM_TEST_BAD_BOOTS=1), and not with L2VM_BOOT_TRIES=1.
 # Addresses are documentation ranges only (RFC 5737).
 # Prints "N passed, M failed"; exits non-zero on any failure.
 # Usage (as root): test/vm/selftest.sh
@@ -171,6 +173,25 @@ if [ "$rc" -eq 124 ] && grep -q "timed out after 15s" "$work/err3" &&
 else
 	t_fail "timeout: exit $rc after ${to_s}s"; cat "$work/err3"
 fi
+# --- 4. a guest that dies before the command starts is booted again (once by
+# default): L2VM_TEST_BAD_BOOTS=1 makes the first boot panic (no rdinit).
+t0=$(date +%s.%N)
+L2VM_TEST_BAD_BOOTS=1 "$here/run-in-vm.sh" --timeout 60 -- sh -c 'echo second boot ran; exit 5' \
+	>"$work/out4" 2>"$work/err4"
+rc=$?
+retry_s=$(secs "$t0")
+if [ "$rc" -eq 5 ] && grep -qx "second boot ran" "$work/out4" &&
+	grep -q "died before the command started (QEMU exit [0-9]*, boot 1 of 2); booting again" "$work/err4"; then
+	t_pass "a guest that died before the command started is booted again, the command runs once (exit 5, ${retry_s}s)"
+else
+	t_fail "boot retry: exit $rc after ${retry_s}s"; sed 's/^/  /' "$work/out4" "$work/err4" | tail -n 20
+fi
+L2VM_TEST_BAD_BOOTS=1 L2VM_BOOT_TRIES=1 "$here/run-in-vm.sh" --timeout 60 -- true >"$work/out5" 2>"$work/err5"
+rc=$?
+[ "$rc" -eq 125 ] && grep -q "guest failed before running the command" "$work/err5" &&
+	! grep -q "booting again" "$work/err5" &&
+	t_pass "L2VM_BOOT_TRIES=1: the early death is reported (exit 125), no second boot" ||
+	{ t_fail "L2VM_BOOT_TRIES=1: exit $rc"; tail -n 5 "$work/err5"; }
 leftover=$(ls -A "$work/tmpdir")
 [ -z "$leftover" ] && t_pass "harness temp dirs cleaned up" || t_fail "harness left $leftover"
 

@@ -25,6 +25,7 @@
  * logged once per outage and retried after 1 s: a netlink error never stops the
  * daemon. */
 #include "l2fragq/pathtable.h"
+#include "l2fragq/nlattr_table.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -111,22 +112,6 @@ struct l2fq_pathtable {
 
 /* ------------------------------------------------------------ parsing */
 
-struct pt_tb {
-	const struct nlattr **tb;
-	unsigned max;
-};
-
-static int pt_attr_cb(const struct nlattr *attr, void *data)
-{
-	const struct pt_tb *t = data;
-	unsigned type = mnl_attr_get_type(attr);
-
-	/* Attributes newer than our headers are skipped, not errors. */
-	if (type <= t->max)
-		t->tb[type] = attr;
-	return MNL_CB_OK;
-}
-
 static int pt_u32(const struct nlattr *a, uint32_t *v)
 {
 	if (!a || mnl_attr_validate(a, MNL_TYPE_U32) < 0)
@@ -170,11 +155,11 @@ static void pt_str(const struct nlattr *a, char *dst, size_t size)
 static void pt_parse_gre(const struct nlattr *data, struct pt_link *l)
 {
 	const struct nlattr *gre[IFLA_GRE_MAX + 1] = {0};
-	struct pt_tb t = {gre, IFLA_GRE_MAX};
+	struct l2fq_nlattr_table t = {gre, IFLA_GRE_MAX};
 	uint32_t v;
 	uint16_t f;
 
-	if (mnl_attr_parse_nested(data, pt_attr_cb, &t) < 0)
+	if (mnl_attr_parse_nested(data, l2fq_nlattr_table_cb, &t) < 0)
 		return;
 	/* Addresses travel in network order (nla_put_in_addr): keep them so. */
 	if (pt_u32(gre[IFLA_GRE_LOCAL], &v) == 0)
@@ -196,10 +181,10 @@ static void pt_parse_gre(const struct nlattr *data, struct pt_link *l)
 static void pt_parse_bridge(const struct nlattr *data, struct pt_link *l)
 {
 	const struct nlattr *br[IFLA_BR_MAX + 1] = {0};
-	struct pt_tb t = {br, IFLA_BR_MAX};
+	struct l2fq_nlattr_table t = {br, IFLA_BR_MAX};
 	uint16_t proto;
 
-	if (mnl_attr_parse_nested(data, pt_attr_cb, &t) < 0)
+	if (mnl_attr_parse_nested(data, l2fq_nlattr_table_cb, &t) < 0)
 		return;
 	(void)pt_u8(br[IFLA_BR_VLAN_FILTERING], &l->vlan_filtering);
 	if (pt_u16(br[IFLA_BR_VLAN_PROTOCOL], &proto) == 0)
@@ -212,7 +197,7 @@ static int pt_parse_link(const struct nlmsghdr *nlh, struct pt_link *l)
 {
 	const struct nlattr *tb[IFLA_MAX + 1] = {0};
 	const struct nlattr *info[IFLA_INFO_MAX + 1] = {0};
-	struct pt_tb t = {tb, IFLA_MAX};
+	struct l2fq_nlattr_table t = {tb, IFLA_MAX};
 	const struct ifinfomsg *ifi;
 	uint32_t v;
 
@@ -221,7 +206,7 @@ static int pt_parse_link(const struct nlmsghdr *nlh, struct pt_link *l)
 	ifi = mnl_nlmsg_get_payload(nlh);
 	if (ifi->ifi_family != AF_UNSPEC || ifi->ifi_index <= 0)
 		return -EINVAL;
-	if (mnl_attr_parse(nlh, sizeof(*ifi), pt_attr_cb, &t) < 0)
+	if (mnl_attr_parse(nlh, sizeof(*ifi), l2fq_nlattr_table_cb, &t) < 0)
 		return -EINVAL;
 	memset(l, 0, sizeof(*l));
 	l->ifindex = ifi->ifi_index;
@@ -233,8 +218,8 @@ static int pt_parse_link(const struct nlmsghdr *nlh, struct pt_link *l)
 	l->other_netns = tb[IFLA_LINK_NETNSID] != NULL;
 	if (!tb[IFLA_LINKINFO] || mnl_attr_validate(tb[IFLA_LINKINFO], MNL_TYPE_NESTED) < 0)
 		return 0;
-	t = (struct pt_tb){info, IFLA_INFO_MAX};
-	if (mnl_attr_parse_nested(tb[IFLA_LINKINFO], pt_attr_cb, &t) < 0 || !info[IFLA_INFO_KIND] ||
+	t = (struct l2fq_nlattr_table){info, IFLA_INFO_MAX};
+	if (mnl_attr_parse_nested(tb[IFLA_LINKINFO], l2fq_nlattr_table_cb, &t) < 0 || !info[IFLA_INFO_KIND] ||
 	    mnl_attr_validate(info[IFLA_INFO_KIND], MNL_TYPE_STRING) < 0)
 		return 0;
 	{
@@ -265,7 +250,7 @@ static int pt_parse_link(const struct nlmsghdr *nlh, struct pt_link *l)
 static int pt_parse_port_pvid(const struct nlmsghdr *nlh, int *ifindex, uint16_t *pvid)
 {
 	const struct nlattr *tb[IFLA_MAX + 1] = {0};
-	struct pt_tb t = {tb, IFLA_MAX};
+	struct l2fq_nlattr_table t = {tb, IFLA_MAX};
 	const struct ifinfomsg *ifi;
 	const struct nlattr *a;
 
@@ -274,7 +259,7 @@ static int pt_parse_port_pvid(const struct nlmsghdr *nlh, int *ifindex, uint16_t
 	ifi = mnl_nlmsg_get_payload(nlh);
 	if (ifi->ifi_family != AF_BRIDGE || ifi->ifi_index <= 0)
 		return -EINVAL;
-	if (mnl_attr_parse(nlh, sizeof(*ifi), pt_attr_cb, &t) < 0)
+	if (mnl_attr_parse(nlh, sizeof(*ifi), l2fq_nlattr_table_cb, &t) < 0)
 		return -EINVAL;
 	*ifindex = ifi->ifi_index;
 	*pvid = 0;
@@ -297,8 +282,7 @@ static int pt_parse_port_pvid(const struct nlmsghdr *nlh, int *ifindex, uint16_t
 static int pt_parse_route(const struct nlmsghdr *nlh, struct pt_route *r)
 {
 	const struct nlattr *tb[RTA_MAX + 1] = {0};
-	const struct nlattr *mx[RTAX_MAX + 1] = {0};
-	struct pt_tb t = {tb, RTA_MAX};
+	struct l2fq_nlattr_table t = {tb, RTA_MAX};
 	const struct rtmsg *rtm;
 	uint32_t v;
 
@@ -307,20 +291,12 @@ static int pt_parse_route(const struct nlmsghdr *nlh, struct pt_route *r)
 	rtm = mnl_nlmsg_get_payload(nlh);
 	if (rtm->rtm_family != AF_INET)
 		return -EINVAL;
-	if (mnl_attr_parse(nlh, sizeof(*rtm), pt_attr_cb, &t) < 0)
+	if (mnl_attr_parse(nlh, sizeof(*rtm), l2fq_nlattr_table_cb, &t) < 0)
 		return -EINVAL;
 	memset(r, 0, sizeof(*r));
 	if (pt_u32(tb[RTA_OIF], &v) == 0)
 		r->oif = (int)v;
-	if (tb[RTA_METRICS] && mnl_attr_validate(tb[RTA_METRICS], MNL_TYPE_NESTED) == 0) {
-		t = (struct pt_tb){mx, RTAX_MAX};
-		if (mnl_attr_parse_nested(tb[RTA_METRICS], pt_attr_cb, &t) >= 0) {
-			if (pt_u32(mx[RTAX_MTU], &v) == 0)
-				r->mtu = v;
-			if (pt_u32(mx[RTAX_LOCK], &v) == 0)
-				r->locked = (v & (1u << RTAX_MTU)) != 0;
-		}
-	}
+	l2fq_nlattr_route_mtu(tb[RTA_METRICS], &r->mtu, &r->locked);
 	return 0;
 }
 

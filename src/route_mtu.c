@@ -4,6 +4,7 @@
  * PMTU exception, which rt_fill_info()/rt6_fill_node() put there) and
  * RTAX_LOCK's bit 1 << RTAX_MTU. */
 #include "l2fragq/route_mtu.h"
+#include "l2fragq/nlattr_table.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -20,41 +21,9 @@
 #define RM_BUF_SIZE 32768   /* MNL_SOCKET_DUMP_SIZE */
 #define RM_TIMEOUT_MS 2000  /* one reply */
 
-struct rm_tb {
-	const struct nlattr **tb;
-	unsigned max;
-};
-
-static int rm_attr_cb(const struct nlattr *attr, void *data)
-{
-	struct rm_tb *t = data;
-	unsigned type = mnl_attr_get_type(attr);
-
-	if (type <= t->max)
-		t->tb[type] = attr;
-	return MNL_CB_OK;
-}
-
 static size_t rm_alen(int family)
 {
 	return family == AF_INET ? 4 : family == AF_INET6 ? 16 : 0;
-}
-
-/* The MTU metric and its lock from RTA_METRICS. */
-static void rm_metrics(const struct nlattr *m, unsigned *mtu, int *locked)
-{
-	const struct nlattr *tb[RTAX_MAX + 1] = { 0 };
-	struct rm_tb t = { tb, RTAX_MAX };
-
-	*mtu = 0;
-	*locked = 0;
-	if (!m || mnl_attr_validate(m, MNL_TYPE_NESTED) < 0 ||
-	    mnl_attr_parse_nested(m, rm_attr_cb, &t) < 0)
-		return;
-	if (tb[RTAX_MTU] && mnl_attr_validate(tb[RTAX_MTU], MNL_TYPE_U32) == 0)
-		*mtu = mnl_attr_get_u32(tb[RTAX_MTU]);
-	if (tb[RTAX_LOCK] && mnl_attr_validate(tb[RTAX_LOCK], MNL_TYPE_U32) == 0)
-		*locked = !!(mnl_attr_get_u32(tb[RTAX_LOCK]) & (1u << RTAX_MTU));
 }
 
 /* One request and its replies, each data message given to cb. */
@@ -102,27 +71,27 @@ out:
 static int rm_get_cb(const struct nlmsghdr *nlh, void *data)
 {
 	const struct nlattr *tb[RTA_MAX + 1] = { 0 };
-	struct rm_tb t = { tb, RTA_MAX };
+	struct l2fq_nlattr_table t = { tb, RTA_MAX };
 	struct l2fq_route_mtu *out = data;
 
 	if (nlh->nlmsg_type != RTM_NEWROUTE ||
 	    mnl_nlmsg_get_payload_len(nlh) < sizeof(struct rtmsg) ||
-	    mnl_attr_parse(nlh, sizeof(struct rtmsg), rm_attr_cb, &t) < 0)
+	    mnl_attr_parse(nlh, sizeof(struct rtmsg), l2fq_nlattr_table_cb, &t) < 0)
 		return MNL_CB_OK;
 	if (tb[RTA_OIF] && mnl_attr_validate(tb[RTA_OIF], MNL_TYPE_U32) == 0)
 		out->ifindex = (int)mnl_attr_get_u32(tb[RTA_OIF]);
-	rm_metrics(tb[RTA_METRICS], &out->route_mtu, &out->locked);
+	l2fq_nlattr_route_mtu(tb[RTA_METRICS], &out->route_mtu, &out->locked);
 	return MNL_CB_OK;
 }
 
 static int rm_link_cb(const struct nlmsghdr *nlh, void *data)
 {
 	const struct nlattr *tb[IFLA_MAX + 1] = { 0 };
-	struct rm_tb t = { tb, IFLA_MAX };
+	struct l2fq_nlattr_table t = { tb, IFLA_MAX };
 
 	if (nlh->nlmsg_type != RTM_NEWLINK ||
 	    mnl_nlmsg_get_payload_len(nlh) < sizeof(struct ifinfomsg) ||
-	    mnl_attr_parse(nlh, sizeof(struct ifinfomsg), rm_attr_cb, &t) < 0)
+	    mnl_attr_parse(nlh, sizeof(struct ifinfomsg), l2fq_nlattr_table_cb, &t) < 0)
 		return MNL_CB_OK;
 	if (tb[IFLA_MTU] && mnl_attr_validate(tb[IFLA_MTU], MNL_TYPE_U32) == 0)
 		*(unsigned *)data = mnl_attr_get_u32(tb[IFLA_MTU]);
@@ -236,7 +205,7 @@ struct rm_list {
 static int rm_list_cb(const struct nlmsghdr *nlh, void *data)
 {
 	const struct nlattr *tb[RTA_MAX + 1] = { 0 };
-	struct rm_tb t = { tb, RTA_MAX };
+	struct l2fq_nlattr_table t = { tb, RTA_MAX };
 	struct rm_list *l = data;
 	const struct rtmsg *rtm;
 	size_t alen = rm_alen(l->family);
@@ -246,7 +215,7 @@ static int rm_list_cb(const struct nlmsghdr *nlh, void *data)
 		return MNL_CB_OK;
 	rtm = mnl_nlmsg_get_payload(nlh);
 	if (rtm->rtm_family != l->family || rtm->rtm_protocol != l->protocol ||
-	    rtm->rtm_dst_len != alen * 8 || mnl_attr_parse(nlh, sizeof(*rtm), rm_attr_cb, &t) < 0)
+	    rtm->rtm_dst_len != alen * 8 || mnl_attr_parse(nlh, sizeof(*rtm), l2fq_nlattr_table_cb, &t) < 0)
 		return MNL_CB_OK;
 	table = rtm->rtm_table;
 	if (tb[RTA_TABLE] && mnl_attr_validate(tb[RTA_TABLE], MNL_TYPE_U32) == 0)
@@ -261,7 +230,7 @@ static int rm_list_cb(const struct nlmsghdr *nlh, void *data)
 		memset(e, 0, sizeof(*e));
 		e->family = l->family;
 		memcpy(e->dst, mnl_attr_get_payload(tb[RTA_DST]), alen);
-		rm_metrics(tb[RTA_METRICS], &e->mtu, &e->locked);
+		l2fq_nlattr_route_mtu(tb[RTA_METRICS], &e->mtu, &e->locked);
 	}
 	l->n++;
 	return MNL_CB_OK;

@@ -6,6 +6,7 @@
  * does not fit one message continues in the next one, whose first peer may
  * be the previous message's last one again (only key and allowed IPs). */
 #include "l2fragq/wg_peers.h"
+#include "l2fragq/nlattr_table.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -35,28 +36,13 @@ void l2fq_wg_device_clear(struct l2fq_wg_device *d)
 
 /* ---- generic netlink ---- */
 
-struct wg_tb {
-	const struct nlattr **tb;
-	unsigned max;
-};
-
-static int wg_attr_cb(const struct nlattr *attr, void *data)
-{
-	struct wg_tb *t = data;
-	unsigned type = mnl_attr_get_type(attr);
-
-	if (type <= t->max)
-		t->tb[type] = attr;
-	return MNL_CB_OK;
-}
-
 static int wg_parse_nested(const struct nlattr *nest, const struct nlattr **tb, unsigned max)
 {
-	struct wg_tb t = { tb, max };
+	struct l2fq_nlattr_table t = { tb, max };
 
 	memset(tb, 0, (max + 1) * sizeof(*tb));
 	if (mnl_attr_validate(nest, MNL_TYPE_NESTED) < 0 ||
-	    mnl_attr_parse_nested(nest, wg_attr_cb, &t) < 0)
+	    mnl_attr_parse_nested(nest, l2fq_nlattr_table_cb, &t) < 0)
 		return -EINVAL;
 	return 0;
 }
@@ -159,12 +145,12 @@ static int wg_parse_peer(const struct nlattr *nest, struct l2fq_wg_device *d)
 int l2fq_wg_parse_genl_msg(const struct nlmsghdr *nlh, struct l2fq_wg_device *d)
 {
 	const struct nlattr *tb[WGDEVICE_A_MAX + 1] = { 0 };
-	struct wg_tb t = { tb, WGDEVICE_A_MAX };
+	struct l2fq_nlattr_table t = { tb, WGDEVICE_A_MAX };
 	const struct nlattr *a;
 	int ret;
 
 	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(struct genlmsghdr) ||
-	    mnl_attr_parse(nlh, sizeof(struct genlmsghdr), wg_attr_cb, &t) < 0)
+	    mnl_attr_parse(nlh, sizeof(struct genlmsghdr), l2fq_nlattr_table_cb, &t) < 0)
 		return -EINVAL;
 	if (tb[WGDEVICE_A_LISTEN_PORT]) {
 		if (mnl_attr_validate(tb[WGDEVICE_A_LISTEN_PORT], MNL_TYPE_U16) < 0)
@@ -215,9 +201,9 @@ int l2fq_wg_parse_genl_buf(const void *buf, size_t len, uint16_t family_id,
 static int wg_family_cb(const struct nlmsghdr *nlh, void *data)
 {
 	const struct nlattr *tb[CTRL_ATTR_MAX + 1] = { 0 };
-	struct wg_tb t = { tb, CTRL_ATTR_MAX };
+	struct l2fq_nlattr_table t = { tb, CTRL_ATTR_MAX };
 
-	if (mnl_attr_parse(nlh, sizeof(struct genlmsghdr), wg_attr_cb, &t) < 0 ||
+	if (mnl_attr_parse(nlh, sizeof(struct genlmsghdr), l2fq_nlattr_table_cb, &t) < 0 ||
 	    !tb[CTRL_ATTR_FAMILY_ID] || mnl_attr_validate(tb[CTRL_ATTR_FAMILY_ID], MNL_TYPE_U16) < 0)
 		return MNL_CB_ERROR;
 	*(uint16_t *)data = mnl_attr_get_u16(tb[CTRL_ATTR_FAMILY_ID]);

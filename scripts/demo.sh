@@ -87,12 +87,16 @@ si=0
 for s in "${setups[@]}"; do
 	IFS='|' read -r label strat x exp <<<"$s"
 	si=$((si + 1))
-	echo "== setup $si: $label: l2fragq-net up on hyp1 and hyp2 (df-strategy $strat${x:+, $x})"
+	echo "== setup $si: $label: l2fragq-net up$([ "$si" -eq 1 ] || echo " --restart") on hyp1 and hyp2 (df-strategy $strat${x:+, $x})"
 	# shellcheck disable=SC2086 # x: zero or one KEY=VALUE
 	seed_conf 1 "$strat" 2 $x
 	# shellcheck disable=SC2086
 	seed_conf 2 "$strat" 1 $x
-	seed_net_up 1 2 || { seed_net_up_failed 1 2; echo "demo: l2fragq-net up failed (exit ${SEED_UP_RC// /, })" >&2; exit 1; }
+	# A new DF strategy cannot be applied live (reload refuses it and names
+	# --restart), so every setup after the first is an up --restart.
+	up_opts=
+	[ "$si" -eq 1 ] || up_opts=--restart
+	SEED_UP_OPTS=$up_opts seed_net_up 1 2 || { seed_net_up_failed 1 2; echo "demo: l2fragq-net up failed (exit ${SEED_UP_RC// /, })" >&2; exit 1; }
 	read -r -a e <<<"$exp"
 	# --pmtud teaches vm11 the path MTU for 10 minutes: start every setup
 	# from a VM that has learned nothing.

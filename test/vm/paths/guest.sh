@@ -29,6 +29,7 @@
 #      tunnel has the same key), a `bridge vlan add ... pvid` is followed;
 #   6. issue 18: a kernel WireGuard device read over genetlink by
 #      test/tools/probe_io (listen port, 200 peers) as `wg show dump` has it.
+#   7. the demo (scripts/demo.sh --inside), in this boot rather than its own.
 # Prints PASS/FAIL/INFO/RESULT lines; exits non-zero on a FAIL.
 #
 # Usage: test/vm/paths/guest.sh TOOL_DIR   (the build directory with l2fq_paths)
@@ -505,6 +506,24 @@ check_probe_io_wireguard() {
 	inh ip link del wgp0
 }
 
+# 7. The demo (scripts/demo.sh, the README's first command) as it runs in its
+#    own guest, here to spare a boot: CI ran no demo, and a change to up
+#    broke it unseen once. Its own namespaces, its own cleanup.
+check_demo() {
+	local root rc t0
+	l2vm_section "the demo (scripts/demo.sh, the README's first command)"
+	root=$(cd "$(dirname "$0")/../../.." && pwd)
+	t0=$(date +%s)
+	"$root/scripts/demo.sh" --inside "$tools/l2fragq" >"$work/demo.log" 2>&1
+	rc=$?
+	if [ $rc -eq 0 ] && grep -qx "RESULT: PASS" "$work/demo.log"; then
+		t_pass "scripts/demo.sh passes on $(uname -r) (exit 0, RESULT: PASS, $(($(date +%s) - t0)) s)"
+	else
+		t_fail "scripts/demo.sh: exit $rc"
+		tail -n 40 "$work/demo.log" | sed 's/^/    /'
+	fi
+}
+
 # ------------------------------------------------------------------ main
 check_prerequisites
 build_topology
@@ -514,4 +533,5 @@ check_pmtu_exceptions
 check_injection
 check_keys_vlans
 check_probe_io_wireguard
+check_demo
 l2vm_finish

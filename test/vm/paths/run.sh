@@ -11,7 +11,7 @@
 #
 # Usage (as root): test/vm/paths/run.sh [--kernel KVER] TOOL_DIR   (a build directory with l2fq_paths)
 # Environment: L2FQ_PATHS_TIMEOUT (seconds for the whole guest run, default
-# 300); L2VM_KERNEL=KVER picks the guest kernel (test/vm/README.md).
+# 600: about 60 s of checks and the demo's ~110 s under TCG); L2VM_KERNEL=KVER picks the guest kernel (test/vm/README.md).
 set -uo pipefail
 
 # shellcheck source=test/vm/lib.sh
@@ -21,4 +21,4 @@ l2vm_test_begin TOOL_DIR "$@"
 dir=$L2VM_ARG
 [ -x "$dir/l2fq_paths" ] || l2vm_harness_fail "$dir/l2fq_paths is not executable (build the l2fq_paths target)"
 l2vm_host_ready # (honours L2VM_KERNEL)
-l2vm_run_guest paths "${L2FQ_PATHS_TIMEOUT:-300}" "$L2VM_ROOT/test/vm/paths/guest.sh" "$dir"
+l2vm_run_guest paths "${L2FQ_PATHS_TIMEOUT:-600}" "$L2VM_ROOT/test/vm/paths/guest.sh" "$dir"

@@ -56,9 +56,7 @@ enum l2fq_l4csum_result l2fq_l4csum_locate(const uint8_t *pkt, size_t len,
 	}
 	/* The pseudo-header: addresses, protocol, transport length (RFC 793,
 	 * RFC 768; RFC 8200 8.1 with the upper-layer length as a 32-bit word). */
-	sum = l2fq_csum_add(0, l3 + ip.src_off, ip.version == 4 ? 8 : 32);
-	sum += ip.proto;
-	sum += (uint64_t)(l4len >> 16) + (l4len & 0xffff);
+	sum = l2fq_csum_pseudo(l3 + ip.src_off, ip.version == 4 ? 8 : 32, ip.proto, (uint32_t)l4len);
 	loc->l4_off = off;
 	loc->l4_len = l4len;
 	loc->proto = ip.proto;

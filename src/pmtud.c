@@ -190,9 +190,7 @@ static size_t build_v6(uint8_t *o, const uint8_t *l3, const struct l2fq_inner_ip
 	l2fq_put32(icmp + 4, mtu);
 	memcpy(icmp + ICMP_HLEN, l3, quote);
 	/* RFC 8200 8.1 pseudo-header: addresses, 32-bit length, next header. */
-	sum = l2fq_csum_add(0, o + 8, 32);
-	sum += (uint64_t)plen + IPPROTO_ICMPV6;
-	sum = l2fq_csum_add(sum, icmp, plen);
+	sum = l2fq_csum_add(l2fq_csum_pseudo(o + 8, 32, IPPROTO_ICMPV6, (uint32_t)plen), icmp, plen);
 	l2fq_put16(icmp + 2, (uint16_t)~l2fq_csum_fold(sum));
 	return IPV6_HLEN + plen;
 }

@@ -17,6 +17,7 @@
 #include <netinet/ip.h>
 #include <netinet/udp.h>
 
+#include "l2fragq/bytes.h"
 #include "l2fragq/inet_csum.h"
 
 #define IP4_HDR 20
@@ -94,42 +95,21 @@ static int probe_pick_source4(const struct l2fq_probe_addr *dst, uint8_t out[4])
 }
 
 /* ~sum over the pseudo-header and the UDP bytes as they are: the checksum to
- * write (with a zero checksum field), or 0 for a packet whose checksum is right. */
-static uint16_t probe_udp_csum4(const uint8_t *ip, const uint8_t *udp, size_t udp_len)
+ * write (with a zero checksum field), or 0 for a packet whose checksum is
+ * right. The addresses sit at 12 (IPv4) or 8 (IPv6) in the IP header. */
+static uint16_t probe_udp_csum(const uint8_t *ip, int v6, const uint8_t *udp, size_t udp_len)
 {
-	uint8_t ph[12];
+	uint64_t s = l2fq_csum_pseudo(ip + (v6 ? 8 : 12), v6 ? 32 : 8, IPPROTO_UDP, (uint32_t)udp_len);
 
-	memcpy(ph, ip + 12, 8);
-	ph[8] = 0;
-	ph[9] = IPPROTO_UDP;
-	ph[10] = (uint8_t)(udp_len >> 8);
-	ph[11] = (uint8_t)udp_len;
-	return (uint16_t)~l2fq_csum_fold(l2fq_csum_add(l2fq_csum_add(0, ph, sizeof(ph)), udp, udp_len));
-}
-
-static uint16_t probe_udp_csum6(const uint8_t *ip, const uint8_t *udp, size_t udp_len)
-{
-	uint8_t ph[8] = { 0 };
-	uint64_t s;
-
-	ph[0] = (uint8_t)(udp_len >> 24);
-	ph[1] = (uint8_t)(udp_len >> 16);
-	ph[2] = (uint8_t)(udp_len >> 8);
-	ph[3] = (uint8_t)udp_len;
-	ph[7] = IPPROTO_UDP;
-	s = l2fq_csum_add(l2fq_csum_add(0, ip + 8, 32), ph, sizeof(ph));
 	return (uint16_t)~l2fq_csum_fold(l2fq_csum_add(s, udp, udp_len));
 }
 
 static void probe_udp_header(uint8_t *udp, uint16_t sport, uint16_t dport, size_t udp_len)
 {
-	udp[0] = (uint8_t)(sport >> 8);
-	udp[1] = (uint8_t)sport;
-	udp[2] = (uint8_t)(dport >> 8);
-	udp[3] = (uint8_t)dport;
-	udp[4] = (uint8_t)(udp_len >> 8);
-	udp[5] = (uint8_t)udp_len;
-	udp[6] = udp[7] = 0;
+	l2fq_put16(udp, sport);
+	l2fq_put16(udp + 2, dport);
+	l2fq_put16(udp + 4, (uint16_t)udp_len);
+	l2fq_put16(udp + 6, 0);
 }
 
 static int probe_sent(ssize_t n, size_t want)
@@ -163,7 +143,7 @@ static int probe_send4(int fd, const struct l2fq_probe_addr *src, const struct l
 	/* ID 0: the kernel picks one; the IP checksum is always the kernel's. */
 	probe_udp_header(udp, src->port, dst->port, udp_len);
 	{
-		uint16_t c = probe_udp_csum4(pkt, udp, udp_len);
+		uint16_t c = probe_udp_csum(pkt, 0, udp, udp_len);
 
 		if (c == 0)
 			c = 0xffff; /* 0 would mean "no checksum" (RFC 768) */
@@ -287,11 +267,6 @@ int l2fq_probe_rx_open(const uint8_t magic[L2FQ_PROBE_MAGIC_LEN])
 	return fd;
 }
 
-static uint16_t probe_be16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
 /* Checks and describes one packet; 0 or -EBADMSG. */
 static int probe_parse(uint8_t *pkt, size_t n, int ethertype, struct l2fq_probe_rx *rx)
 {
@@ -301,10 +276,10 @@ static int probe_parse(uint8_t *pkt, size_t n, int ethertype, struct l2fq_probe_
 	memset(rx, 0, sizeof(*rx));
 	if (ethertype == ETH_P_IP) {
 		if (n < IP4_HDR || (pkt[0] >> 4) != 4 || pkt[9] != IPPROTO_UDP ||
-		    (probe_be16(pkt + 6) & 0x3fff))
+		    (l2fq_get16(pkt + 6) & 0x3fff))
 			return -EBADMSG;
 		l3 = (size_t)(pkt[0] & 0xf) * 4;
-		ip_len = probe_be16(pkt + 2);
+		ip_len = l2fq_get16(pkt + 2);
 		if (l3 < IP4_HDR || ip_len < l3 + UDP_HDR || ip_len > n)
 			return -EBADMSG;
 		rx->src.family = rx->dst.family = AF_INET;
@@ -314,7 +289,7 @@ static int probe_parse(uint8_t *pkt, size_t n, int ethertype, struct l2fq_probe_
 		if (n < IP6_HDR + UDP_HDR || (pkt[0] >> 4) != 6 || pkt[6] != IPPROTO_UDP)
 			return -EBADMSG;
 		l3 = IP6_HDR;
-		ip_len = IP6_HDR + probe_be16(pkt + 4);
+		ip_len = IP6_HDR + l2fq_get16(pkt + 4);
 		if (ip_len < l3 + UDP_HDR || ip_len > n)
 			return -EBADMSG;
 		rx->src.family = rx->dst.family = AF_INET6;
@@ -324,17 +299,17 @@ static int probe_parse(uint8_t *pkt, size_t n, int ethertype, struct l2fq_probe_
 		return -EBADMSG;
 	}
 	udp = pkt + l3;
-	udp_len = probe_be16(udp + 4);
+	udp_len = l2fq_get16(udp + 4);
 	if (udp_len < UDP_HDR || udp_len > ip_len - l3)
 		return -EBADMSG;
 	if (ethertype == ETH_P_IP) {
-		if (probe_be16(udp + 6) && probe_udp_csum4(pkt, udp, udp_len) != 0)
+		if (l2fq_get16(udp + 6) && probe_udp_csum(pkt, 0, udp, udp_len) != 0)
 			return -EBADMSG; /* 0: sent without a checksum */
-	} else if (probe_udp_csum6(pkt, udp, udp_len) != 0) {
+	} else if (probe_udp_csum(pkt, 1, udp, udp_len) != 0) {
 		return -EBADMSG; /* mandatory in IPv6; summed with itself it folds to 0xffff */
 	}
-	rx->src.port = probe_be16(udp);
-	rx->dst.port = probe_be16(udp + 2);
+	rx->src.port = l2fq_get16(udp);
+	rx->dst.port = l2fq_get16(udp + 2);
 	rx->ip_len = (unsigned)ip_len;
 	rx->payload = udp + UDP_HDR;
 	rx->payload_len = udp_len - UDP_HDR;

@@ -17,6 +17,16 @@ uint64_t l2fq_csum_add(uint64_t sum, const uint8_t *p, size_t len);
  * non-zero accumulator never folds to 0. */
 uint16_t l2fq_csum_fold(uint64_t sum);
 
+/* The TCP/UDP/ICMPv6 pseudo-header sum (RFC 768, RFC 793, RFC 8200 8.1):
+ * ADDRS are the source and destination addresses as they sit in the IP
+ * header (8 bytes for IPv4, 32 for IPv6), then the protocol and the
+ * upper-layer length (a 32-bit word for IPv6; the same sum for IPv4). */
+static inline uint64_t l2fq_csum_pseudo(const uint8_t *addrs, size_t addrs_len, uint8_t proto,
+					uint32_t l4len)
+{
+	return l2fq_csum_add(0, addrs, addrs_len) + proto + (l4len >> 16) + (l4len & 0xffff);
+}
+
 /* The checksum of len header bytes as stored, in network order (store it as
  * it is): the field's value when it is 0 in hdr, 0 when hdr already verifies. */
 uint16_t l2fq_ip_checksum(const uint8_t *hdr, size_t len);

@@ -65,10 +65,11 @@ _l2n_journal_set_info() { # KEY VALUE: info KEY VALUE replaces the old one (in p
 
 # A sysctl's value as one line (multi-value ones, e.g. ip_local_port_range,
 # separated by spaces, not tabs), or an error naming the file.
-_l2n_sysctl_get() { # PATH-UNDER-/proc/sys
-	local v
-	read -r v <"/proc/sys/$1" 2>/dev/null || { _l2n_err "cannot read /proc/sys/$1"; return 1; }
-	echo "${v//$'\t'/ }"
+_l2n_sysctl_get() { # PATH-UNDER-/proc/sys [VAR]: the value (tabs as spaces), into VAR or printed
+	local _v
+	read -r _v <"/proc/sys/$1" 2>/dev/null || { _l2n_err "cannot read /proc/sys/$1"; return 1; }
+	_v=${_v//$'\t'/ }
+	if [ -n "${2:-}" ]; then printf -v "$2" '%s' "$_v"; else echo "$_v"; fi
 }
 
 _l2n_sysctl_set() { # PATH-UNDER-/proc/sys VALUE: record the old value, then set
@@ -126,8 +127,7 @@ _l2n_shared_sysctl_set() { _l2n_shared_lock _l2n_shared_sysctl_set_locked "$@"; 
 _l2n_shared_sysctl_set_locked() { # PATH VALUE|-
 	local path=$1 want=$2 f cur line a n p v others="" orig=0 keep=()
 	f=$L2N_STATE_DIR/shared-sysctl.$L2N_NETNS_ID
-	read -r cur <"/proc/sys/$path" 2>/dev/null || { _l2n_err "cannot read /proc/sys/$path"; return 1; }
-	cur=${cur//$'\t'/ }
+	_l2n_sysctl_get "$path" cur || return 1
 	_l2n_shared_read "$f"
 	for line in "${L2N_SHARED_REG[@]}"; do [[ $line != "orig $path "* ]] || orig=1; done
 	[ $orig = 1 ] || L2N_SHARED_REG+=("orig $path $cur")

@@ -52,16 +52,7 @@ bad_conf() { # NAME SED-EXPRESSION LINE
 	done
 }
 
-check_config_errors() {
-	l2vm_section "configuration errors"
-	seed_conf 1 auto 2
-	seed_conf 2 auto 1
-	good=$work/hyp1.conf
-	if out=$(seed_net 1 check 2>&1); then
-		t_pass "check accepts the generated config (exit 0) and says what up would do: $(grep '^DF strategy' <<<"$out" | cut -c1-60)"
-	else
-		t_fail "check on the generated config: $out"
-	fi
+bad_configs() {
 	ln=$(grep -n '^address = ' "$good" | head -n 1 | cut -d: -f1)
 	bad_conf "bad local address" "s/^address = 203.0.113.1\$/address = 203.0.113.256/" "$ln"
 	ln=$(grep -n '^public-key' "$good" | head -n 1 | cut -d: -f1)
@@ -79,6 +70,24 @@ check_config_errors() {
 	bad_conf "bridge typo br-mv (missing, no create-bridge)" "s/^bridge = br-vm/bridge = br-mv/" "$(grep -n '^bridge' "$good" | cut -d: -f1)"
 	bad_conf "own public key as the peer's" "s|^public-key = .*|public-key = $(cat "$work/hyp1.pub")|" \
 		"$(grep -n '^public-key' "$good" | cut -d: -f1)"
+}
+
+check_config_errors() {
+	l2vm_section "configuration errors"
+	seed_conf 1 auto 2
+	seed_conf 2 auto 1
+	good=$work/hyp1.conf
+	if out=$(seed_net 1 check 2>&1); then
+		t_pass "check accepts the generated config (exit 0) and says what up would do: $(grep '^DF strategy' <<<"$out" | cut -c1-60)"
+	else
+		t_fail "check on the generated config: $out"
+	fi
+	# (Parsing and preflight refusals do not depend on the kernel: checked on
+	# the 6.12 boot only; the failing up's undo below runs on both.)
+	case $(uname -r) in
+	6.1.*) echo "INFO bad configs (parse and preflight refusals): checked on the 6.12 boot only" ;;
+	*) bad_configs ;;
+	esac
 	ls /run/l2fragq/*.state >/dev/null 2>&1 && t_fail "bad configs left a state file" || t_pass "bad configs left no state file"
 	seed_snapshot hyp1 >"$work/hyp1.after-bad"
 	l2vm_diff_ok "bad configs changed nothing in hyp1 (links, addresses, routes, nft, iptables, sysctls)" "$work/hyp1.before" "$work/hyp1.after-bad"

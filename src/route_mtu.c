@@ -223,6 +223,7 @@ static int rm_list_cb(const struct nlmsghdr *nlh, void *data)
 	const struct rtmsg *rtm;
 	size_t alen = rm_alen(l->family);
 	unsigned table;
+	int oif = 0;
 
 	if (nlh->nlmsg_type != RTM_NEWROUTE || mnl_nlmsg_get_payload_len(nlh) < sizeof(*rtm))
 		return MNL_CB_OK;
@@ -233,15 +234,18 @@ static int rm_list_cb(const struct nlmsghdr *nlh, void *data)
 	table = rtm->rtm_table;
 	if (tb[RTA_TABLE] && mnl_attr_validate(tb[RTA_TABLE], MNL_TYPE_U32) == 0)
 		table = mnl_attr_get_u32(tb[RTA_TABLE]);
-	if (table != RT_TABLE_MAIN || !tb[RTA_DST] || mnl_attr_get_payload_len(tb[RTA_DST]) != alen ||
-	    !tb[RTA_OIF] || mnl_attr_validate(tb[RTA_OIF], MNL_TYPE_U32) < 0 ||
-	    (int)mnl_attr_get_u32(tb[RTA_OIF]) != l->ifindex)
+	if (table != RT_TABLE_MAIN || !tb[RTA_DST] || mnl_attr_get_payload_len(tb[RTA_DST]) != alen)
+		return MNL_CB_OK;
+	if (tb[RTA_OIF] && mnl_attr_validate(tb[RTA_OIF], MNL_TYPE_U32) == 0)
+		oif = (int)mnl_attr_get_u32(tb[RTA_OIF]);
+	if (l->ifindex && oif != l->ifindex) /* 0: every device (and none: multipath) */
 		return MNL_CB_OK;
 	if (l->n < l->max) {
 		struct l2fq_route_mtu_entry *e = &l->out[l->n];
 
 		memset(e, 0, sizeof(*e));
 		e->family = l->family;
+		e->ifindex = oif;
 		e->protocol = rtm->rtm_protocol;
 		memcpy(e->dst, mnl_attr_get_payload(tb[RTA_DST]), alen);
 		if (tb[RTA_PREFSRC] && mnl_attr_get_payload_len(tb[RTA_PREFSRC]) == alen) {

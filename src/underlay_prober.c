@@ -165,20 +165,34 @@ static void up_log(const struct up_peer *pe, uint64_t now, enum l2fq_underlay_li
 
 /* ---- routes ---- */
 
-static void up_read_routes(struct l2fq_uprober *p, int family, struct up_routes *r)
+static void up_read_routes(int family, struct up_routes *r)
 {
-	r->ok = l2fq_route_mtu_list_host(family, p->ifindex, r->e, UP_MAX_ROUTES, &r->n) == 0;
+	/* Every device's: a host route to a tunnel address elsewhere is
+	 * foreign too (a replace on WGIF would take its place). */
+	r->ok = l2fq_route_mtu_list_host(family, 0, r->e, UP_MAX_ROUTES, &r->n) == 0 &&
+		r->n <= UP_MAX_ROUTES;
 	if (!r->ok)
 		r->n = 0;
 }
 
-static const struct l2fq_route_mtu_entry *up_find_route(const struct up_routes *r,
+/* The host route to a: another's (any protocol but 76, or any device but
+ * WGIF) first, as it forbids writing; else ours on WGIF; else NULL. */
+static const struct l2fq_route_mtu_entry *up_find_route(const struct l2fq_uprober *p,
+							 const struct up_routes *r,
 							 const struct l2fq_uaddr *a)
 {
-	for (size_t i = 0; i < r->n && i < UP_MAX_ROUTES; i++)
-		if (up_same_addr(r->e[i].family, r->e[i].dst, a->family, a->addr))
-			return &r->e[i];
-	return NULL;
+	const struct l2fq_route_mtu_entry *ours = NULL;
+
+	for (size_t i = 0; i < r->n && i < UP_MAX_ROUTES; i++) {
+		const struct l2fq_route_mtu_entry *e = &r->e[i];
+
+		if (!up_same_addr(e->family, e->dst, a->family, a->addr))
+			continue;
+		if (e->protocol != L2FQ_RTPROT_L2FRAGQ || e->ifindex != p->ifindex)
+			return e;
+		ours = e;
+	}
+	return ours;
 }
 
 static struct up_routes *up_routes_of(struct l2fq_uprober *p, int family)
@@ -190,19 +204,23 @@ static struct up_routes *up_routes_of(struct l2fq_uprober *p, int family)
 static void up_sync_tunnel(struct l2fq_uprober *p, struct up_peer *pe, struct up_tunnel *t,
 			   unsigned usable)
 {
-	const struct l2fq_route_mtu_entry *e = up_find_route(up_routes_of(p, t->a.family), &t->a);
+	const struct up_routes *r = up_routes_of(p, t->a.family);
+	const struct l2fq_route_mtu_entry *e = up_find_route(p, r, &t->a);
 	char a[INET6_ADDRSTRLEN];
 	int err;
 
+	if (!r->ok)
+		return; /* what is there is unknown: write nothing, try again later */
 	inet_ntop(t->a.family, t->a.addr, a, sizeof(a));
-	if (e && e->protocol != L2FQ_RTPROT_L2FRAGQ) {
+	if (e && (e->protocol != L2FQ_RTPROT_L2FRAGQ || e->ifindex != p->ifindex)) {
 		if (!t->foreign_logged) {
 			char key[L2FQ_UNDERLAY_KEY_B64];
 
 			l2fq_underlay_key_b64(pe->key, key);
-			fprintf(stderr, UP_LOG "peer %s: route %s dev %s has protocol %u, not 76: "
-				"left alone (its MTU is not the probed one)\n", key, a,
-				p->cfg.wgif, (unsigned)e->protocol);
+			fprintf(stderr, UP_LOG "peer %s: the host route to %s is another's "
+				"(protocol %u, device %d; %s is %d): left alone, its MTU is not "
+				"the probed one\n", key, a, (unsigned)e->protocol, e->ifindex,
+				p->cfg.wgif, p->ifindex);
 			t->foreign_logged = true;
 		}
 		t->route = L2FQ_UROUTE_FOREIGN;
@@ -351,9 +369,10 @@ static unsigned up_adopt(struct l2fq_uprober *p, struct up_peer *pe)
 
 	for (unsigned i = 0; i < pe->n_tunnel; i++) {
 		struct up_tunnel *t = &pe->tunnel[i];
-		const struct l2fq_route_mtu_entry *e = up_find_route(up_routes_of(p, t->a.family), &t->a);
+		const struct l2fq_route_mtu_entry *e = up_find_route(p, up_routes_of(p, t->a.family), &t->a);
 
-		if (e && e->protocol == L2FQ_RTPROT_L2FRAGQ && e->locked && e->mtu >= 68) {
+		if (e && e->protocol == L2FQ_RTPROT_L2FRAGQ && e->ifindex == p->ifindex && e->locked &&
+		    e->mtu >= 68) {
 			t->written = e->mtu;
 			t->route = L2FQ_UROUTE_SET;
 			if (!start)
@@ -387,8 +406,8 @@ static void up_reconcile(struct l2fq_uprober *p, uint64_t now)
 	}
 	p->wg_error_logged = false;
 	p->listen_port = p->dev->listen_port;
-	up_read_routes(p, AF_INET, p->routes4);
-	up_read_routes(p, AF_INET6, p->routes6);
+	up_read_routes(AF_INET, p->routes4);
+	up_read_routes(AF_INET6, p->routes6);
 	for (unsigned i = 0; i < p->n_peers; i++)
 		p->peers[i].live = false;
 	for (unsigned i = 0; i < p->dev->n_peers; i++) {
@@ -555,8 +574,8 @@ static void up_drive(struct l2fq_uprober *p, uint64_t now, uint64_t *wake)
 			up_send(p, pe, &a);
 		}
 		if (l2fq_plpmtud_take_change(&pe->m, &usable)) {
-			up_read_routes(p, AF_INET, p->routes4);
-			up_read_routes(p, AF_INET6, p->routes6);
+			up_read_routes(AF_INET, p->routes4);
+			up_read_routes(AF_INET6, p->routes6);
 			up_sync_peer(p, pe);
 			up_log(pe, now, L2FQ_ULINE_CHANGE);
 			p->status_dirty = true;

@@ -47,6 +47,7 @@ struct l2fq_route_mtu_entry {
 	uint8_t dst[16];
 	unsigned mtu;  /* 0: no MTU metric */
 	int locked;
+	int ifindex;   /* its device (0: none, a multipath route) */
 	uint8_t protocol;
 	int have_prefsrc;
 	uint8_t prefsrc[16];
@@ -57,8 +58,8 @@ struct l2fq_route_mtu_entry {
 int l2fq_route_mtu_list(int family, int ifindex, uint8_t protocol,
 			struct l2fq_route_mtu_entry *out, size_t max, size_t *n);
 
-/* Every host route on ifindex (main table), whatever its protocol (in
- * each entry), like l2fq_route_mtu_list. */
+/* Every host route on ifindex (main table; ifindex 0: on any device, or
+ * none), whatever its protocol (in each entry), like l2fq_route_mtu_list. */
 int l2fq_route_mtu_list_host(int family, int ifindex, struct l2fq_route_mtu_entry *out,
 			     size_t max, size_t *n);
 

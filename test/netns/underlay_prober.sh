@@ -132,6 +132,7 @@ START=$(date +%s)
 route_b() { in_a ip route show 198.51.100.2/32 dev "$WGA" 2>/dev/null; }
 peer_line() { grep "^peer key=$1 " "$WORK/a.status" 2>/dev/null; }
 field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p"; }
+not_grep() { ! grep -q "$@"; }
 route_mtu() { route_b | sed -n 's/.* mtu lock \([0-9]*\).*/\1/p'; }
 t_check "A: the route to B's tunnel address becomes mtu lock 1337..1340 within 30 s" \
 	t_wait 30 sh -c "ip netns exec $p-a ip route show 198.51.100.2/32 dev $WGA | grep -qE 'mtu lock 13(3[7-9]|40) '"
@@ -168,6 +169,43 @@ t_check "A's metrics: B's usable MTU and state" \
 	       grep -q 'l2fragq_underlay_state{wg=\"$WGA\",peer=\"$KEY_C\",state=\"no_responder\"} 1' '$WORK/a.prom'"
 kill -USR1 "$PID_A"
 t_check "SIGUSR1: one line per peer" t_wait 3 grep -q "underlay: peer $KEY_C .*state no_responder" "$WORK/a.err"
+
+# ------------------------------------------------------------ a foreign route
+# B gets a second tunnel address whose host route on A is another protocol's:
+# left alone, shown as foreign, logged.
+in_a ip route add 198.51.100.12/32 dev "$WGA" proto static
+in_a wg set "$WGA" peer "$KEY_B" allowed-ips 198.51.100.2/32,198.51.100.12/32
+t_check "A's status: B's route becomes foreign (tunnel 198.51.100.2,198.51.100.12)" \
+	t_wait 6 sh -c "grep -q '^peer key=$KEY_B .* tunnel=198.51.100.2,198.51.100.12 route=foreign' '$WORK/a.status'"
+t_check "A: the proto-static route is left as it was" \
+	test "$(in_a ip route show 198.51.100.12/32 dev "$WGA" | tr -s ' ' | sed 's/ $//')" = "198.51.100.12 proto static scope link"
+t_check "A's log: the foreign route is named once" \
+	test "$(grep -c "the host route to 198.51.100.12 is another's" "$WORK/a.err")" = 1
+in_a wg set "$WGA" peer "$KEY_B" allowed-ips 198.51.100.2/32
+t_check "A's status: B's route set again once that address is gone" \
+	t_wait 6 sh -c "grep -q '^peer key=$KEY_B .* tunnel=198.51.100.2 route=set' '$WORK/a.status'"
+t_check "A: the proto-static route is still there" test -n "$(in_a ip route show 198.51.100.12/32 dev "$WGA" proto static)"
+
+# ------------------------------------------------------------ A restarts
+# The next daemon adopts the route's MTU: nothing changes until it has
+# measured, and then nothing changes either (same path).
+t_stop "$PID_A" 5
+t_check "A's daemon exits 0 on SIGTERM" test "$T_STATUS" = 0
+t_check "A's route stays when its daemon exits" test "$(route_mtu)" = "$U"
+mv "$WORK/a.err" "$WORK/a1.err"
+daemon "$p-a" a --queue 41001 --underlay-probe "$WGA" --underlay-confirm-interval 2 \
+	--underlay-status-file "$WORK/a.status" --metrics-file "$WORK/a.prom" --stats-interval 1
+PID_A=$DAEMON_PID
+t_wait 5 sh -c "grep -q '^peer key=$KEY_B .*state=searching' '$WORK/a.status'" || true
+line=$(peer_line "$KEY_B" || true)
+echo "  status: $line"
+t_check "restarted A: B searching with the adopted usable $U, route set" \
+	test "$(field state <<<"$line")/$(field pmtu <<<"$line")/$(field usable <<<"$line")/$(field route <<<"$line")" = "searching/0/$U/set"
+t_check "restarted A: search_complete again within 30 s" \
+	t_wait 30 sh -c "grep -q '^peer key=$KEY_B .*state=search_complete' '$WORK/a.status'"
+t_check "restarted A: the route is still mtu lock $U" test "$(route_mtu)" = "$U"
+t_check "restarted A: no change line (the usable MTU did not change)" \
+	not_grep "underlay: peer $KEY_B .*(route " "$WORK/a.err"
 
 # ------------------------------------------------------------ B's daemon gone
 t_stop "$PID_B" 5

@@ -138,6 +138,72 @@ int l2fq_route_mtu_get(int family, const void *dst, struct l2fq_route_mtu *out)
 	return 0;
 }
 
+struct rm_match {
+	size_t alen;
+	int found;
+	struct l2fq_route_mtu_entry *out;
+};
+
+static int rm_match_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlattr *tb[RTA_MAX + 1] = { 0 };
+	struct l2fq_nlattr_table t = { tb, RTA_MAX };
+	struct rm_match *m = data;
+	struct l2fq_route_mtu_entry *e = m->out;
+	const struct rtmsg *rtm;
+	unsigned table;
+
+	if (nlh->nlmsg_type != RTM_NEWROUTE || mnl_nlmsg_get_payload_len(nlh) < sizeof(*rtm))
+		return MNL_CB_OK;
+	rtm = mnl_nlmsg_get_payload(nlh);
+	if (rtm->rtm_dst_len != m->alen * 8 ||
+	    mnl_attr_parse(nlh, sizeof(*rtm), l2fq_nlattr_table_cb, &t) < 0)
+		return MNL_CB_OK;
+	table = rtm->rtm_table;
+	if (tb[RTA_TABLE] && mnl_attr_validate(tb[RTA_TABLE], MNL_TYPE_U32) == 0)
+		table = mnl_attr_get_u32(tb[RTA_TABLE]);
+	e->table = table;
+	e->protocol = rtm->rtm_protocol;
+	if (tb[RTA_OIF] && mnl_attr_validate(tb[RTA_OIF], MNL_TYPE_U32) == 0)
+		e->ifindex = (int)mnl_attr_get_u32(tb[RTA_OIF]);
+	if (tb[RTA_PREFSRC] && mnl_attr_get_payload_len(tb[RTA_PREFSRC]) == m->alen) {
+		memcpy(e->prefsrc, mnl_attr_get_payload(tb[RTA_PREFSRC]), m->alen);
+		e->have_prefsrc = 1;
+	}
+	l2fq_nlattr_route_mtu(tb[RTA_METRICS], &e->mtu, &e->locked);
+	m->found = 1;
+	return MNL_CB_OK;
+}
+
+int l2fq_route_mtu_host(int family, const void *dst, struct l2fq_route_mtu_entry *out)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct rm_match m = { rm_alen(family), 0, out };
+	struct nlmsghdr *nlh;
+	struct rtmsg *rtm;
+	int ret;
+
+	memset(out, 0, sizeof(*out));
+	if (!m.alen)
+		return -EAFNOSUPPORT;
+	out->family = family;
+	memcpy(out->dst, dst, m.alen);
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = RTM_GETROUTE;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+	rtm->rtm_family = (unsigned char)family;
+	rtm->rtm_dst_len = (unsigned char)(m.alen * 8);
+	rtm->rtm_flags = RTM_F_FIB_MATCH; /* the route entry itself (Linux 4.13) */
+	mnl_attr_put(nlh, RTA_DST, m.alen, dst);
+	ret = rm_talk(nlh, rm_match_cb, &m);
+	if (ret == -ENETUNREACH || ret == -EHOSTUNREACH || ret == -ESRCH)
+		return 0; /* no route at all */
+	if (ret < 0)
+		return ret;
+	return m.found;
+}
+
 /* The common head of RTM_NEWROUTE / RTM_DELROUTE for a host route. */
 static struct nlmsghdr *rm_host_route(char *buf, uint16_t type, uint16_t flags, int family,
 				      const void *dst, int ifindex, uint8_t protocol)
@@ -285,10 +351,4 @@ int l2fq_route_mtu_list(int family, int ifindex, uint8_t protocol,
 			struct l2fq_route_mtu_entry *out, size_t max, size_t *n)
 {
 	return rm_list_any(family, ifindex, protocol, out, max, n);
-}
-
-int l2fq_route_mtu_list_host(int family, int ifindex, struct l2fq_route_mtu_entry *out,
-			     size_t max, size_t *n)
-{
-	return rm_list_any(family, ifindex, -1, out, max, n);
 }

@@ -20,6 +20,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <linux/rtnetlink.h>
+
 #include "l2fragq/atomic_file.h"
 #include "l2fragq/exit_codes.h"
 #include "l2fragq/metrics.h"
@@ -35,7 +37,6 @@
 #define UP_ACKS_PER_SEC 20    /* responder: per source address */
 #define UP_SENDS_PER_WAKE 8   /* next() SENDs handled per peer per wake (bounded loop) */
 #define UP_RECV_PER_WAKE 256  /* packets taken per wake before the peers run */
-#define UP_MAX_ROUTES 1024    /* host routes on WGIF read per family */
 #define UP_STATUS_BUF (256 * 1024)
 #define UP_LOG "l2fragq: underlay: "
 
@@ -65,12 +66,6 @@ struct up_peer {
 	enum l2fq_plpmtud_state logged_state;
 };
 
-struct up_routes {
-	size_t n; /* may exceed UP_MAX_ROUTES: the rest is not seen */
-	bool ok;
-	struct l2fq_route_mtu_entry e[UP_MAX_ROUTES];
-};
-
 struct l2fq_uprober {
 	struct l2fq_uprober_config cfg;
 	struct l2fq_probe_tx tx;
@@ -80,7 +75,6 @@ struct l2fq_uprober {
 	atomic_int stop;
 	struct l2fq_ratelimit *rl;
 	struct l2fq_wg_device *dev; /* scratch for each read */
-	struct up_routes *routes4, *routes6;
 	int ifindex;
 	uint16_t listen_port;
 	unsigned n_peers;
@@ -165,54 +159,33 @@ static void up_log(const struct up_peer *pe, uint64_t now, enum l2fq_underlay_li
 
 /* ---- routes ---- */
 
-static void up_read_routes(int family, struct up_routes *r)
+/* The host route to a, if any: 1, 0 (none), -errno. */
+static int up_host_route(const struct l2fq_uaddr *a, struct l2fq_route_mtu_entry *e)
 {
-	/* Every device's: a host route to a tunnel address elsewhere is
-	 * foreign too (a replace on WGIF would take its place). */
-	r->ok = l2fq_route_mtu_list_host(family, 0, r->e, UP_MAX_ROUTES, &r->n) == 0 &&
-		r->n <= UP_MAX_ROUTES;
-	if (!r->ok)
-		r->n = 0;
+	return l2fq_route_mtu_host(a->family, a->addr, e);
 }
 
-/* The host route to a: another's (any protocol but 76, or any device but
- * WGIF) first, as it forbids writing; else ours on WGIF; else NULL. */
-static const struct l2fq_route_mtu_entry *up_find_route(const struct l2fq_uprober *p,
-							 const struct up_routes *r,
-							 const struct l2fq_uaddr *a)
+/* Another's: any table but main, any protocol but 76, any device but WGIF. */
+static bool up_foreign(const struct l2fq_uprober *p, const struct l2fq_route_mtu_entry *e)
 {
-	const struct l2fq_route_mtu_entry *ours = NULL;
-
-	for (size_t i = 0; i < r->n && i < UP_MAX_ROUTES; i++) {
-		const struct l2fq_route_mtu_entry *e = &r->e[i];
-
-		if (!up_same_addr(e->family, e->dst, a->family, a->addr))
-			continue;
-		if (e->protocol != L2FQ_RTPROT_L2FRAGQ || e->ifindex != p->ifindex)
-			return e;
-		ours = e;
-	}
-	return ours;
-}
-
-static struct up_routes *up_routes_of(struct l2fq_uprober *p, int family)
-{
-	return family == AF_INET ? p->routes4 : p->routes6;
+	return e->table != RT_TABLE_MAIN || e->protocol != L2FQ_RTPROT_L2FRAGQ ||
+	       e->ifindex != p->ifindex;
 }
 
 /* Makes tunnel t's route carry usable, unless another protocol owns it. */
 static void up_sync_tunnel(struct l2fq_uprober *p, struct up_peer *pe, struct up_tunnel *t,
 			   unsigned usable)
 {
-	const struct up_routes *r = up_routes_of(p, t->a.family);
-	const struct l2fq_route_mtu_entry *e = up_find_route(p, r, &t->a);
+	struct l2fq_route_mtu_entry found, *e = &found;
 	char a[INET6_ADDRSTRLEN];
-	int err;
+	int err = up_host_route(&t->a, &found);
 
-	if (!r->ok)
+	if (err < 0)
 		return; /* what is there is unknown: write nothing, try again later */
+	if (err == 0)
+		e = NULL;
 	inet_ntop(t->a.family, t->a.addr, a, sizeof(a));
-	if (e && (e->protocol != L2FQ_RTPROT_L2FRAGQ || e->ifindex != p->ifindex)) {
+	if (e && up_foreign(p, e)) {
 		if (!t->foreign_logged) {
 			char key[L2FQ_UNDERLAY_KEY_B64];
 
@@ -369,14 +342,13 @@ static unsigned up_adopt(struct l2fq_uprober *p, struct up_peer *pe)
 
 	for (unsigned i = 0; i < pe->n_tunnel; i++) {
 		struct up_tunnel *t = &pe->tunnel[i];
-		const struct l2fq_route_mtu_entry *e = up_find_route(p, up_routes_of(p, t->a.family), &t->a);
+		struct l2fq_route_mtu_entry e;
 
-		if (e && e->protocol == L2FQ_RTPROT_L2FRAGQ && e->ifindex == p->ifindex && e->locked &&
-		    e->mtu >= 68) {
-			t->written = e->mtu;
+		if (up_host_route(&t->a, &e) == 1 && !up_foreign(p, &e) && e.locked && e.mtu >= 68) {
+			t->written = e.mtu;
 			t->route = L2FQ_UROUTE_SET;
 			if (!start)
-				start = e->mtu;
+				start = e.mtu;
 		}
 	}
 	return start;
@@ -406,8 +378,6 @@ static void up_reconcile(struct l2fq_uprober *p, uint64_t now)
 	}
 	p->wg_error_logged = false;
 	p->listen_port = p->dev->listen_port;
-	up_read_routes(AF_INET, p->routes4);
-	up_read_routes(AF_INET6, p->routes6);
 	for (unsigned i = 0; i < p->n_peers; i++)
 		p->peers[i].live = false;
 	for (unsigned i = 0; i < p->dev->n_peers; i++) {
@@ -574,8 +544,6 @@ static void up_drive(struct l2fq_uprober *p, uint64_t now, uint64_t *wake)
 			up_send(p, pe, &a);
 		}
 		if (l2fq_plpmtud_take_change(&pe->m, &usable)) {
-			up_read_routes(AF_INET, p->routes4);
-			up_read_routes(AF_INET6, p->routes6);
 			up_sync_peer(p, pe);
 			up_log(pe, now, L2FQ_ULINE_CHANGE);
 			p->status_dirty = true;
@@ -683,14 +651,12 @@ int l2fq_uprober_open(struct l2fq_uprober **out, const struct l2fq_uprober_confi
 	pthread_mutex_init(&p->lock, NULL);
 	p->rl = calloc(1, sizeof(*p->rl));
 	p->dev = calloc(1, sizeof(*p->dev));
-	p->routes4 = calloc(1, sizeof(*p->routes4));
-	p->routes6 = calloc(1, sizeof(*p->routes6));
 	p->peers = calloc(L2FQ_WG_MAX_PEERS, sizeof(*p->peers));
 	p->snap = calloc(L2FQ_WG_MAX_PEERS, sizeof(*p->snap));
 	p->rxbuf = malloc(L2FQ_PROBE_RX_BUF);
 	p->txbuf = malloc(L2FQ_PROBE_RX_BUF);
 	p->status_text = malloc(UP_STATUS_BUF);
-	if (!p->rl || !p->dev || !p->routes4 || !p->routes6 || !p->peers || !p->snap || !p->rxbuf ||
+	if (!p->rl || !p->dev || !p->peers || !p->snap || !p->rxbuf ||
 	    !p->txbuf || !p->status_text) {
 		snprintf(msg, msglen, "out of memory");
 		return L2FQ_EXIT_FAILURE;
@@ -753,8 +719,6 @@ void l2fq_uprober_close(struct l2fq_uprober *p)
 	pthread_mutex_destroy(&p->lock);
 	free(p->rl);
 	free(p->dev);
-	free(p->routes4);
-	free(p->routes6);
 	free(p->peers);
 	free(p->snap);
 	free(p->rxbuf);

@@ -48,6 +48,7 @@ struct l2fq_route_mtu_entry {
 	unsigned mtu;  /* 0: no MTU metric */
 	int locked;
 	int ifindex;   /* its device (0: none, a multipath route) */
+	unsigned table; /* l2fq_route_mtu_host: its table */
 	uint8_t protocol;
 	int have_prefsrc;
 	uint8_t prefsrc[16];
@@ -58,9 +59,11 @@ struct l2fq_route_mtu_entry {
 int l2fq_route_mtu_list(int family, int ifindex, uint8_t protocol,
 			struct l2fq_route_mtu_entry *out, size_t max, size_t *n);
 
-/* Every host route on ifindex (main table; ifindex 0: on any device, or
- * none), whatever its protocol (in each entry), like l2fq_route_mtu_list. */
-int l2fq_route_mtu_list_host(int family, int ifindex, struct l2fq_route_mtu_entry *out,
-			     size_t max, size_t *n);
+/* The route the kernel's lookup of dst matches (RTM_F_FIB_MATCH: the
+ * routing entry itself), when it is a host route (/32, /128): 1 with it in
+ * *out (any table, protocol or device: ifindex 0 for a multipath route),
+ * 0 when the best match is wider or there is none, -errno. One small
+ * request: no dump of the routing table. */
+int l2fq_route_mtu_host(int family, const void *dst, struct l2fq_route_mtu_entry *out);
 
 #endif

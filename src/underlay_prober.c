@@ -63,6 +63,7 @@ struct up_peer {
 	struct up_tunnel tunnel[L2FQ_UNDERLAY_MAX_TUNNEL];
 	uint64_t probes_sent, acks_received;
 	bool logged;   /* logged_state is set */
+	bool send_error_logged;
 	enum l2fq_plpmtud_state logged_state;
 };
 
@@ -364,6 +365,7 @@ static struct up_peer *up_find_peer(struct l2fq_uprober *p, const uint8_t *key)
 
 static void up_reconcile(struct l2fq_uprober *p, uint64_t now)
 {
+	unsigned wg_mtu;
 	int err;
 
 	p->status_dirty = true;
@@ -378,6 +380,7 @@ static void up_reconcile(struct l2fq_uprober *p, uint64_t now)
 	}
 	p->wg_error_logged = false;
 	p->listen_port = p->dev->listen_port;
+	wg_mtu = up_wg_mtu(p);
 	for (unsigned i = 0; i < p->n_peers; i++)
 		p->peers[i].live = false;
 	for (unsigned i = 0; i < p->dev->n_peers; i++) {
@@ -391,16 +394,24 @@ static void up_reconcile(struct l2fq_uprober *p, uint64_t now)
 			pe = &p->peers[p->n_peers++];
 			memset(pe, 0, sizeof(*pe));
 			memcpy(pe->key, w->public_key, L2FQ_WG_KEY_LEN);
-			pe->wg_mtu = up_wg_mtu(p);
+			pe->wg_mtu = wg_mtu;
 		}
 		pe->live = true;
 		up_set_tunnels(p, pe, w);
+		if (pe->wg_mtu != wg_mtu) {
+			/* The interface MTU changed: a new search under the new ceiling. */
+			pe->wg_mtu = wg_mtu;
+			pe->ep_family = 0; /* forces the restart below */
+		}
 		if (fresh || pe->ep_family != w->endpoint_family || pe->ep_port != w->endpoint_port ||
 		    !up_same_addr(pe->ep_family, pe->ep_addr, w->endpoint_family, w->endpoint_addr)) {
 			/* New peer or a roamed endpoint: a new search with a new token,
 			 * starting from the MTU in force. */
 			unsigned start = fresh ? up_adopt(p, pe)
 					       : pe->active ? l2fq_plpmtud_usable(&pe->m) : 0;
+
+			if (start > wg_mtu)
+				start = wg_mtu;
 
 			pe->ep_family = w->endpoint_family;
 			memcpy(pe->ep_addr, w->endpoint_addr, sizeof(pe->ep_addr));
@@ -521,6 +532,14 @@ static void up_send(struct l2fq_uprober *p, struct up_peer *pe, const struct l2f
 	r = l2fq_probe_send(&p->tx, &src, &dst, a->size, p->txbuf, n);
 	if (r >= 0)
 		pe->probes_sent++;
+	else if (!pe->send_error_logged) {
+		char key[L2FQ_UNDERLAY_KEY_B64];
+
+		l2fq_underlay_key_b64(pe->key, key);
+		fprintf(stderr, UP_LOG "peer %s: cannot send a probe: %s (counted as lost)\n", key,
+			strerror(-r));
+	}
+	pe->send_error_logged = r < 0;
 }
 
 /* Runs every peer's machine; *wake: when the next one wants to run. */

@@ -16,6 +16,9 @@
 #     src of the proto-76 route that was there (as l2fragq-net writes it);
 #   - A's status file: B search_complete with that pmtu, usable U, route=set; C no_responder, route=none, and no
 #     route to C's tunnel address written;
+#   - a host route of another protocol to a tunnel address is left alone
+#     (route=foreign); a restarted daemon adopts the route's MTU;
+#   - the wg MTU lowered to 1300 and raised again: the route follows;
 #   - B's daemon stopped: A keeps mtu lock U for 15 s (nothing lowered);
 #   - metrics and the SIGUSR1 lines name the peers;
 #   - optional (when the IPv6 underlay works): B over an IPv6 endpoint gets
@@ -206,6 +209,16 @@ t_check "restarted A: search_complete again within 30 s" \
 t_check "restarted A: the route is still mtu lock $U" test "$(route_mtu)" = "$U"
 t_check "restarted A: no change line (the usable MTU did not change)" \
 	not_grep "underlay: peer $KEY_B .*(route " "$WORK/a.err"
+
+# ------------------------------------------------------------ wg MTU changes
+# usable = min(wg MTU, PMTU - 60): a smaller interface MTU is the ceiling,
+# and back up, the probed value again (a new search each time).
+in_a ip link set "$WGA" mtu 1300
+t_check "A: wg MTU 1300: the route becomes mtu lock 1300 within 30 s" \
+	t_wait 30 sh -c "ip netns exec $p-a ip route show 198.51.100.2/32 dev $WGA | grep -q 'mtu lock 1300 '"
+in_a ip link set "$WGA" mtu "$WG_MTU"
+t_check "A: wg MTU $WG_MTU again: the route is mtu lock $U again within 30 s" \
+	t_wait 30 sh -c "ip netns exec $p-a ip route show 198.51.100.2/32 dev $WGA | grep -q 'mtu lock $U '"
 
 # ------------------------------------------------------------ B's daemon gone
 t_stop "$PID_B" 5

@@ -11,6 +11,7 @@
 # check changes nothing: any user; status needs no root either.
 #
 # Usage: test/cli/net_underlay.sh L2FRAGQ_BINARY
+# shellcheck disable=SC2016 # the library scripts are for the inner bash
 set -uo pipefail
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -155,4 +156,44 @@ grep -q "^underlay-probe: off: l2fragq $work/old-l2fragq does not know --underla
 	t_fail "check's underlay line with an old l2fragq: $(grep '^underlay' "$work/out")"
 bad "underlay-probe on with an l2fragq without it" 8 "underlay-probe on, but l2fragq '$work/old-l2fragq' does not know --underlay-probe" \
 	"=6 l2fragq = $work/old-l2fragq" "+8 underlay-probe = on"
+
+# ------------------------------------------------------------ routes to the peers (root)
+# up and reload write the route to a peer with protocol 76, and keep the
+# locked MTU the prober set on such a route (_l2n_peer_route), in a network
+# namespace with a veth as the WireGuard interface.
+lib() { # SCRIPT ARG...: the library, the config loaded, in the namespace
+	ip netns exec "$ns" env L2FQ_NET_STATE_DIR="$run" bash -c '
+		for f in common config plan journal daemon up reload; do . "$0/$f.sh"; done
+		L2N_ME=l2fragq-net
+		l2fq_net_load "$1" >/dev/null || exit 1
+		eval "$2"' "$root/scripts/lib/net" "$work/c.conf" "$@"
+}
+if [ "$(id -u)" -ne 0 ]; then
+	t_skip "routes with protocol 76: needs root (a network namespace)"
+else
+	ns=l2fq-ul-$$
+	trap 'ip netns del "$ns" 2>/dev/null; rm -rf "$work"' EXIT
+	ip netns add "$ns" || t_fatal "cannot create network namespace $ns"
+	ip -n "$ns" link add l2fq-wg type veth peer name l2fq-wg-p && ip -n "$ns" link set l2fq-wg up &&
+		ip -n "$ns" link set l2fq-wg-p up && ip -n "$ns" addr add 203.0.113.1/32 dev l2fq-wg ||
+		t_fatal "cannot set up $ns"
+	edited
+	route() { ip -n "$ns" -o route show 203.0.113.2/32 dev l2fq-wg; }
+	lib 'ip -batch - <<<"$(_l2n_peer_route 203.0.113.2)"'
+	r=$(route)
+	[[ $r == "203.0.113.2 proto 76 scope link src 203.0.113.1 "* ]] && [[ $r != *mtu* ]] &&
+		t_pass "up's route to a peer: proto 76, src, no MTU ($r)" || t_fail "up's route to a peer: '$r'"
+	# What the prober writes (keeping src), then up/reload's route again.
+	ip -n "$ns" route replace 203.0.113.2/32 dev l2fq-wg src 203.0.113.1 proto 76 mtu lock 1340
+	lib 'ip -batch - <<<"$(_l2n_peer_route 203.0.113.2)"'
+	r=$(route)
+	[[ $r == *"proto 76 "*"src 203.0.113.1 "*"mtu lock 1340"* ]] &&
+		t_pass "the route again over the prober's: its locked MTU kept ($r)" || t_fail "the prober's MTU lost: '$r'"
+	# reload's peer change (a new address): the route of the new address, the old one gone.
+	ip -n "$ns" route replace 203.0.113.9/32 dev l2fq-wg src 203.0.113.1 proto boot mtu lock 1300
+	lib 'ip -batch - <<<"$(_l2n_peer_route 203.0.113.9)"'
+	r=$(ip -n "$ns" -o route show 203.0.113.9/32 dev l2fq-wg)
+	[[ $r == *"proto 76 "* ]] && [[ $r != *mtu* ]] &&
+		t_pass "over a route of another protocol: replaced, its MTU not taken as the prober's ($r)" || t_fail "over a boot route: '$r'"
+fi
 t_summary

@@ -163,8 +163,12 @@ _l2n_status_queue_rule() {
 		line=$(_l2n_counter_of ip out frag-off) || { line="rule missing"; L2N_PROBLEMS+=("the queue rule is missing"); }
 		line="GRE with DF $line"
 		if [ "${L2N_STATE_INFO[pmtud]:-off}" = on ]; then
-			a=$(_l2n_counter_of ip out "ip length") || { a="rule missing"; L2N_PROBLEMS+=("the queue rule for oversized GRE is missing"); }
+			a=$(_l2n_counter_of ip out "ip length >") || { a="rule missing"; L2N_PROBLEMS+=("the queue rule for oversized GRE is missing"); }
 			line+=", longer than the WireGuard MTU $a"
+		fi
+		if [ "${L2N_STATE_INFO[queue-routes]:-off}" = on ]; then
+			a=$(_l2n_counter_of ip out "@route-longer") || { a="rule missing"; L2N_PROBLEMS+=("the queue rule for GRE longer than its route's MTU is missing"); }
+			line+=", longer than its route's MTU (underlay probing) $a"
 		fi
 		echo "  queue rule hits: $line (a GSO packet counts once)"
 	else

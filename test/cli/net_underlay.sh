@@ -21,7 +21,7 @@ net=$root/scripts/l2fragq-net
 T_NAME=net_underlay
 t_binary_arg "$@"
 work=$(mktemp -d /tmp/l2fq-net-underlay.XXXXXX)
-trap '[ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
+trap 'rm -rf "$work"' EXIT
 run=$work/run
 mkdir -p "$run"
 
@@ -172,7 +172,7 @@ if [ "$(id -u)" -ne 0 ]; then
 	t_skip "routes with protocol 76: needs root (a network namespace)"
 else
 	ns=l2fq-ul-$$
-	trap 'ip netns del "$ns" 2>/dev/null; [ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
+	trap 'ip netns del "$ns" 2>/dev/null; rm -rf "$work"' EXIT
 	ip netns add "$ns" || t_fatal "cannot create network namespace $ns"
 	ip -n "$ns" link add l2fq-wg type veth peer name l2fq-wg-p && ip -n "$ns" link set l2fq-wg up &&
 		ip -n "$ns" link set l2fq-wg-p up && ip -n "$ns" addr add 203.0.113.1/32 dev l2fq-wg ||

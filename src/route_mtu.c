@@ -80,6 +80,11 @@ static int rm_get_cb(const struct nlmsghdr *nlh, void *data)
 		return MNL_CB_OK;
 	if (tb[RTA_OIF] && mnl_attr_validate(tb[RTA_OIF], MNL_TYPE_U32) == 0)
 		out->ifindex = (int)mnl_attr_get_u32(tb[RTA_OIF]);
+	if (tb[RTA_PREFSRC] && mnl_attr_get_payload_len(tb[RTA_PREFSRC]) <= sizeof(out->prefsrc)) {
+		memcpy(out->prefsrc, mnl_attr_get_payload(tb[RTA_PREFSRC]),
+		       mnl_attr_get_payload_len(tb[RTA_PREFSRC]));
+		out->have_prefsrc = 1;
+	}
 	l2fq_nlattr_route_mtu(tb[RTA_METRICS], &out->route_mtu, &out->locked);
 	return MNL_CB_OK;
 }
@@ -164,6 +169,12 @@ static int rm_no_data(const struct nlmsghdr *nlh, void *data)
 
 int l2fq_route_mtu_set(int family, const void *dst, int ifindex, unsigned mtu, uint8_t protocol)
 {
+	return l2fq_route_mtu_set_src(family, dst, ifindex, mtu, protocol, NULL);
+}
+
+int l2fq_route_mtu_set_src(int family, const void *dst, int ifindex, unsigned mtu,
+			   uint8_t protocol, const void *prefsrc)
+{
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh;
 	struct nlattr *m;
@@ -174,6 +185,8 @@ int l2fq_route_mtu_set(int family, const void *dst, int ifindex, unsigned mtu, u
 		return -EINVAL;
 	nlh = rm_host_route(buf, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE, family, dst,
 			    ifindex, protocol);
+	if (prefsrc)
+		mnl_attr_put(nlh, RTA_PREFSRC, rm_alen(family), prefsrc);
 	m = mnl_attr_nest_start(nlh, RTA_METRICS);
 	mnl_attr_put_u32(nlh, RTAX_MTU, mtu);
 	mnl_attr_put_u32(nlh, RTAX_LOCK, 1u << RTAX_MTU);
@@ -197,7 +210,7 @@ int l2fq_route_mtu_del(int family, const void *dst, int ifindex, uint8_t protoco
 
 struct rm_list {
 	int family, ifindex;
-	uint8_t protocol;
+	int protocol; /* -1: any */
 	struct l2fq_route_mtu_entry *out;
 	size_t max, n;
 };
@@ -214,7 +227,7 @@ static int rm_list_cb(const struct nlmsghdr *nlh, void *data)
 	if (nlh->nlmsg_type != RTM_NEWROUTE || mnl_nlmsg_get_payload_len(nlh) < sizeof(*rtm))
 		return MNL_CB_OK;
 	rtm = mnl_nlmsg_get_payload(nlh);
-	if (rtm->rtm_family != l->family || rtm->rtm_protocol != l->protocol ||
+	if (rtm->rtm_family != l->family || (l->protocol >= 0 && rtm->rtm_protocol != l->protocol) ||
 	    rtm->rtm_dst_len != alen * 8 || mnl_attr_parse(nlh, sizeof(*rtm), l2fq_nlattr_table_cb, &t) < 0)
 		return MNL_CB_OK;
 	table = rtm->rtm_table;
@@ -229,15 +242,20 @@ static int rm_list_cb(const struct nlmsghdr *nlh, void *data)
 
 		memset(e, 0, sizeof(*e));
 		e->family = l->family;
+		e->protocol = rtm->rtm_protocol;
 		memcpy(e->dst, mnl_attr_get_payload(tb[RTA_DST]), alen);
+		if (tb[RTA_PREFSRC] && mnl_attr_get_payload_len(tb[RTA_PREFSRC]) == alen) {
+			memcpy(e->prefsrc, mnl_attr_get_payload(tb[RTA_PREFSRC]), alen);
+			e->have_prefsrc = 1;
+		}
 		l2fq_nlattr_route_mtu(tb[RTA_METRICS], &e->mtu, &e->locked);
 	}
 	l->n++;
 	return MNL_CB_OK;
 }
 
-int l2fq_route_mtu_list(int family, int ifindex, uint8_t protocol,
-			struct l2fq_route_mtu_entry *out, size_t max, size_t *n)
+static int rm_list_any(int family, int ifindex, int protocol, struct l2fq_route_mtu_entry *out,
+		       size_t max, size_t *n)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct rm_list l = { family, ifindex, protocol, out, max, 0 };
@@ -257,4 +275,16 @@ int l2fq_route_mtu_list(int family, int ifindex, uint8_t protocol,
 		return ret;
 	*n = l.n;
 	return 0;
+}
+
+int l2fq_route_mtu_list(int family, int ifindex, uint8_t protocol,
+			struct l2fq_route_mtu_entry *out, size_t max, size_t *n)
+{
+	return rm_list_any(family, ifindex, protocol, out, max, n);
+}
+
+int l2fq_route_mtu_list_host(int family, int ifindex, struct l2fq_route_mtu_entry *out,
+			     size_t max, size_t *n)
+{
+	return rm_list_any(family, ifindex, -1, out, max, n);
 }

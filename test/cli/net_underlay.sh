@@ -243,6 +243,23 @@ else
 	status_file 29 "$ok" "$nr"
 	st
 	t_check "  29 s old: not yet" eval '! grep -q "stopped writing" "$work/st"'
+	# l2fragq could not read WireGuard's peers (listen-port 0 in the header):
+	# a problem once it has run a confirm interval (30 s, then 1 s). A
+	# stand-in daemon that ignores status's SIGUSR1 (status waits 4 s for
+	# its answer: the first run makes it older than 1 s).
+	setsid bash -c 'trap "" USR1; exec sleep 60' </dev/null >/dev/null 2>&1 &
+	dpid=$!
+	echo "daemon $dpid sleep" >>"$run/ul.state"
+	printf '%s\n' "underlay wg=l2fq-wg listen-port=0 time=$(date +%s) confirm-interval=30 raise-interval=600 acks-sent=0 probes-refused=0" >"$sf"
+	st
+	t_check "no peers read (listen-port 0), l2fragq up for less than a confirm interval: no problem yet" \
+		eval '! grep -q "^PROBLEM: l2fragq cannot read the peers" "$work/st"'
+	sleep 1.1
+	printf '%s\n' "underlay wg=l2fq-wg listen-port=0 time=$(date +%s) confirm-interval=1 raise-interval=600 acks-sent=0 probes-refused=0" >"$sf"
+	st
+	t_check "  after it: a problem" grep -q "^PROBLEM: l2fragq cannot read the peers of l2fq-wg for underlay probing" "$work/st"
+	kill "$dpid" 2>/dev/null
+	sed -i '/^daemon /d' "$run/ul.state"
 	rm -f "$sf"
 	st
 	t_check "no status file: a problem" grep -q "^PROBLEM: l2fragq wrote no underlay status file $sf" "$work/st"

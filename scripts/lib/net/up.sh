@@ -107,6 +107,8 @@ _l2n_up_log() {
 	_l2n_rec info pmtud "$L2N_PMTUD"
 	_l2n_rec info pmtud-path-mtu "$L2N_PMTUD_PATH_MTU"
 	_l2n_rec info pmtud-why "$L2N_PMTUD_WHY"
+	_l2n_rec info underlay "${L2N_UNDERLAY:-off}"
+	_l2n_rec info underlay-why "${L2N_UNDERLAY_WHY:-}"
 	_l2n_rec info mss-clamp "${L2N_MSS_CLAMP4:+IPv4 $L2N_MSS_CLAMP4, IPv6 $L2N_MSS_CLAMP6}"
 	_l2n_rec info log "$log"
 }
@@ -256,6 +258,9 @@ _l2n_restore_nft_plan() {
 	L2N_PMTUD=${L2N_STATE_INFO[pmtud]:-off}
 	L2N_PMTUD_MARK=${L2N_L2FRAGQ_SETTINGS[pmtud-mark]:-}
 	L2N_PMTUD_PATH_MTU=${L2N_STATE_INFO[pmtud-path-mtu]:-${L2N_CFG[wg-mtu]}}
+	L2N_UNDERLAY=${L2N_STATE_INFO[underlay]:-off}
+	# shellcheck disable=SC2034 # read by plan.sh's queue rules
+	L2N_QUEUE_ROUTES=${L2N_STATE_INFO[queue-routes]:-off}
 	[ "$L2N_PMTUD" = off ] || [ -n "$L2N_PMTUD_MARK" ] || { _l2n_err "cannot restore the nft tables: no pmtud-mark from l2fragq --print-settings"; return 1; }
 }
 
@@ -305,8 +310,20 @@ _l2n_up_wireguard_config() {
 	for p in "${L2N_PEERS[@]}"; do _l2n_wg_peer_args "$p"; wgargs+=("${L2N_WG_PEER_ARGS[@]}"); done
 	_l2n_run wg set "$wg" "${wgargs[@]}" || return 1
 	batch="link set dev $wg mtu ${L2N_CFG[wg-mtu]}"$'\n'"addr add $local_addr/32 dev $wg"$'\n'"link set dev $wg up"$'\n'
-	for p in "${L2N_PEERS[@]}"; do batch+="route replace ${L2N_PEER_CFG[$p.address]}/32 dev $wg src $local_addr"$'\n'; done
+	for p in "${L2N_PEERS[@]}"; do batch+="$(_l2n_peer_route "${L2N_PEER_CFG[$p.address]}")"$'\n'; done
 	_l2n_run_in "ip -batch (WireGuard $wg)" ip -batch - <<<"$batch" || return 1
+}
+
+# The route to a peer's tunnel address, as "route replace ..." for ip
+# (-batch): on WireGuard, from this host's address, protocol 76, l2fragq's
+# own (underlay probing sets a locked MTU on it and keeps src). A locked MTU
+# already on a protocol-76 route there is kept: re-adding the route (up,
+# reload) must not undo what the prober measured.
+_l2n_peer_route() { # ADDR
+	local wg=${L2N_CFG[wg-interface]} r mtu=''
+	r=$(ip -o route show "$1/32" dev "$wg" proto 76 2>/dev/null)
+	[[ $r =~ \ mtu\ lock\ ([0-9]+) ]] && mtu=" mtu lock ${BASH_REMATCH[1]}"
+	echo "route replace $1/32 dev $wg src ${L2N_CFG[address]} proto 76$mtu"
 }
 
 # Every peer's endpoint into L2N_ENDPOINT, host names resolved (getent
@@ -360,6 +377,7 @@ _l2n_wg_peer_args() { # PEER
 _l2n_up_queue_and_daemon() {
 	_l2n_rec info queue-backend "${L2N_QUEUE_BACKEND:-none}"
 	_l2n_rec info queue-backend-why "${L2N_QUEUE_BACKEND_WHY:-}"
+	_l2n_rec info queue-routes "$(_l2n_queue_follows_routes)"
 	if [ "$L2N_RUN_L2FRAGQ" = on ]; then
 		[ -d /sys/module/nfnetlink_queue ] || modprobe -q nfnetlink_queue 2>/dev/null
 		if [ "$L2N_QUEUE_BACKEND" = iptables ]; then

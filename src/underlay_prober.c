@@ -425,11 +425,15 @@ static int up_read_wg(struct l2fq_uprober *p)
 	int err;
 
 	if (p->uapi.fd >= 0) {
-		if ((err = l2fq_wg_uapi_get(&p->uapi, p->dev)) != -EPIPE)
-			return err;
-		p->uapi_lost = true; /* wireguard-go exited: restarted, or gone */
-		fprintf(stderr, UP_LOG "%s: wireguard-go closed its control socket %s\n",
-			p->cfg.wgif, p->uapi_path);
+		err = l2fq_wg_uapi_get(&p->uapi, p->dev);
+		if (p->uapi.fd >= 0)
+			return err; /* read, or a timeout (the connection is kept) */
+		p->uapi_lost = true; /* closed: wireguard-go exited (restarted, or gone) */
+		fprintf(stderr, UP_LOG "%s: the connection to wireguard-go's control socket %s "
+			"is gone (%s)\n", p->cfg.wgif, p->uapi_path,
+			err == -EPIPE ? "wireguard-go closed it" : strerror(-err));
+		if (err != -EPIPE)
+			return err; /* out of step: a new connection next time */
 	}
 	err = l2fq_wg_read_kernel(p->cfg.wgif, p->dev);
 	if (!l2fq_wg_kernel_absent(err) || !p->uapi_path[0])

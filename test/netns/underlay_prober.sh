@@ -21,6 +21,7 @@
 #   - a host route of another protocol to a tunnel address is left alone
 #     (route=foreign); a restarted daemon adopts the route's MTU;
 #   - the wg MTU lowered to 1300 and raised again: the route follows;
+#   - --user and WireGuard not up yet at start: said at once;
 #   - B (nobody) gets its route to A's tunnel address, mtu lock 1337..1340;
 #   - both wireguard-go restarted: A (root) reconnects and writes its route
 #     again on the new device; B (nobody) cannot reconnect: it says so once,
@@ -196,6 +197,16 @@ t_check "A's metrics: B's usable MTU and state" \
 	       grep -q 'l2fragq_underlay_state{wg=\"$WGA\",peer=\"$KEY_C\",state=\"no_responder\"} 1' '$WORK/a.prom'"
 kill -USR1 "$PID_A"
 t_check "SIGUSR1: one line per peer" t_wait 3 grep -q "underlay: peer $KEY_C .*state no_responder" "$WORK/a.err"
+
+# ------------------------------------------------------------ WireGuard not up yet
+# --user and no WireGuard interface of that name at start: said at once
+# (a wireguard-go socket that comes later cannot be opened after the drop).
+daemon "$p-c" early --queue 41003 --underlay-probe "l2fqupX$$" --underlay-confirm-interval 1 --user nobody
+PID_EARLY=$DAEMON_PID
+t_check "--user, WireGuard not up yet: said at start, and the daemon runs on" \
+	t_wait 3 sh -c "grep -q 'underlay: l2fqupX$$ is not up yet (no kernel WireGuard device, no wireguard-go socket /var/run/wireguard/l2fqupX$$.sock): if it becomes wireguard-go.s, l2fragq cannot open its root-only socket as nobody' '$WORK/early.err' && kill -0 $PID_EARLY"
+t_stop "$PID_EARLY" 5
+t_check "--user, WireGuard not up yet: the daemon exits 0 on SIGTERM" test "$T_STATUS" = 0
 
 # ------------------------------------------------------------ a foreign route
 # B gets a second tunnel address whose host route on A is another protocol's:

@@ -255,7 +255,8 @@ static int start_pmtud(struct daemon *d, char *msg, size_t msglen)
 	return L2FQ_EXIT_OK;
 }
 
-/* --underlay-probe, part 1 (privileged): the raw and packet sockets. The
+/* --underlay-probe, part 1 (privileged): the raw and packet sockets, and
+ * wireguard-go's root-only control socket when WGIF is wireguard-go's. The
  * thread starts with the workers (after the signal mask is set). */
 static int open_uprober(struct daemon *d, char *msg, size_t msglen)
 {
@@ -266,6 +267,7 @@ static int open_uprober(struct daemon *d, char *msg, size_t msglen)
 		.raise_s = opts->underlay_raise_interval,
 		.status_file = opts->underlay_status_file,
 		.peers = &opts->peers,
+		.user = opts->user,
 	};
 
 	return l2fq_uprober_open(&d->uprober, &cfg, msg, msglen);

@@ -10,6 +10,7 @@
 #include <net/if.h>
 #include <poll.h>
 #include <pthread.h>
+#include <pwd.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -17,6 +18,7 @@
 #include <sys/ioctl.h>
 #include <sys/random.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -76,6 +78,11 @@ struct l2fq_uprober {
 	atomic_int stop;
 	struct l2fq_ratelimit *rl;
 	struct l2fq_wg_device *dev; /* scratch for each read */
+	/* wireguard-go: the UAPI connection opened before the drop, kept. */
+	struct l2fq_wg_uapi uapi;
+	char uapi_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	bool uapi_lost;         /* it was open and broke (wireguard-go exited) */
+	bool uapi_said_lost, uapi_said_denied, uapi_said_absent;
 	int ifindex;
 	uint16_t listen_port;
 	unsigned n_peers;
@@ -363,6 +370,87 @@ static struct up_peer *up_find_peer(struct l2fq_uprober *p, const uint8_t *key)
 	return NULL;
 }
 
+/* Who the daemon runs as, for the logs: --user, else the uid's name. */
+static void up_whoami(const struct l2fq_uprober *p, char *who, size_t len)
+{
+	struct passwd pw, *found = NULL;
+	char buf[1024];
+
+	if (p->cfg.user)
+		snprintf(who, len, "%s", p->cfg.user);
+	else if (getpwuid_r(geteuid(), &pw, buf, sizeof(buf), &found) == 0 && found)
+		snprintf(who, len, "%s", found->pw_name);
+	else
+		snprintf(who, len, "uid %u", (unsigned)geteuid());
+}
+
+/* Why wireguard-go's socket cannot be opened, said once per kind. */
+static void up_uapi_unreachable(struct l2fq_uprober *p, int err)
+{
+	char who[64];
+
+	up_whoami(p, who, sizeof(who));
+	if ((err == -EACCES || err == -EPERM) && p->uapi_lost) {
+		if (!p->uapi_said_lost)
+			fprintf(stderr, UP_LOG "lost wireguard-go's control socket %s and cannot "
+				"reopen it as %s: restart l2fragq (l2fragq-net restart-daemon NAME); "
+				"the routes stay as they are\n", p->uapi_path, who);
+		p->uapi_said_lost = true;
+	} else if (err == -EACCES || err == -EPERM) {
+		if (!p->uapi_said_denied)
+			fprintf(stderr, UP_LOG "cannot open wireguard-go's control socket %s as %s "
+				"(it is root's only; l2fragq opens it before dropping privileges, so "
+				"wireguard-go must be up when l2fragq starts): restart l2fragq "
+				"(l2fragq-net restart-daemon NAME); a daemon that never runs as root "
+				"(systemd DynamicUser) cannot read wireguard-go's peers\n",
+				p->uapi_path, who);
+		p->uapi_said_denied = true;
+	} else if (err == -ENOENT && !p->uapi_said_absent) {
+		fprintf(stderr, UP_LOG "%s: no kernel WireGuard device and no wireguard-go socket "
+			"%s%s: trying again every %u s\n", p->cfg.wgif, p->uapi_path,
+			p->uapi_lost ? " (wireguard-go exited; the routes stay as they are)" : "",
+			p->cfg.confirm_s);
+		p->uapi_said_absent = true;
+	} else {
+		return; /* the caller's general line */
+	}
+	p->wg_error_logged = true;
+}
+
+/* The peers: over the kept wireguard-go connection, else kernel WireGuard,
+ * else a new connection to wireguard-go's socket (root's only: after the
+ * drop that fails; said once). 0 or -errno; d is then not the peer list. */
+static int up_read_wg(struct l2fq_uprober *p)
+{
+	int err;
+
+	if (p->uapi.fd >= 0) {
+		err = l2fq_wg_uapi_get(&p->uapi, p->dev);
+		if (p->uapi.fd >= 0)
+			return err; /* read, or a timeout (the connection is kept) */
+		p->uapi_lost = true; /* closed: wireguard-go exited (restarted, or gone) */
+		fprintf(stderr, UP_LOG "%s: the connection to wireguard-go's control socket %s "
+			"is gone (%s)\n", p->cfg.wgif, p->uapi_path,
+			err == -EPIPE ? "wireguard-go closed it" : strerror(-err));
+		if (err != -EPIPE)
+			return err; /* out of step: a new connection next time */
+	}
+	err = l2fq_wg_read_kernel(p->cfg.wgif, p->dev);
+	if (!l2fq_wg_kernel_absent(err) || !p->uapi_path[0])
+		return err;
+	if ((err = l2fq_wg_uapi_connect(&p->uapi, p->uapi_path)) < 0) {
+		up_uapi_unreachable(p, err);
+		return err;
+	}
+	if (p->uapi_lost)
+		fprintf(stderr, UP_LOG "%s: reopened wireguard-go's control socket %s\n",
+			p->cfg.wgif, p->uapi_path);
+	p->uapi_lost = p->uapi_said_lost = p->uapi_said_denied = p->uapi_said_absent = false;
+	return l2fq_wg_uapi_get(&p->uapi, p->dev);
+}
+
+/* A failed read changes nothing: the peers, their searches and routes stay
+ * as they are until a read succeeds (a failed read is never "no peers"). */
 static void up_reconcile(struct l2fq_uprober *p, uint64_t now)
 {
 	unsigned wg_mtu;
@@ -370,7 +458,7 @@ static void up_reconcile(struct l2fq_uprober *p, uint64_t now)
 
 	p->status_dirty = true;
 	p->ifindex = (int)if_nametoindex(p->cfg.wgif);
-	err = p->ifindex > 0 ? l2fq_wg_read(p->cfg.wgif, p->dev) : -ENODEV;
+	err = p->ifindex > 0 ? up_read_wg(p) : -ENODEV;
 	if (err) {
 		if (!p->wg_error_logged)
 			fprintf(stderr, UP_LOG "cannot read the peers of %s: %s (retrying every %u s)\n",
@@ -650,6 +738,28 @@ static void *up_main(void *arg)
 
 /* ---- the API ---- */
 
+/* While privileged: when WGIF is wireguard-go's (no kernel WireGuard device
+ * of that name, its socket there), connect now and keep the connection: the
+ * socket is root's (0700), the thread runs after the drop. */
+static void up_open_uapi(struct l2fq_uprober *p)
+{
+	int err;
+
+	if (l2fq_wg_uapi_path(p->cfg.wgif, p->uapi_path, sizeof(p->uapi_path)) < 0) {
+		p->uapi_path[0] = 0; /* kernel WireGuard only */
+		return;
+	}
+	if (!l2fq_wg_kernel_absent(l2fq_wg_read_kernel(p->cfg.wgif, p->dev)))
+		return;
+	err = l2fq_wg_uapi_connect(&p->uapi, p->uapi_path);
+	if (err == -ENOENT && p->cfg.user)
+		fprintf(stderr, UP_LOG "%s is not up yet (no kernel WireGuard device, no "
+			"wireguard-go socket %s): if it becomes wireguard-go's, l2fragq cannot open "
+			"its root-only socket as %s: start wireguard-go before l2fragq, or restart "
+			"l2fragq (l2fragq-net restart-daemon NAME) once it is up\n", p->cfg.wgif,
+			p->uapi_path, p->cfg.user);
+}
+
 int l2fq_uprober_open(struct l2fq_uprober **out, const struct l2fq_uprober_config *cfg,
 		      char *msg, size_t msglen)
 {
@@ -665,6 +775,7 @@ int l2fq_uprober_open(struct l2fq_uprober **out, const struct l2fq_uprober_confi
 		return L2FQ_EXIT_FAILURE;
 	}
 	p->cfg = *cfg;
+	l2fq_wg_uapi_init(&p->uapi);
 	p->tx.fd4 = p->tx.fd6 = -1;
 	p->rx_fd = -1;
 	pthread_mutex_init(&p->lock, NULL);
@@ -697,6 +808,7 @@ int l2fq_uprober_open(struct l2fq_uprober **out, const struct l2fq_uprober_confi
 			 strerror(-err), err == -EPERM ? " (needs CAP_NET_RAW)" : "");
 		return err == -EPERM ? L2FQ_EXIT_PERMISSION : L2FQ_EXIT_FAILURE;
 	}
+	up_open_uapi(p);
 	return L2FQ_EXIT_OK;
 }
 
@@ -733,6 +845,7 @@ void l2fq_uprober_close(struct l2fq_uprober *p)
 		return;
 	l2fq_uprober_stop(p);
 	l2fq_probe_tx_close(&p->tx);
+	l2fq_wg_uapi_close(&p->uapi);
 	if (p->rx_fd >= 0)
 		close(p->rx_fd);
 	pthread_mutex_destroy(&p->lock);

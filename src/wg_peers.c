@@ -487,70 +487,163 @@ bad:
 	return -EINVAL;
 }
 
-int l2fq_wg_read_uapi(const char *socket_path, struct l2fq_wg_device *d)
+size_t l2fq_wg_uapi_reply_len(const char *buf, size_t len)
+{
+	/* A blank line: a '\n' where a line starts. No value holds one. */
+	for (size_t i = 0; i < len; i++)
+		if (buf[i] == '\n' && (i == 0 || buf[i - 1] == '\n'))
+			return i + 1;
+	return 0;
+}
+
+void l2fq_wg_uapi_init(struct l2fq_wg_uapi *u)
+{
+	memset(u, 0, sizeof(*u));
+	u->fd = -1;
+}
+
+int l2fq_wg_uapi_path(const char *ifname, char *path, size_t size)
+{
+	int n = snprintf(path, size, "%s/%s.sock", L2FQ_WG_UAPI_DIR, ifname);
+
+	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
+}
+
+void l2fq_wg_uapi_close(struct l2fq_wg_uapi *u)
+{
+	if (u->fd >= 0)
+		close(u->fd);
+	if (u->buf) {
+		explicit_bzero(u->buf, u->cap); /* private_key= */
+		free(u->buf);
+	}
+	l2fq_wg_uapi_init(u);
+}
+
+void l2fq_wg_uapi_attach(struct l2fq_wg_uapi *u, int fd)
+{
+	l2fq_wg_uapi_close(u);
+	u->fd = fd;
+}
+
+int l2fq_wg_uapi_connect(struct l2fq_wg_uapi *u, const char *socket_path)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	static const char req[] = "get=1\n\n";
-	size_t len = 0, cap = 4096;
-	char *buf = NULL;
-	int fd, ret;
+	int fd, err;
 
-	l2fq_wg_device_clear(d);
+	l2fq_wg_uapi_close(u);
 	if (strlen(socket_path) >= sizeof(sun.sun_path))
 		return -ENAMETOOLONG;
 	strcpy(sun.sun_path, socket_path);
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
 		return -errno;
-	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 ||
-	    send(fd, req, sizeof(req) - 1, MSG_NOSIGNAL) != (ssize_t)(sizeof(req) - 1)) {
-		ret = errno == ECONNREFUSED ? -ENOENT : -errno;
-		goto out;
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
+		err = errno == ECONNREFUSED ? ENOENT : errno;
+		close(fd);
+		return -err;
 	}
-	/* The reply ends with an empty line; wireguard-go keeps the
-	 * connection open for the next request. */
-	for (;;) {
-		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-		ssize_t n;
-		char *nb;
+	u->fd = fd;
+	return 0;
+}
 
-		if (len + 1 >= cap) {
-			if (cap >= WG_UAPI_MAX) {
-				ret = -E2BIG;
-				goto out;
+/* Drops the first n buffered bytes (one reply), wiping them. */
+static void wg_uapi_consume(struct l2fq_wg_uapi *u, size_t n)
+{
+	memmove(u->buf, u->buf + n, u->len - n);
+	explicit_bzero(u->buf + u->len - n, n);
+	u->len -= n;
+}
+
+static int wg_uapi_lost(struct l2fq_wg_uapi *u, int err)
+{
+	l2fq_wg_uapi_close(u);
+	return err;
+}
+
+int l2fq_wg_uapi_get(struct l2fq_wg_uapi *u, struct l2fq_wg_device *d)
+{
+	static const char req[] = "get=1\n\n";
+	uint64_t deadline;
+	struct timespec ts;
+
+	l2fq_wg_device_clear(d);
+	if (u->fd < 0)
+		return -EPIPE;
+	if (send(u->fd, req, sizeof(req) - 1, MSG_NOSIGNAL) != (ssize_t)(sizeof(req) - 1))
+		return wg_uapi_lost(u, -EPIPE);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	deadline = (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u + WG_TIMEOUT_MS;
+	/* Bounded: each pass takes a reply or reads at least one byte of at
+	 * most WG_UAPI_MAX, until the deadline. */
+	for (;;) {
+		size_t r = u->buf ? l2fq_wg_uapi_reply_len(u->buf, u->len) : 0;
+		struct pollfd pfd = { .fd = u->fd, .events = POLLIN };
+		uint64_t now;
+		ssize_t n;
+		int ret;
+
+		if (r && u->owed) {
+			u->owed--; /* a timed-out request's late reply */
+			wg_uapi_consume(u, r);
+			continue;
+		}
+		if (r) {
+			ret = l2fq_wg_parse_uapi(u->buf, r, d);
+			wg_uapi_consume(u, r);
+			return ret;
+		}
+		if (!u->buf || u->len + 1 >= u->cap) {
+			size_t cap = u->buf ? u->cap * 2 : 4096;
+			char *nb;
+
+			if (cap > WG_UAPI_MAX)
+				return wg_uapi_lost(u, -E2BIG); /* no end in sight: out of step */
+			if (!(nb = malloc(cap)))
+				return -ENOMEM;
+			if (u->buf) {
+				memcpy(nb, u->buf, u->len);
+				explicit_bzero(u->buf, u->cap);
+				free(u->buf);
 			}
-			if (!(nb = malloc(cap * 2))) {
-				ret = -ENOMEM;
-				goto out;
-			}
-			memcpy(nb, buf, len);
-			explicit_bzero(buf, len);
-			free(buf);
-			buf = nb;
-			cap *= 2;
-		} else if (!buf && !(buf = malloc(cap))) {
-			ret = -ENOMEM;
-			goto out;
+			u->buf = nb;
+			u->cap = cap;
 		}
-		if ((ret = poll(&pfd, 1, WG_TIMEOUT_MS)) <= 0) {
-			ret = ret < 0 ? -errno : -ETIMEDOUT;
-			goto out;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		now = (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+		ret = now < deadline ? poll(&pfd, 1, (int)(deadline - now)) : 0;
+		if (ret < 0 && errno == EINTR)
+			continue;
+		if (ret < 0)
+			return wg_uapi_lost(u, -EPIPE);
+		if (ret == 0) {
+			u->owed++; /* its reply, if it comes, is not the next request's */
+			return -ETIMEDOUT;
 		}
-		if ((n = recv(fd, buf + len, cap - len - 1, 0)) < 0) {
-			ret = -errno;
-			goto out;
-		}
-		len += (size_t)n;
-		if (n == 0 || (len >= 2 && buf[len - 1] == '\n' && buf[len - 2] == '\n'))
-			break;
+		n = recv(u->fd, u->buf + u->len, u->cap - u->len - 1, 0);
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n <= 0)
+			return wg_uapi_lost(u, -EPIPE); /* EOF: wireguard-go exited */
+		u->len += (size_t)n;
 	}
-	ret = l2fq_wg_parse_uapi(buf, len, d);
-out:
-	if (buf) {
-		explicit_bzero(buf, len); /* private_key= */
-		free(buf);
-	}
-	close(fd);
+}
+
+int l2fq_wg_read_uapi(const char *socket_path, struct l2fq_wg_device *d)
+{
+	struct l2fq_wg_uapi u;
+	int ret;
+
+	l2fq_wg_device_clear(d);
+	l2fq_wg_uapi_init(&u);
+	if ((ret = l2fq_wg_uapi_connect(&u, socket_path)) == 0)
+		ret = l2fq_wg_uapi_get(&u, d);
+	l2fq_wg_uapi_close(&u);
 	return ret;
+}
+
+int l2fq_wg_kernel_absent(int err)
+{
+	return err == -ENODEV || err == -ENOENT || err == -EOPNOTSUPP;
 }
 
 int l2fq_wg_read(const char *ifname, struct l2fq_wg_device *d)
@@ -558,9 +651,9 @@ int l2fq_wg_read(const char *ifname, struct l2fq_wg_device *d)
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	int ret = l2fq_wg_read_kernel(ifname, d);
 
-	if (ret != -ENODEV && ret != -ENOENT && ret != -EOPNOTSUPP)
+	if (!l2fq_wg_kernel_absent(ret))
 		return ret;
-	if (snprintf(path, sizeof(path), "%s/%s.sock", L2FQ_WG_UAPI_DIR, ifname) >= (int)sizeof(path))
-		return -ENAMETOOLONG;
+	if ((ret = l2fq_wg_uapi_path(ifname, path, sizeof(path))) < 0)
+		return ret;
 	return l2fq_wg_read_uapi(path, d);
 }

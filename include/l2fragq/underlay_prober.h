@@ -6,8 +6,9 @@
  * peers' probes, and writes the status file. The decisions are in
  * plpmtud.c and underlay_peers.c; this part moves bytes.
  *
- * Order: open (privileged: raw and packet sockets), drop privileges, start
- * (the thread), ..., stop (joins), close. */
+ * Order: open (privileged: raw and packet sockets, and wireguard-go's
+ * root-only UAPI socket when WGIF is wireguard-go's: that connection is
+ * kept), drop privileges, start (the thread), ..., stop (joins), close. */
 #ifndef L2FRAGQ_UNDERLAY_PROBER_H
 #define L2FRAGQ_UNDERLAY_PROBER_H
 
@@ -24,6 +25,7 @@ struct l2fq_uprober_config {
 	unsigned raise_s;          /* --underlay-raise-interval */
 	const char *status_file;   /* NULL: none */
 	const struct l2fq_peers *peers; /* --peer (tunnel addresses); may be empty */
+	const char *user;          /* --user: privileges dropped after open (NULL: kept) */
 };
 
 /* Opens the sockets. An enum l2fq_exit value; msg says why on failure

@@ -60,11 +60,43 @@ int l2fq_wg_parse_genl_buf(const void *buf, size_t len, uint16_t family_id,
  * reply is "errno=N" with N != 0; -E2BIG over a limit. d is cleared first. */
 int l2fq_wg_parse_uapi(const char *text, size_t len, struct l2fq_wg_device *d);
 
+/* The length of the first complete UAPI reply in buf, through the blank
+ * line that ends it ("...errno=0\n\n"); 0: no complete reply yet. */
+size_t l2fq_wg_uapi_reply_len(const char *buf, size_t len);
+
+/* A kept connection to wireguard-go's UAPI socket. The socket is root's
+ * (mode 0700 directory): a daemon that drops privileges connects before the
+ * drop and keeps the connection; wireguard-go serves any number of requests
+ * on one connection (device/uapi.go IpcHandle loops until EOF). */
+struct l2fq_wg_uapi {
+	int fd;        /* -1: not connected */
+	unsigned owed; /* replies to requests that timed out: skipped when they come */
+	char *buf;     /* bytes read past the last reply taken (wiped when consumed) */
+	size_t len, cap;
+};
+
+void l2fq_wg_uapi_init(struct l2fq_wg_uapi *u);
+/* L2FQ_WG_UAPI_DIR/IFNAME.sock into path; -ENAMETOOLONG. */
+int l2fq_wg_uapi_path(const char *ifname, char *path, size_t size);
+/* Connects (closing any previous connection). 0, -ENOENT (no socket, or
+ * nobody listens: ECONNREFUSED), -EACCES (not root), ... */
+int l2fq_wg_uapi_connect(struct l2fq_wg_uapi *u, const char *socket_path);
+/* Adopts a connected fd (tests: one end of a socketpair). */
+void l2fq_wg_uapi_attach(struct l2fq_wg_uapi *u, int fd);
+/* One "get=1" on the kept connection, its reply parsed into d. 0, or
+ * -EPIPE: the connection is gone (wireguard-go exited; u is closed now),
+ * -ETIMEDOUT (no reply within 2 s; the connection is kept and the late reply
+ * skipped), or l2fq_wg_parse_uapi's errors. */
+int l2fq_wg_uapi_get(struct l2fq_wg_uapi *u, struct l2fq_wg_device *d);
+void l2fq_wg_uapi_close(struct l2fq_wg_uapi *u);
+
 /* Readers. 0 or -errno; -ENODEV: no such device (kernel), -ENOENT: no such
  * socket (wireguard-go). */
 int l2fq_wg_read_kernel(const char *ifname, struct l2fq_wg_device *d);
 int l2fq_wg_read_uapi(const char *socket_path, struct l2fq_wg_device *d);
-/* Kernel first, then L2FQ_WG_UAPI_DIR/IFNAME.sock. */
+/* Kernel WireGuard's errors that mean "no kernel device of that name". */
+int l2fq_wg_kernel_absent(int err);
+/* Kernel first, then L2FQ_WG_UAPI_DIR/IFNAME.sock (a connection per call). */
 int l2fq_wg_read(const char *ifname, struct l2fq_wg_device *d);
 
 #endif

@@ -8,8 +8,10 @@
 # R forwards and drops every ICMP/ICMPv6 error it would send (nft), so only
 # probing can find the 1400-byte path to B. wireguard-go on A, B, C (tunnel
 # addresses 198.51.100.1, .2, .3; A peers with B and C). l2fragq
-# --underlay-probe runs on A and B (as root, queues on unused numbers);
-# C runs none. Checks:
+# --underlay-probe runs on A (as root) and B (--user nobody, as l2fragq-net's
+# spawn runs it: wireguard-go's socket is root's, so B reads the peers over
+# the connection it opened before dropping privileges); queues on unused
+# numbers; C runs none. Checks:
 #   - A's route to B's tunnel address becomes `mtu lock U` with protocol 76
 #     within 30 s, U = PMTU - 60, the PMTU 1397..1400 (1400 and the
 #     search's 4-byte resolution: 1399 is what it finds here), keeping the
@@ -19,6 +21,11 @@
 #   - a host route of another protocol to a tunnel address is left alone
 #     (route=foreign); a restarted daemon adopts the route's MTU;
 #   - the wg MTU lowered to 1300 and raised again: the route follows;
+#   - --user and WireGuard not up yet at start: said at once;
+#   - B (nobody) gets its route to A's tunnel address, mtu lock 1337..1340;
+#   - both wireguard-go restarted: A (root) reconnects and writes its route
+#     again on the new device; B (nobody) cannot reconnect: it says so once,
+#     keeps running and keeps its peer (a failed read is not "no peers");
 #   - B's daemon stopped: A keeps mtu lock U for 15 s (nothing lowered);
 #   - metrics and the SIGUSR1 lines name the peers;
 #   - optional (when the IPv6 underlay works): B over an IPv6 endpoint gets
@@ -94,23 +101,31 @@ t_wait 5 in_a ping -c1 -W1 -q 192.0.2.130 >/dev/null || t_fatal "A cannot reach 
 [ -c /dev/net/tun ] || modprobe -q tun
 wg_up() { # NS IF TUNNEL-ADDR
 	ip netns exec "$1" env WG_PROCESS_FOREGROUND=1 setsid wireguard-go -f "$2" </dev/null >"$WORK/$2.log" 2>&1 &
+	WG_PID[$2]=$!
 	t_track $!
 	t_wait 10 ip netns exec "$1" test -S "/var/run/wireguard/$2.sock" ||
 		t_fatal "wireguard-go made no socket: $(cat "$WORK/$2.log")"
 	ip netns exec "$1" ip addr add "$3/24" dev "$2"
 	ip netns exec "$1" ip link set "$2" up
 }
+declare -A WG_PID
 wg_up "$p-a" "$WGA" 198.51.100.1
 wg_up "$p-b" "$WGB" 198.51.100.2
 wg_up "$p-c" "$WGC" 198.51.100.3
 (umask 077 && for n in a b c; do wg genkey >"$WORK/key-$n"; done)
 pub() { wg pubkey <"$WORK/key-$1"; }
-KEY_B=$(pub b) KEY_C=$(pub c)
-in_a wg set "$WGA" private-key "$WORK/key-a" listen-port 51820 \
-	peer "$KEY_B" endpoint 192.0.2.66:51820 allowed-ips 198.51.100.2/32 \
-	peer "$KEY_C" endpoint 192.0.2.130:51820 allowed-ips 198.51.100.3/32
-in_b wg set "$WGB" private-key "$WORK/key-b" listen-port 51820 \
-	peer "$(pub a)" endpoint 192.0.2.1:51820 allowed-ips 198.51.100.1/32
+KEY_A=$(pub a) KEY_B=$(pub b) KEY_C=$(pub c)
+wg_set_a() {
+	in_a wg set "$WGA" private-key "$WORK/key-a" listen-port 51820 \
+		peer "$KEY_B" endpoint 192.0.2.66:51820 allowed-ips 198.51.100.2/32 \
+		peer "$KEY_C" endpoint 192.0.2.130:51820 allowed-ips 198.51.100.3/32
+}
+wg_set_b() {
+	in_b wg set "$WGB" private-key "$WORK/key-b" listen-port 51820 \
+		peer "$KEY_A" endpoint 192.0.2.1:51820 allowed-ips 198.51.100.1/32
+}
+wg_set_a
+wg_set_b
 in_c wg set "$WGC" private-key "$WORK/key-c" listen-port 51820 \
 	peer "$(pub a)" endpoint 192.0.2.1:51820 allowed-ips 198.51.100.1/32
 WG_MTU=$(in_a cat "/sys/class/net/$WGA/mtu")
@@ -125,7 +140,12 @@ daemon() { # NS NAME ARGS...: l2fragq in NS, logs in WORK/NAME.err
 	DAEMON_PID=$!
 	t_track $DAEMON_PID
 }
-daemon "$p-b" b --queue 41002 --underlay-probe "$WGB" --underlay-status-file "$WORK/b.status"
+# B drops to nobody: its status file in a directory nobody may write.
+chmod 0711 "$WORK"
+mkdir "$WORK/nobody" && chown nobody "$WORK/nobody"
+B_STATUS=$WORK/nobody/b.status
+daemon "$p-b" b --queue 41002 --underlay-probe "$WGB" --underlay-confirm-interval 2 \
+	--underlay-status-file "$B_STATUS" --user nobody
 PID_B=$DAEMON_PID
 daemon "$p-a" a --queue 41001 --underlay-probe "$WGA" --underlay-confirm-interval 2 \
 	--underlay-status-file "$WORK/a.status" --metrics-file "$WORK/a.prom" --stats-interval 1
@@ -155,7 +175,12 @@ t_check "A's status: B endpoint 192.0.2.66:51820" test "$(field endpoint <<<"$li
 t_check "A's status header: wg, listen port, intervals" \
 	grep -q "^underlay wg=$WGA listen-port=51820 time=[0-9]* confirm-interval=2 raise-interval=600 " "$WORK/a.status"
 t_check "B's status: it answered A's probes (acks-sent > 0)" \
-	sh -c "head -n1 '$WORK/b.status' | grep -q 'acks-sent=[1-9]'"
+	sh -c "head -n1 '$B_STATUS' | grep -q 'acks-sent=[1-9]'"
+t_check "B (--user nobody over wireguard-go): its route to A's tunnel address is mtu lock 1337..1340 proto 76" \
+	t_wait 30 sh -c "ip netns exec $p-b ip route show 198.51.100.1/32 dev $WGB proto 76 | grep -qE 'mtu lock 13(3[7-9]|40) '"
+t_check "B's status: A search_complete, route set" \
+	t_wait 5 grep -q "^peer key=$KEY_A .*state=search_complete .*route=set" "$B_STATUS"
+t_check "B runs as nobody" test "$(stat -c %U "/proc/$PID_B")" = nobody
 
 line=$(peer_line "$KEY_C" || true)
 echo "  status: $line"
@@ -172,6 +197,16 @@ t_check "A's metrics: B's usable MTU and state" \
 	       grep -q 'l2fragq_underlay_state{wg=\"$WGA\",peer=\"$KEY_C\",state=\"no_responder\"} 1' '$WORK/a.prom'"
 kill -USR1 "$PID_A"
 t_check "SIGUSR1: one line per peer" t_wait 3 grep -q "underlay: peer $KEY_C .*state no_responder" "$WORK/a.err"
+
+# ------------------------------------------------------------ WireGuard not up yet
+# --user and no WireGuard interface of that name at start: said at once
+# (a wireguard-go socket that comes later cannot be opened after the drop).
+daemon "$p-c" early --queue 41003 --underlay-probe "l2fqupX$$" --underlay-confirm-interval 1 --user nobody
+PID_EARLY=$DAEMON_PID
+t_check "--user, WireGuard not up yet: said at start, and the daemon runs on" \
+	t_wait 3 sh -c "grep -q 'underlay: l2fqupX$$ is not up yet (no kernel WireGuard device, no wireguard-go socket /var/run/wireguard/l2fqupX$$.sock): if it becomes wireguard-go.s, l2fragq cannot open its root-only socket as nobody' '$WORK/early.err' && kill -0 $PID_EARLY"
+t_stop "$PID_EARLY" 5
+t_check "--user, WireGuard not up yet: the daemon exits 0 on SIGTERM" test "$T_STATUS" = 0
 
 # ------------------------------------------------------------ a foreign route
 # B gets a second tunnel address whose host route on A is another protocol's:
@@ -220,10 +255,37 @@ in_a ip link set "$WGA" mtu "$WG_MTU"
 t_check "A: wg MTU $WG_MTU again: the route is mtu lock $U again within 30 s" \
 	t_wait 30 sh -c "ip netns exec $p-a ip route show 198.51.100.2/32 dev $WGA | grep -q 'mtu lock $U '"
 
+# ------------------------------------------------------------ wireguard-go restarts
+# The tun devices go (and their routes with them) and come back. A (root)
+# reconnects to the new socket and writes its route again; B (nobody) cannot
+# open the root-only socket: one clear line, and it keeps its peers (its
+# responder still answers A).
+for n in a b; do
+	w=$([ $n = a ] && echo "$WGA" || echo "$WGB")
+	t_stop "${WG_PID[$w]}" 5
+	t_wait 5 sh -c "! test -e /var/run/wireguard/$w.sock" || t_fatal "wireguard-go $w left its socket"
+done
+wg_up "$p-a" "$WGA" 198.51.100.1
+wg_up "$p-b" "$WGB" 198.51.100.2
+wg_set_a
+wg_set_b
+t_check "A (root) after the restart: the route to B is mtu lock 1337..1340 again within 40 s" \
+	t_wait 40 sh -c "ip netns exec $p-a ip route show 198.51.100.2/32 dev $WGA proto 76 | grep -qE 'mtu lock 13(3[7-9]|40) '"
+t_check "A's log: reopened wireguard-go's control socket" \
+	grep -q "underlay: $WGA: reopened wireguard-go's control socket /var/run/wireguard/$WGA.sock" "$WORK/a.err"
+t_check "B's log: lost the socket, cannot reopen it as nobody, said once" \
+	t_wait 10 sh -c "test \"\$(grep -c \"underlay: lost wireguard-go's control socket /var/run/wireguard/$WGB.sock and cannot reopen it as nobody: restart l2fragq (l2fragq-net restart-daemon NAME)\" '$WORK/b.err')\" = 1"
+sleep 4 # two more confirm intervals: still once
+t_check "B's log: still once" \
+	test "$(grep -c "underlay: lost wireguard-go's control socket" "$WORK/b.err")" = 1
+t_check "B's daemon still runs" kill -0 "$PID_B"
+t_check "B's status still lists A (a failed read is not \"no peers\")" \
+	grep -q "^peer key=$KEY_A " "$B_STATUS"
+
 # ------------------------------------------------------------ B's daemon gone
 t_stop "$PID_B" 5
 t_check "B's daemon exits 0 on SIGTERM" test "$T_STATUS" = 0
-t_check "B's status file is left at exit" test -s "$WORK/b.status"
+t_check "B's status file is left at exit" test -s "$B_STATUS"
 lowered=0
 for _ in $(seq 15); do
 	sleep 1

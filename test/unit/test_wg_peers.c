@@ -17,6 +17,10 @@
 #include <linux/genetlink.h>
 #include <linux/wireguard.h>
 #include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "l2fragq/wg_peers.h"
 
@@ -388,6 +392,137 @@ static void test_uapi_malformed(void **state)
 	assert_int_equal(dev.n_peers, 0);
 }
 
+/* ---- the kept UAPI connection: reply framing ---- */
+
+static const char uapi_small[] = "listen_port=7\nerrno=0\n\n";
+
+static void test_uapi_reply_len(void **state)
+{
+	char two[sizeof(uapi_good) + sizeof(uapi_small)];
+	size_t g = strlen(uapi_good);
+
+	(void)state;
+	assert_int_equal(l2fq_wg_uapi_reply_len("", 0), 0);
+	assert_int_equal(l2fq_wg_uapi_reply_len("errno=0\n", 8), 0);
+	assert_int_equal(l2fq_wg_uapi_reply_len("errno=0\n\n", 9), 9);
+	assert_int_equal(l2fq_wg_uapi_reply_len(uapi_good, g - 1), 0); /* the blank line not yet */
+	memcpy(two, uapi_good, g);
+	memcpy(two + g, uapi_small, sizeof(uapi_small));
+	assert_int_equal(l2fq_wg_uapi_reply_len(two, g + strlen(uapi_small)), g);
+}
+
+/* Both requests read on the server side of the pair. */
+static void expect_requests(int server, unsigned n)
+{
+	char got[64] = { 0 };
+	size_t want = n * 7;
+
+	assert_int_equal(recv(server, got, sizeof(got) - 1, MSG_DONTWAIT), (ssize_t)want);
+	for (unsigned i = 0; i < n; i++)
+		assert_memory_equal(got + 7 * i, "get=1\n\n", 7);
+}
+
+static void uapi_pair(struct l2fq_wg_uapi *u, int *server)
+{
+	int sv[2];
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+	l2fq_wg_uapi_init(u);
+	l2fq_wg_uapi_attach(u, sv[0]);
+	*server = sv[1];
+}
+
+/* Two replies arrive in one read: each request takes its own. */
+static void test_uapi_two_replies_one_buffer(void **state)
+{
+	struct l2fq_wg_uapi u;
+	char two[sizeof(uapi_good) + sizeof(uapi_small)];
+	size_t g = strlen(uapi_good), n = g + strlen(uapi_small);
+	int server;
+
+	(void)state;
+	uapi_pair(&u, &server);
+	memcpy(two, uapi_good, g);
+	memcpy(two + g, uapi_small, sizeof(uapi_small));
+	assert_int_equal(write(server, two, n), (ssize_t)n);
+	assert_int_equal(l2fq_wg_uapi_get(&u, &dev), 0);
+	assert_int_equal(dev.n_peers, 3);
+	assert_int_equal(dev.listen_port, 51820);
+	assert_int_equal(u.len, strlen(uapi_small)); /* the second, kept */
+	assert_int_equal(l2fq_wg_uapi_get(&u, &dev), 0);
+	assert_int_equal(dev.n_peers, 0);
+	assert_int_equal(dev.listen_port, 7);
+	assert_int_equal(u.len, 0);
+	assert_true(u.fd >= 0);
+	expect_requests(server, 2);
+	l2fq_wg_uapi_close(&u);
+	close(server);
+}
+
+/* A reply split across reads (the writer pauses inside a line): read on
+ * to the blank line, not to EOF (the server keeps the connection open). */
+static void test_uapi_reply_split(void **state)
+{
+	struct l2fq_wg_uapi u;
+	size_t g = strlen(uapi_good), half = g / 2;
+	int server, status;
+	pid_t pid;
+
+	(void)state;
+	uapi_pair(&u, &server);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct timespec pause = { 0, 100 * 1000 * 1000 };
+
+		if (write(server, uapi_good, half) != (ssize_t)half)
+			_exit(1);
+		nanosleep(&pause, NULL);
+		if (write(server, uapi_good + half, g - half) != (ssize_t)(g - half))
+			_exit(1);
+		nanosleep(&pause, NULL);
+		_exit(0); /* the parent's copy of server stays open: no EOF */
+	}
+	assert_int_equal(l2fq_wg_uapi_get(&u, &dev), 0);
+	assert_int_equal(dev.n_peers, 3);
+	assert_int_equal(dev.peers[1].endpoint_port, 51822);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	assert_true(u.fd >= 0);
+	expect_requests(server, 1);
+	l2fq_wg_uapi_close(&u);
+	close(server);
+}
+
+/* No reply within 2 s: -ETIMEDOUT, the connection kept; the late reply is
+ * skipped, the next request gets its own. Then EOF: -EPIPE, closed. */
+static void test_uapi_timeout_and_eof(void **state)
+{
+	struct l2fq_wg_uapi u;
+	char two[sizeof(uapi_good) + sizeof(uapi_small)];
+	size_t g = strlen(uapi_good), n = g + strlen(uapi_small);
+	int server;
+
+	(void)state;
+	uapi_pair(&u, &server);
+	assert_int_equal(l2fq_wg_uapi_get(&u, &dev), -ETIMEDOUT);
+	assert_true(u.fd >= 0);
+	memcpy(two, uapi_good, g); /* the late one */
+	memcpy(two + g, uapi_small, sizeof(uapi_small));
+	assert_int_equal(write(server, two, n), (ssize_t)n);
+	assert_int_equal(l2fq_wg_uapi_get(&u, &dev), 0);
+	assert_int_equal(dev.listen_port, 7);
+	assert_int_equal(u.owed, 0);
+	expect_requests(server, 2);
+	assert_int_equal(write(server, "errno=0\n", 8), 8); /* half a reply, then gone */
+	close(server);
+	assert_int_equal(l2fq_wg_uapi_get(&u, &dev), -EPIPE);
+	assert_int_equal(u.fd, -1);
+	assert_int_equal(dev.n_peers, 0);
+	assert_int_equal(l2fq_wg_uapi_get(&u, &dev), -EPIPE);
+	l2fq_wg_uapi_close(&u);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -397,6 +532,10 @@ int main(void)
 		cmocka_unit_test(test_genl_too_many_peers),
 		cmocka_unit_test(test_uapi_good),
 		cmocka_unit_test(test_uapi_malformed),
+		cmocka_unit_test(test_uapi_reply_len),
+		cmocka_unit_test(test_uapi_two_replies_one_buffer),
+		cmocka_unit_test(test_uapi_reply_split),
+		cmocka_unit_test(test_uapi_timeout_and_eof),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

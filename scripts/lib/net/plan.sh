@@ -162,6 +162,11 @@ _l2n_plan_underlay() {
 		L2N_UNDERLAY_WHY="off (underlay-probe = off)"
 	elif [ "${L2N_UNDERLAY_UNKNOWN:-0}" = 1 ]; then
 		L2N_UNDERLAY_WHY="off: l2fragq ${L2N_CFG[l2fragq]} does not know --underlay-probe (older than this l2fragq-net)"
+	elif [ "${L2N_WG_KIND:-}" = userspace ] && [ "$(_l2n_supervisor 2>/dev/null)" = systemd ]; then
+		# wireguard-go's control socket is root's alone, and systemd's
+		# dynamic user never is root: l2fragq could not read the peers.
+		L2N_UNDERLAY_WHY="off: l2fragq runs as systemd's dynamic user, which cannot open wireguard-go's root-only control socket (use kernel WireGuard, or supervisor = spawn)"
+		[ "$want" != on ] || _l2n_warn "underlay-probe = on: $L2N_UNDERLAY_WHY"
 	else
 		L2N_UNDERLAY=on
 		if [ "$want" = on ]; then L2N_UNDERLAY_WHY="on (underlay-probe = on)"; else L2N_UNDERLAY_WHY="on (the default with l2fragq)"; fi

@@ -15,6 +15,8 @@
 # the pmtud-mtu key) is what the signals state, that GRE of no known tunnel is
 # counted and reported once, and measures the TCP time against df-strategy
 # kernel and auto with pmtud off (and what offload left on would cost).
+# Before the speed section, underlay.sh (underlay_main): a router link of
+# 1400 toward hyp2, without and with underlay probing (issue 18).
 # Then tenants.sh (tenants_main): keyed gretaps of two tenants with the same
 # endpoints, a VLAN-aware bridge, one VM flooding while another needs its
 # signal, on a topology of its own.
@@ -698,7 +700,7 @@ check_route_mtu_change
 check_pmtud_mtu_option
 check_no_tunnel_gre
 # shellcheck source=test/vm/pmtud/underlay.sh
-. "$(cd "$(dirname "$0")" && pwd)/underlay.sh" && underlay_baseline # 6c. an underlay smaller than 1500 (6.12)
+. "$(cd "$(dirname "$0")" && pwd)/underlay.sh" && underlay_main # 6c. an underlay smaller than 1500, without and with probing
 measure_speed
 check_mss_clamp
 report_speed

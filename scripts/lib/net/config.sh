@@ -19,6 +19,7 @@ declare -gA L2N_LOCAL_KEYS=(
 	[stats-interval]=0 [metrics-file]='' [log-file]='' [daemon-user]=nobody [supervisor]=auto
 	[ipfrag-time]=5 [ipfrag-high-thresh]=16777216 [ipfrag-max-dist]=64
 	[create-bridge]=no
+	[underlay-probe]='' [underlay-confirm-interval]=10 [underlay-raise-interval]=600
 )
 # Keys of [peer NAME]: "!" required, "" optional (no endpoint: the peer roams
 # to us and we never start a handshake with it).
@@ -47,6 +48,7 @@ L2N_MSS_CLAMP4=                       # mss-clamp: largest TCP MSS over IPv4 (""
 L2N_MSS_CLAMP6=                       # mss-clamp: largest TCP MSS over IPv6
 declare -ga L2N_L2FRAGQ_ARGV=()        # l2fragq's command line from the config (_l2n_l2fragq_argv; up adds --user)
 declare -gA L2N_L2FRAGQ_SETTINGS=()   # what l2fragq --print-settings said of that line: key -> value (pmtud-mark, pmtud-mtu ...)
+L2N_UNDERLAY_UNKNOWN=0                # 1: the l2fragq binary does not know --underlay-probe (an older release): underlay-probe left at its default is off
 # The l2fragq options that l2fragq-net sets from its own keys (long name ->
 # key): in l2fragq-args they are an error naming the key. The rest (read,
 # write ...) are not for a daemon.
@@ -54,6 +56,8 @@ declare -gA L2N_OWN_OPTIONS=(
 	[queue]=queues [threads]=queues [queues]=queues [peer]='[peer NAME] address'
 	[pmtud]=pmtud [pmtud-mtu]=pmtud-mtu [pmtud-mark]=pmtud-mark
 	[stats-interval]=stats-interval [metrics-file]=metrics-file [user]=daemon-user
+	[underlay-probe]=underlay-probe [underlay-status-file]=underlay-probe
+	[underlay-confirm-interval]=underlay-confirm-interval [underlay-raise-interval]=underlay-raise-interval
 	[read]='' [write]='' [help]='' [version]='' [print-settings]=''
 )
 
@@ -387,13 +391,54 @@ _l2n_check_l2fragq() {
 			esac
 		fi
 	fi
+	_l2n_check_underlay
+}
+
+# Underlay path-MTU probing (l2fragq --underlay-probe, doc/underlay-pmtud.md):
+# like pmtud, default on wherever the strategy runs l2fragq, "on" where none
+# runs is an error; the intervals in l2fragq's ranges, and only with probing.
+_l2n_check_underlay() {
+	local l v k lo hi
+	if [ -n "${L2N_CFG[underlay-probe]}" ]; then
+		l=$(_l2n_line underlay-probe)
+		v=$(_l2n_bool "${L2N_CFG[underlay-probe]}") || { _l2n_cfgerr "$l" "underlay-probe '${L2N_CFG[underlay-probe]}': want on or off"; return; }
+		L2N_CFG[underlay-probe]=$v
+		if [ "$v" = on ]; then
+			case ${L2N_CFG[df-strategy]} in
+			kernel | nft | none)
+				_l2n_cfgerr "$l" "underlay-probe on needs l2fragq, but df-strategy ${L2N_CFG[df-strategy]} runs none (use auto or l2fragq, or underlay-probe = off)"; return ;;
+			esac
+			[ -n "${L2N_CFG[l2fragq]}" ] ||
+				{ _l2n_cfgerr "$l" "underlay-probe on needs l2fragq, but there is no l2fragq binary in PATH, /usr/local/sbin or /usr/sbin: set 'l2fragq = PATH'"; return; }
+		fi
+	fi
+	for k in underlay-confirm-interval underlay-raise-interval; do
+		l=$(_l2n_line "$k") v=${L2N_CFG[$k]}
+		if [ "$k" = underlay-confirm-interval ]; then lo=1 hi=3600; else lo=10 hi=86400; fi
+		_l2n_is_uint "$v" && [ "$v" -ge $lo ] && [ "$v" -le $hi ] ||
+			{ _l2n_cfgerr "$l" "$k '$v' is out of range ($lo-$hi seconds)"; return; }
+		[ -z "${L2N_CFG_LINE[$k]:-}" ] || [ "${L2N_CFG[underlay-probe]}" != off ] ||
+			{ _l2n_cfgerr "$l" "$k: only with underlay-probe on (underlay-probe = off here)"; return; }
+	done
 	return 0
+}
+
+# Where l2fragq writes its underlay status file (--underlay-status-file):
+# under systemd in the unit's RuntimeDirectory, else in a directory of the
+# state directory that up gives to daemon-user.
+_l2n_underlay_status_file() {
+	local sup
+	if sup=$(_l2n_supervisor) && [ "$sup" = systemd ]; then
+		echo "/run/l2fragq-net-$L2N_NAME/underlay.status"
+	else
+		echo "$L2N_STATE_DIR/$L2N_NAME.underlay/underlay.status"
+	fi
 }
 
 # The l2fragq command line the config gives, into L2N_L2FRAGQ_ARGV: the
 # same for the check below and for up's start (which adds --user when it
-# spawns l2fragq itself). PMTUD: on | off.
-_l2n_l2fragq_argv() { # PMTUD
+# spawns l2fragq itself). PMTUD, UNDERLAY: on | off.
+_l2n_l2fragq_argv() { # PMTUD [UNDERLAY]
 	local p extra=()
 	L2N_L2FRAGQ_ARGV=(--queues "$L2N_QUEUE_FIRST-$L2N_QUEUE_LAST")
 	for p in "${L2N_PEERS[@]}"; do L2N_L2FRAGQ_ARGV+=(--peer "${L2N_PEER_CFG[$p.address]}"); done
@@ -403,6 +448,13 @@ _l2n_l2fragq_argv() { # PMTUD
 		L2N_L2FRAGQ_ARGV+=(--pmtud)
 		[ -z "${L2N_CFG[pmtud-mtu]:-}" ] || L2N_L2FRAGQ_ARGV+=(--pmtud-mtu "${L2N_CFG[pmtud-mtu]}")
 		[ -z "${L2N_CFG[pmtud-mark]:-}" ] || L2N_L2FRAGQ_ARGV+=(--pmtud-mark "${L2N_CFG[pmtud-mark]}")
+	fi
+	if [ "${2:-off}" = on ]; then
+		L2N_L2FRAGQ_ARGV+=(--underlay-probe "${L2N_CFG[wg-interface]}" --underlay-status-file "$(_l2n_underlay_status_file)")
+		[ "${L2N_CFG[underlay-confirm-interval]}" = 10 ] ||
+			L2N_L2FRAGQ_ARGV+=(--underlay-confirm-interval "${L2N_CFG[underlay-confirm-interval]}")
+		[ "${L2N_CFG[underlay-raise-interval]}" = 600 ] ||
+			L2N_L2FRAGQ_ARGV+=(--underlay-raise-interval "${L2N_CFG[underlay-raise-interval]}")
 	fi
 	[ -z "${L2N_CFG[l2fragq-args]:-}" ] || read -r -a extra <<<"${L2N_CFG[l2fragq-args]}"
 	L2N_L2FRAGQ_ARGV+=("${extra[@]}")
@@ -447,11 +499,26 @@ _l2n_check_l2fragq_argv() {
 		[ -n "$bin" ] || { _l2n_cfgerr "$(_l2n_line "$k")" "$k: no l2fragq binary in PATH, /usr/local/sbin or /usr/sbin to pass it to: set 'l2fragq = PATH'"; return; }
 	done
 	[ -n "$bin" ] || return 0
-	if [ "${L2N_CFG[pmtud]}" = off ]; then _l2n_l2fragq_argv off; else _l2n_l2fragq_argv on; fi
+	local pm=on ul=on
+	[ "${L2N_CFG[pmtud]}" != off ] || pm=off
+	[ "${L2N_CFG[underlay-probe]}" != off ] || ul=off
+	L2N_UNDERLAY_UNKNOWN=0
+	_l2n_l2fragq_argv "$pm" "$ul"
 	# (settings on stdout with 0, one error line on stderr otherwise)
 	out=$("$bin" --print-settings "${L2N_L2FRAGQ_ARGV[@]}" 2>&1 </dev/null)
 	rc=$?
 	err=${out%%$'\n'*}
+	if [ $rc -eq 2 ] && [ "$ul" = on ] && [[ $err == *"--underlay-probe: unknown option"* ]]; then
+		# An l2fragq older than underlay probing: left at its default, the
+		# key is off (plan.sh says why); asked for, it is an error.
+		[ -z "${L2N_CFG[underlay-probe]}" ] ||
+			{ _l2n_cfgerr "$(_l2n_line underlay-probe)" "underlay-probe on, but l2fragq '$bin' does not know --underlay-probe (an l2fragq older than this l2fragq-net): install the l2fragq of the same release"; return; }
+		L2N_UNDERLAY_UNKNOWN=1
+		_l2n_l2fragq_argv "$pm" off
+		out=$("$bin" --print-settings "${L2N_L2FRAGQ_ARGV[@]}" 2>&1 </dev/null)
+		rc=$?
+		err=${out%%$'\n'*}
+	fi
 	if [ $rc -eq 0 ]; then
 		while IFS='=' read -r k w; do [ -z "$k" ] || L2N_L2FRAGQ_SETTINGS[$k]=$w; done <<<"$out"
 		[ -n "${L2N_L2FRAGQ_SETTINGS[pmtud-mark]:-}" ] && [ -n "${L2N_L2FRAGQ_SETTINGS[pmtud-mtu]:-}" ] && return 0

@@ -177,6 +177,21 @@ _l2n_unit_sandbox() {
 	done <"$f"
 }
 
+# The directory of the underlay status file: under systemd the unit's
+# RuntimeDirectory (_l2n_start_daemon_unit), else STATE_DIR/NAME.underlay,
+# made here and owned by daemon-user (l2fragq writes it after dropping root;
+# journaled, so that down removes it).
+_l2n_underlay_dir() { # SUPERVISOR
+	local d=$L2N_STATE_DIR/$L2N_NAME.underlay
+	[ "$1" = spawn ] || return 0
+	if [ ! -d "$d" ]; then
+		_l2n_rec dir "$d"
+		mkdir -m 0755 "$d" || { _l2n_err "cannot make $d"; return 1; }
+	fi
+	chown "${L2N_CFG[daemon-user]}:" "$d" 2>/dev/null || chown "${L2N_CFG[daemon-user]}" "$d" ||
+		{ _l2n_err "cannot give $d to daemon-user ${L2N_CFG[daemon-user]}"; return 1; }
+}
+
 # Starts l2fragq as the transient unit l2fragq-net-NAME.service; its output
 # goes to the journal (systemd's default) or, with LOG a file, there.
 _l2n_start_daemon_unit() { # LOG BIN ARGS...
@@ -186,6 +201,11 @@ _l2n_start_daemon_unit() { # LOG BIN ARGS...
 	mapfile -t sandbox <<<"$sandbox"
 	[ -z "${L2N_CFG[metrics-file]}" ] || sandbox+=(-p "ReadWritePaths=${L2N_CFG[metrics-file]%/*}")
 	[ "$log" = journal ] || sandbox+=(-p "StandardOutput=append:$log" -p StandardError=inherit)
+	# Underlay probing: the status file in the unit's runtime directory; the
+	# probes are UDP (raw IPv4 and IPv6 sockets), which the unit's address
+	# families and IPAddressDeny=any would refuse or drop.
+	[ "${L2N_UNDERLAY:-off}" = off ] || sandbox+=(-p "RuntimeDirectory=l2fragq-net-$L2N_NAME"
+		-p "RestrictAddressFamilies=AF_INET AF_INET6" -p IPAddressAllow=any)
 	systemctl reset-failed "$unit" >/dev/null 2>&1
 	_l2n_rec unit "$unit" "$bin"
 	# RestartSec 500ms: the queue rule's bypass passes packets unfixed while
@@ -200,13 +220,17 @@ _l2n_start_daemon_unit() { # LOG BIN ARGS...
 # Starts l2fragq on the queues (L2N_RUN_L2FRAGQ on) and waits until it bound them.
 _l2n_start_daemon() {
 	local bin=${L2N_CFG[l2fragq]} log args pid sup
-	_l2n_l2fragq_argv "$L2N_PMTUD"
-	args=("${L2N_L2FRAGQ_ARGV[@]}")
 	sup=$(_l2n_supervisor) ||
 		{ _l2n_err "supervisor systemd: no systemd runs this network namespace (systemd-run, /run/systemd/system)"; return 1; }
+	_l2n_l2fragq_argv "$L2N_PMTUD" "${L2N_UNDERLAY:-off}"
+	args=("${L2N_L2FRAGQ_ARGV[@]}")
 	log=$(_l2n_log_dest)
 	_l2n_rec info queues "$L2N_QUEUE_FIRST-$L2N_QUEUE_LAST"
 	_l2n_rec info supervisor "$sup"
+	if [ "${L2N_UNDERLAY:-off}" = on ]; then
+		_l2n_underlay_dir "$sup" || return 1
+		_l2n_rec info underlay-status "$(_l2n_underlay_status_file)"
+	fi
 	_l2n_log_line "$log" "starting $bin ${args[*]} ($sup)"
 	if [ "$sup" = systemd ]; then
 		_l2n_start_daemon_unit "$log" "$bin" "${args[@]}" || return 1

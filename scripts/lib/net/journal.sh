@@ -18,6 +18,7 @@
 #   shared-sysctl PATH        release PATH in the shared-sysctl registry (below)
 #   ll6 BRIDGE ADDR...        give BRIDGE back exactly these IPv6 link-local addresses
 #   addrgenmode DEV MODE      set DEV's addrgenmode back to MODE
+#   dir PATH                  remove the directory PATH up made and the files in it (the underlay status)
 #   info KEY VALUE            no undo: what status, wait and up read back
 #   up-done                   no undo: up finished
 # The lock (_l2n_lock) keeps two l2fragq-net runs off one instance.
@@ -346,6 +347,12 @@ _l2n_undo_rec() { # KIND B C
 		;;
 	shared-sysctl) _l2n_shared_sysctl_release "$b"; return ;; # (says why itself)
 	ll6) _l2n_undo_ll6 "$b" "$c"; return ;; # (says why itself)
+	dir)
+		if [ -d "$b" ]; then
+			find "$b" -maxdepth 1 -type f -delete 2>/dev/null
+			rmdir "$b" 2>/dev/null || out="cannot remove directory $b"
+		fi
+		;;
 	addrgenmode)
 		out=$(ip link set dev "$b" addrgenmode "$c" 2>&1) || [[ $out == *"Cannot find device"* ]] || out="cannot restore addrgenmode $c on $b: $out"
 		[[ $out == *"Cannot find device"* ]] && out=

@@ -21,8 +21,12 @@ L2N_PMTUD=                # on | off: l2fragq --pmtud (bridged path-MTU discover
 L2N_PMTUD_WHY=            # why pmtud is on or off
 L2N_PMTUD_MARK=           # socket mark of l2fragq's path-MTU signals (pmtud-mark, else l2fragq's default)
 L2N_PMTUD_PATH_MTU=       # the path MTU l2fragq signals from: pmtud-mtu, else wg-mtu; the queue takes longer GRE
+L2N_UNDERLAY=             # on | off: l2fragq --underlay-probe (per-peer underlay path MTU, doc/underlay-pmtud.md)
+L2N_UNDERLAY_WHY=         # why underlay probing is on or off
 L2N_QUEUE_BACKEND=        # nft | iptables: what puts the queue rule in ("" = none works)
 L2N_QUEUE_BACKEND_WHY=    # why that backend (or why none)
+L2N_QUEUE_ROUTES=off      # on: the nft queue rule follows each peer's route MTU (pmtud + underlay probing)
+L2N_QUEUE_ROUTES_WHY=     # why not, when pmtud and underlay probing are on
 
 # ---------------------------------------------------------------- WireGuard and the DF strategy
 
@@ -127,6 +131,7 @@ _l2n_plan_strategy() {
 _l2n_plan_pmtud() {
 	local want=${L2N_CFG[pmtud]:-} mtu=${L2N_L2FRAGQ_SETTINGS[pmtud-mtu]:-0}
 	L2N_PMTUD=off
+	_l2n_plan_underlay
 	L2N_PMTUD_MARK=${L2N_L2FRAGQ_SETTINGS[pmtud-mark]:-}
 	L2N_PMTUD_PATH_MTU=${L2N_CFG[wg-mtu]}
 	[ "$mtu" = 0 ] || L2N_PMTUD_PATH_MTU=$mtu
@@ -145,6 +150,24 @@ _l2n_plan_pmtud() {
 	fi
 }
 
+# Underlay path-MTU probing: L2N_UNDERLAY (on/off) and L2N_UNDERLAY_WHY.
+# Default on wherever l2fragq runs (config.sh refuses an explicit on where
+# none runs), off when the l2fragq binary predates it.
+_l2n_plan_underlay() {
+	local want=${L2N_CFG[underlay-probe]:-}
+	L2N_UNDERLAY=off
+	if [ "$L2N_RUN_L2FRAGQ" != on ]; then
+		L2N_UNDERLAY_WHY="off: df-strategy $L2N_STRATEGY runs no l2fragq"
+	elif [ "$want" = off ]; then
+		L2N_UNDERLAY_WHY="off (underlay-probe = off)"
+	elif [ "${L2N_UNDERLAY_UNKNOWN:-0}" = 1 ]; then
+		L2N_UNDERLAY_WHY="off: l2fragq ${L2N_CFG[l2fragq]} does not know --underlay-probe (older than this l2fragq-net)"
+	else
+		L2N_UNDERLAY=on
+		if [ "$want" = on ]; then L2N_UNDERLAY_WHY="on (underlay-probe = on)"; else L2N_UNDERLAY_WHY="on (the default with l2fragq)"; fi
+	fi
+}
+
 # ---------------------------------------------------------------- queue backend and nft tables
 
 # Which queue rule works here: nft's queue statement needs nft_queue (some
@@ -155,8 +178,9 @@ _l2n_pick_backend() {
 	if [ "$want" != iptables ]; then
 		if ! command -v nft >/dev/null 2>&1; then
 			L2N_QUEUE_BACKEND_WHY="nft not installed"
-		elif err=$(_l2n_nft_out_table queue | nft -c -f - 2>&1); then
+		elif L2N_QUEUE_ROUTES=off err=$(_l2n_nft_out_table queue | nft -c -f - 2>&1); then
 			L2N_QUEUE_BACKEND=nft L2N_QUEUE_BACKEND_WHY="nft queue statement accepted (nft_queue)"
+			_l2n_pick_queue_routes
 			return 0
 		else
 			L2N_QUEUE_BACKEND_WHY="nft refused the queue rule (no nft_queue in this kernel?): ${err%%$'\n'*}"
@@ -173,6 +197,23 @@ _l2n_pick_backend() {
 	return 1
 }
 
+# With pmtud and underlay probing on the nft backend: does nft (and the
+# kernel: nft_rt) take the rule that follows each peer's route MTU?
+# L2N_QUEUE_ROUTES on/off, L2N_QUEUE_ROUTES_WHY.
+_l2n_pick_queue_routes() {
+	local err
+	L2N_QUEUE_ROUTES=on L2N_QUEUE_ROUTES_WHY=
+	if [ "$(_l2n_queue_follows_routes)" != on ]; then
+		L2N_QUEUE_ROUTES=off
+		if [ "${L2N_PMTUD:-off}" = on ] && [ "${L2N_UNDERLAY:-off}" = on ]; then
+			L2N_QUEUE_ROUTES_WHY="pmtud-mtu ${L2N_PMTUD_PATH_MTU} is the threshold for every peer"
+		fi
+	elif ! err=$(_l2n_nft_out_table queue | nft -c -f - 2>&1); then
+		L2N_QUEUE_ROUTES=off L2N_QUEUE_ROUTES_WHY="nft refused 'rt mtu . ip length' (${err%%$'\n'*}): the threshold stays wg-mtu"
+	fi
+	return 0
+}
+
 _l2n_peer_set() { # "{ A, B }" or "A"
 	local p s=
 	for p in "${L2N_PEERS[@]}"; do s+="${s:+, }${L2N_PEER_CFG[$p.address]}"; done
@@ -186,9 +227,18 @@ _l2n_gre_match_nft() { echo "ip daddr $(_l2n_peer_set) ip protocol gre"; }
 # the path MTU (wg-mtu, or pmtud-mtu; to signal it). GRE that fits and has
 # no DF stays in the kernel. nft: rules for "chain out", the peers as a set;
 # iptables: one argument list per peer and rule, for "iptables -A CHAIN".
+#
+# With underlay probing too (nft only), l2fragq lowers the route MTU to a
+# peer whose path is smaller (a locked host route on WireGuard): a third
+# rule queues GRE longer than its route's MTU. nft's "rt mtu" is the MTU of
+# the packet's route minus 40 (NFT_RT_TCPMSS), so the set holds, for every
+# route MTU U the prober can write (1200 = 1280 - 80 .. wg-mtu - 1),
+# "U-40 . U+1-65535"; GRE longer than wg-mtu stays the rule before (a route
+# MTU above wg-mtu, or one no element covers, keeps wg-mtu's threshold).
 _l2n_queue_rules() { # nft|iptables
 	local conds=(df) c p m q
 	[ "${L2N_PMTUD:-off}" = off ] || conds+=(longer)
+	[ "$1" != nft ] || [ "$(_l2n_queue_follows_routes)" != on ] || conds+=(route)
 	if [ "$1" = nft ]; then
 		if [ "$L2N_QUEUE_FIRST" -eq "$L2N_QUEUE_LAST" ]; then q="queue flags bypass to $L2N_QUEUE_FIRST"
 		else q="queue flags bypass,fanout to $L2N_QUEUE_FIRST-$L2N_QUEUE_LAST"; fi
@@ -196,6 +246,7 @@ _l2n_queue_rules() { # nft|iptables
 			case $c in
 			df) m="ip frag-off & 0x4000 != 0" ;;
 			longer) m="ip length > $L2N_PMTUD_PATH_MTU" ;;
+			route) m="rt mtu . ip length @route-longer" ;;
 			esac
 			echo "$(_l2n_gre_match_nft) $m counter $q"
 		done
@@ -214,16 +265,40 @@ _l2n_queue_rules() { # nft|iptables
 	done
 }
 
+# Does the queue rule follow each peer's route MTU (on/off)? With pmtud and
+# underlay probing on, the nft backend, and the path MTU from the routes
+# (not a fixed pmtud-mtu).
+# (L2N_QUEUE_ROUTES: off until _l2n_pick_backend found that nft takes it.)
+_l2n_queue_follows_routes() {
+	if [ "${L2N_QUEUE_ROUTES:-off}" = on ] && [ "${L2N_PMTUD:-off}" = on ] && [ "${L2N_UNDERLAY:-off}" = on ] &&
+		[ "$L2N_PMTUD_PATH_MTU" = "${L2N_CFG[wg-mtu]}" ] && [ "${L2N_CFG[wg-mtu]}" -gt 1200 ]; then
+		echo on
+	else
+		echo off
+	fi
+}
+
+# The set of the route rule: "U-40 . U+1-65535" for U in 1200..wg-mtu-1.
+_l2n_route_longer_set() {
+	local u e=''
+	for ((u = 1200; u < L2N_CFG[wg-mtu]; u++)); do e+="${e:+, }$((u - 40)) . $((u + 1))-65535"; done
+	printf 'set route-longer {\n\t\ttypeof rt mtu . ip length\n\t\tflags interval\n\t\telements = { %s }\n\t}' "$e"
+}
+
 # The nft table for the OUTPUT side: the queue rules or the in-kernel DF-clear.
 # (Never "ip id set numgen inc": nft stores the wrong half of the number.)
 _l2n_nft_out_table() { # queue|dfclear
-	local rules
+	local rules set=''
 	case $1 in
-	queue) rules=$(_l2n_queue_rules nft) ;;
+	queue)
+		rules=$(_l2n_queue_rules nft)
+		[ "$(_l2n_queue_follows_routes)" != on ] || set=$(_l2n_route_longer_set)
+		;;
 	dfclear) rules="$(_l2n_gre_match_nft) counter ip frag-off set ip frag-off & 0xbfff" ;;
 	esac
 	_l2n_cat <<-EOT
 		table ip $L2N_NFT_TABLE {
+			$set
 			chain out {
 				type filter hook output priority 0; policy accept;
 				$rules
@@ -278,6 +353,25 @@ _l2n_pmtud_plan_line() {
 	else
 		echo "pmtud: $L2N_PMTUD_WHY: VM packets bigger than $lim bytes of IP to another site are fragmented by this host (two WireGuard packets each)$([ "$L2N_RUN_L2FRAGQ" = on ] && echo "; only GRE with DF is queued to l2fragq")"
 	fi
+}
+
+# check's line on underlay probing: what l2fragq will probe and where the
+# queue rule's threshold comes from.
+_l2n_underlay_plan_line() {
+	local wg=${L2N_CFG[wg-interface]} line
+	if [ "$L2N_UNDERLAY" != on ]; then
+		echo "underlay-probe: $L2N_UNDERLAY_WHY: the MTU toward every peer stays wg-mtu ${L2N_CFG[wg-mtu]}"
+		return 0
+	fi
+	line="underlay-probe: $L2N_UNDERLAY_WHY: l2fragq probes the path MTU to every peer of $wg (UDP from port ${L2N_CFG[listen-port]}, one probe every ${L2N_CFG[underlay-confirm-interval]} s per peer once found, raise every ${L2N_CFG[underlay-raise-interval]} s) and sets its route MTU (proto 76)"
+	if [ "$L2N_PMTUD" = on ]; then
+		if [ "$(_l2n_queue_follows_routes)" = on ]; then
+			line+="; the pmtud queue rule follows each peer's route MTU"
+		else
+			line+="; the pmtud queue rule stays at $L2N_PMTUD_PATH_MTU (${L2N_QUEUE_ROUTES_WHY:-queue-backend ${L2N_QUEUE_BACKEND:-none}}): a VM that learned a larger MTU is told the smaller one when its route cache entry expires; until then its packets are fragmented, not lost"
+		fi
+	fi
+	echo "$line"
 }
 
 # What the chosen strategy does for 1500-byte VM frames on this kernel, from

@@ -30,6 +30,7 @@ declare -gA L2N_RELOAD_CLASS=(
 	[stats-interval]=daemon [metrics-file]=daemon [log-file]=daemon [l2fragq-args]=daemon
 	[queues]=daemon [pmtud-mtu]=daemon [pmtud-mark]=daemon [l2fragq]=daemon
 	[daemon-user]=daemon [supervisor]=daemon
+	[underlay-probe]=daemon [underlay-confirm-interval]=daemon [underlay-raise-interval]=daemon
 	[create-bridge]=live
 	[wg-interface]=fixed [bridge]=fixed [address]=fixed [df-strategy]=fixed [wireguard]=fixed
 	[gre-csum]=fixed [tunnel-pmtudisc]=fixed [vm-mtu]=fixed [queue-backend]=fixed [pmtud]=fixed
@@ -271,7 +272,7 @@ _l2n_reload_apply() { # OLD < CHANGES
 			;;
 		daemon)
 			daemon=1
-			case $subj in queues | pmtud-mtu | pmtud-mark) tables=1 ;; esac
+			case $subj in queues | pmtud-mtu | pmtud-mark | underlay-probe) tables=1 ;; esac
 			;;
 		esac
 	done
@@ -283,6 +284,9 @@ _l2n_reload_apply() { # OLD < CHANGES
 	done
 	_l2n_journal_set_info mss-clamp "${L2N_MSS_CLAMP4:+IPv4 $L2N_MSS_CLAMP4, IPv6 $L2N_MSS_CLAMP6}"
 	_l2n_journal_set_info pmtud-path-mtu "$L2N_PMTUD_PATH_MTU"
+	_l2n_journal_set_info underlay "${L2N_UNDERLAY:-off}"
+	_l2n_journal_set_info underlay-why "${L2N_UNDERLAY_WHY:-}"
+	_l2n_journal_set_info queue-routes "$(_l2n_queue_follows_routes)"
 	_l2n_journal_set_info log "$(_l2n_log_dest)"
 	# Tables deleted since up (nft flush ruleset): written with the rest, once.
 	line=$(_l2n_nft_missing)
@@ -366,7 +370,7 @@ _l2n_reload_daemon() {
 	while read -r a b c; do
 		case $a in daemon | unit) _l2n_undo_rec "$a" "$b" "$c" || return 1 ;; esac
 	done <"$L2N_STATE_FILE"
-	_l2n_journal_drop '^(daemon|unit) ' '^info (daemon-unit|queues|supervisor) ' || return 1
+	_l2n_journal_drop '^(daemon|unit) ' '^info (daemon-unit|queues|supervisor|underlay-status) ' || return 1
 	rm -f "$L2N_STATE_DIR/$L2N_NAME.pid"
 	log=$(_l2n_log_dest)
 	[ "$log" = journal ] || mkdir -p "${log%/*}" # (a new log-file's directory, as up makes it)

@@ -315,6 +315,7 @@ l2fq_net_check() {
 		[ "$L2N_RUN_L2FRAGQ" != on ] || [ -z "${L2N_QUEUE_BACKEND:-}" ] ||
 			echo "queue rule: $L2N_QUEUE_BACKEND ($L2N_QUEUE_BACKEND_WHY), queues $L2N_QUEUE_FIRST-$L2N_QUEUE_LAST, l2fragq ${L2N_CFG[l2fragq]}"
 		_l2n_pmtud_plan_line
+		[ "$L2N_RUN_L2FRAGQ" != on ] || _l2n_underlay_plan_line
 		[ -z "$L2N_MSS_CLAMP4" ] || echo "mss-clamp: TCP SYNs leaving through the tunnel ports get MSS at most $L2N_MSS_CLAMP4 (IPv4) / $L2N_MSS_CLAMP6 (IPv6)"
 	fi
 	# (check tries a name once, unless L2FQ_NET_RESOLVE_RETRIES says more)

@@ -107,6 +107,8 @@ _l2n_up_log() {
 	_l2n_rec info pmtud "$L2N_PMTUD"
 	_l2n_rec info pmtud-path-mtu "$L2N_PMTUD_PATH_MTU"
 	_l2n_rec info pmtud-why "$L2N_PMTUD_WHY"
+	_l2n_rec info underlay "${L2N_UNDERLAY:-off}"
+	_l2n_rec info underlay-why "${L2N_UNDERLAY_WHY:-}"
 	_l2n_rec info mss-clamp "${L2N_MSS_CLAMP4:+IPv4 $L2N_MSS_CLAMP4, IPv6 $L2N_MSS_CLAMP6}"
 	_l2n_rec info log "$log"
 }
@@ -256,6 +258,9 @@ _l2n_restore_nft_plan() {
 	L2N_PMTUD=${L2N_STATE_INFO[pmtud]:-off}
 	L2N_PMTUD_MARK=${L2N_L2FRAGQ_SETTINGS[pmtud-mark]:-}
 	L2N_PMTUD_PATH_MTU=${L2N_STATE_INFO[pmtud-path-mtu]:-${L2N_CFG[wg-mtu]}}
+	L2N_UNDERLAY=${L2N_STATE_INFO[underlay]:-off}
+	# shellcheck disable=SC2034 # read by plan.sh's queue rules
+	L2N_QUEUE_ROUTES=${L2N_STATE_INFO[queue-routes]:-off}
 	[ "$L2N_PMTUD" = off ] || [ -n "$L2N_PMTUD_MARK" ] || { _l2n_err "cannot restore the nft tables: no pmtud-mark from l2fragq --print-settings"; return 1; }
 }
 
@@ -360,6 +365,7 @@ _l2n_wg_peer_args() { # PEER
 _l2n_up_queue_and_daemon() {
 	_l2n_rec info queue-backend "${L2N_QUEUE_BACKEND:-none}"
 	_l2n_rec info queue-backend-why "${L2N_QUEUE_BACKEND_WHY:-}"
+	_l2n_rec info queue-routes "$(_l2n_queue_follows_routes)"
 	if [ "$L2N_RUN_L2FRAGQ" = on ]; then
 		[ -d /sys/module/nfnetlink_queue ] || modprobe -q nfnetlink_queue 2>/dev/null
 		if [ "$L2N_QUEUE_BACKEND" = iptables ]; then

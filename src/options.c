@@ -25,6 +25,10 @@ enum {
 	OPT_PMTUD_FLOW_INTERVAL,
 	OPT_PMTUD_RATE,
 	OPT_PRINT_SETTINGS,
+	OPT_UNDERLAY_PROBE,
+	OPT_UNDERLAY_CONFIRM_INTERVAL,
+	OPT_UNDERLAY_RAISE_INTERVAL,
+	OPT_UNDERLAY_STATUS_FILE,
 };
 
 /* Every long option. A daemon-only option makes no sense with --read: the
@@ -53,6 +57,10 @@ static const struct option_spec long_options[] = {
 	{ "pmtud-mark", required_argument, OPT_PMTUD_MARK, DAEMON_ONLY },
 	{ "pmtud-flow-interval", required_argument, OPT_PMTUD_FLOW_INTERVAL, DAEMON_ONLY },
 	{ "pmtud-rate", required_argument, OPT_PMTUD_RATE, DAEMON_ONLY },
+	{ "underlay-probe", required_argument, OPT_UNDERLAY_PROBE, DAEMON_ONLY },
+	{ "underlay-confirm-interval", required_argument, OPT_UNDERLAY_CONFIRM_INTERVAL, DAEMON_ONLY },
+	{ "underlay-raise-interval", required_argument, OPT_UNDERLAY_RAISE_INTERVAL, DAEMON_ONLY },
+	{ "underlay-status-file", required_argument, OPT_UNDERLAY_STATUS_FILE, DAEMON_ONLY },
 	{ "stats-interval", required_argument, OPT_STATS_INTERVAL, DAEMON_ONLY },
 	{ "batch", required_argument, OPT_BATCH, DAEMON_ONLY },
 	{ "user", required_argument, OPT_USER, DAEMON_ONLY },
@@ -107,6 +115,19 @@ static const char usage_text[] =
 	"                          destination per MS, burst 6 (default 1000, 0 = off)\n"
 	"      --pmtud-rate N      at most N signals per second in all, burst 50\n"
 	"                          (default 1000, 0 = no limit)\n"
+	"Underlay path-MTU probing (daemon):\n"
+	"      --underlay-probe WGIF  probe the path MTU to every peer of the WireGuard\n"
+	"                          interface WGIF (UDP from its listen port, payload\n"
+	"                          'L2FQ'), write it as 'mtu lock' host routes to the\n"
+	"                          peers' tunnel addresses on WGIF (proto 76), and\n"
+	"                          answer the peers' probes (needs CAP_NET_RAW at start)\n"
+	"      --underlay-confirm-interval S  confirm each found path MTU every S\n"
+	"                          seconds, 1..3600 (default 10); peers, link MTUs and\n"
+	"                          routes are re-read as often\n"
+	"      --underlay-raise-interval S  probe above it every S seconds, 10..86400\n"
+	"                          (default 600)\n"
+	"      --underlay-status-file PATH  write the per-peer state to PATH\n"
+	"                          (atomically, on every change and every confirm interval)\n"
 	"Offline:\n"
 	"  -r, --read FILE         read pcap or pcapng FILE ('-' for stdin)\n"
 	"  -w, --write FILE        write the result to FILE ('-' for stdout) in the\n"
@@ -138,6 +159,7 @@ struct parser {
 	size_t msglen;
 	const char *daemon_only_name; /* the first daemon-only option given */
 	const char *pmtud_detail;     /* the last --pmtud-* setting given */
+	const char *underlay_detail;  /* the last --underlay-* setting given */
 	int print_settings;           /* --print-settings given */
 };
 
@@ -238,6 +260,8 @@ static void set_defaults(struct l2fq_options *o)
 	o->pmtud_mark = L2FQ_DEFAULT_PMTUD_MARK;
 	o->pmtud_flow_interval_ms = L2FQ_DEFAULT_PMTUD_FLOW_INTERVAL_MS;
 	o->pmtud_rate = L2FQ_DEFAULT_PMTUD_RATE;
+	o->underlay_confirm_interval = L2FQ_DEFAULT_UNDERLAY_CONFIRM_INTERVAL;
+	o->underlay_raise_interval = L2FQ_DEFAULT_UNDERLAY_RAISE_INTERVAL;
 }
 
 /* The name of the option at argv[optind-1], as the user typed it. */
@@ -371,6 +395,46 @@ static enum l2fq_parse_result pmtud_option(struct parser *p, int c, const char *
 	return L2FQ_PARSE_OK;
 }
 
+/* --underlay-probe and its settings; a setting is remembered for "needs
+ * --underlay-probe". */
+static enum l2fq_parse_result underlay_option(struct parser *p, int c, const char *arg)
+{
+	struct l2fq_options *o = p->o;
+	unsigned long v;
+
+	switch (c) {
+	case OPT_UNDERLAY_PROBE:
+		/* IFNAMSIZ 16 with its terminator; no '/' (the UAPI socket path). */
+		if (*arg == '\0' || strlen(arg) > 15 || strchr(arg, '/') || strchr(arg, ' ') ||
+		    !strcmp(arg, ".") || !strcmp(arg, ".."))
+			return fail(p, "--underlay-probe: '%s' is not an interface name (1..15 "
+				    "characters, no '/' or space)", arg);
+		o->underlay_probe = arg;
+		break;
+	case OPT_UNDERLAY_CONFIRM_INTERVAL:
+		if (parse_uint(arg, 1, 3600, &v))
+			return fail(p, "--underlay-confirm-interval: '%s' is not seconds 1..3600",
+				    arg);
+		o->underlay_confirm_interval = (unsigned)v;
+		p->underlay_detail = "--underlay-confirm-interval";
+		break;
+	case OPT_UNDERLAY_RAISE_INTERVAL:
+		if (parse_uint(arg, 10, 86400, &v))
+			return fail(p, "--underlay-raise-interval: '%s' is not seconds 10..86400",
+				    arg);
+		o->underlay_raise_interval = (unsigned)v;
+		p->underlay_detail = "--underlay-raise-interval";
+		break;
+	case OPT_UNDERLAY_STATUS_FILE:
+		if (*arg == '\0')
+			return fail(p, "--underlay-status-file: needs a path");
+		o->underlay_status_file = arg;
+		p->underlay_detail = "--underlay-status-file";
+		break;
+	}
+	return L2FQ_PARSE_OK;
+}
+
 /* The daemon's other settings: --fail-open, --gso, --stats-interval, --user,
  * --metrics-file. */
 static enum l2fq_parse_result daemon_option(struct parser *p, int c, const char *arg)
@@ -416,6 +480,9 @@ static enum l2fq_parse_result apply_option(struct parser *p, int c, const char *
 	case OPT_PMTUD: case OPT_PMTUD_MTU: case OPT_PMTUD_MARK: case OPT_PMTUD_FLOW_INTERVAL:
 	case OPT_PMTUD_RATE:
 		return pmtud_option(p, c, arg);
+	case OPT_UNDERLAY_PROBE: case OPT_UNDERLAY_CONFIRM_INTERVAL:
+	case OPT_UNDERLAY_RAISE_INTERVAL: case OPT_UNDERLAY_STATUS_FILE:
+		return underlay_option(p, c, arg);
 	case OPT_FAIL_OPEN: case OPT_GSO: case OPT_STATS_INTERVAL: case OPT_USER:
 	case OPT_METRICS_FILE:
 		return daemon_option(p, c, arg);
@@ -465,6 +532,8 @@ static enum l2fq_parse_result check_combination(struct parser *p, int argc)
 	}
 	if (p->pmtud_detail && !o->pmtud)
 		return fail(p, "%s: needs --pmtud", p->pmtud_detail);
+	if (p->underlay_detail && !o->underlay_probe)
+		return fail(p, "%s: needs --underlay-probe", p->underlay_detail);
 	if ((unsigned long)o->queue + o->threads - 1 > 65535)
 		return fail(p, "--threads: queues %u..%lu exceed 65535", (unsigned)o->queue,
 			    (unsigned long)o->queue + o->threads - 1);
@@ -504,9 +573,14 @@ int l2fq_options_settings(const struct l2fq_options *o, char *buf, size_t len)
 			"queue=%u\nthreads=%u\nbatch=%u\nrcvbuf=%lu\nqueue-maxlen=%lu\n"
 			"fail-open=%d\ngso=%d\nstats-interval=%u\n"
 			"pmtud=%d\npmtud-mtu=%u\npmtud-mark=0x%lx\n"
-			"pmtud-flow-interval=%u\npmtud-rate=%u\n",
+			"pmtud-flow-interval=%u\npmtud-rate=%u\n"
+			"underlay-probe=%s\nunderlay-confirm-interval=%u\n"
+			"underlay-raise-interval=%u\nunderlay-status-file=%s\n",
 			(unsigned)o->queue, o->threads, o->batch, (unsigned long)o->rcvbuf,
 			(unsigned long)o->queue_maxlen, o->fail_open, o->gso, o->stats_interval,
 			o->pmtud, o->pmtud_mtu, (unsigned long)o->pmtud_mark,
-			o->pmtud_flow_interval_ms, o->pmtud_rate);
+			o->pmtud_flow_interval_ms, o->pmtud_rate,
+			o->underlay_probe ? o->underlay_probe : "", o->underlay_confirm_interval,
+			o->underlay_raise_interval,
+			o->underlay_status_file ? o->underlay_status_file : "");
 }

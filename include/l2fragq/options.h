@@ -23,6 +23,9 @@
 #define L2FQ_DEFAULT_PMTUD_FLOW_INTERVAL_MS 1000u
 #define L2FQ_DEFAULT_PMTUD_RATE 1000u
 #define L2FQ_PMTUD_RATE_BURST 50u
+/* --underlay-probe: doc/underlay-pmtud.md's confirm and raise intervals, seconds. */
+#define L2FQ_DEFAULT_UNDERLAY_CONFIRM_INTERVAL 10u
+#define L2FQ_DEFAULT_UNDERLAY_RAISE_INTERVAL 600u
 /* Metrics are rewritten every --stats-interval, or this often without one. */
 #define L2FQ_DEFAULT_METRICS_INTERVAL 15
 
@@ -45,6 +48,10 @@ struct l2fq_options {
 	uint32_t pmtud_mark;     /* socket mark of the injected frames */
 	unsigned pmtud_flow_interval_ms; /* per (inner source, destination); 0 = off */
 	unsigned pmtud_rate;     /* global signals per second; 0 = no limit */
+	const char *underlay_probe;       /* --underlay-probe WGIF; NULL = off */
+	unsigned underlay_confirm_interval; /* seconds */
+	unsigned underlay_raise_interval;   /* seconds */
+	const char *underlay_status_file; /* per-peer state; NULL = none */
 	const char *read_path;   /* offline input, "-" = stdin */
 	const char *write_path;  /* offline output, "-" = stdout, NULL = judge only */
 	struct l2fq_peers peers; /* --peer */

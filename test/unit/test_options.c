@@ -209,7 +209,8 @@ static void usage_mentions_every_long_option(void **state)
 		"--queue",  "--threads",	"--peer", "--rcvbuf", "--queue-maxlen", "--fail-open",
 		"--stats-interval", "--batch", "--read", "--write",	   "--help",	   "--version",
 		"--pmtud", "--pmtud-mtu", "--pmtud-mark", "--pmtud-flow-interval", "--pmtud-rate",
-		"--print-settings",
+		"--print-settings", "--underlay-probe", "--underlay-confirm-interval",
+		"--underlay-raise-interval", "--underlay-status-file",
 	};
 	const char *u = l2fq_options_usage();
 
@@ -710,14 +711,18 @@ static void print_settings_defaults(void **state)
 	snprintf(want, sizeof(want),
 		 "queue=0\nthreads=1\nbatch=%u\nrcvbuf=%lu\nqueue-maxlen=%lu\n"
 		 "fail-open=0\ngso=0\nstats-interval=0\npmtud=0\npmtud-mtu=0\n"
-		 "pmtud-mark=0x%lx\npmtud-flow-interval=%u\npmtud-rate=%u\n",
+		 "pmtud-mark=0x%lx\npmtud-flow-interval=%u\npmtud-rate=%u\n"
+		 "underlay-probe=\nunderlay-confirm-interval=%u\nunderlay-raise-interval=%u\n"
+		 "underlay-status-file=\n",
 		 L2FQ_DEFAULT_BATCH, (unsigned long)L2FQ_DEFAULT_RCVBUF,
 		 (unsigned long)L2FQ_DEFAULT_QUEUE_MAXLEN, (unsigned long)L2FQ_DEFAULT_PMTUD_MARK,
-		 L2FQ_DEFAULT_PMTUD_FLOW_INTERVAL_MS, L2FQ_DEFAULT_PMTUD_RATE);
+		 L2FQ_DEFAULT_PMTUD_FLOW_INTERVAL_MS, L2FQ_DEFAULT_PMTUD_RATE,
+		 L2FQ_DEFAULT_UNDERLAY_CONFIRM_INTERVAL, L2FQ_DEFAULT_UNDERLAY_RAISE_INTERVAL);
 	n = l2fq_options_settings(&opts, got, sizeof(got));
 	assert_int_equal(n, (int)strlen(want));
 	assert_string_equal(got, want);
 	assert_non_null(strstr(got, "\npmtud-mark=0x6c32\n"));
+	assert_non_null(strstr(got, "\nunderlay-confirm-interval=10\nunderlay-raise-interval=600\n"));
 }
 
 /* The values given, checked as the daemon checks them, in place of the defaults. */
@@ -752,6 +757,72 @@ static void print_settings_checks_options(void **state)
 	n = l2fq_options_settings(&opts, small, sizeof(small));
 	assert_true(n > (int)sizeof(small));
 	assert_int_equal(strlen(small), sizeof(small) - 1);
+}
+
+/* ---- --underlay-probe -------------------------------------------------- */
+
+static void underlay_defaults_and_values(void **state)
+{
+	char got[1024];
+
+	(void)state;
+	assert_ok(parse_none());
+	assert_null(opts.underlay_probe);
+	assert_null(opts.underlay_status_file);
+	assert_int_equal(opts.underlay_confirm_interval, 10);
+	assert_int_equal(opts.underlay_raise_interval, 600);
+	assert_ok(PARSE("--underlay-probe", "l2fq-wg"));
+	assert_string_equal(opts.underlay_probe, "l2fq-wg");
+	assert_ok(PARSE("--underlay-probe", "wg0", "--underlay-confirm-interval", "1",
+			"--underlay-raise-interval", "10", "--underlay-status-file", "/run/x"));
+	assert_int_equal(opts.underlay_confirm_interval, 1);
+	assert_int_equal(opts.underlay_raise_interval, 10);
+	assert_string_equal(opts.underlay_status_file, "/run/x");
+	assert_ok(PARSE("--underlay-confirm-interval", "3600", "--underlay-raise-interval", "86400",
+			"--underlay-probe", "a23456789012345"));
+	assert_int_equal(opts.underlay_confirm_interval, 3600);
+	assert_int_equal(opts.underlay_raise_interval, 86400);
+	assert_int_equal(PARSE("--underlay-probe", "wg0", "--underlay-status-file", "/run/s",
+			       "--print-settings"), L2FQ_PARSE_SETTINGS);
+	l2fq_options_settings(&opts, got, sizeof(got));
+	assert_non_null(strstr(got, "\nunderlay-probe=wg0\nunderlay-confirm-interval=10\n"
+				    "underlay-raise-interval=600\nunderlay-status-file=/run/s\n"));
+}
+
+static void underlay_bad_values_rejected(void **state)
+{
+	(void)state;
+	assert_error_naming(PARSE("--underlay-probe", ""), "--underlay-probe");
+	assert_error_naming(PARSE("--underlay-probe", "a234567890123456"), "--underlay-probe");
+	assert_error_naming(PARSE("--underlay-probe", "../wg"), "--underlay-probe");
+	assert_error_naming(PARSE("--underlay-probe", "wg0", "--underlay-confirm-interval", "0"),
+			    "--underlay-confirm-interval");
+	assert_error_naming(PARSE("--underlay-probe", "wg0", "--underlay-confirm-interval", "3601"),
+			    "--underlay-confirm-interval");
+	assert_error_naming(PARSE("--underlay-probe", "wg0", "--underlay-raise-interval", "9"),
+			    "--underlay-raise-interval");
+	assert_error_naming(PARSE("--underlay-probe", "wg0", "--underlay-raise-interval", "86401"),
+			    "--underlay-raise-interval");
+	assert_error_naming(PARSE("--underlay-probe", "wg0", "--underlay-raise-interval", "1e3"),
+			    "--underlay-raise-interval");
+	assert_error_naming(PARSE("--underlay-probe", "wg0", "--underlay-status-file", ""),
+			    "--underlay-status-file");
+}
+
+static void underlay_details_need_underlay_probe(void **state)
+{
+	(void)state;
+	assert_error_naming(PARSE("--underlay-confirm-interval", "5"),
+			    "--underlay-confirm-interval: needs --underlay-probe");
+	assert_error_naming(PARSE("--underlay-raise-interval", "60"),
+			    "--underlay-raise-interval: needs --underlay-probe");
+	assert_error_naming(PARSE("--underlay-status-file", "/run/s"),
+			    "--underlay-status-file: needs --underlay-probe");
+	assert_error_naming(PARSE("-r", "x.pcap", "--underlay-probe", "wg0"),
+			    "--underlay-probe: only for the daemon");
+	/* order does not matter; works without --pmtud and with it */
+	assert_ok(PARSE("--underlay-status-file", "/run/s", "--underlay-probe", "wg0"));
+	assert_ok(PARSE("--underlay-probe", "wg0", "--pmtud"));
 }
 
 static void pmtud_is_a_daemon_option(void **state)
@@ -819,6 +890,9 @@ int main(void)
 		cmocka_unit_test(print_settings_defaults),
 		cmocka_unit_test(print_settings_after_options),
 		cmocka_unit_test(print_settings_checks_options),
+		cmocka_unit_test(underlay_defaults_and_values),
+		cmocka_unit_test(underlay_bad_values_rejected),
+		cmocka_unit_test(underlay_details_need_underlay_probe),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -223,8 +223,9 @@ ul_v6() { # MTU
 
 # ------------------------------------------------------------------ 2. IPv4, a peer without probing
 ul_v4_without() { # MTU
-	local mtu=$1 on=() off=() t0 d0 out f0 fw0 f1 fw1 r hs
-	l2vm_section "underlay IPv4, router link to hyp2 at $mtu: without probing (hyp2 runs none), the router fragments"
+	local mtu=$1 on=() off=() t0 d0 out f0 fw0 f1 fw1 r hs who=
+	[ "$UL_PROBE" = 0 ] || who=" (hyp2 runs none: hyp1's probes go unanswered)"
+	l2vm_section "underlay IPv4, router link to hyp2 at $mtu: without probing$who, the router fragments"
 	ul_us t0
 	if [ "$UL_PROBE" = 1 ]; then
 		off=(underlay-probe=off)

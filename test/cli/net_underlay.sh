@@ -11,6 +11,7 @@
 # check changes nothing: any user; status needs no root either.
 #
 # Usage: test/cli/net_underlay.sh L2FRAGQ_BINARY
+# shellcheck disable=SC2016 # the library scripts are for the inner bash
 set -uo pipefail
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -20,7 +21,7 @@ net=$root/scripts/l2fragq-net
 T_NAME=net_underlay
 t_binary_arg "$@"
 work=$(mktemp -d /tmp/l2fq-net-underlay.XXXXXX)
-trap 'rm -rf "$work"' EXIT
+trap '[ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
 run=$work/run
 mkdir -p "$run"
 
@@ -155,4 +156,125 @@ grep -q "^underlay-probe: off: l2fragq $work/old-l2fragq does not know --underla
 	t_fail "check's underlay line with an old l2fragq: $(grep '^underlay' "$work/out")"
 bad "underlay-probe on with an l2fragq without it" 8 "underlay-probe on, but l2fragq '$work/old-l2fragq' does not know --underlay-probe" \
 	"=6 l2fragq = $work/old-l2fragq" "+8 underlay-probe = on"
+
+# ------------------------------------------------------------ routes to the peers (root)
+# up and reload write the route to a peer with protocol 76, and keep the
+# locked MTU the prober set on such a route (_l2n_peer_route), in a network
+# namespace with a veth as the WireGuard interface.
+lib() { # SCRIPT ARG...: the library, the config loaded, in the namespace
+	ip netns exec "$ns" env L2FQ_NET_STATE_DIR="$run" bash -c '
+		for f in common config plan journal daemon up reload; do . "$0/$f.sh"; done
+		L2N_ME=l2fragq-net
+		l2fq_net_load "$1" >/dev/null || exit 1
+		eval "$2"' "$root/scripts/lib/net" "$work/c.conf" "$@"
+}
+if [ "$(id -u)" -ne 0 ]; then
+	t_skip "routes with protocol 76: needs root (a network namespace)"
+else
+	ns=l2fq-ul-$$
+	trap 'ip netns del "$ns" 2>/dev/null; [ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
+	ip netns add "$ns" || t_fatal "cannot create network namespace $ns"
+	ip -n "$ns" link add l2fq-wg type veth peer name l2fq-wg-p && ip -n "$ns" link set l2fq-wg up &&
+		ip -n "$ns" link set l2fq-wg-p up && ip -n "$ns" addr add 203.0.113.1/32 dev l2fq-wg ||
+		t_fatal "cannot set up $ns"
+	edited
+	route() { ip -n "$ns" -o route show 203.0.113.2/32 dev l2fq-wg; }
+	lib 'ip -batch - <<<"$(_l2n_peer_route 203.0.113.2)"'
+	r=$(route)
+	[[ $r == "203.0.113.2 proto 76 scope link src 203.0.113.1 "* ]] && [[ $r != *mtu* ]] &&
+		t_pass "up's route to a peer: proto 76, src, no MTU ($r)" || t_fail "up's route to a peer: '$r'"
+	# What the prober writes (keeping src), then up/reload's route again.
+	ip -n "$ns" route replace 203.0.113.2/32 dev l2fq-wg src 203.0.113.1 proto 76 mtu lock 1340
+	lib 'ip -batch - <<<"$(_l2n_peer_route 203.0.113.2)"'
+	r=$(route)
+	[[ $r == *"proto 76 "*"src 203.0.113.1 "*"mtu lock 1340"* ]] &&
+		t_pass "the route again over the prober's: its locked MTU kept ($r)" || t_fail "the prober's MTU lost: '$r'"
+	# reload's peer change (a new address): the route of the new address, the old one gone.
+	ip -n "$ns" route replace 203.0.113.9/32 dev l2fq-wg src 203.0.113.1 proto boot mtu lock 1300
+	lib 'ip -batch - <<<"$(_l2n_peer_route 203.0.113.9)"'
+	r=$(ip -n "$ns" -o route show 203.0.113.9/32 dev l2fq-wg)
+	[[ $r == *"proto 76 "* ]] && [[ $r != *mtu* ]] &&
+		t_pass "over a route of another protocol: replaced, its MTU not taken as the prober's ($r)" || t_fail "over a boot route: '$r'"
+
+	# ---------------------------------------------------------------- status (root)
+	# The journal up writes (the parts status reads), a second peer c, and
+	# the status file l2fragq writes, by hand.
+	pub3=$(wg pubkey <<<"$(wg genkey)")
+	edited "+14 [peer c]" "+15 public-key = $pub3" "+16 endpoint = 192.0.2.3:51820" "+17 address = 203.0.113.3"
+	sf=$run/ul.underlay/underlay.status
+	mkdir -p "$run/ul.underlay"
+	journal() { # UNDERLAY(on|off)
+		printf '%s\n' "info netns $(readlink "/proc/self/ns/net")" "info config $work/c.conf" "info since 2026-12-06T00:00:00Z" \
+			"info bridge br-vm" "info wg l2fq-wg" "info strategy l2fragq" "info pmtud on" "info pmtud-path-mtu 1420" \
+			"info pmtud-why on (the test)" "info underlay $1" "info underlay-why $1 (the test)" "info queue-backend nft" \
+			"info queue-routes on" "up-done" >"$run/ul.state"
+		[ "$1" = off ] || echo "info underlay-status $sf" >>"$run/ul.state"
+	}
+	status_file() { # AGE-S B-LINE-REST C-LINE-REST
+		printf '%s\n' "underlay wg=l2fq-wg listen-port=51820 time=$(($(date +%s) - $1)) confirm-interval=10 raise-interval=600 acks-sent=12 probes-refused=0" \
+			"peer key=$pub2 endpoint=198.51.100.2:51820 $2 max=1500 overhead=60 tunnel=203.0.113.2" \
+			"peer key=$pub3 endpoint=192.0.2.3:51820 $3 max=1500 overhead=60 tunnel=203.0.113.3" >"$sf"
+	}
+	st() { ip netns exec "$ns" env L2FQ_NET_STATE_DIR="$run" "$net" -c "$work/c.conf" status "$@" >"$work/st" 2>&1; }
+	has() { grep -qF -- "$1" "$work/st"; }
+	ok='state=search_complete pmtu=1400 usable=1340 confirmed-age-ms=3200 probes-sent=17 acks-received=16 route=set'
+	nr='state=no_responder pmtu=0 usable=1420 confirmed-age-ms=-1 probes-sent=40 acks-received=0 route=none'
+	journal on
+	status_file 2 "$ok" "$nr"
+	# The prober's route to b (protocol 76, locked 1340): no "below wg-mtu" problem.
+	ip -n "$ns" route replace 203.0.113.2/32 dev l2fq-wg src 203.0.113.1 proto 76 mtu lock 1340
+	st
+	t_check "status: b's path MTU, probed and confirmed" has "  underlay to b: path MTU 1400 (probed, confirmed 3 s ago), usable 1340"
+	t_check "  c: no responder, MTU stays wg-mtu" has "  underlay to c: no responder (the peer runs no l2fragq probing): MTU stays 1420"
+	t_check "  the header: probing on, written 2 s ago" grep -q "^underlay: probing on (on (the test)), status written [23] s ago; acks sent 12" "$work/st"
+	t_check "  no underlay problem, none for b's locked route 1340 (the prober's)" eval '! grep -q "^PROBLEM: \(underlay\|path MTU to b\|l2fragq stopped\)" "$work/st"'
+	ip -n "$ns" route replace 203.0.113.2/32 dev l2fq-wg src 203.0.113.1 proto boot mtu lock 1340
+	st
+	t_check "  a locked route 1340 of another protocol to b is still a problem" grep -q "^PROBLEM: path MTU to b is 1340, below 1420" "$work/st"
+	ip -n "$ns" route replace 203.0.113.3/32 dev l2fq-wg src 203.0.113.1 proto boot
+	status_file 1 "${ok/state=search_complete/state=error}" "${nr/route=none/route=foreign}"
+	st
+	t_check "state error: a problem for b" grep -q "^PROBLEM: underlay to b: no answer to its underlay probes any more (state error" "$work/st"
+	t_check "route foreign: a problem for c naming the route" grep -q "^PROBLEM: underlay to c: a route to 203.0.113.3 on l2fq-wg of another protocol .*: '203.0.113.3 scope link src 203.0.113.1' (delete it, then run up)" "$work/st"
+	status_file 31 "$ok" "$nr"
+	st
+	t_check "a status file 31 s old (3 confirm intervals): l2fragq stopped writing it" \
+		grep -q "^PROBLEM: l2fragq stopped writing underlay.status ($sf, last written 3[12] s ago" "$work/st"
+	status_file 29 "$ok" "$nr"
+	st
+	t_check "  29 s old: not yet" eval '! grep -q "stopped writing" "$work/st"'
+	rm -f "$sf"
+	st
+	t_check "no status file: a problem" grep -q "^PROBLEM: l2fragq wrote no underlay status file $sf" "$work/st"
+	journal off
+	st
+	t_check "probing off: one line, no problem of it" eval 'has "underlay: probing off (the test)" && ! grep -q "^PROBLEM: .*underlay" "$work/st"'
+
+	# status --json: the same file, the schema.
+	journal on
+	status_file 2 "$ok" "${nr/route=none/route=foreign}"
+	st --json
+	python3 - "$root/doc/status.schema.json" "$work/st" "$pub2" <<'PY' && t_pass "status --json: valid, b's underlay object, c's problem, the header" || t_fail "status --json: $(head -c 600 "$work/st")"
+import json, sys
+j = json.load(open(sys.argv[2]))
+try:
+    import jsonschema
+    jsonschema.validate(j, json.load(open(sys.argv[1])))
+except ImportError:
+    pass
+b, c = j["peers"]
+assert b["underlay"] == {"state": "search_complete", "path_mtu": 1400, "usable_mtu": 1340, "confirmed_age_seconds": 3,
+                         "probes_sent": 17, "acks_received": 16, "route": "set"}, b["underlay"]
+assert c["underlay"]["state"] == "no_responder" and c["underlay"]["path_mtu"] is None, c["underlay"]
+assert c["underlay"]["confirmed_age_seconds"] is None and c["underlay"]["route"] == "foreign"
+assert any(p.startswith("underlay: a route to 203.0.113.3") for p in c["problems"]), c["problems"]
+assert not any("underlay" in p for p in b["problems"]), b["problems"]
+u = j["underlay"]
+assert u["enabled"] and u["status_age_seconds"] in (2, 3) and not u["stale"] and u["queue_follows_routes"], u
+PY
+	journal off
+	st --json
+	python3 -c 'import json, sys; j = json.load(open(sys.argv[1])); assert j["underlay"]["enabled"] is False; assert all(p["underlay"] is None for p in j["peers"])' "$work/st" &&
+		t_pass "status --json, probing off: enabled false, every peer's underlay null" || t_fail "status --json off: $(head -c 400 "$work/st")"
+fi
 t_summary

@@ -304,7 +304,8 @@ _l2n_reload_peer_add() { # NAME
 	local p=$1 wg=${L2N_CFG[wg-interface]}
 	_l2n_wg_peer_args "$p"
 	_l2n_run wg set "$wg" "${L2N_WG_PEER_ARGS[@]}" || return 1
-	_l2n_run ip route replace "${L2N_PEER_CFG[$p.address]}/32" dev "$wg" src "${L2N_CFG[address]}" || return 1
+	# shellcheck disable=SC2046 # (one word each)
+	_l2n_run ip $(_l2n_peer_route "${L2N_PEER_CFG[$p.address]}") || return 1
 	_l2n_reload_gretap "$p"
 }
 
@@ -345,7 +346,8 @@ _l2n_reload_peer_change() { # OLD NAME "FIELD..."
 	fi
 	[[ $fields == *" address "* ]] || return 0
 	ip route del "$addr/32" dev "$wg" 2>/dev/null
-	_l2n_run ip route replace "${L2N_PEER_CFG[$p.address]}/32" dev "$wg" src "${L2N_CFG[address]}" || return 1
+	# shellcheck disable=SC2046 # (one word each)
+	_l2n_run ip $(_l2n_peer_route "${L2N_PEER_CFG[$p.address]}") || return 1
 	_l2n_undo_rec link "gt-$p" "" || return 1
 	_l2n_journal_drop "^link gt-$p\$" || return 1
 	_l2n_reload_gretap "$p"

@@ -10,6 +10,8 @@
 # validated configuration.
 
 declare -ga L2N_PROBLEMS=()  # status: what is wrong, one line each (printed as "PROBLEM: ...")
+declare -gA L2N_UL=()        # _l2n_underlay_read: the underlay status file, "@field" (header) and "KEY.field" (peer KEY)
+L2N_UL_AGE=                  # _l2n_underlay_read: seconds since l2fragq wrote it ("" unknown)
 
 # ---------------------------------------------------------------- status
 
@@ -58,6 +60,7 @@ l2fq_net_status() {
 	_l2n_status_receive
 	_l2n_status_df_fixer
 	_l2n_status_pmtu
+	_l2n_status_underlay
 	if [ ${#L2N_PROBLEMS[@]} -gt 0 ]; then
 		printf 'PROBLEM: %s\n' "${L2N_PROBLEMS[@]}"
 		return 1
@@ -212,11 +215,127 @@ _l2n_status_pmtu() {
 			echo "path MTU to $p (${L2N_PEER_CFG[$p.address]}): $a: VM packets up to $((b - L2N_TUN_OVERHEAD)) bytes of IP cross whole"
 			# Below where the queue rule starts, GRE between the two sizes
 			# would be fragmented with no signal.
-			[ "${L2N_STATE_INFO[pmtud]:-off}" = off ] || [ "$b" -ge "$q" ] ||
+			[ "${L2N_STATE_INFO[pmtud]:-off}" = off ] || [ "$b" -ge "$q" ] || _l2n_prober_route "${L2N_PEER_CFG[$p.address]}" ||
 				L2N_PROBLEMS+=("path MTU to $p is $b, below $q, where the queue rule starts: GRE of $((b + 1))-$q bytes is fragmented with no signal to the VMs (up leaves the route to $p without an mtu: was one set since? lower wg-mtu, or set pmtud-mtu, and run up)")
 		else
 			echo "path MTU to $p (${L2N_PEER_CFG[$p.address]}): $a"
 		fi
+	done
+}
+
+# ---------------------------------------------------------------- underlay probing
+
+# Is the route to ADDR on WireGuard l2fragq's underlay prober's: protocol 76
+# with a locked MTU? (Then an MTU below wg-mtu is the measured path.)
+_l2n_prober_route() { # ADDR
+	[ "${L2N_STATE_INFO[underlay]:-off}" = on ] || return 1
+	[[ $(ip -o route show "$1/32" dev "${L2N_STATE_INFO[wg]:-${L2N_CFG[wg-interface]}}" proto 76 2>/dev/null) == *" mtu lock "* ]]
+}
+
+# Reads l2fragq's underlay status file (--underlay-status-file; the path
+# is the journal's) into L2N_UL: header fields as "@wg", "@time" ..., each
+# peer's as "KEY.state", "KEY.pmtu" ... (KEY its public key), and
+# L2N_UL_AGE. Returns 1 when there is no such file.
+_l2n_underlay_read() { # FILE
+	local kind rest kv key now
+	declare -gA L2N_UL=()
+	L2N_UL_AGE=
+	[ -r "$1" ] || return 1
+	while read -r kind rest; do
+		case $kind in
+		underlay) for kv in $rest; do L2N_UL[@${kv%%=*}]=${kv#*=}; done ;;
+		peer)
+			key=
+			for kv in $rest; do [ "${kv%%=*}" != key ] || key=${kv#*=}; done
+			[ -n "$key" ] || continue
+			for kv in $rest; do L2N_UL[$key.${kv%%=*}]=${kv#*=}; done
+			;;
+		esac
+	done <"$1"
+	now=$(printf '%(%s)T' -1) key=${L2N_UL[@time]:-}
+	! _l2n_is_uint "$key" || L2N_UL_AGE=$((now > key ? now - key : 0))
+	return 0
+}
+
+# Is the status file older than 3 confirm intervals (l2fragq stopped writing it)?
+_l2n_underlay_stale() {
+	local ci=${L2N_UL[@confirm-interval]:-10}
+	_l2n_is_uint "$ci" || ci=10
+	[ -n "$L2N_UL_AGE" ] && [ "$L2N_UL_AGE" -gt $((3 * ci)) ]
+}
+
+# One peer's underlay line (what follows "underlay to NAME: ") from L2N_UL
+# into the variable named LINE, its problems appended to the array named
+# PROBLEMS. State names are l2fragq's (l2fq_plpmtud_state_name).
+_l2n_underlay_peer_line() { # KEY LINE-VAR PROBLEMS-VAR
+	local k=$1 st pmtu usable age how route tun r
+	local -n _ul_line=$2 _ul_pr=$3
+	_ul_line=
+	st=${L2N_UL[$k.state]:-} pmtu=${L2N_UL[$k.pmtu]:-0} usable=${L2N_UL[$k.usable]:-?}
+	age=${L2N_UL[$k.confirmed-age-ms]:--1} route=${L2N_UL[$k.route]:-} tun=${L2N_UL[$k.tunnel]:-none}
+	if _l2n_is_uint "$age"; then how="confirmed $((age / 1000)) s ago"; else how="never confirmed"; fi
+	case $st in
+	search_complete) _ul_line+="path MTU $pmtu (probed, $how), usable $usable" ;;
+	searching) _ul_line+="searching (${L2N_UL[$k.probes-sent]:-0} probes sent so far): MTU stays $usable until it ends" ;;
+	base)
+		if [ "$pmtu" = 0 ]; then _ul_line+="searching (is the smallest size, 1280, answered?): MTU stays $usable"
+		else _ul_line+="checking: a confirmation of path MTU $pmtu was lost, probing 1280 to tell a smaller path from a pause of the peer's l2fragq: MTU stays $usable"; fi
+		;;
+	no_responder) _ul_line+="no responder (the peer runs no l2fragq probing): MTU stays $usable" ;;
+	error)
+		_ul_line+="ERROR: probes that were answered before are not now (the peer's l2fragq or the whole path is gone): MTU kept at $usable"
+		_ul_pr+=("no answer to its underlay probes any more (state error; the peer's l2fragq stopped, or the path to ${L2N_UL[$k.endpoint]:-it} is down): MTU kept at $usable")
+		;;
+	disabled) _ul_line+="disabled: the link toward ${L2N_UL[$k.endpoint]:-its endpoint} is below 1280 (max ${L2N_UL[$k.max]:-?})" ;;
+	no_endpoint) _ul_line+="no endpoint yet (it roams to us): nothing probed" ;;
+	*) _ul_line+="state '$st'" ;;
+	esac
+	case $route in
+	set) [ "$st" = search_complete ] || _ul_line+=" (route set)" ;;
+	foreign)
+		_ul_line+="; a route of another protocol to $tun is in the way"
+		r=$(ip -o route show "${tun%%,*}/32" dev "${L2N_UL[@wg]:-lo}" 2>/dev/null | head -n 1)
+		_ul_pr+=("a route to $tun on ${L2N_UL[@wg]:-WireGuard} of another protocol than l2fragq's (76) is in the way, so the measured MTU is not applied: '${r% }' (delete it, then run up)")
+		;;
+	error)
+		_ul_line+="; writing the route failed"
+		_ul_pr+=("l2fragq could not write the route with the measured MTU to $tun (its log says why)")
+		;;
+	esac
+}
+
+# status: what underlay probing found per peer, from l2fragq's status file.
+_l2n_status_underlay() {
+	local f p key line pr=() x
+	if [ "${L2N_STATE_INFO[underlay]:-off}" != on ]; then
+		[ -z "${L2N_STATE_INFO[underlay-why]:-}" ] || echo "underlay: probing ${L2N_STATE_INFO[underlay-why]}"
+		return 0
+	fi
+	f=${L2N_STATE_INFO[underlay-status]:-}
+	if [ -z "$f" ] || ! _l2n_underlay_read "$f"; then
+		echo "underlay: probing on, but no status file ${f:-(none in the journal)}"
+		L2N_PROBLEMS+=("l2fragq wrote no underlay status file ${f:-(none in the journal)}")
+		return 0
+	fi
+	line="underlay: probing on (${L2N_STATE_INFO[underlay-why]:-}), status written ${L2N_UL_AGE:-?} s ago; acks sent ${L2N_UL[@acks-sent]:-?}, probes refused ${L2N_UL[@probes-refused]:-?}"
+	if [ "${L2N_STATE_INFO[pmtud]:-off}" = on ]; then
+		if [ "${L2N_STATE_INFO[queue-routes]:-off}" = on ]; then line+="; the pmtud queue rule follows each peer's route MTU"
+		else line+="; the pmtud queue rule stays at ${L2N_STATE_INFO[pmtud-path-mtu]:-wg-mtu} (a VM that learned a larger MTU is told a smaller one when its route cache entry expires; until then its packets are fragmented, not lost)"; fi
+	fi
+	echo "$line"
+	if _l2n_underlay_stale; then
+		L2N_PROBLEMS+=("l2fragq stopped writing underlay.status ($f, last written $L2N_UL_AGE s ago; every ${L2N_UL[@confirm-interval]:-10} s expected)")
+	fi
+	for p in "${L2N_PEERS[@]}"; do
+		key=${L2N_PEER_CFG[$p.public-key]}
+		if [ -z "${L2N_UL[$key.state]+x}" ]; then
+			echo "  underlay to $p: not in the status file (not a peer of ${L2N_UL[@wg]:-WireGuard} yet?)"
+			continue
+		fi
+		pr=()
+		_l2n_underlay_peer_line "$key" line pr
+		echo "  underlay to $p: $line"
+		for x in "${pr[@]}"; do L2N_PROBLEMS+=("underlay to $p: $x"); done
 	done
 }
 

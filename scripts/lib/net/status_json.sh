@@ -70,7 +70,9 @@ _l2n_tunnel_signals() {
 _l2n_peer_health() { # UP
 	local inst_up=$1 wg=${L2N_STATE_INFO[wg]:-${L2N_CFG[wg-interface]:-}} now p key pk ep hs rx tx m how q t n sigs have_sig=0
 	local -A by_key=() sig=()
-	declare -gA L2N_PH=()
+	local ul=0 line pr x
+	declare -gA L2N_PH=() L2N_UL=()
+	L2N_UL_AGE=
 	now=$(printf '%(%s)T' -1)
 	if [ "$inst_up" = 1 ]; then
 		_l2n_links
@@ -78,6 +80,9 @@ _l2n_peer_health() { # UP
 		while read -r pk _ ep _ hs rx tx _; do
 			by_key[$pk]="$ep $hs $rx $tx"
 		done < <(wg show "$wg" dump 2>/dev/null | tail -n +2)
+		# Underlay probing: l2fragq's status file (L2N_UL, for the peers' problems and status --json).
+		[ "${L2N_STATE_INFO[underlay]:-off}" != on ] || [ -z "${L2N_STATE_INFO[underlay-status]:-}" ] ||
+			! _l2n_underlay_read "${L2N_STATE_INFO[underlay-status]}" || ul=1
 		if sigs=$(_l2n_tunnel_signals); then
 			have_sig=1
 			while read -r t n; do [ -z "$t" ] || sig[$t]=$n; done <<<"$sigs"
@@ -125,11 +130,16 @@ _l2n_peer_health() { # UP
 				L2N_PH[$p.mtu]=$m
 				case $how in *locked*) how=route-locked ;; *route*) how=route ;; *) how=device ;; esac
 				L2N_PH[$p.mtu-source]=$how
-				[ "${L2N_STATE_INFO[pmtud]:-off}" = off ] || [ "$m" -ge "${L2N_CFG[wg-mtu]}" ] ||
+				[ "${L2N_STATE_INFO[pmtud]:-off}" = off ] || [ "$m" -ge "${L2N_CFG[wg-mtu]}" ] || _l2n_prober_route "${L2N_PEER_CFG[$p.address]}" ||
 					L2N_PH[$p.problems]+="path MTU $m is below wg-mtu ${L2N_CFG[wg-mtu]}: GRE between the two is fragmented with no signal"$'\n'
 			else
 				L2N_PH[$p.problems]+="no route to its tunnel address ${L2N_PEER_CFG[$p.address]}"$'\n'
 			fi
+		fi
+		if [ $ul = 1 ] && [ -n "${L2N_UL[$key.state]+x}" ]; then
+			pr=()
+			_l2n_underlay_peer_line "$key" line pr
+			for x in "${pr[@]}"; do L2N_PH[$p.problems]+="underlay: $x"$'\n'; done
 		fi
 		L2N_PH[$p.signals]=${sig[gt-$p]:-}
 		[ -n "${L2N_PH[$p.signals]}" ] || [ "${L2N_STATE_INFO[pmtud]:-off}" != on ] || [ $have_sig = 0 ] ||
@@ -186,6 +196,8 @@ l2fq_net_status_json() {
 	_l2n_json_str "${L2N_STATE_INFO[bridge]:-${L2N_CFG[bridge]}}"
 	printf ',"daemon":'
 	_l2n_status_json_daemon "$inst_up" "$counters"
+	printf ',"underlay":'
+	_l2n_status_json_underlay "$inst_up"
 	printf ',"peers":['
 	for p in "${L2N_PEERS[@]}"; do
 		printf '%s{"name":' "$sep"; sep=,
@@ -203,6 +215,8 @@ l2fq_net_status_json() {
 		printf ',"path_mtu":%s,"path_mtu_source":' "$(_l2n_json_int_or_null "${L2N_PH[$p.mtu]:-}")"
 		_l2n_json_str_or_null "${L2N_PH[$p.mtu-source]:-}"
 		printf ',"pmtud_signals_sent":%s' "$(_l2n_json_int_or_null "${L2N_PH[$p.signals]:-}")"
+		printf ',"underlay":'
+		_l2n_status_json_underlay_peer "${L2N_PEER_CFG[$p.public-key]}"
 		mapfile -t pp < <(printf '%s' "${L2N_PH[$p.problems]}")
 		printf ',"problems":'; _l2n_json_str_array "${pp[@]}"
 		printf '}'
@@ -211,6 +225,37 @@ l2fq_net_status_json() {
 	_l2n_json_str_array "${problems[@]}"
 	printf '}\n'
 	return "$rc"
+}
+
+# The underlay object (probing of the underlay path MTU): null when the
+# instance is down. L2N_UL: read by _l2n_peer_health.
+_l2n_status_json_underlay() { # UP
+	local on=0 f=${L2N_STATE_INFO[underlay-status]:-}
+	if [ "$1" != 1 ]; then printf null; return; fi
+	[ "${L2N_STATE_INFO[underlay]:-off}" != on ] || on=1
+	printf '{"enabled":%s,"why":' "$(_l2n_json_bool "$on")"
+	_l2n_json_str_or_null "${L2N_STATE_INFO[underlay-why]:-}"
+	printf ',"status_file":'; _l2n_json_str_or_null "$([ $on = 1 ] && echo "$f")"
+	printf ',"status_age_seconds":%s' "$(_l2n_json_int_or_null "$L2N_UL_AGE")"
+	printf ',"stale":%s' "$(_l2n_json_bool "$(_l2n_underlay_stale && echo 1)")"
+	printf ',"queue_follows_routes":%s}' "$(_l2n_json_bool "$([ "${L2N_STATE_INFO[queue-routes]:-off}" = on ] && echo 1)")"
+}
+
+# A peer's underlay object from L2N_UL: null when probing is off or l2fragq
+# does not list the peer (yet).
+_l2n_status_json_underlay_peer() { # KEY
+	local k=$1 age
+	if [ -z "${L2N_UL[$k.state]+x}" ]; then printf null; return; fi
+	age=${L2N_UL[$k.confirmed-age-ms]:-}
+	_l2n_is_uint "$age" && age=$((age / 1000)) || age=
+	printf '{"state":'; _l2n_json_str "${L2N_UL[$k.state]}"
+	printf ',"path_mtu":%s' "$(_l2n_json_int_or_null "$([ "${L2N_UL[$k.pmtu]:-0}" != 0 ] && echo "${L2N_UL[$k.pmtu]}")")"
+	printf ',"usable_mtu":%s' "$(_l2n_json_int_or_null "${L2N_UL[$k.usable]:-}")"
+	printf ',"confirmed_age_seconds":%s' "$(_l2n_json_int_or_null "$age")"
+	printf ',"probes_sent":%s' "$(_l2n_json_int_or_null "${L2N_UL[$k.probes-sent]:-}")"
+	printf ',"acks_received":%s' "$(_l2n_json_int_or_null "${L2N_UL[$k.acks-received]:-}")"
+	printf ',"route":'; _l2n_json_str_or_null "${L2N_UL[$k.route]:-}"
+	printf '}'
 }
 
 # The daemon object: null when this instance runs no l2fragq (or is down).

@@ -310,8 +310,20 @@ _l2n_up_wireguard_config() {
 	for p in "${L2N_PEERS[@]}"; do _l2n_wg_peer_args "$p"; wgargs+=("${L2N_WG_PEER_ARGS[@]}"); done
 	_l2n_run wg set "$wg" "${wgargs[@]}" || return 1
 	batch="link set dev $wg mtu ${L2N_CFG[wg-mtu]}"$'\n'"addr add $local_addr/32 dev $wg"$'\n'"link set dev $wg up"$'\n'
-	for p in "${L2N_PEERS[@]}"; do batch+="route replace ${L2N_PEER_CFG[$p.address]}/32 dev $wg src $local_addr"$'\n'; done
+	for p in "${L2N_PEERS[@]}"; do batch+="$(_l2n_peer_route "${L2N_PEER_CFG[$p.address]}")"$'\n'; done
 	_l2n_run_in "ip -batch (WireGuard $wg)" ip -batch - <<<"$batch" || return 1
+}
+
+# The route to a peer's tunnel address, as "route replace ..." for ip
+# (-batch): on WireGuard, from this host's address, protocol 76, l2fragq's
+# own (underlay probing sets a locked MTU on it and keeps src). A locked MTU
+# already on a protocol-76 route there is kept: re-adding the route (up,
+# reload) must not undo what the prober measured.
+_l2n_peer_route() { # ADDR
+	local wg=${L2N_CFG[wg-interface]} r mtu=''
+	r=$(ip -o route show "$1/32" dev "$wg" proto 76 2>/dev/null)
+	[[ $r =~ \ mtu\ lock\ ([0-9]+) ]] && mtu=" mtu lock ${BASH_REMATCH[1]}"
+	echo "route replace $1/32 dev $wg src ${L2N_CFG[address]} proto 76$mtu"
 }
 
 # Every peer's endpoint into L2N_ENDPOINT, host names resolved (getent

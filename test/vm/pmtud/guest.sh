@@ -126,8 +126,11 @@ check_up() {
 		sed 's/^/    /' <<<"$outchain"
 	fi
 	n=$(inns hyp1 nft list chain ip "$tbl1" out | grep -c 'queue')
-	grep -q "ip frag-off & 16384 != 0 .*queue" <<<"$ruleset" && grep -q "ip length > $wgmtu .*queue" <<<"$ruleset" && [ "$n" -eq 2 ] &&
-		t_pass "queue rules: GRE with DF, and GRE longer than $wgmtu (two rules, nothing else queued)" ||
+	# (with underlay probing, a third: GRE longer than its route's MTU)
+	rr=0 rrs=
+	grep -q "route-longer .*queue" <<<"$ruleset" && rr=1 rrs=", and GRE longer than its route's MTU (underlay probing)"
+	grep -q "ip frag-off & 16384 != 0 .*queue" <<<"$ruleset" && grep -q "ip length > $wgmtu .*queue" <<<"$ruleset" && [ "$n" -eq $((2 + rr)) ] &&
+		t_pass "queue rules: GRE with DF, and GRE longer than $wgmtu$rrs ($n rules, nothing else queued)" ||
 		{ t_fail "queue rules (DF, length > $wgmtu)"; inns hyp1 nft list table ip "$tbl1" | sed 's/^/    /'; }
 	k=$(inns hyp1 ethtool -k gt-hyp2 | grep -E '^(tcp-segmentation-offload|generic-segmentation-offload):' | tr -s ' \n' ' ')
 	[[ $k == *"tcp-segmentation-offload: off"*"generic-segmentation-offload: off"* ]] &&
@@ -490,7 +493,15 @@ check_route_mtu_change() {
 		[ $strc -eq 1 ] && grep -q "^PROBLEM: path MTU to hyp2 is $low, below $wgmtu, where the queue rule starts" <<<"$st" &&
 			t_pass "status: exit 1, $(grep -m1 '^PROBLEM: path MTU' <<<"$st" | cut -c1-120)..." ||
 			{ t_fail "status with the route MTU at $low (exit $strc): want a PROBLEM line on the path MTU"; grep -E '^(path MTU|PROBLEM)' <<<"$st" | sed 's/^/    /'; }
-		inns hyp1 ip route replace 203.0.113.2/32 dev "$wgdev" src 203.0.113.1
+		# Back as up made it: protocol 76 (l2fragq-net's and the underlay
+		# prober's); the prober, which left the lowered route alone (another
+		# protocol's), says so in its status file until its next check.
+		inns hyp1 ip route replace 203.0.113.2/32 dev "$wgdev" src 203.0.113.1 proto 76
+		ulst=/run/l2fragq/${L2S_P}hyp1.underlay/underlay.status
+		for _ in $(seq 40); do
+			grep -q 'route=foreign' "$ulst" 2>/dev/null || break
+			sleep 0.5
+		done
 		m=$(signalled_mtu "$want_mtu") &&
 			t_pass "route MTU back to $wgmtu: signals state $want_mtu again ($m)" ||
 			t_fail "route MTU back: vm11 never learned $want_mtu again ($m)"

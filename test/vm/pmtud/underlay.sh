@@ -382,10 +382,11 @@ ul_three_sites() { # MTU
 
 # ------------------------------------------------------------------ main
 underlay_main() {
-	local mtu=1400
+	local mtu=1400 help
 	UL_SECS='' UL_BG=()
 	UL_PROBE=0
-	if "$bin" --help 2>&1 | grep -q -- '--underlay-probe' && grep -rqs 'underlay-probe' "$L2S_ROOT/scripts/lib/net"; then
+	help=$("$bin" --help 2>&1) # (not piped into grep -q: pipefail would see the SIGPIPE)
+	if [[ $help == *--underlay-probe* ]] && grep -rqs 'underlay-probe' "$L2S_ROOT/scripts/lib/net"; then
 		UL_PROBE=1
 	else
 		echo "INFO underlay probing is not in this build (l2fragq --underlay-probe, l2fragq-net's underlay-probe key): the baseline only"

@@ -77,7 +77,10 @@ check_prerequisites() {
 	l2vm_need_modules ip_gre wireguard bridge veth nf_tables || l2vm_finish
 	l2vm_need_tools python3 wg nft ip tcpdump ethtool || l2vm_finish
 	[ -x "$bin" ] || { t_fail "l2fragq binary $bin is executable"; l2vm_finish; }
-	"$bin" --help 2>&1 | grep -q -- '--pmtud' || { t_fail "$bin offers --pmtud"; l2vm_finish; }
+	# (read whole: grep -q on a pipe ends before l2fragq's last write, and
+	# pipefail then sees its SIGPIPE)
+	help=$("$bin" --help 2>&1)
+	[[ $help == *--pmtud* ]] || { t_fail "$bin offers --pmtud"; l2vm_finish; }
 	t_pass "prerequisites: gretap, kernel WireGuard, nf_tables, tools, $bin with --pmtud"
 }
 

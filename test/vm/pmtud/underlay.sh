@@ -118,7 +118,13 @@ ul_up() {
 	read -ra b <<<"$2"
 	seed_conf 1 auto 2 "${a[@]}"
 	seed_conf 2 auto 1 "${b[@]}"
-	if ! SEED_UP_OPTS=--restart seed_net_up 1 2; then
+	# Both down first: with "up --restart" on both at once, hyp2's old
+	# daemon (same keys, WireGuard roams to hyp1's new endpoint) answered
+	# hyp1's first probes before it was restarted without probing.
+	seed_net 1 down >/dev/null 2>&1 &
+	seed_net 2 down >/dev/null 2>&1
+	wait $!
+	if ! seed_net_up 1 2; then
 		t_fail "underlay: up on hyp1 ($1) and hyp2 ($2) (exit ${SEED_UP_RC// /, })"
 		seed_net_up_failed 1 2
 		return 1
@@ -130,10 +136,12 @@ ul_up() {
 ul_bg_start() { # PORT
 	local ready=$work/ul-bg-ready
 	rm -f "$ready"
-	inns vm21 timeout 90 python3 "$L2S_PROBE" tcp-recv --port "$1" --ready "$ready" --timeout 85 --stall 30 >"$work/ul-bg-recv" 2>&1 &
+	# (ip netns exec execs timeout, which passes ul_bg_stop's TERM on: $! is
+	# that process, not a subshell of inns)
+	ip netns exec "$L2S_P"vm21 timeout 90 python3 "$L2S_PROBE" tcp-recv --port "$1" --ready "$ready" --timeout 85 --stall 30 >"$work/ul-bg-recv" 2>&1 &
 	UL_BG=("$!")
 	for _ in $(seq 100); do [ -s "$ready" ] && break; sleep 0.1; done
-	inns vm11 timeout 90 python3 "$L2S_PROBE" tcp-send --host 192.0.2.21 --port "$1" --bytes $((1 << 30)) \
+	ip netns exec "$L2S_P"vm11 timeout 90 python3 "$L2S_PROBE" tcp-send --host 192.0.2.21 --port "$1" --bytes $((1 << 30)) \
 		--stall 30 --deadline 85 >"$work/ul-bg-send" 2>&1 &
 	UL_BG+=("$!")
 	L2S_PIDS+=("${UL_BG[@]}")
@@ -191,6 +199,7 @@ ul_v6() { # MTU
 		return 0
 	fi
 	usable=${UP[usable]}
+	ul_overhead_start 30 # (beside the transfer)
 	flush_pmtu || true
 	if seed_tcp 11 21 "$bytes" 5203; then
 		t_pass "underlay IPv6, link $mtu, ICMPv6 dropped, probing: TCP vm11 -> vm21 intact: $SEED_TCP_MSG"
@@ -204,45 +213,53 @@ ul_v6() { # MTU
 		t_pass "underlay IPv6, probing: vm11 learned MTU $n toward vm21 (<= usable $usable - $((wgmtu - want_mtu)) tunnel overhead = $lim)" ||
 		t_fail "underlay IPv6, probing: vm11's MTU toward vm21 '${n:-none}', want <= $lim: $(inns vm11 ip route get 192.0.2.21 | tr -s ' \n' ' ')"
 	UL_V6_SECS=${SEED_TCP_SECS:-} UL_V6_VM=${n:-none} UL_V6_PMTU=${UP[pmtu]} UL_V6_USABLE=$usable UL_V6_FOUND=$UL_WAIT
-	# Probe overhead at steady state (default intervals): when hyp1's
-	# probes-sent moves (the status file is rewritten within 1 s of it),
-	# until 3 more probes went out or 35 s passed.
-	ul_overhead 35
+	ul_overhead_end
 	UL_SECS+=" v6-on=$(ul_el "$t0")"
 }
 
-# ul_overhead SECS: hyp1's probes to hyp2 at steady state, from its status
-# file's probes-sent over at most SECS (3 probes after the first seen).
-ul_overhead() {
-	local t0 last now n=0 ts=() iv='' sum=0 i c
+# The probe overhead at steady state, watched in the background
+# (ul_overhead_start, while the section goes on) and judged after
+# (ul_overhead_end): the moments hyp1's probes-sent to hyp2 moves (the status
+# file is rewritten within 1 s of it), until 3 probes (2 gaps) or SECS.
+ul_overhead_watch() { # SECS
+	local t0 last now
 	ul_us t0
 	ul_load 1 2
 	last=${UP[probes-sent]:-0}
-	while [ $(((${EPOCHREALTIME/[.,]/} - t0) / 1000000)) -lt "$1" ] && [ ${#ts[@]} -lt 4 ]; do
+	while [ $(((${EPOCHREALTIME/[.,]/} - t0) / 1000000)) -lt "$1" ]; do
 		sleep 0.25
 		ul_load 1 2 || continue
 		[ "${UP[probes-sent]:-0}" != "$last" ] || continue
 		ul_us now
-		n=$((n + ${UP[probes-sent]} - last)) last=${UP[probes-sent]}
-		ts+=("$now")
-	done
+		echo "$now $((${UP[probes-sent]} - last)) ${UP[state]:-?} ${UH[confirm-interval]:-10} ${UH[acks-sent]:-?}"
+		last=${UP[probes-sent]}
+		[ "$(wc -l <"$work/ul-overhead")" -lt 3 ] || break
+	done >>"$work/ul-overhead"
+}
+ul_overhead_start() {
+	: >"$work/ul-overhead"
+	ul_us UL_OH_T0
+	ul_overhead_watch "$1" &
+	UL_OH_PID=$!
+}
+ul_overhead_end() {
+	local ts=() n=0 iv='' sum=0 i c d st='?' acks='?' t k
+	wait "$UL_OH_PID"
+	while read -r t k st c acks; do ts+=("$t") n=$((n + k)); done <"$work/ul-overhead"
 	for ((i = 1; i < ${#ts[@]}; i++)); do
-		c=$(((ts[i] - ts[i - 1]) / 100000))
-		iv+=" $((c / 10)).$((c % 10))" sum=$((sum + c))
+		d=$(((ts[i] - ts[i - 1]) / 100000))
+		iv+=" $((d / 10)).$((d % 10))" sum=$((sum + d))
 	done
-	c=${UH[confirm-interval]:-10}
-	if [ ${#ts[@]} -ge 3 ]; then
-		UL_OVERHEAD=$(awk -v n=$((${#ts[@]} - 1)) -v d="$sum" 'BEGIN { printf "%.1f", 600 * n / d }')
-	else
-		UL_OVERHEAD=-
-	fi
-	echo "INFO underlay probe overhead: hyp1 sent $n probes to hyp2 in $(ul_el "$t0")s of steady state (state ${UP[state]:-?}, confirm-interval $c s), seconds between them:${iv:- -}: $UL_OVERHEAD per minute (hyp1 answered ${UH[acks-sent]:-?} of hyp2's probes since up)"
+	c=${c:-10}
+	UL_OVERHEAD=-
+	[ ${#ts[@]} -lt 3 ] || UL_OVERHEAD=$(awk -v n=$((${#ts[@]} - 1)) -v d="$sum" 'BEGIN { printf "%.1f", 600 * n / d }')
+	echo "INFO underlay probe overhead: hyp1 sent $n probes to hyp2 in $(ul_el "$UL_OH_T0")s of steady state (state $st, confirm-interval $c s), seconds between them:${iv:- -}: $UL_OVERHEAD per minute (hyp1 answered $acks of hyp2's probes since up)"
 	# One probe per confirm interval (the raise probe takes a confirmation's
-	# place): the mean gap within a quarter of it.
-	[ "${UP[state]:-}" = search_complete ] && [ ${#ts[@]} -ge 3 ] && [ "$n" -eq $((${#ts[@]})) ] &&
+	# place): one at a time, the mean gap within a quarter of it.
+	[ "$st" = search_complete ] && [ ${#ts[@]} -ge 3 ] && [ "$n" -eq ${#ts[@]} ] &&
 		[ $((sum * 4)) -ge $((30 * c * (${#ts[@]} - 1))) ] && [ $((sum * 4)) -le $((50 * c * (${#ts[@]} - 1))) ] &&
 		t_pass "underlay probe overhead: one probe at a time, every${iv}s: $UL_OVERHEAD per minute at steady state (confirm interval $c s)" ||
-		t_fail "underlay probe overhead: $n probes, gaps${iv:- none} s (want one every $c s), state ${UP[state]:-?}"
+		t_fail "underlay probe overhead: $n probes, gaps${iv:- none} s (want one every $c s), state $st"
 }
 
 # ------------------------------------------------------------------ 2. IPv4, a peer without probing
@@ -327,7 +344,7 @@ ul_v4_with() { # MTU
 	vm=$(ul_vm_mtu 192.0.2.21)
 	ul_bg_stop
 	UL_SHRINK="first lowered after ${first}s, usable ${u:-?} written after ${route}s, vm11 told (MTU ${vm:-none}) after ${told}s"
-	echo "INFO underlay shrink 1500 -> $mtu under TCP: $UL_SHRINK; background transfer: $(tr '\n' ' ' <"$work/ul-bg-send" | cut -c1-160)"
+	echo "INFO underlay shrink 1500 -> $mtu under TCP (a 1 GiB transfer vm11 -> vm21, stopped here): $UL_SHRINK"
 	[ "$route" != - ] && t_pass "underlay shrink under traffic: hyp1's route says usable $u ${route}s after the link shrank (pmtu ${UP[pmtu]})" ||
 		{ t_fail "underlay shrink: hyp1's route to say the new usable MTU within 60 s"; ul_show 1 2; }
 	[ "$told" != - ] && t_pass "underlay shrink under traffic: vm11 was told an MTU that fits (${vm:-none} <= $lim) ${told}s after the link shrank" ||
@@ -370,7 +387,7 @@ ul_three_sites() { # MTU
 	seed_conf 1 auto "2 3"
 	seed_conf 2 auto "1 3"
 	seed_conf 3 auto "1 2"
-	if SEED_UP_OPTS=--restart seed_net_up 1 2 3; then
+	if seed_net_up 1 2 3; then # (hyp1 and hyp2 reload: a new peer)
 		if ul_wait 45 ul_probed_both "$mtu"; then
 			u3=${UP[usable]}
 			t_pass "underlay, three sites: hyp1 probed hyp2 and hyp3 ${UL_WAIT}s after up: usable $wgmtu and $u3"

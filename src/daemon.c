@@ -20,6 +20,7 @@
 #include "l2fragq/privdrop.h"
 #include "l2fragq/queue.h"
 #include "l2fragq/stats.h"
+#include "l2fragq/underlay_prober.h"
 
 /* Wakes a worker out of its blocking receive; the handler itself does nothing. */
 #define WAKE_SIGNAL SIGUSR2
@@ -107,9 +108,10 @@ static void print_stats(const char *label, struct worker *workers, unsigned n)
 	fprintf(stderr, "l2fragq: %s: %s\n", label, line);
 }
 
-/* pmtud: the --pmtud sender (per-tunnel signal counts), NULL without. */
+/* pmtud: the --pmtud sender (per-tunnel signal counts), NULL without;
+ * uprober: the --underlay-probe prober (per-peer state), NULL without. */
 static void write_metrics(const char *path, struct worker *workers, unsigned n,
-			  struct l2fq_pmtud_sender *pmtud)
+			  struct l2fq_pmtud_sender *pmtud, struct l2fq_uprober *uprober)
 {
 	static char text[256 * 1024];
 	struct l2fq_metrics_queue q[L2FQ_MAX_THREADS];
@@ -133,6 +135,8 @@ static void write_metrics(const char *path, struct worker *workers, unsigned n,
 		l2fq_pmtud_sender_tunnel_counts(pmtud, &counts);
 		len += l2fq_metrics_format_tunnels(text + len, sizeof(text) - len, &counts);
 	}
+	if (uprober && len < sizeof(text))
+		len += l2fq_uprober_metrics(uprober, text + len, sizeof(text) - len);
 	/* 0644: node_exporter reads it as another user. */
 	err = len >= sizeof(text) ? -ENOSPC : l2fq_write_file_atomic(path, text, len, 0644);
 	/* Say it once: a full disk must not flood the log every interval. */
@@ -178,6 +182,7 @@ struct daemon {
 	unsigned started; /* threads running */
 	struct l2fq_pmtud_sender *pmtud;
 	struct l2fq_pmtud_worker *pmtud_workers;
+	struct l2fq_uprober *uprober; /* --underlay-probe */
 };
 
 static int open_queues(struct daemon *d, struct l2fq_idgen *ids, char *msg, size_t msglen)
@@ -250,6 +255,22 @@ static int start_pmtud(struct daemon *d, char *msg, size_t msglen)
 	return L2FQ_EXIT_OK;
 }
 
+/* --underlay-probe, part 1 (privileged): the raw and packet sockets. The
+ * thread starts with the workers (after the signal mask is set). */
+static int open_uprober(struct daemon *d, char *msg, size_t msglen)
+{
+	const struct l2fq_options *opts = d->opts;
+	struct l2fq_uprober_config cfg = {
+		.wgif = opts->underlay_probe,
+		.confirm_s = opts->underlay_confirm_interval,
+		.raise_s = opts->underlay_raise_interval,
+		.status_file = opts->underlay_status_file,
+		.peers = &opts->peers,
+	};
+
+	return l2fq_uprober_open(&d->uprober, &cfg, msg, msglen);
+}
+
 /* Binds, drops privileges, starts the helpers. */
 static int open_all(struct daemon *d, struct l2fq_idgen *ids, char *msg, size_t msglen)
 {
@@ -263,13 +284,15 @@ static int open_all(struct daemon *d, struct l2fq_idgen *ids, char *msg, size_t 
 		return rc;
 	if (opts->pmtud && (rc = open_pmtud(d, msg, msglen)) != L2FQ_EXIT_OK)
 		return rc;
+	if (opts->underlay_probe && (rc = open_uprober(d, msg, msglen)) != L2FQ_EXIT_OK)
+		return rc;
 	if (opts->user) {
 		if ((rc = l2fq_drop_privileges(&user, msg, msglen)) != L2FQ_EXIT_OK)
 			return rc;
-	} else if (l2fq_drop_net_raw() != 0 && opts->pmtud) {
+	} else if (l2fq_drop_net_raw() != 0 && (opts->pmtud || opts->underlay_probe)) {
 		/* (The unit grants CAP_NET_RAW for --pmtud; without it, shed it too.) */
-		fprintf(stderr, "l2fragq: --pmtud: could not give up CAP_NET_RAW after opening the "
-			"packet socket; continuing\n");
+		fprintf(stderr, "l2fragq: %s: could not give up CAP_NET_RAW after opening the "
+			"packet socket; continuing\n", opts->pmtud ? "--pmtud" : "--underlay-probe");
 	}
 	if (opts->pmtud && (rc = start_pmtud(d, msg, msglen)) != L2FQ_EXIT_OK)
 		return rc;
@@ -278,6 +301,7 @@ static int open_all(struct daemon *d, struct l2fq_idgen *ids, char *msg, size_t 
 
 static void close_all(struct daemon *d)
 {
+	l2fq_uprober_close(d->uprober);
 	for (unsigned i = 0; i < d->opened; i++)
 		l2fq_queue_close(&d->workers[i].queue);
 	l2fq_pmtud_sender_close(d->pmtud);
@@ -321,13 +345,14 @@ static int supervise(struct daemon *d, sigset_t *wait_set, char *msg, size_t msg
 			print_stats("stats", d->workers, opts->threads);
 			if (d->pmtud)
 				l2fq_pmtud_print_paths(d->pmtud, "l2fragq: --pmtud: ");
+			l2fq_uprober_print(d->uprober, stderr, "l2fragq: underlay: ");
 		}
 		if (next_stats && time(NULL) >= next_stats) {
 			print_stats("stats", d->workers, opts->threads);
 			next_stats += opts->stats_interval;
 		}
 		if (next_metrics && time(NULL) >= next_metrics) {
-			write_metrics(opts->metrics_file, d->workers, opts->threads, d->pmtud);
+			write_metrics(opts->metrics_file, d->workers, opts->threads, d->pmtud, d->uprober);
 			next_metrics += metrics_interval;
 		}
 		if ((failed = failed_worker(d->workers, d->started)) != NULL) {
@@ -362,10 +387,12 @@ static void announce(const struct l2fq_options *opts)
 		fprintf(stderr, "l2fragq: %u threads on %ld CPUs: with 'fanout' the kernel picks the "
 			"queue by CPU, so queues past the CPU count stay idle\n", opts->threads,
 			sysconf(_SC_NPROCESSORS_ONLN));
-	fprintf(stderr, "l2fragq %s: bound queue%s %u..%u, %u peer%s, batch %u%s\n", L2FQ_VERSION,
+	fprintf(stderr, "l2fragq %s: bound queue%s %u..%u, %u peer%s, batch %u%s%s%s\n", L2FQ_VERSION,
 		opts->threads > 1 ? "s" : "", (unsigned)opts->queue,
 		(unsigned)(opts->queue + opts->threads - 1), opts->peers.count,
-		opts->peers.count == 1 ? "" : "s", opts->batch, opts->pmtud ? ", pmtud on" : "");
+		opts->peers.count == 1 ? "" : "s", opts->batch, opts->pmtud ? ", pmtud on" : "",
+		opts->underlay_probe ? ", underlay-probe " : "",
+		opts->underlay_probe ? opts->underlay_probe : "");
 	snprintf(msg, sizeof(msg), "READY=1\nSTATUS=bound queues %u..%u", (unsigned)opts->queue,
 		 (unsigned)(opts->queue + opts->threads - 1));
 	l2fq_notify(msg);
@@ -400,10 +427,12 @@ int l2fq_daemon_run(const struct l2fq_options *opts)
 	sigaction(WAKE_SIGNAL, &wake, NULL);
 
 	rc = start_workers(&d, &stop, msg, sizeof(msg));
+	if (rc == L2FQ_EXIT_OK && d.uprober)
+		rc = l2fq_uprober_start(d.uprober, msg, sizeof(msg));
 	if (rc == L2FQ_EXIT_OK) {
 		announce(opts);
 		if (opts->metrics_file)
-			write_metrics(opts->metrics_file, d.workers, opts->threads, d.pmtud);
+			write_metrics(opts->metrics_file, d.workers, opts->threads, d.pmtud, d.uprober);
 		rc = supervise(&d, &wait_set, msg, sizeof(msg));
 	}
 	if (rc != L2FQ_EXIT_OK)
@@ -411,9 +440,10 @@ int l2fq_daemon_run(const struct l2fq_options *opts)
 
 	l2fq_notify("STOPPING=1");
 	stop_workers(d.workers, d.started, &stop);
+	l2fq_uprober_stop(d.uprober);
 	print_totals(&d);
 	if (opts->metrics_file)
-		write_metrics(opts->metrics_file, d.workers, opts->threads, d.pmtud);
+		write_metrics(opts->metrics_file, d.workers, opts->threads, d.pmtud, d.uprober);
 	close_all(&d);
 	pthread_sigmask(SIG_SETMASK, &old_set, NULL);
 	return rc;

@@ -128,3 +128,69 @@ size_t l2fq_metrics_format_tunnels(char *buf, size_t len, const struct l2fq_tunn
 	}
 	return o.used;
 }
+
+/* One per-peer family of the underlay prober. */
+enum underlay_value { UV_PMTU, UV_USABLE, UV_AGE, UV_STATE, UV_SENT, UV_ACKED };
+
+static void underlay_family(struct out *o, const struct l2fq_underlay_header *h,
+			    const struct l2fq_underlay_view *v, size_t n, const char *name,
+			    const char *type, const char *help, enum underlay_value what)
+{
+	emit(o, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+	for (size_t i = 0; i < n; i++) {
+		char key[L2FQ_UNDERLAY_KEY_B64];
+
+		if (what == UV_AGE && v[i].confirmed_age_ms < 0)
+			continue;
+		l2fq_underlay_key_b64(v[i].key, key);
+		emit(o, "%s{wg=\"", name);
+		emit_label_value(o, h->wg);
+		emit(o, "\",peer=\"%s\"", key);
+		switch (what) {
+		case UV_PMTU: emit(o, "} %u\n", v[i].pmtu); break;
+		case UV_USABLE: emit(o, "} %u\n", v[i].usable); break;
+		case UV_AGE:
+			emit(o, "} %llu.%03llu\n", (unsigned long long)(v[i].confirmed_age_ms / 1000),
+			     (unsigned long long)(v[i].confirmed_age_ms % 1000));
+			break;
+		case UV_STATE: emit(o, ",state=\"%s\"} 1\n", v[i].state); break;
+		case UV_SENT: emit(o, "} %llu\n", (unsigned long long)v[i].probes_sent); break;
+		case UV_ACKED: emit(o, "} %llu\n", (unsigned long long)v[i].acks_received); break;
+		}
+	}
+}
+
+size_t l2fq_metrics_format_underlay(char *buf, size_t len, const struct l2fq_underlay_header *h,
+				    const struct l2fq_underlay_view *v, size_t n)
+{
+	struct out o = { buf, len, 0 };
+
+	if (len)
+		buf[0] = '\0';
+	underlay_family(&o, h, v, n, "l2fragq_underlay_pmtu_bytes", "gauge",
+			"Probed underlay path MTU to the WireGuard peer (0 while none is known).",
+			UV_PMTU);
+	underlay_family(&o, h, v, n, "l2fragq_underlay_usable_mtu_bytes", "gauge",
+			"MTU in force for the peer's tunnel addresses (route MTU, or wg MTU while "
+			"nothing is written).", UV_USABLE);
+	underlay_family(&o, h, v, n, "l2fragq_underlay_confirmed_age_seconds", "gauge",
+			"Seconds since the path MTU was last acked (absent: never).", UV_AGE);
+	underlay_family(&o, h, v, n, "l2fragq_underlay_state", "gauge",
+			"The peer's probing state (one series, value 1).", UV_STATE);
+	underlay_family(&o, h, v, n, "l2fragq_underlay_probes_sent_total", "counter",
+			"Underlay path-MTU probes sent to the peer.", UV_SENT);
+	underlay_family(&o, h, v, n, "l2fragq_underlay_acks_received_total", "counter",
+			"Acks of the peer that answered a probe in flight.", UV_ACKED);
+	emit(&o, "# HELP l2fragq_underlay_acks_sent_total Acks sent to peers' probes.\n"
+		 "# TYPE l2fragq_underlay_acks_sent_total counter\n"
+		 "l2fragq_underlay_acks_sent_total{wg=\"");
+	emit_label_value(&o, h->wg);
+	emit(&o, "\"} %llu\n", (unsigned long long)h->acks_sent);
+	emit(&o, "# HELP l2fragq_underlay_probes_refused_total Probes not answered (source not a "
+		 "current endpoint of the interface, or over 20 acks per second).\n"
+		 "# TYPE l2fragq_underlay_probes_refused_total counter\n"
+		 "l2fragq_underlay_probes_refused_total{wg=\"");
+	emit_label_value(&o, h->wg);
+	emit(&o, "\"} %llu\n", (unsigned long long)h->probes_refused);
+	return o.used;
+}

@@ -80,6 +80,11 @@ static int rm_get_cb(const struct nlmsghdr *nlh, void *data)
 		return MNL_CB_OK;
 	if (tb[RTA_OIF] && mnl_attr_validate(tb[RTA_OIF], MNL_TYPE_U32) == 0)
 		out->ifindex = (int)mnl_attr_get_u32(tb[RTA_OIF]);
+	if (tb[RTA_PREFSRC] && mnl_attr_get_payload_len(tb[RTA_PREFSRC]) <= sizeof(out->prefsrc)) {
+		memcpy(out->prefsrc, mnl_attr_get_payload(tb[RTA_PREFSRC]),
+		       mnl_attr_get_payload_len(tb[RTA_PREFSRC]));
+		out->have_prefsrc = 1;
+	}
 	l2fq_nlattr_route_mtu(tb[RTA_METRICS], &out->route_mtu, &out->locked);
 	return MNL_CB_OK;
 }
@@ -133,6 +138,72 @@ int l2fq_route_mtu_get(int family, const void *dst, struct l2fq_route_mtu *out)
 	return 0;
 }
 
+struct rm_match {
+	size_t alen;
+	int found;
+	struct l2fq_route_mtu_entry *out;
+};
+
+static int rm_match_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlattr *tb[RTA_MAX + 1] = { 0 };
+	struct l2fq_nlattr_table t = { tb, RTA_MAX };
+	struct rm_match *m = data;
+	struct l2fq_route_mtu_entry *e = m->out;
+	const struct rtmsg *rtm;
+	unsigned table;
+
+	if (nlh->nlmsg_type != RTM_NEWROUTE || mnl_nlmsg_get_payload_len(nlh) < sizeof(*rtm))
+		return MNL_CB_OK;
+	rtm = mnl_nlmsg_get_payload(nlh);
+	if (rtm->rtm_dst_len != m->alen * 8 ||
+	    mnl_attr_parse(nlh, sizeof(*rtm), l2fq_nlattr_table_cb, &t) < 0)
+		return MNL_CB_OK;
+	table = rtm->rtm_table;
+	if (tb[RTA_TABLE] && mnl_attr_validate(tb[RTA_TABLE], MNL_TYPE_U32) == 0)
+		table = mnl_attr_get_u32(tb[RTA_TABLE]);
+	e->table = table;
+	e->protocol = rtm->rtm_protocol;
+	if (tb[RTA_OIF] && mnl_attr_validate(tb[RTA_OIF], MNL_TYPE_U32) == 0)
+		e->ifindex = (int)mnl_attr_get_u32(tb[RTA_OIF]);
+	if (tb[RTA_PREFSRC] && mnl_attr_get_payload_len(tb[RTA_PREFSRC]) == m->alen) {
+		memcpy(e->prefsrc, mnl_attr_get_payload(tb[RTA_PREFSRC]), m->alen);
+		e->have_prefsrc = 1;
+	}
+	l2fq_nlattr_route_mtu(tb[RTA_METRICS], &e->mtu, &e->locked);
+	m->found = 1;
+	return MNL_CB_OK;
+}
+
+int l2fq_route_mtu_host(int family, const void *dst, struct l2fq_route_mtu_entry *out)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct rm_match m = { rm_alen(family), 0, out };
+	struct nlmsghdr *nlh;
+	struct rtmsg *rtm;
+	int ret;
+
+	memset(out, 0, sizeof(*out));
+	if (!m.alen)
+		return -EAFNOSUPPORT;
+	out->family = family;
+	memcpy(out->dst, dst, m.alen);
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = RTM_GETROUTE;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+	rtm->rtm_family = (unsigned char)family;
+	rtm->rtm_dst_len = (unsigned char)(m.alen * 8);
+	rtm->rtm_flags = RTM_F_FIB_MATCH; /* the route entry itself (Linux 4.13) */
+	mnl_attr_put(nlh, RTA_DST, m.alen, dst);
+	ret = rm_talk(nlh, rm_match_cb, &m);
+	if (ret == -ENETUNREACH || ret == -EHOSTUNREACH || ret == -ESRCH)
+		return 0; /* no route at all */
+	if (ret < 0)
+		return ret;
+	return m.found;
+}
+
 /* The common head of RTM_NEWROUTE / RTM_DELROUTE for a host route. */
 static struct nlmsghdr *rm_host_route(char *buf, uint16_t type, uint16_t flags, int family,
 				      const void *dst, int ifindex, uint8_t protocol)
@@ -164,6 +235,12 @@ static int rm_no_data(const struct nlmsghdr *nlh, void *data)
 
 int l2fq_route_mtu_set(int family, const void *dst, int ifindex, unsigned mtu, uint8_t protocol)
 {
+	return l2fq_route_mtu_set_src(family, dst, ifindex, mtu, protocol, NULL);
+}
+
+int l2fq_route_mtu_set_src(int family, const void *dst, int ifindex, unsigned mtu,
+			   uint8_t protocol, const void *prefsrc)
+{
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh;
 	struct nlattr *m;
@@ -174,6 +251,8 @@ int l2fq_route_mtu_set(int family, const void *dst, int ifindex, unsigned mtu, u
 		return -EINVAL;
 	nlh = rm_host_route(buf, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE, family, dst,
 			    ifindex, protocol);
+	if (prefsrc)
+		mnl_attr_put(nlh, RTA_PREFSRC, rm_alen(family), prefsrc);
 	m = mnl_attr_nest_start(nlh, RTA_METRICS);
 	mnl_attr_put_u32(nlh, RTAX_MTU, mtu);
 	mnl_attr_put_u32(nlh, RTAX_LOCK, 1u << RTAX_MTU);
@@ -197,7 +276,7 @@ int l2fq_route_mtu_del(int family, const void *dst, int ifindex, uint8_t protoco
 
 struct rm_list {
 	int family, ifindex;
-	uint8_t protocol;
+	int protocol; /* -1: any */
 	struct l2fq_route_mtu_entry *out;
 	size_t max, n;
 };
@@ -210,34 +289,43 @@ static int rm_list_cb(const struct nlmsghdr *nlh, void *data)
 	const struct rtmsg *rtm;
 	size_t alen = rm_alen(l->family);
 	unsigned table;
+	int oif = 0;
 
 	if (nlh->nlmsg_type != RTM_NEWROUTE || mnl_nlmsg_get_payload_len(nlh) < sizeof(*rtm))
 		return MNL_CB_OK;
 	rtm = mnl_nlmsg_get_payload(nlh);
-	if (rtm->rtm_family != l->family || rtm->rtm_protocol != l->protocol ||
+	if (rtm->rtm_family != l->family || (l->protocol >= 0 && rtm->rtm_protocol != l->protocol) ||
 	    rtm->rtm_dst_len != alen * 8 || mnl_attr_parse(nlh, sizeof(*rtm), l2fq_nlattr_table_cb, &t) < 0)
 		return MNL_CB_OK;
 	table = rtm->rtm_table;
 	if (tb[RTA_TABLE] && mnl_attr_validate(tb[RTA_TABLE], MNL_TYPE_U32) == 0)
 		table = mnl_attr_get_u32(tb[RTA_TABLE]);
-	if (table != RT_TABLE_MAIN || !tb[RTA_DST] || mnl_attr_get_payload_len(tb[RTA_DST]) != alen ||
-	    !tb[RTA_OIF] || mnl_attr_validate(tb[RTA_OIF], MNL_TYPE_U32) < 0 ||
-	    (int)mnl_attr_get_u32(tb[RTA_OIF]) != l->ifindex)
+	if (table != RT_TABLE_MAIN || !tb[RTA_DST] || mnl_attr_get_payload_len(tb[RTA_DST]) != alen)
+		return MNL_CB_OK;
+	if (tb[RTA_OIF] && mnl_attr_validate(tb[RTA_OIF], MNL_TYPE_U32) == 0)
+		oif = (int)mnl_attr_get_u32(tb[RTA_OIF]);
+	if (l->ifindex && oif != l->ifindex) /* 0: every device (and none: multipath) */
 		return MNL_CB_OK;
 	if (l->n < l->max) {
 		struct l2fq_route_mtu_entry *e = &l->out[l->n];
 
 		memset(e, 0, sizeof(*e));
 		e->family = l->family;
+		e->ifindex = oif;
+		e->protocol = rtm->rtm_protocol;
 		memcpy(e->dst, mnl_attr_get_payload(tb[RTA_DST]), alen);
+		if (tb[RTA_PREFSRC] && mnl_attr_get_payload_len(tb[RTA_PREFSRC]) == alen) {
+			memcpy(e->prefsrc, mnl_attr_get_payload(tb[RTA_PREFSRC]), alen);
+			e->have_prefsrc = 1;
+		}
 		l2fq_nlattr_route_mtu(tb[RTA_METRICS], &e->mtu, &e->locked);
 	}
 	l->n++;
 	return MNL_CB_OK;
 }
 
-int l2fq_route_mtu_list(int family, int ifindex, uint8_t protocol,
-			struct l2fq_route_mtu_entry *out, size_t max, size_t *n)
+static int rm_list_any(int family, int ifindex, int protocol, struct l2fq_route_mtu_entry *out,
+		       size_t max, size_t *n)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct rm_list l = { family, ifindex, protocol, out, max, 0 };
@@ -257,4 +345,10 @@ int l2fq_route_mtu_list(int family, int ifindex, uint8_t protocol,
 		return ret;
 	*n = l.n;
 	return 0;
+}
+
+int l2fq_route_mtu_list(int family, int ifindex, uint8_t protocol,
+			struct l2fq_route_mtu_entry *out, size_t max, size_t *n)
+{
+	return rm_list_any(family, ifindex, protocol, out, max, n);
 }

@@ -25,8 +25,14 @@ unit_set() { # KEY
 transient=$(bash -c '
 	libdir=scripts/lib/net
 	. "$libdir/common.sh" && . "$libdir/daemon.sh" && _l2n_unit_sandbox' | grep -v '^-p$')
-transient+=$'\n'$(grep -oE -- '-p "?[A-Za-z]+=[^"]*' scripts/lib/net/daemon.sh | sed -E 's/^-p "?//')
+transient+=$'\n'$(grep -v '# (underlay probing only)$' scripts/lib/net/daemon.sh | grep -oE -- '-p "?[A-Za-z]+=[^"]*' | sed -E 's/^-p "?//')
 [ -n "$transient" ] || t_fail "no properties from daemon.sh's _l2n_unit_sandbox"
+# With underlay probing on (l2fragq-net's underlay-probe) the transient unit
+# also gets AF_INET and AF_INET6 for the probe sockets, as l2fragq-net(8) says.
+ul=$(grep '# (underlay probing only)$' scripts/lib/net/daemon.sh | grep -oE -- '-p "?[A-Za-z]+=[^"]*' | sed -E 's/^-p "?//')
+t_check "underlay probing adds the socket families AF_INET AF_INET6 ($(unit_set RestrictAddressFamilies <<<"$ul"))" \
+	[ "$(unit_set RestrictAddressFamilies <<<"$ul")" = "AF_INET AF_INET6 " ]
+t_check "  and l2fragq-net(8) says so" grep -q '^\.B AF_INET AF_INET6$' doc/l2fragq-net.8
 
 declare -A caps=() fams=()
 for u in scripts/systemd/*.service transient; do

@@ -21,7 +21,7 @@ net=$root/scripts/l2fragq-net
 T_NAME=net_underlay
 t_binary_arg "$@"
 work=$(mktemp -d /tmp/l2fq-net-underlay.XXXXXX)
-trap '[ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
+trap 'rm -rf "$work"' EXIT
 run=$work/run
 mkdir -p "$run"
 
@@ -172,7 +172,7 @@ if [ "$(id -u)" -ne 0 ]; then
 	t_skip "routes with protocol 76: needs root (a network namespace)"
 else
 	ns=l2fq-ul-$$
-	trap 'ip netns del "$ns" 2>/dev/null; [ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
+	trap 'ip netns del "$ns" 2>/dev/null; rm -rf "$work"' EXIT
 	ip netns add "$ns" || t_fatal "cannot create network namespace $ns"
 	ip -n "$ns" link add l2fq-wg type veth peer name l2fq-wg-p && ip -n "$ns" link set l2fq-wg up &&
 		ip -n "$ns" link set l2fq-wg-p up && ip -n "$ns" addr add 203.0.113.1/32 dev l2fq-wg ||
@@ -243,6 +243,23 @@ else
 	status_file 29 "$ok" "$nr"
 	st
 	t_check "  29 s old: not yet" eval '! grep -q "stopped writing" "$work/st"'
+	# l2fragq could not read WireGuard's peers (listen-port 0 in the header):
+	# a problem once it has run a confirm interval (30 s, then 1 s). A
+	# stand-in daemon that ignores status's SIGUSR1 (status waits 4 s for
+	# its answer: the first run makes it older than 1 s).
+	setsid bash -c 'trap "" USR1; exec sleep 60' </dev/null >/dev/null 2>&1 &
+	dpid=$!
+	echo "daemon $dpid sleep" >>"$run/ul.state"
+	printf '%s\n' "underlay wg=l2fq-wg listen-port=0 time=$(date +%s) confirm-interval=30 raise-interval=600 acks-sent=0 probes-refused=0" >"$sf"
+	st
+	t_check "no peers read (listen-port 0), l2fragq up for less than a confirm interval: no problem yet" \
+		eval '! grep -q "^PROBLEM: l2fragq cannot read the peers" "$work/st"'
+	sleep 1.1
+	printf '%s\n' "underlay wg=l2fq-wg listen-port=0 time=$(date +%s) confirm-interval=1 raise-interval=600 acks-sent=0 probes-refused=0" >"$sf"
+	st
+	t_check "  after it: a problem" grep -q "^PROBLEM: l2fragq cannot read the peers of l2fq-wg for underlay probing" "$work/st"
+	kill "$dpid" 2>/dev/null
+	sed -i '/^daemon /d' "$run/ul.state"
 	rm -f "$sf"
 	st
 	t_check "no status file: a problem" grep -q "^PROBLEM: l2fragq wrote no underlay status file $sf" "$work/st"

@@ -203,9 +203,10 @@ _l2n_start_daemon_unit() { # LOG BIN ARGS...
 	[ "$log" = journal ] || sandbox+=(-p "StandardOutput=append:$log" -p StandardError=inherit)
 	# Underlay probing: the status file in the unit's runtime directory; the
 	# probes are UDP (raw IPv4 and IPv6 sockets), which the unit's address
-	# families and IPAddressDeny=any would refuse or drop.
-	[ "${L2N_UNDERLAY:-off}" = off ] || sandbox+=(-p "RuntimeDirectory=l2fragq-net-$L2N_NAME"
-		-p "RestrictAddressFamilies=AF_INET AF_INET6" -p IPAddressAllow=any)
+	# families and IPAddressDeny=any would refuse or drop (test/cli/docs_units.sh
+	# reads this line by its comment).
+	[ "${L2N_UNDERLAY:-off}" = off ] ||
+		sandbox+=(-p "RuntimeDirectory=l2fragq-net-$L2N_NAME" -p "RestrictAddressFamilies=AF_INET AF_INET6" -p IPAddressAllow=any) # (underlay probing only)
 	systemctl reset-failed "$unit" >/dev/null 2>&1
 	_l2n_rec unit "$unit" "$bin"
 	# RestartSec 500ms: the queue rule's bypass passes packets unfixed while

@@ -203,7 +203,7 @@ _l2n_pf_underlay_mtu() {
 		[[ $mtu =~ ^[0-9]+$ ]] || continue
 		need=$((wgm + ov))
 		[ "$need" -gt "$mtu" ] || continue
-		_l2n_warn "$L2N_CONF_FILE:${L2N_PEER_LINE[$p.endpoint]}: [peer $p] endpoint $ep: wg-mtu $wgm + $ov (WireGuard over IPv$([ $ov = 80 ] && echo 6 || echo 4)) = $need exceeds the local MTU $mtu toward it (dev $dev): full-size WireGuard packets are fragmented, or lost where fragments or ICMP are dropped; set wg-mtu = $((mtu - ov)) or less (or let underlay path-MTU probing find the path: issue 18)"
+		_l2n_warn "$L2N_CONF_FILE:${L2N_PEER_LINE[$p.endpoint]}: [peer $p] endpoint $ep: wg-mtu $wgm + $ov (WireGuard over IPv$([ $ov = 80 ] && echo 6 || echo 4)) = $need exceeds the local MTU $mtu toward it (dev $dev): full-size WireGuard packets are fragmented, or lost where fragments or ICMP are dropped; set wg-mtu = $((mtu - ov)) or less, or let underlay-probe (on at both sites) lower the MTU toward this peer alone"
 	done
 	return 0
 }

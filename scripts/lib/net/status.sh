@@ -163,8 +163,12 @@ _l2n_status_queue_rule() {
 		line=$(_l2n_counter_of ip out frag-off) || { line="rule missing"; L2N_PROBLEMS+=("the queue rule is missing"); }
 		line="GRE with DF $line"
 		if [ "${L2N_STATE_INFO[pmtud]:-off}" = on ]; then
-			a=$(_l2n_counter_of ip out "ip length") || { a="rule missing"; L2N_PROBLEMS+=("the queue rule for oversized GRE is missing"); }
+			a=$(_l2n_counter_of ip out "ip length >") || { a="rule missing"; L2N_PROBLEMS+=("the queue rule for oversized GRE is missing"); }
 			line+=", longer than the WireGuard MTU $a"
+		fi
+		if [ "${L2N_STATE_INFO[queue-routes]:-off}" = on ]; then
+			a=$(_l2n_counter_of ip out "@route-longer") || { a="rule missing"; L2N_PROBLEMS+=("the queue rule for GRE longer than its route's MTU is missing"); }
+			line+=", longer than its route's MTU (underlay probing) $a"
 		fi
 		echo "  queue rule hits: $line (a GSO packet counts once)"
 	else
@@ -323,6 +327,13 @@ _l2n_status_underlay() {
 		else line+="; the pmtud queue rule stays at ${L2N_STATE_INFO[pmtud-path-mtu]:-wg-mtu} (a VM that learned a larger MTU is told a smaller one when its route cache entry expires; until then its packets are fragmented, not lost)"; fi
 	fi
 	echo "$line"
+	# listen-port 0: l2fragq could not read WireGuard's peers (it says why in
+	# its log, e.g. wireguard-go's control socket refused daemon-user); a
+	# problem once it has run a confirm interval.
+	if [ "${L2N_UL[@listen-port]:-}" = 0 ] && _l2n_daemon_now && [ -n "$L2N_DAEMON_PID" ] &&
+		[ "$(ps -o etimes= -p "$L2N_DAEMON_PID" 2>/dev/null | tr -d ' ')" -gt "${L2N_UL[@confirm-interval]:-10}" ] 2>/dev/null; then
+		L2N_PROBLEMS+=("l2fragq cannot read the peers of ${L2N_UL[@wg]:-the WireGuard interface} for underlay probing ($(_l2n_log_where "${L2N_STATE_INFO[log]:-}") says why)")
+	fi
 	if _l2n_underlay_stale; then
 		L2N_PROBLEMS+=("l2fragq stopped writing underlay.status ($f, last written $L2N_UL_AGE s ago; every ${L2N_UL[@confirm-interval]:-10} s expected)")
 	fi

@@ -199,7 +199,7 @@ ul_v6() { # MTU
 		return 0
 	fi
 	usable=${UP[usable]}
-	ul_overhead_start 25 # (beside the transfer)
+	ul_overhead_start 35 # (beside the transfer)
 	flush_pmtu || true
 	if seed_tcp 11 21 "$bytes" 5203; then
 		t_pass "underlay IPv6, link $mtu, ICMPv6 dropped, probing: TCP vm11 -> vm21 intact: $SEED_TCP_MSG"

@@ -79,7 +79,12 @@ for kver in $(l2vm_bootable_kernels); do
 	echo "== --gso: TCP integrity and round trips on a full kernel (test/vm/gso), kernel $kver"
 	L2VM_KERNEL=$kver test/vm/gso/run.sh "$here/build-test-release/l2fragq" || status=1
 	echo "== bridged path-MTU discovery on a full kernel (test/vm/pmtud), kernel $kver"
-	L2VM_KERNEL=$kver test/vm/pmtud/run.sh "$here/build-test-release/l2fragq" || status=1
+	# The speed comparison's best of two runs on 6.12 (where bulk TCP over
+	# a DF fixer works); one run on 6.1 makes room for issue 18's underlay
+	# probing measurements, which run on both.
+	runs=2
+	case $kver in 6.1.*) runs=1 ;; esac
+	L2VM_KERNEL=$kver PMTUD_RUNS=${PMTUD_RUNS:-$runs} test/vm/pmtud/run.sh "$here/build-test-release/l2fragq" || status=1
 done
 # The kernel table in README.md and doc/setup.md is generated from these
 # logs; a committed table that this run contradicts fails here.
@@ -94,8 +99,8 @@ for kver in $(l2vm_bootable_kernels); do
 	L2VM_KERNEL=$kver test/vm/package/run.sh "$here/build-test-release" || status=1
 done
 
-echo "== fuzzing, 30 s per harness"
-scripts/fuzz.sh 30 || status=1
+echo "== fuzzing, 20 s per harness"
+scripts/fuzz.sh 20 || status=1
 
 if [ $status -ne 0 ]; then
 	echo "scripts/test.sh: FAILED" >&2

@@ -47,7 +47,8 @@ check_prerequisites() {
 	l2vm_section "prerequisites (kernel $(uname -r))"
 	l2vm_need_tools python3 wg nft ip tcpdump ethtool || l2vm_finish
 	[ -x "$bin" ] || { t_fail "l2fragq binary $bin is executable"; l2vm_finish; }
-	"$bin" --help | grep -q -- '--gso' || { t_fail "$bin offers --gso"; l2vm_finish; }
+	# (read whole: grep -q on a pipe under pipefail can see the writer's SIGPIPE)
+	[[ $("$bin" --help) == *--gso* ]] || { t_fail "$bin offers --gso"; l2vm_finish; }
 	if [ -z "$naive" ]; then
 		variants=${variants//B/}
 		echo "INFO no naive binary given: variant B skipped"

@@ -110,6 +110,10 @@ struct l2fq_plpmtud {
 	uint64_t acked_at;
 	unsigned failed;       /* ... and smallest size failed (max + 1: none) */
 	uint64_t backoff_ms;   /* ERROR: between BASE probes (doubles up to confirm_ms) */
+	unsigned lost_size;    /* SEARCHING: a size whose probes were all lost, failed
+				  only once the BASE probe after it is acked */
+	bool search_paused;    /* NO_RESPONDER, ERROR: a search lost its responder;
+				  resumed when BASE is acked again */
 	/* The round: up to r_limit probes of r_size (0: none, idle). */
 	unsigned r_size, r_sent, r_limit;
 	enum l2fq_plpmtud_purpose r_purpose;

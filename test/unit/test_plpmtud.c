@@ -673,9 +673,20 @@ static void test_acks_that_do_not_count(void **state)
 		assert_int_equal(a.what, L2FQ_PLPMTUD_SEND);
 		assert_int_equal(a.size, 1500);
 	}
+	/* 1500 lost: BASE again (is the responder still there?) before it
+	 * counts as failed; a late ack of 1500 then is stale too. */
 	l2fq_plpmtud_next(&m, T0 + 3006, &a);
 	assert_int_equal(a.what, L2FQ_PLPMTUD_SEND);
+	assert_int_equal(a.size, 1280);
+	assert_int_equal(a.purpose, L2FQ_PLPMTUD_PROBE_BASE);
+	assert_int_equal(l2fq_plpmtud_on_ack(&m, TOKEN, b.seq, 1500, T0 + 3008),
+			 L2FQ_PLPMTUD_ACK_STALE);
+	assert_int_equal(l2fq_plpmtud_on_ack(&m, TOKEN, a.seq, 1280, T0 + 3009),
+			 L2FQ_PLPMTUD_ACK_ACCEPTED);
+	l2fq_plpmtud_next(&m, T0 + 3009, &a);
+	assert_int_equal(a.what, L2FQ_PLPMTUD_SEND);
 	assert_int_equal(a.size, 1390);
+	assert_int_equal(a.purpose, L2FQ_PLPMTUD_PROBE_SEARCH);
 	assert_int_equal(l2fq_plpmtud_on_ack(&m, TOKEN, b.seq, 1500, T0 + 3010),
 			 L2FQ_PLPMTUD_ACK_STALE);
 	assert_int_equal(l2fq_plpmtud_pmtu(&m), 0);

@@ -80,6 +80,7 @@ static void go_idle(struct l2fq_plpmtud *m, uint64_t until)
 static void probe_base(struct l2fq_plpmtud *m)
 {
 	m->state = L2FQ_PLPMTUD_BASE;
+	m->search_paused = false;
 	start_round(m, m->cfg.base, m->cfg.max_probes, L2FQ_PLPMTUD_PROBE_BASE);
 }
 
@@ -108,6 +109,17 @@ static void search_step(struct l2fq_plpmtud *m)
 	}
 	size = m->failed > c->max ? c->max : m->acked + (m->failed - m->acked) / 2;
 	start_round(m, size, c->max_probes, L2FQ_PLPMTUD_PROBE_SEARCH);
+}
+
+/* A size of the search lost all its probes: it has failed only if the
+ * responder is still there. One round of BASE tells (one probe and an RTT
+ * while the responder answers; a full round, so that one lost probe or an
+ * RTT above the probe timer does not pause the search); until it is acked
+ * the failure is not recorded. */
+static void verify_responder(struct l2fq_plpmtud *m)
+{
+	m->lost_size = m->r_size;
+	start_round(m, m->cfg.base, m->cfg.max_probes, L2FQ_PLPMTUD_PROBE_BASE);
 }
 
 /* Idle and a round is due: a retry of BASE, a confirmation, or (instead of
@@ -169,19 +181,35 @@ static void round_failed(struct l2fq_plpmtud *m)
 
 	switch (m->r_purpose) {
 	case L2FQ_PLPMTUD_PROBE_BASE:
+		if (m->state == L2FQ_PLPMTUD_SEARCHING) {
+			/* The responder (or the whole path) went away during
+			 * the search: the lost size proves nothing. Record
+			 * nothing, write nothing; resume the search from the
+			 * sizes verified so far once BASE is acked again. */
+			m->search_paused = true;
+			if (!m->pmtu && m->acked <= m->cfg.base) {
+				m->state = L2FQ_PLPMTUD_NO_RESPONDER;
+				go_idle(m, again);
+			} else {
+				error_retry(m);
+			}
+			return;
+		}
 		if (m->state == L2FQ_PLPMTUD_NO_RESPONDER ||
 		    (m->state == L2FQ_PLPMTUD_BASE && !m->ever_acked)) {
-			/* Nobody has ever answered: lower nothing. */
+			/* Nobody has answered since start: lower nothing, and
+			 * drop an adopted route's MTU (wg_mtu). One that did
+			 * answer (a search paused here) keeps it. */
 			m->state = L2FQ_PLPMTUD_NO_RESPONDER;
-			set_pmtu(m, 0);
+			if (!m->ever_acked)
+				set_pmtu(m, 0);
 			go_idle(m, again);
 			return;
 		}
 		error_retry(m);
 		return;
 	case L2FQ_PLPMTUD_PROBE_SEARCH:
-		m->failed = m->r_size;
-		search_step(m);
+		verify_responder(m);
 		return;
 	case L2FQ_PLPMTUD_PROBE_CONFIRM:
 		if (m->state == L2FQ_PLPMTUD_SEARCH_COMPLETE) {
@@ -214,6 +242,19 @@ static void round_acked(struct l2fq_plpmtud *m)
 	switch (m->r_purpose) {
 	case L2FQ_PLPMTUD_PROBE_BASE:
 		m->ever_acked = true;
+		if (m->state == L2FQ_PLPMTUD_SEARCHING) {
+			/* The responder is there: the lost size has failed. */
+			m->failed = min_u(m->lost_size, c->max + 1);
+			search_step(m);
+			return;
+		}
+		if (m->search_paused) {
+			/* Back after it went away during a search: probe the
+			 * size it did not answer again. */
+			m->search_paused = false;
+			search_step(m);
+			return;
+		}
 		m->acked = c->base;
 		m->acked_at = m->now;
 		if (m->pmtu > c->base) {

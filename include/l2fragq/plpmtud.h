@@ -19,15 +19,20 @@
  * confirmation, keeping the PMTU in use: acked, the PMTU is confirmed once
  * more and only lowered, to BASE, then searched, when that is lost too);
  * SEARCHING does a binary search between the largest acked and the
- * smallest failed size; SEARCH_COMPLETE confirms the found PMTU every
- * confirm interval and probes one step above it every raise interval;
- * NO_RESPONDER: BASE never acked since start (the peer runs no l2fragq):
- * nothing is lowered, BASE is retried every confirm interval; ERROR: acked
- * once, then BASE lost too (the responder or the path is gone, not a
- * size): nothing is lowered, BASE is retried with a back-off from 2 probe
- * timers up to the confirm interval, and once acked the PMTU in use is
- * confirmed as after a lost confirmation; DISABLED: the link toward the
- * endpoint is smaller than BASE. */
+ * smallest failed size; a size whose probes are all lost has failed only
+ * once a round of BASE after it is acked (the responder is still there);
+ * SEARCH_COMPLETE confirms the found PMTU every confirm interval and probes
+ * one step above it every raise interval; NO_RESPONDER: BASE never acked
+ * since start (the peer runs no l2fragq), or a search lost its responder
+ * before it found anything above BASE with no PMTU in use: nothing is
+ * lowered, BASE is retried every confirm interval; ERROR: acked once, then
+ * BASE lost too (the responder or the path is gone, not a size): nothing
+ * is lowered, BASE is retried with a back-off from 2 probe timers up to
+ * the confirm interval, and once acked the PMTU in use is confirmed as
+ * after a lost confirmation, or a search that lost its responder resumes
+ * from the sizes it had verified; DISABLED: the link toward the endpoint
+ * is smaller than BASE. Nothing is written from a search that lost its
+ * responder. */
 #ifndef L2FRAGQ_PLPMTUD_H
 #define L2FRAGQ_PLPMTUD_H
 
@@ -110,6 +115,10 @@ struct l2fq_plpmtud {
 	uint64_t acked_at;
 	unsigned failed;       /* ... and smallest size failed (max + 1: none) */
 	uint64_t backoff_ms;   /* ERROR: between BASE probes (doubles up to confirm_ms) */
+	unsigned lost_size;    /* SEARCHING: a size whose probes were all lost, failed
+				  only once the BASE probe after it is acked */
+	bool search_paused;    /* NO_RESPONDER, ERROR: a search lost its responder;
+				  resumed when BASE is acked again */
 	/* The round: up to r_limit probes of r_size (0: none, idle). */
 	unsigned r_size, r_sent, r_limit;
 	enum l2fq_plpmtud_purpose r_purpose;

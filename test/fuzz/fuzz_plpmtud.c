@@ -20,6 +20,11 @@
  *   - BASE and ERROR lower nothing: unless the link MTU just changed, a
  *     step that ends in either changes neither the PMTU nor the usable MTU
  *     (a lost confirmation, or the responder gone, is not a black hole);
+ *   - a search that lost its responder writes nothing: unless the link MTU
+ *     just changed, a step that ends in NO_RESPONDER after BASE was once
+ *     acked changes neither the PMTU nor the usable MTU; and while such a
+ *     search waits for its responder, the sizes it knows (largest acked,
+ *     smallest failed) do not change;
  *   - state names and ack results are known values.
  */
 #include <stdint.h>
@@ -45,6 +50,8 @@ struct run {
 	uint32_t last_seq;
 	unsigned last_size; /* 0: nothing sent yet */
 	unsigned pmtu;      /* the PMTU at the last check */
+	bool paused;        /* ... the search was paused, with these sizes known */
+	unsigned failed, acked;
 };
 
 static unsigned be16(const uint8_t *p)
@@ -83,8 +90,17 @@ static void check(struct run *r, int link_changed)
 	REQUIRE(changed == (usable != r->told));
 	if (!link_changed && (st == L2FQ_PLPMTUD_BASE || st == L2FQ_PLPMTUD_ERROR))
 		REQUIRE(!changed && pmtu == r->pmtu);
+	if (!link_changed && st == L2FQ_PLPMTUD_NO_RESPONDER && m->ever_acked)
+		REQUIRE(!changed && pmtu == r->pmtu);
+	/* Paused (responder lost in a search): the sizes known stay as they
+	 * were, so the search resumes from them. */
+	if (!link_changed && r->paused && m->search_paused)
+		REQUIRE(m->failed == r->failed && m->acked == r->acked);
 	r->told = usable;
 	r->pmtu = pmtu;
+	r->paused = m->search_paused;
+	r->failed = m->failed;
+	r->acked = m->acked;
 }
 
 static void ask(struct run *r)

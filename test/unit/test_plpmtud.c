@@ -196,10 +196,14 @@ static void test_search_finds_the_path(void **state)
 	/* The route was told once: the found MTU, not the steps before it. */
 	assert_int_equal(s.changes, 1);
 	assert_int_equal(s.usable_told, l2fq_plpmtud_pmtu(&s.m) - 60);
-	/* 1280 acked, 1500 lost (3 s), then 6 halvings of which 3 lost. */
+	/* 1280 acked, 1500 lost (3 s), then 6 halvings of which 3 lost; each
+	 * lost size is followed by one BASE probe, acked an RTT later (the
+	 * responder is there: the size has failed). */
 	print_message("path 1400: found %u in %llu ms, %u probes\n", l2fq_plpmtud_pmtu(&s.m),
 		      (unsigned long long)took, s.sent);
 	assert_true(took <= 15 * SEC);
+	assert_int_equal(s.sent, 20);
+	assert_int_equal(s.sent_purpose[L2FQ_PLPMTUD_PROBE_BASE], 1 + 4);
 	assert_int_equal(s.min_size, 1280);
 	assert_int_equal(s.max_size, 1500);
 }
@@ -208,6 +212,7 @@ static void test_search_every_path_size(void **state)
 {
 	struct l2fq_plpmtud_config c = v4_defaults();
 	struct sim s;
+	uint64_t worst = 0;
 
 	(void)state;
 	/* Never above the path, and at most resolution - 1 below it. */
@@ -218,7 +223,11 @@ static void test_search_every_path_size(void **state)
 		assert_true(s.now - T0 <= 25 * SEC);
 		assert_in_range(s.min_size, 1280, 1500);
 		assert_in_range(s.max_size, 1280, 1500);
+		if (s.now - T0 > worst)
+			worst = s.now - T0;
 	}
+	print_message("every path 1280..1500: search done within %llu ms\n",
+		      (unsigned long long)worst);
 }
 
 static void test_path_as_large_as_the_link(void **state)
@@ -626,6 +635,212 @@ static void test_peer_gone_is_error_then_back(void **state)
 	assert_int_equal(s.changes, 3);
 }
 
+/* ---- the responder goes away during a search ----------------------------- */
+
+/* Runs until SEARCH_COMPLETE (at most until end) and checks, at every step,
+ * that the route was told nothing but the search's result: no usable MTU
+ * below what the path allows is ever written. Returns when. */
+static uint64_t search_without_false_failures(struct sim *s, unsigned path, uint64_t end)
+{
+	while (l2fq_plpmtud_state(&s->m) != L2FQ_PLPMTUD_SEARCH_COMPLETE) {
+		assert_true(s->now < end);
+		sim_run(s, s->now + 10);
+		assert_true(s->usable_told >= path - 3 - s->m.cfg.overhead);
+		assert_in_range(s->changes, 0, 1);
+	}
+	assert_in_range(l2fq_plpmtud_pmtu(&s->m), path - 3, path);
+	assert_int_equal(s->usable_told, l2fq_plpmtud_pmtu(&s->m) - s->m.cfg.overhead);
+	return s->now;
+}
+
+static void test_restart_of_both_sites(void **state)
+{
+	struct l2fq_plpmtud_config c = v4_defaults();
+	struct sim s;
+	uint64_t done;
+	bool paused = false;
+
+	(void)state;
+	/* vmprobe's case: both daemons restart; BASE is acked by the old
+	 * responder just before it stops, then nobody answers for 20 s. The
+	 * search must not take the silence for the path (it ended at BASE:
+	 * 1280, usable 1220 written, kept until the raise probe 600 s later). */
+	sim_init(&s, &c, 1400);
+	s.down_from = T0 + 1;
+	s.down_until = T0 + 20 * SEC;
+	while (s.now < s.down_until) {
+		sim_run(&s, s.now + 10);
+		paused |= l2fq_plpmtud_state(&s.m) == L2FQ_PLPMTUD_NO_RESPONDER;
+		assert_int_equal(s.changes, 0);
+		assert_int_equal(l2fq_plpmtud_pmtu(&s.m), 0);
+	}
+	/* Nothing above BASE was found and no PMTU is in use: NO_RESPONDER. */
+	assert_true(paused);
+	done = search_without_false_failures(&s, 1400, s.down_until + 30 * SEC);
+	assert_int_equal(s.changes, 1);
+	print_message("restart of both sites (responder away 20 s after BASE acked): found %u "
+		      "%llu ms after it is back, nothing else written\n",
+		      l2fq_plpmtud_pmtu(&s.m), (unsigned long long)(done - s.down_until));
+	/* BASE is retried every confirm interval; then the search as usual. */
+	assert_true(done - s.down_until <= 10 * SEC + 15 * SEC);
+
+	/* The same with the route adopted from the last daemon (its result
+	 * was 1339): nothing is written at all, before or after. */
+	c.start_usable = 1339;
+	sim_init(&s, &c, 1400);
+	s.down_from = T0 + 1;
+	s.down_until = T0 + 20 * SEC;
+	search_without_false_failures(&s, 1400, T0 + 60 * SEC);
+	assert_int_equal(s.changes, 0);
+
+	/* ... and when the peer never answers again: NO_RESPONDER, the
+	 * adopted MTU kept (not BASE's, not wg-mtu), BASE every 10 s. */
+	sim_init(&s, &c, 1400);
+	s.down_from = T0 + 1;
+	s.down_until = T0 + 3600 * SEC;
+	sim_run(&s, T0 + 600 * SEC);
+	assert_int_equal(l2fq_plpmtud_state(&s.m), L2FQ_PLPMTUD_NO_RESPONDER);
+	assert_int_equal(s.changes, 0);
+	assert_int_equal(l2fq_plpmtud_usable(&s.m), 1339);
+	assert_in_range(s.sent, 60, 70);
+}
+
+/* A responder outage of `down` ms starting at every point (250 ms apart)
+ * of a search of a 1400 path from the start (BASE acked just before it) to
+ * its end: the search ends at the path, and nothing else is ever written.
+ * Returns the longest time from the end of the outage to the end of the
+ * search; *paused counts the runs that reached NO_RESPONDER or ERROR,
+ * *error those that reached ERROR (a size above BASE acked before). */
+static uint64_t search_outage_sweep(uint64_t down, unsigned *runs, unsigned *paused,
+				    unsigned *error)
+{
+	struct l2fq_plpmtud_config c = v4_defaults();
+	struct sim s;
+	uint64_t worst = 0, done;
+	enum l2fq_plpmtud_state st;
+	bool p, e;
+
+	*runs = *paused = *error = 0;
+	/* The search takes 12.3 s without an outage. */
+	for (uint64_t o = 1; o < 12 * SEC; o += 250) {
+		sim_init(&s, &c, 1400);
+		s.down_from = T0 + o;
+		s.down_until = s.down_from + down;
+		p = e = false;
+		for (;;) {
+			assert_true(s.now < s.down_until + 40 * SEC);
+			sim_run(&s, s.now + 10);
+			st = l2fq_plpmtud_state(&s.m);
+			if (st == L2FQ_PLPMTUD_SEARCH_COMPLETE)
+				break;
+			p |= st == L2FQ_PLPMTUD_NO_RESPONDER || st == L2FQ_PLPMTUD_ERROR;
+			e |= st == L2FQ_PLPMTUD_ERROR;
+			assert_int_equal(s.changes, 0);
+			assert_int_equal(l2fq_plpmtud_pmtu(&s.m), 0);
+		}
+		assert_in_range(l2fq_plpmtud_pmtu(&s.m), 1397, 1400);
+		assert_int_equal(s.usable_told, l2fq_plpmtud_pmtu(&s.m) - 60);
+		assert_int_equal(s.changes, 1);
+		done = s.now > s.down_until ? s.now - s.down_until : 0;
+		if (done > worst)
+			worst = done;
+		*paused += p;
+		*error += e;
+		(*runs)++;
+	}
+	return worst;
+}
+
+static void test_search_outage_of_5s_and_60s(void **state)
+{
+	unsigned runs, paused, error;
+	uint64_t worst;
+
+	(void)state;
+	worst = search_outage_sweep(5 * SEC, &runs, &paused, &error);
+	print_message("5 s outage at %u points of a search: %u paused it (%u in error), all found "
+		      "the path, nothing else written; done at most %llu ms after the outage\n",
+		      runs, paused, error, (unsigned long long)worst);
+	assert_int_equal(runs, 48);
+	/* The sweep hit the cases it is about: paused with nothing above BASE
+	 * found (NO_RESPONDER) and after 1390 was acked (ERROR). */
+	assert_true(paused >= runs / 2);
+	assert_true(error > 0 && error < paused);
+	assert_true(worst <= 25 * SEC);
+	worst = search_outage_sweep(60 * SEC, &runs, &paused, &error);
+	print_message("60 s outage at %u points of a search: %u paused it (%u in error), all "
+		      "found the path, nothing else written; done at most %llu ms after the "
+		      "outage\n", runs, paused, error, (unsigned long long)worst);
+	assert_true(paused >= runs / 2);
+	assert_true(error > 0 && error < paused);
+	assert_true(worst <= 25 * SEC);
+}
+
+static void test_outage_during_the_base_check(void **state)
+{
+	struct l2fq_plpmtud_config c = v4_defaults();
+	struct sim s;
+	uint64_t check = 0;
+	unsigned n = 0;
+
+	(void)state;
+	/* Where the BASE probe after the first lost size (1500) goes out. */
+	sim_init(&s, &c, 1400);
+	sim_run_until_state(&s, L2FQ_PLPMTUD_SEARCH_COMPLETE, T0 + 60 * SEC);
+	for (unsigned i = 1; i < s.nlog && !check; i++)
+		if (s.log[i].purpose == L2FQ_PLPMTUD_PROBE_BASE)
+			check = s.log[i].at;
+	assert_true(check == T0 + 3 * SEC + s.rtt); /* 1500 sent at 40 ms, 3 times */
+	/* The outage (20 s) starts from 50 ms before that probe to after its
+	 * ack: BASE lost (paused, nothing recorded), or acked and the next
+	 * size lost (then its own BASE check is lost). Either way the search
+	 * ends at the path and writes nothing else. */
+	for (uint64_t at = check - 50; at <= check + 2 * s.rtt; at += 5) {
+		sim_init(&s, &c, 1400);
+		s.down_from = at;
+		s.down_until = at + 20 * SEC;
+		search_without_false_failures(&s, 1400, s.down_until + 30 * SEC);
+		assert_int_equal(s.changes, 1);
+		n++;
+	}
+	assert_int_equal(n, 27);
+}
+
+static void test_outage_during_search_after_shrink(void **state)
+{
+	struct l2fq_plpmtud_config c = v4_defaults();
+	struct sim s;
+	unsigned changes;
+	bool error = false;
+
+	(void)state;
+	/* A PMTU is in use (BASE, after a shrink was detected): the responder
+	 * away for 20 s during the search below the old PMTU is ERROR (the
+	 * back-off), BASE's usable MTU is kept, and the search resumes. */
+	sim_init(&s, &c, 1500);
+	sim_run_until_state(&s, L2FQ_PLPMTUD_SEARCH_COMPLETE, T0 + 60 * SEC);
+	s.path = 1400;
+	while (s.usable_told != 1280 - 60) {
+		assert_true(s.now < T0 + 120 * SEC);
+		sim_run(&s, s.now + 10);
+	}
+	assert_int_equal(l2fq_plpmtud_state(&s.m), L2FQ_PLPMTUD_SEARCHING);
+	changes = s.changes;
+	s.down_from = s.now + 500;
+	s.down_until = s.down_from + 20 * SEC;
+	while (l2fq_plpmtud_state(&s.m) != L2FQ_PLPMTUD_SEARCH_COMPLETE) {
+		assert_true(s.now < s.down_until + 40 * SEC);
+		sim_run(&s, s.now + 10);
+		error |= l2fq_plpmtud_state(&s.m) == L2FQ_PLPMTUD_ERROR;
+		if (l2fq_plpmtud_state(&s.m) != L2FQ_PLPMTUD_SEARCH_COMPLETE)
+			assert_int_equal(s.changes, changes);
+	}
+	assert_true(error);
+	assert_in_range(l2fq_plpmtud_pmtu(&s.m), 1397, 1400);
+	assert_int_equal(s.usable_told, l2fq_plpmtud_pmtu(&s.m) - 60);
+	assert_int_equal(s.changes, changes + 1);
+}
+
 /* ---- acks ------------------------------------------------------------------ */
 
 static void send_one(struct l2fq_plpmtud *m, uint64_t now, struct l2fq_plpmtud_action *a)
@@ -673,9 +888,20 @@ static void test_acks_that_do_not_count(void **state)
 		assert_int_equal(a.what, L2FQ_PLPMTUD_SEND);
 		assert_int_equal(a.size, 1500);
 	}
+	/* 1500 lost: BASE again (is the responder still there?) before it
+	 * counts as failed; a late ack of 1500 then is stale too. */
 	l2fq_plpmtud_next(&m, T0 + 3006, &a);
 	assert_int_equal(a.what, L2FQ_PLPMTUD_SEND);
+	assert_int_equal(a.size, 1280);
+	assert_int_equal(a.purpose, L2FQ_PLPMTUD_PROBE_BASE);
+	assert_int_equal(l2fq_plpmtud_on_ack(&m, TOKEN, b.seq, 1500, T0 + 3008),
+			 L2FQ_PLPMTUD_ACK_STALE);
+	assert_int_equal(l2fq_plpmtud_on_ack(&m, TOKEN, a.seq, 1280, T0 + 3009),
+			 L2FQ_PLPMTUD_ACK_ACCEPTED);
+	l2fq_plpmtud_next(&m, T0 + 3009, &a);
+	assert_int_equal(a.what, L2FQ_PLPMTUD_SEND);
 	assert_int_equal(a.size, 1390);
+	assert_int_equal(a.purpose, L2FQ_PLPMTUD_PROBE_SEARCH);
 	assert_int_equal(l2fq_plpmtud_on_ack(&m, TOKEN, b.seq, 1500, T0 + 3010),
 			 L2FQ_PLPMTUD_ACK_STALE);
 	assert_int_equal(l2fq_plpmtud_pmtu(&m), 0);
@@ -886,6 +1112,10 @@ int main(void)
 		cmocka_unit_test(test_outage_of_60s_lowers_nothing),
 		cmocka_unit_test(test_error_backs_off),
 		cmocka_unit_test(test_peer_gone_is_error_then_back),
+		cmocka_unit_test(test_restart_of_both_sites),
+		cmocka_unit_test(test_search_outage_of_5s_and_60s),
+		cmocka_unit_test(test_outage_during_the_base_check),
+		cmocka_unit_test(test_outage_during_search_after_shrink),
 		cmocka_unit_test(test_acks_that_do_not_count),
 		cmocka_unit_test(test_sequence_numbers_wrap),
 		cmocka_unit_test(test_link_mtu_changes),

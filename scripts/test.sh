@@ -23,8 +23,10 @@ export DEB_BUILD_MAINT_OPTIONS=${DEB_BUILD_MAINT_OPTIONS:-hardening=+all}
 for variant in release asan; do
 	dir="$here/build-test-$variant"
 	case $variant in
-	release) flags=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DL2FQ_DPKG_BUILDFLAGS=ON) ;;
-	asan) flags=(-DCMAKE_BUILD_TYPE=Debug -DL2FQ_SANITIZE=ON) ;;
+	# (the 80 s underlay prober scenario runs once, under the sanitizers,
+	# which check its thread more strictly than the release build could)
+	release) flags=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DL2FQ_DPKG_BUILDFLAGS=ON) skip='^netns_underlay_prober$' ;;
+	asan) flags=(-DCMAKE_BUILD_TYPE=Debug -DL2FQ_SANITIZE=ON) skip='^$' ;;
 	esac
 	echo "== build ($variant)"
 	l2fq_build "$here" "$dir" -DL2FQ_WERROR=ON "${flags[@]}"
@@ -32,7 +34,7 @@ for variant in release asan; do
 	# halt_on_error: a sanitizer report fails the test instead of scrolling by.
 	if ! (cd "$dir" && ASAN_OPTIONS=halt_on_error=1:detect_leaks=1 \
 		UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-		ctest --output-on-failure --timeout 300); then
+		ctest --output-on-failure --timeout 300 -E "$skip"); then
 		status=1
 	fi
 done

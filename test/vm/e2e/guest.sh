@@ -549,6 +549,11 @@ case $(uname -r) in
 6.1.*) echo "INFO WAN basics (preshared key, endpointless peer, nft flush ruleset): checked on the 6.12 boot only" ;;
 *) check_wan ;;
 esac
-check_two_instances
+# (l2fragq-net's own bookkeeping of shared sysctls and tables: nothing in it
+# differs by kernel, so the 6.1 boot's time goes to issue 18's measurements)
+case $(uname -r) in
+6.1.*) echo "INFO two instances on one host: checked on the 6.12 boot only" ;;
+*) check_two_instances ;;
+esac
 print_matrix
 l2vm_finish

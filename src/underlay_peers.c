@@ -4,11 +4,12 @@
 
 #include <arpa/inet.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+
+#include "l2fragq/text_out.h"
 
 static bool uaddr_listed(const struct l2fq_uaddr *list, size_t n, int family, const uint8_t *addr)
 {
@@ -105,56 +106,37 @@ void l2fq_underlay_key_b64(const uint8_t key[L2FQ_WG_KEY_LEN], char out[L2FQ_UND
 	out[o] = '\0';
 }
 
-struct out {
-	char *buf;
-	size_t len, used;
-};
-
-__attribute__((format(printf, 2, 3)))
-static void emit(struct out *o, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(o->used < o->len ? o->buf + o->used : NULL,
-		      o->used < o->len ? o->len - o->used : 0, fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		o->used += (size_t)n;
-}
-
-static void emit_endpoint(struct out *o, const struct l2fq_underlay_view *v)
+static void emit_endpoint(struct l2fq_text_out *o, const struct l2fq_underlay_view *v)
 {
 	char a[INET6_ADDRSTRLEN];
 
 	if (!v->ep_family || !inet_ntop(v->ep_family, v->ep_addr, a, sizeof(a)))
-		emit(o, "none");
+		l2fq_text_emit(o, "none");
 	else if (v->ep_family == AF_INET6)
-		emit(o, "[%s]:%u", a, (unsigned)v->ep_port);
+		l2fq_text_emit(o, "[%s]:%u", a, (unsigned)v->ep_port);
 	else
-		emit(o, "%s:%u", a, (unsigned)v->ep_port);
+		l2fq_text_emit(o, "%s:%u", a, (unsigned)v->ep_port);
 }
 
-static void emit_tunnels(struct out *o, const struct l2fq_underlay_view *v)
+static void emit_tunnels(struct l2fq_text_out *o, const struct l2fq_underlay_view *v)
 {
 	char a[INET6_ADDRSTRLEN];
 
 	if (!v->n_tunnel)
-		emit(o, "none");
+		l2fq_text_emit(o, "none");
 	for (unsigned i = 0; i < v->n_tunnel && i < L2FQ_UNDERLAY_MAX_TUNNEL; i++)
-		emit(o, "%s%s", i ? "," : "",
+		l2fq_text_emit(o, "%s%s", i ? "," : "",
 		     inet_ntop(v->tunnel[i].family, v->tunnel[i].addr, a, sizeof(a)) ? a : "?");
 }
 
 size_t l2fq_underlay_format_status(char *buf, size_t len, const struct l2fq_underlay_header *h,
 				   const struct l2fq_underlay_view *v, size_t n)
 {
-	struct out o = { buf, len, 0 };
+	struct l2fq_text_out o = { buf, len, 0 };
 
 	if (len)
 		buf[0] = '\0';
-	emit(&o, "underlay wg=%s listen-port=%u time=%" PRId64 " confirm-interval=%u "
+	l2fq_text_emit(&o, "underlay wg=%s listen-port=%u time=%" PRId64 " confirm-interval=%u "
 		 "raise-interval=%u acks-sent=%" PRIu64 " probes-refused=%" PRIu64 "\n",
 	     h->wg, (unsigned)h->listen_port, h->time, h->confirm_interval, h->raise_interval,
 	     h->acks_sent, h->probes_refused);
@@ -162,15 +144,15 @@ size_t l2fq_underlay_format_status(char *buf, size_t len, const struct l2fq_unde
 		char key[L2FQ_UNDERLAY_KEY_B64];
 
 		l2fq_underlay_key_b64(v[i].key, key);
-		emit(&o, "peer key=%s endpoint=", key);
+		l2fq_text_emit(&o, "peer key=%s endpoint=", key);
 		emit_endpoint(&o, &v[i]);
-		emit(&o, " state=%s pmtu=%u usable=%u max=%u overhead=%u confirmed-age-ms=%" PRId64
+		l2fq_text_emit(&o, " state=%s pmtu=%u usable=%u max=%u overhead=%u confirmed-age-ms=%" PRId64
 			 " probes-sent=%" PRIu64 " acks-received=%" PRIu64 " tunnel=",
 		     v[i].state, v[i].pmtu, v[i].usable, v[i].max, v[i].overhead,
 		     v[i].confirmed_age_ms < 0 ? (int64_t)-1 : v[i].confirmed_age_ms,
 		     v[i].probes_sent, v[i].acks_received);
 		emit_tunnels(&o, &v[i]);
-		emit(&o, " route=%s\n", l2fq_underlay_route_name(v[i].route));
+		l2fq_text_emit(&o, " route=%s\n", l2fq_underlay_route_name(v[i].route));
 	}
 	return o.used;
 }
@@ -178,47 +160,47 @@ size_t l2fq_underlay_format_status(char *buf, size_t len, const struct l2fq_unde
 size_t l2fq_underlay_format_line(char *buf, size_t len, const struct l2fq_underlay_view *v,
 				 enum l2fq_underlay_line what)
 {
-	struct out o = { buf, len, 0 };
+	struct l2fq_text_out o = { buf, len, 0 };
 	char key[L2FQ_UNDERLAY_KEY_B64];
 
 	if (len)
 		buf[0] = '\0';
 	l2fq_underlay_key_b64(v->key, key);
-	emit(&o, "peer %s (", key);
+	l2fq_text_emit(&o, "peer %s (", key);
 	emit_endpoint(&o, v);
-	emit(&o, "): ");
+	l2fq_text_emit(&o, "): ");
 	switch (what) {
 	case L2FQ_ULINE_CHANGE:
-		emit(&o, "path MTU %u, usable %u (route ", v->pmtu, v->usable);
+		l2fq_text_emit(&o, "path MTU %u, usable %u (route ", v->pmtu, v->usable);
 		emit_tunnels(&o, v);
-		emit(&o, " mtu lock %u%s%s)", v->usable,
+		l2fq_text_emit(&o, " mtu lock %u%s%s)", v->usable,
 		     v->route == L2FQ_UROUTE_SET ? "" : ": ",
 		     v->route == L2FQ_UROUTE_SET ? "" : l2fq_underlay_route_name(v->route));
 		break;
 	case L2FQ_ULINE_STATE:
 		if (!strcmp(v->state, "no_responder"))
-			emit(&o, "no responder (the peer runs no l2fragq probing): MTU stays %u",
+			l2fq_text_emit(&o, "no responder (the peer runs no l2fragq probing): MTU stays %u",
 			     v->usable);
 		else if (!strcmp(v->state, "error"))
-			emit(&o, "error: the peer stopped answering (path MTU %u kept, usable %u)",
+			l2fq_text_emit(&o, "error: the peer stopped answering (path MTU %u kept, usable %u)",
 			     v->pmtu, v->usable);
 		else if (!strcmp(v->state, "search_complete"))
-			emit(&o, "search complete: path MTU %u, usable %u", v->pmtu, v->usable);
+			l2fq_text_emit(&o, "search complete: path MTU %u, usable %u", v->pmtu, v->usable);
 		else
-			emit(&o, "%s", v->state);
+			l2fq_text_emit(&o, "%s", v->state);
 		break;
 	case L2FQ_ULINE_SUMMARY:
-		emit(&o, "state %s, path MTU %u, usable %u, max %u, ", v->state, v->pmtu, v->usable,
+		l2fq_text_emit(&o, "state %s, path MTU %u, usable %u, max %u, ", v->state, v->pmtu, v->usable,
 		     v->max);
 		if (v->confirmed_age_ms >= 0)
-			emit(&o, "confirmed %" PRId64 ".%01" PRId64 " s ago, ",
+			l2fq_text_emit(&o, "confirmed %" PRId64 ".%01" PRId64 " s ago, ",
 			     v->confirmed_age_ms / 1000, v->confirmed_age_ms % 1000 / 100);
 		else
-			emit(&o, "never confirmed, ");
-		emit(&o, "probes %" PRIu64 ", acks %" PRIu64 ", tunnel ", v->probes_sent,
+			l2fq_text_emit(&o, "never confirmed, ");
+		l2fq_text_emit(&o, "probes %" PRIu64 ", acks %" PRIu64 ", tunnel ", v->probes_sent,
 		     v->acks_received);
 		emit_tunnels(&o, v);
-		emit(&o, " route %s", l2fq_underlay_route_name(v->route));
+		l2fq_text_emit(&o, " route %s", l2fq_underlay_route_name(v->route));
 		break;
 	}
 	return o.used;

@@ -117,6 +117,25 @@ t_offline_init() { # t_offline_init NAME "$@"
 }
 
 # Every wait is bounded: a test that hangs tells nobody what went wrong.
+# t_edited_lines BASE_ARRAY EDIT...: prints the lines of the array named
+# BASE_ARRAY after the edits, in order: "+N TEXT" inserts TEXT as line N,
+# "=N TEXT" replaces line N, "-N" deletes line N (config-file cases).
+t_edited_lines() {
+	local -n _base=$1
+	local -a l=("${_base[@]}")
+	local e n
+	shift
+	for e in "$@"; do
+		n=${e%% *} n=${n:1}
+		case $e in
+		+*) l=("${l[@]:0:n-1}" "${e#* }" "${l[@]:n-1}") ;;
+		=*) l[n - 1]=${e#* } ;;
+		-*) l=("${l[@]:0:n-1}" "${l[@]:n}") ;;
+		esac
+	done
+	printf '%s\n' "${l[@]}"
+}
+
 t_wait() { # t_wait SECONDS CMD...: true as soon as CMD succeeds
 	local n=$(($1 * 10))
 	shift

@@ -40,21 +40,8 @@ base=(
 	"address = 203.0.113.2"            # 11
 )
 conf() { printf '%s\n' "$@" >"$work/c.conf"; }
-# Edits of the base: "+N TEXT" inserts TEXT as line N, "=N TEXT" replaces
-# line N, "-N" deletes line N; several edits apply in order.
-edited() {
-	local -a l=("${base[@]}")
-	local e n
-	for e in "$@"; do
-		n=${e%% *} n=${n:1}
-		case $e in
-		+*) l=("${l[@]:0:n-1}" "${e#* }" "${l[@]:n-1}") ;;
-		=*) l[n - 1]=${e#* } ;;
-		-*) l=("${l[@]:0:n-1}" "${l[@]:n}") ;;
-		esac
-	done
-	conf "${l[@]}"
-}
+# The base with edits (t_edited_lines: "+N TEXT", "=N TEXT", "-N") as c.conf.
+edited() { t_edited_lines base "$@" >"$work/c.conf"; }
 run_check() { "$net" -c "$work/c.conf" check >"$work/out" 2>"$work/err"; }
 
 good() { # LABEL EDIT...

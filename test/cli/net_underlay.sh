@@ -61,21 +61,8 @@ base=(
 	"endpoint = 198.51.100.2:51820"    # 12
 	"address = 203.0.113.2"            # 13
 )
-# Edits of the base as in net_check.sh: "+N TEXT" inserts line N, "=N TEXT"
-# replaces it, "-N" deletes it.
-edited() {
-	local -a l=("${base[@]}")
-	local e n
-	for e in "$@"; do
-		n=${e%% *} n=${n:1}
-		case $e in
-		+*) l=("${l[@]:0:n-1}" "${e#* }" "${l[@]:n-1}") ;;
-		=*) l[n - 1]=${e#* } ;;
-		-*) l=("${l[@]:0:n-1}" "${l[@]:n}") ;;
-		esac
-	done
-	printf '%s\n' "${l[@]}" >"$work/c.conf"
-}
+# The base with edits (t_edited_lines: "+N TEXT", "=N TEXT", "-N") as c.conf.
+edited() { t_edited_lines base "$@" >"$work/c.conf"; }
 run_check() { : >"$work/argv"; L2FQ_NET_STATE_DIR=$run "$net" -c "$work/c.conf" check >"$work/out" 2>"$work/err"; }
 # The --print-settings line check passed to l2fragq (the last one).
 argv() { grep -e '--print-settings' "$work/argv" | tail -n 1; }

@@ -70,7 +70,7 @@ static int probe_is_any(const struct l2fq_probe_addr *a)
 {
 	static const uint8_t zero[16];
 
-	return memcmp(a->addr, zero, a->family == AF_INET ? 4 : 16) == 0;
+	return memcmp(a->addr, zero, l2fq_addr_len(a->family)) == 0;
 }
 
 /* The source address the kernel would pick toward dst (a connected UDP

@@ -9,13 +9,14 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "l2fragq/bytes.h"
 #include "l2fragq/text_out.h"
 
 static bool uaddr_listed(const struct l2fq_uaddr *list, size_t n, int family, const uint8_t *addr)
 {
 	for (size_t i = 0; i < n; i++)
 		if (list[i].family == family &&
-		    !memcmp(list[i].addr, addr, family == AF_INET ? 4 : 16))
+		    !memcmp(list[i].addr, addr, l2fq_addr_len(family)))
 			return true;
 	return false;
 }
@@ -27,7 +28,7 @@ static size_t uaddr_add(struct l2fq_uaddr *out, size_t n, size_t max, int family
 		return n;
 	memset(&out[n], 0, sizeof(out[n]));
 	out[n].family = family;
-	memcpy(out[n].addr, addr, family == AF_INET ? 4 : 16);
+	memcpy(out[n].addr, addr, l2fq_addr_len(family));
 	return n + 1;
 }
 

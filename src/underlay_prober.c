@@ -25,6 +25,7 @@
 #include <linux/rtnetlink.h>
 
 #include "l2fragq/atomic_file.h"
+#include "l2fragq/bytes.h"
 #include "l2fragq/exit_codes.h"
 #include "l2fragq/metrics.h"
 #include "l2fragq/plpmtud.h"
@@ -107,14 +108,9 @@ static uint64_t up_now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-static size_t up_alen(int family)
-{
-	return family == AF_INET ? 4 : 16;
-}
-
 static bool up_same_addr(int fa, const uint8_t *a, int fb, const uint8_t *b)
 {
-	return fa == fb && (fa == AF_INET || fa == AF_INET6) && !memcmp(a, b, up_alen(fa));
+	return fa == fb && (fa == AF_INET || fa == AF_INET6) && !memcmp(a, b, l2fq_addr_len(fa));
 }
 
 /* ---- views and logs ---- */
@@ -292,7 +288,7 @@ static void up_path(struct up_peer *pe)
 	}
 	pe->max = r.mtu;
 	if (r.have_prefsrc)
-		memcpy(pe->src.addr, r.prefsrc, up_alen(pe->ep_family));
+		memcpy(pe->src.addr, r.prefsrc, l2fq_addr_len(pe->ep_family));
 }
 
 /* A fresh state machine for a new peer or a new endpoint. */

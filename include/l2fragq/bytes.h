@@ -5,7 +5,9 @@
 #ifndef L2FRAGQ_BYTES_H
 #define L2FRAGQ_BYTES_H
 
+#include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 static inline uint16_t l2fq_get16(const uint8_t *p)
 {
@@ -39,6 +41,12 @@ static inline void l2fq_put32(uint8_t *p, uint32_t v)
 	p[1] = (uint8_t)(v >> 16);
 	p[2] = (uint8_t)(v >> 8);
 	p[3] = (uint8_t)v;
+}
+
+/* Bytes of a network-order address of family AF_INET (4) or AF_INET6 (16). */
+static inline size_t l2fq_addr_len(int family)
+{
+	return family == AF_INET ? 4 : 16;
 }
 
 #endif

@@ -30,6 +30,7 @@
 
 #include "l2fragq/probe_socket.h"
 #include "l2fragq/route_mtu.h"
+#include "l2fragq/underlay_peers.h"
 #include "l2fragq/wg_peers.h"
 
 static _Noreturn void usage(void)
@@ -274,37 +275,6 @@ fail:
 	return 1;
 }
 
-static void base64(const uint8_t *in, size_t n, char *out)
-{
-	static const char t[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	size_t i, o = 0;
-
-	for (i = 0; i + 2 < n; i += 3) {
-		uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
-
-		out[o++] = t[v >> 18];
-		out[o++] = t[(v >> 12) & 63];
-		out[o++] = t[(v >> 6) & 63];
-		out[o++] = t[v & 63];
-	}
-	if (n - i == 2) {
-		uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8;
-
-		out[o++] = t[v >> 18];
-		out[o++] = t[(v >> 12) & 63];
-		out[o++] = t[(v >> 6) & 63];
-		out[o++] = '=';
-	} else if (n - i == 1) {
-		uint32_t v = (uint32_t)in[i] << 16;
-
-		out[o++] = t[v >> 18];
-		out[o++] = t[(v >> 12) & 63];
-		out[o++] = '=';
-		out[o++] = '=';
-	}
-	out[o] = 0;
-}
-
 static int cmd_wg(int argc, char **argv)
 {
 	static struct l2fq_wg_device d;
@@ -325,9 +295,9 @@ static int cmd_wg(int argc, char **argv)
 	printf("%u\n", d.listen_port);
 	for (unsigned i = 0; i < d.n_peers; i++) {
 		const struct l2fq_wg_peer *p = &d.peers[i];
-		char key[64];
+		char key[L2FQ_UNDERLAY_KEY_B64];
 
-		base64(p->public_key, L2FQ_WG_KEY_LEN, key);
+		l2fq_underlay_key_b64(p->public_key, key);
 		printf("%s ", key);
 		if (p->endpoint_family == AF_INET)
 			printf("%s:%u ", ntop(AF_INET, p->endpoint_addr), p->endpoint_port);
